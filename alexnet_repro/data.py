@@ -1,0 +1,446 @@
+"""Datasets by name, seeded class-balanced subsets, resizing, and clear errors.
+
+``load_dataset(name, ...)`` returns a :class:`DataBundle` whose ``train``/``val`` items are
+``(float32 tensor C×H×W in [0, 1], int label)``, or a :class:`BadImage` for an image that could
+not be decoded (``on_bad_image="skip"``). In-memory datasets also offer
+``get_batch(indices) -> (images, labels)``, a vectorised path for the training engine.
+
+Names: ``"fashion-mnist"`` (offline default; val = the official t10k test set), ``"cifar10"``,
+``"imagenette"``, ``"imagenet"`` (ILSVRC-2012 folder), ``"synthetic"`` (generated, seeded).
+"""
+from __future__ import annotations
+
+import difflib
+import gzip
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+DATASETS = ("fashion-mnist", "cifar10", "imagenette", "imagenet", "synthetic")
+BAD_IMAGE_MODES = ("skip", "fail")
+FASHION_MNIST_DEBIAN = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
+                   "dog", "frog", "horse", "ship", "truck"]
+DEFAULT_ROOT = "data"            # torchvision root used when downloading with no root given
+PAPER_STORED_SIZE = 256          # the paper rescales to 256×256 before cropping
+IMAGE_EXTENSIONS = (".jpeg", ".jpg", ".png", ".bmp", ".ppm", ".webp")
+EAGER_RESIZE_BYTES = 512 * 2**20  # above this, images are kept at native size and resized per batch
+
+
+class DatasetNotFound(FileNotFoundError):
+    """A dataset is not where it was looked for; the message names the paths and the fix."""
+
+
+class BadImageError(RuntimeError):
+    """An image could not be decoded and ``on_bad_image="fail"`` was asked for."""
+
+
+@dataclass(frozen=True)
+class BadImage:
+    """A dataset item whose file could not be read or decoded."""
+    path: str
+    error: str
+
+
+@dataclass
+class DataBundle:
+    name: str
+    train: torch.utils.data.Dataset
+    val: torch.utils.data.Dataset
+    classes: list[str]
+    channels: int
+    image_size: int
+    source: str
+    info: dict = field(default_factory=dict)   # how it was made (limit, seed, splits, notes)
+
+    def describe(self) -> dict:
+        """JSON-serialisable description (for records and cache keys)."""
+        return {"name": self.name, "source": self.source, "classes": len(self.classes),
+                "channels": self.channels, "image_size": self.image_size,
+                "train_images": len(self.train), "val_images": len(self.val), **self.info}
+
+    def key(self) -> str:
+        """Short stable hash of :meth:`describe` (identifies dataset + subset + size)."""
+        blob = json.dumps(self.describe(), sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- helpers
+
+def collate(batch: Sequence[Any]) -> tuple[torch.Tensor, torch.Tensor, list[BadImage]]:
+    """Stack good items into ``(images, labels)``; return the dropped :class:`BadImage` items.
+
+    If every item is bad, ``images`` and ``labels`` are empty tensors (size 0 along dim 0).
+    """
+    good = [item for item in batch if not isinstance(item, BadImage)]
+    bad = [item for item in batch if isinstance(item, BadImage)]
+    if not good:
+        return torch.empty(0), torch.empty(0, dtype=torch.long), bad
+    images = torch.stack([img for img, _ in good])
+    labels = torch.tensor([int(lab) for _, lab in good], dtype=torch.long)
+    return images, labels, bad
+
+
+def balanced_subset(labels: Sequence[int] | np.ndarray | torch.Tensor, n: int | None,
+                    seed: int = 0) -> np.ndarray:
+    """Sorted indices of a seeded subset of ``n`` items, as equal per class as possible.
+
+    Each class gets ``n // K`` items (K = number of classes present); the ``n % K`` left over
+    go to randomly chosen classes. ``None`` (or ``n >= len``) returns every index.
+    """
+    labels = np.asarray(labels)
+    if n is None or n >= len(labels):
+        return np.arange(len(labels))
+    if n < 0:
+        raise ValueError(f"a subset size must be >= 0, got {n}")
+    rng = np.random.default_rng(seed)
+    classes = np.unique(labels)
+    pools = {c: rng.permutation(np.flatnonzero(labels == c)) for c in classes}
+    quota = {c: 0 for c in classes}
+    remaining = n
+    while remaining > 0:  # hand out items round-robin; classes that run out are skipped
+        open_classes = [c for c in classes if quota[c] < len(pools[c])]
+        share, extra = divmod(remaining, len(open_classes))
+        lucky = set(rng.choice(open_classes, size=extra, replace=False).tolist()) if extra else set()
+        for c in open_classes:
+            take = min(share + (c in lucky), len(pools[c]) - quota[c])
+            quota[c] += take
+            remaining -= take
+    return np.sort(np.concatenate([pools[c][:quota[c]] for c in classes]))
+
+
+def resize_batch(images: torch.Tensor, size: int) -> torch.Tensor:
+    """Resize a (N, C, H, W) batch to ``size``×``size`` (bilinear, antialiased); float in [0, 1]."""
+    x = images.float() / 255.0 if images.dtype == torch.uint8 else images.float()
+    if x.shape[-1] != size or x.shape[-2] != size:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True,
+                          align_corners=False).clamp_(0.0, 1.0)
+    return x
+
+
+def _to_uint8(x: torch.Tensor) -> torch.Tensor:
+    return (x * 255.0).round_().clamp_(0, 255).to(torch.uint8)
+
+
+class TensorImages(torch.utils.data.Dataset):
+    """Images held in memory as uint8 (N, C, H, W); items resized to ``size`` on the fly if needed."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, size: int | None = None):
+        if images.dtype != torch.uint8 or images.ndim != 4:
+            raise ValueError(f"expected uint8 images (N, C, H, W), got {images.dtype} {tuple(images.shape)}")
+        self.size = int(size or images.shape[-1])
+        n_bytes = images.shape[0] * images.shape[1] * self.size ** 2
+        if images.shape[-1] != self.size and n_bytes <= EAGER_RESIZE_BYTES:
+            images = torch.cat([_to_uint8(resize_batch(chunk, self.size))
+                                for chunk in images.split(4096)])
+        self.images = images
+        self.labels = labels.long()
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int):
+        return resize_batch(self.images[i].unsqueeze(0), self.size)[0], int(self.labels[i])
+
+    def get_batch(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
+        """Float (n, C, size, size) images in [0, 1] and their labels, in one vectorised step."""
+        idx = torch.as_tensor(indices, dtype=torch.long)
+        return resize_batch(self.images[idx], self.size), self.labels[idx]
+
+
+# --------------------------------------------------------------------------- fashion-mnist
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read an IDX file (gzip or not), as used by MNIST/Fashion-MNIST, into a numpy array."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            data = fh.read()
+    except (OSError, EOFError) as err:
+        raise ValueError(f"cannot read IDX file {path}: {err}. Replace the file "
+                         "(re-install or re-download the dataset).") from err
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise ValueError(f"{path} is not an unsigned-byte IDX file (bad magic number); "
+                         "replace the file (re-install or re-download the dataset).")
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * k: 8 + 4 * k], "big") for k in range(ndim)]
+    offset = 4 + 4 * ndim
+    expected = int(np.prod(dims))
+    if len(data) - offset != expected:
+        raise ValueError(f"{path} is truncated or corrupt: header says {dims} "
+                         f"({expected} bytes), file has {len(data) - offset}; replace the file.")
+    return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(dims)
+
+
+_FMNIST_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+                 "val": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+
+
+def _find_idx_dir(candidates: list[Path]) -> Path | None:
+    for folder in candidates:
+        if all(_idx_file(folder, stem) for pair in _FMNIST_FILES.values() for stem in pair):
+            return folder
+    return None
+
+
+def _idx_file(folder: Path, stem: str) -> Path | None:
+    for name in (stem, stem + ".gz"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _fashion_mnist(root, download: bool) -> tuple[dict, str]:
+    if root is not None:
+        candidates = [Path(root), Path(root) / "FashionMNIST" / "raw"]
+    else:
+        candidates = [FASHION_MNIST_DEBIAN, Path(DEFAULT_ROOT) / "FashionMNIST" / "raw"]
+    folder = _find_idx_dir(candidates)
+    if folder is None and download:
+        import torchvision
+        tv_root = Path(root) if root is not None else Path(DEFAULT_ROOT)
+        for train in (True, False):
+            torchvision.datasets.FashionMNIST(str(tv_root), train=train, download=True)
+        folder = _find_idx_dir([tv_root / "FashionMNIST" / "raw"])
+    if folder is None:
+        looked = "\n  ".join(str(c) for c in candidates)
+        raise DatasetNotFound(
+            "Fashion-MNIST not found. Looked for train-images-idx3-ubyte[.gz], "
+            "train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz] in:\n  "
+            f"{looked}\nFix: `sudo apt-get install dataset-fashion-mnist` (installs {FASHION_MNIST_DEBIAN}), "
+            "or with internet: load_dataset('fashion-mnist', root='data', download=True), i.e. "
+            "`python -c \"import torchvision; torchvision.datasets.FashionMNIST('data', download=True)\"` "
+            "and pass root='data'.")
+    arrays = {}
+    for split, (img_stem, lab_stem) in _FMNIST_FILES.items():
+        images = read_idx(_idx_file(folder, img_stem))
+        labels = read_idx(_idx_file(folder, lab_stem))
+        if images.ndim != 3 or labels.shape != (images.shape[0],):
+            raise ValueError(f"Fashion-MNIST files in {folder} do not match: images "
+                             f"{images.shape}, labels {labels.shape}; replace them.")
+        arrays[split] = (torch.from_numpy(images.copy()).unsqueeze(1), torch.from_numpy(labels.astype(np.int64)))
+    return arrays, str(folder)
+
+
+# --------------------------------------------------------------------------- cifar10
+
+def _cifar10(root, download: bool) -> tuple[dict, str]:
+    import torchvision
+    tv_root = Path(root) if root is not None else Path(DEFAULT_ROOT)
+    try:
+        sets = {split: torchvision.datasets.CIFAR10(str(tv_root), train=(split == "train"), download=download)
+                for split in ("train", "val")}
+    except RuntimeError as err:
+        raise DatasetNotFound(
+            f"CIFAR-10 not found in {tv_root / 'cifar-10-batches-py'} ({err}).\nFix (needs internet): "
+            f"load_dataset('cifar10', root='{tv_root}', download=True), i.e. "
+            f"`python -c \"import torchvision; torchvision.datasets.CIFAR10('{tv_root}', download=True)\"`.") from err
+    arrays = {split: (torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous(),
+                      torch.tensor(ds.targets, dtype=torch.long)) for split, ds in sets.items()}
+    return arrays, str(tv_root / "cifar-10-batches-py")
+
+
+# --------------------------------------------------------------------------- image folders
+
+class FolderImages(torch.utils.data.Dataset):
+    """``root/<class>/*.JPEG`` decoded with PIL: shorter side to ``size``, central ``size`` crop, RGB.
+
+    An unreadable image is returned as :class:`BadImage` (``on_bad_image="skip"``) or raises
+    :class:`BadImageError` naming the file (``"fail"``).
+    """
+
+    def __init__(self, files: list[str], labels: list[int], size: int, on_bad_image: str = "skip"):
+        self.files, self.labels, self.size, self.on_bad_image = files, torch.tensor(labels, dtype=torch.long), size, on_bad_image
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, i: int):
+        path = self.files[i]
+        try:
+            return load_image(path, self.size), int(self.labels[i])
+        except Exception as err:  # noqa: BLE001 - any decode failure becomes a BadImage
+            bad = BadImage(path, f"{type(err).__name__}: {err}")
+            if self.on_bad_image == "fail":
+                raise BadImageError(
+                    f"cannot decode image {path} ({bad.error}). Replace or delete the file, or pass "
+                    "on_bad_image='skip' to count such images and go on.") from err
+            return bad
+
+
+def load_image(path: str | Path, size: int = PAPER_STORED_SIZE) -> torch.Tensor:
+    """Decode an image file to RGB float (3, size, size): shorter side to ``size``, central crop."""
+    from PIL import Image
+    import torchvision.transforms.functional as TF
+    with Image.open(path) as img:
+        img.load()
+        img = img.convert("RGB")
+    return preprocess(TF.pil_to_tensor(img), size)
+
+
+def preprocess(image: torch.Tensor, size: int = PAPER_STORED_SIZE) -> torch.Tensor:
+    """The paper's preprocessing: rescale the shorter side to ``size``, crop the central ``size``×``size``.
+
+    ``image``: uint8 or float (C, H, W); returns float in [0, 1].
+    """
+    import torchvision.transforms.functional as TF
+    x = image.float() / 255.0 if image.dtype == torch.uint8 else image.float()
+    x = TF.resize(x, size, interpolation=TF.InterpolationMode.BILINEAR, antialias=True)
+    return TF.center_crop(x, [size, size]).clamp_(0.0, 1.0)
+
+
+def _scan_folder(split_dir: Path) -> tuple[list[str], list[int], list[str]]:
+    classes = sorted(d.name for d in split_dir.iterdir() if d.is_dir())
+    files, labels = [], []
+    for k, cls in enumerate(classes):
+        for f in sorted((split_dir / cls).iterdir()):
+            if f.suffix.lower() in IMAGE_EXTENSIONS:
+                files.append(str(f))
+                labels.append(k)
+    return files, labels, classes
+
+
+def _folder_dataset(name: str, base: Path, size: int, limit, val_limit, seed, on_bad_image, how_to: str):
+    missing = [str(base / s) for s in ("train", "val") if not (base / s).is_dir()]
+    if missing:
+        raise DatasetNotFound(
+            f"{name} not found: missing folder(s) {', '.join(missing)}. Expected layout: "
+            f"{base}/train/<wnid>/*.JPEG and {base}/val/<wnid>/*.JPEG (val sorted into class folders).\n"
+            f"Fix: {how_to}")
+    out, classes = {}, None
+    for split, n, split_seed in (("train", limit, seed), ("val", val_limit, seed + 1)):
+        files, labels, split_classes = _scan_folder(base / split)
+        if not files:
+            raise DatasetNotFound(f"{name}: no image files ({', '.join(IMAGE_EXTENSIONS)}) under "
+                                  f"{base / split}/<class>/. Fix: {how_to}")
+        if classes is None:
+            classes = split_classes
+        elif split_classes != classes:
+            raise ValueError(f"{name}: class folders of {base / 'val'} differ from {base / 'train'}; "
+                             "both splits need the same class folders.")
+        keep = balanced_subset(labels, n, split_seed)
+        out[split] = FolderImages([files[i] for i in keep], [labels[i] for i in keep], size, on_bad_image)
+    return out["train"], out["val"], classes
+
+
+# --------------------------------------------------------------------------- synthetic
+
+class SyntheticImages(torch.utils.data.Dataset):
+    """Deterministic generated images: class ``c`` is a grating with a class-specific frequency and
+    orientation per channel, at a random phase, plus noise. Learnable; item ``i`` has label ``i % K``.
+    """
+
+    def __init__(self, n: int, size: int, channels: int, num_classes: int, seed: int, split: str):
+        self.n, self.size, self.channels, self.num_classes = n, size, channels, num_classes
+        self.seed, self.split_id = seed, {"train": 0, "val": 1}[split]
+        g = torch.Generator().manual_seed(seed)
+        self.freq = 1.0 + 3.0 * torch.rand(num_classes, channels, generator=g)      # cycles per image
+        self.angle = torch.pi * torch.rand(num_classes, channels, generator=g)
+        self.labels = torch.arange(n) % num_classes
+        coords = torch.arange(size, dtype=torch.float32) / size
+        self._yy, self._xx = torch.meshgrid(coords, coords, indexing="ij")
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int):
+        if not 0 <= i < self.n:
+            raise IndexError(f"index {i} out of range for {self.n} synthetic images")
+        state = np.random.SeedSequence([self.seed, self.split_id, i]).generate_state(1)[0]
+        g = torch.Generator().manual_seed(int(state))
+        c = int(self.labels[i])
+        phase = 2 * torch.pi * torch.rand(self.channels, 1, 1, generator=g)
+        f, a = self.freq[c].view(-1, 1, 1), self.angle[c].view(-1, 1, 1)
+        wave = torch.sin(2 * torch.pi * f * (self._xx * torch.cos(a) + self._yy * torch.sin(a)) + phase)
+        noise = torch.randn(self.channels, self.size, self.size, generator=g)
+        return (0.5 + 0.3 * wave + 0.1 * noise).clamp_(0.0, 1.0), c
+
+    def get_batch(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
+        items = [self[int(i)] for i in indices]
+        return torch.stack([x for x, _ in items]), torch.tensor([y for _, y in items])
+
+
+# --------------------------------------------------------------------------- entry point
+
+def load_dataset(name: str, root: str | os.PathLike | None = None, *, limit: int | None = None,
+                 val_limit: int | None = None, image_size: int | None = None, seed: int = 0,
+                 download: bool = False, on_bad_image: str = "skip",
+                 channels: int | None = None, num_classes: int | None = None) -> DataBundle:
+    """Load a dataset by name (see module docstring) into a :class:`DataBundle`.
+
+    ``limit``/``val_limit``: seeded class-balanced subsets (``None`` = all; for ``synthetic``
+    the number of images, default 1024/256). ``image_size``: stored side length (default:
+    native; 256 for image folders; 32 for synthetic). ``channels``/``num_classes``: for
+    ``synthetic`` only. ``download=True`` fetches through torchvision when the files are missing.
+    """
+    if name not in DATASETS:
+        close = difflib.get_close_matches(str(name), DATASETS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.{hint}")
+    if on_bad_image not in BAD_IMAGE_MODES:
+        raise ValueError(f"on_bad_image must be one of {BAD_IMAGE_MODES}, got {on_bad_image!r}")
+    if image_size is not None and int(image_size) < 1:
+        raise ValueError(f"image_size must be a positive number of pixels, got {image_size}")
+    if name != "synthetic" and (channels is not None or num_classes is not None):
+        raise ValueError(f"channels/num_classes can only be chosen for 'synthetic', not {name!r}")
+    info = {"limit": limit, "val_limit": val_limit, "seed": seed}
+
+    if name == "synthetic":
+        size, ch, k = int(image_size or 32), int(channels or 3), int(num_classes or 10)
+        n_train, n_val = (1024 if limit is None else limit), (256 if val_limit is None else val_limit)
+        train = SyntheticImages(n_train, size, ch, k, seed, "train")
+        val = SyntheticImages(n_val, size, ch, k, seed, "val")
+        return DataBundle(name, train, val, [f"class {i}" for i in range(k)], ch, size, "generated",
+                          {**info, "note": "generated gratings, class = frequency and orientation"})
+
+    if name in ("fashion-mnist", "cifar10"):
+        arrays, source = _fashion_mnist(root, download) if name == "fashion-mnist" else _cifar10(root, download)
+        classes = FASHION_MNIST_CLASSES if name == "fashion-mnist" else CIFAR10_CLASSES
+        size = int(image_size or arrays["train"][0].shape[-1])
+        splits = {}
+        for split, n, split_seed in (("train", limit, seed), ("val", val_limit, seed + 1)):
+            images, labels = arrays[split]
+            keep = torch.from_numpy(balanced_subset(labels.numpy(), n, split_seed))
+            splits[split] = TensorImages(images[keep], labels[keep], size)
+        return DataBundle(name, splits["train"], splits["val"], list(classes), int(arrays["train"][0].shape[1]),
+                          size, source, {**info, "val_split": "official test set (t10k)" if name == "fashion-mnist"
+                                         else "official test batch"})
+
+    size = int(image_size or PAPER_STORED_SIZE)
+    if name == "imagenette":
+        import torchvision
+        tv_root = Path(root) if root is not None else Path(DEFAULT_ROOT)
+        base = tv_root / "imagenette2-320"
+        if download and not (base / "train").is_dir():
+            for split in ("train", "val"):
+                torchvision.datasets.Imagenette(str(tv_root), split=split, size="320px", download=True)
+        how_to = (f"with internet: load_dataset('imagenette', root='{tv_root}', download=True), i.e. "
+                  f"`python -c \"import torchvision; torchvision.datasets.Imagenette('{tv_root}', "
+                  "size='320px', download=True)\"`.")
+        train, val, wnids = _folder_dataset(name, base, size, limit, val_limit, seed, on_bad_image, how_to)
+        names = torchvision.datasets.Imagenette._WNID_TO_CLASS
+        classes = [names[w][0] if w in names else w for w in wnids]
+        return DataBundle(name, train, val, classes, 3, size, str(base), {**info, "val_split": "official val"})
+
+    # imagenet
+    if root is None:
+        raise DatasetNotFound(
+            "ImageNet (ILSVRC-2012) needs root=<folder> holding train/<wnid>/*.JPEG and "
+            "val/<wnid>/*.JPEG. Download the archives from https://image-net.org (registration "
+            "needed) and sort val into class folders (e.g. with the valprep.sh script).")
+    base = Path(root)
+    how_to = ("download ILSVRC2012_img_train.tar / ILSVRC2012_img_val.tar from https://image-net.org, "
+              f"extract to {base}/train/<wnid>/ and {base}/val/<wnid>/ (sort val by its ground truth).")
+    train, val, wnids = _folder_dataset(name, base, size, limit, val_limit, seed, on_bad_image, how_to)
+    return DataBundle(name, train, val, wnids, 3, size, str(base),
+                      {**info, "val_split": "ILSVRC-2012 validation set"})
