@@ -1,0 +1,190 @@
+"""Last-hidden-layer features and nearest neighbours in feature space (the paper's Figure 4).
+
+§6.1 of the paper: "Another way to probe the network's visual knowledge is to consider the
+feature activations induced by an image at the last, 4096-dimensional hidden layer. If two
+images produce feature activation vectors with a small Euclidean separation, we can say that
+the higher levels of the neural network consider them to be similar." Figure 4 (right) shows
+five test images and, for each, the six training images whose feature vectors are closest.
+
+The last hidden layer is whatever feeds the final ``nn.Linear`` of a network (fc7 after its
+ReLU in AlexNet; dropout is the identity in eval mode): ``extract_features`` hooks the *input*
+of that module, so it works for every model of this project and for torchvision's AlexNet
+without knowing their attribute names. ``nearest_neighbours`` is an exact Euclidean search,
+computed in float64 in chunks so that it fits in memory for the full training set.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["last_linear", "extract_features", "nearest_neighbours", "neighbour_figure"]
+
+
+def last_linear(model: nn.Module) -> tuple[str, nn.Linear]:
+    """The final ``nn.Linear`` of ``model`` in registration order (AlexNet's fc8), with its name."""
+    found = None
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Linear):
+            found = (name, module)
+    if found is None:
+        raise ValueError(
+            f"{type(model).__name__} has no nn.Linear layer: name the layer whose output to use "
+            "with layer=...")
+    return found
+
+
+def _batches(images, batch_size: int) -> Iterable[torch.Tensor]:
+    """Batches of image tensors from a tensor, a list of tensors or a Dataset of (image, label)."""
+    if isinstance(images, torch.Tensor):
+        for i in range(0, len(images), batch_size):
+            yield images[i:i + batch_size]
+        return
+    batch = []
+    for i in range(len(images)):
+        item = images[i]
+        if isinstance(item, (tuple, list)):
+            item = item[0]
+        if not isinstance(item, torch.Tensor):
+            raise TypeError(
+                f"item {i} is a {type(item).__name__}, not an image tensor (a BadImage? filter "
+                "the dataset first)")
+        batch.append(item)
+        if len(batch) == batch_size:
+            yield torch.stack(batch)
+            batch = []
+    if batch:
+        yield torch.stack(batch)
+
+
+@torch.no_grad()
+def extract_features(model: nn.Module, images, *, layer: str | None = None,
+                     batch_size: int = 256, device: str | torch.device | None = None,
+                     transform=None) -> torch.Tensor:
+    """Features of ``images`` (N, D) float32 on the CPU.
+
+    ``images``: a tensor (N, C, H, W), a list of (C, H, W) tensors, or a Dataset whose items
+    are ``(image, label)``. ``layer=None`` takes the input of the last ``nn.Linear`` (the last
+    hidden layer); otherwise the *output* of the named submodule (``model.get_submodule``),
+    flattened. ``transform`` (optional) maps a batch before the forward pass, e.g. the
+    mean subtraction or centre crop the network was trained with. The model is run in eval
+    mode and put back in the mode it was in.
+    """
+    if device is None:
+        try:
+            device = next(model.parameters()).device
+        except StopIteration:
+            device = torch.device("cpu")
+    captured: list[torch.Tensor] = []
+    if layer is None:
+        _, module = last_linear(model)
+        handle = module.register_forward_pre_hook(
+            lambda _m, args: captured.append(args[0].detach().flatten(1).float().cpu()))
+    else:
+        module = model.get_submodule(layer)
+        handle = module.register_forward_hook(
+            lambda _m, _args, out: captured.append(out.detach().flatten(1).float().cpu()))
+    was_training = model.training
+    model.eval()
+    try:
+        for batch in _batches(images, batch_size):
+            batch = batch.to(device)
+            if transform is not None:
+                batch = transform(batch)
+            before = len(captured)
+            model(batch)
+            if len(captured) != before + 1:
+                raise RuntimeError(
+                    f"the hooked layer ran {len(captured) - before} times in one forward pass; "
+                    "name the layer explicitly with layer=...")
+    finally:
+        handle.remove()
+        model.train(was_training)
+    if not captured:
+        return torch.empty(0, 0)
+    return torch.cat(captured)
+
+
+def nearest_neighbours(queries, database, k: int = 5, *, chunk: int = 64,
+                       exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Exact Euclidean k nearest neighbours: ``(indices (Q, k) int64, distances (Q, k) float64)``.
+
+    ``queries`` (Q, D) and ``database`` (N, D) are tensors or arrays. Distances are computed in
+    float64 as ``|q|^2 - 2 q.d + |d|^2`` (clamped at 0, square-rooted), a chunk of queries at a
+    time; neighbours are sorted by distance, ties broken by the lower database index.
+    ``exclude_self`` drops database row i for query i (queries taken from the database itself).
+    """
+    q = torch.as_tensor(np.asarray(queries) if not isinstance(queries, torch.Tensor) else queries)
+    d = torch.as_tensor(np.asarray(database) if not isinstance(database, torch.Tensor) else database)
+    if q.ndim != 2 or d.ndim != 2 or q.shape[1] != d.shape[1]:
+        raise ValueError(f"queries {tuple(q.shape)} and database {tuple(d.shape)} must be "
+                         "(Q, D) and (N, D) with the same D")
+    n = d.shape[0] - (1 if exclude_self else 0)
+    if not 1 <= k <= n:
+        raise ValueError(f"k={k} must be between 1 and the number of candidates ({n})")
+    if exclude_self and q.shape[0] > d.shape[0]:
+        raise ValueError("exclude_self needs query i to be database row i")
+    d64 = d.to(torch.float64)
+    d_sq = (d64 * d64).sum(1)
+    out_idx, out_dist = [], []
+    for start in range(0, q.shape[0], chunk):
+        qc = q[start:start + chunk].to(torch.float64)
+        dist2 = (qc * qc).sum(1, keepdim=True) - 2.0 * qc @ d64.T + d_sq
+        dist2.clamp_(min=0.0)
+        if exclude_self:
+            rows = torch.arange(qc.shape[0])
+            dist2[rows, rows + start] = float("inf")
+        order = torch.sort(dist2, dim=1, stable=True).indices[:, :k]
+        out_idx.append(order)
+        out_dist.append(dist2.gather(1, order).sqrt())
+    return torch.cat(out_idx).numpy(), torch.cat(out_dist).numpy()
+
+
+def _to_hwc(img: torch.Tensor) -> np.ndarray:
+    arr = img.detach().float().cpu().clamp(0, 1).numpy()
+    if arr.shape[0] == 1:
+        return arr[0]
+    return arr.transpose(1, 2, 0)
+
+
+def neighbour_figure(query_images: Sequence[torch.Tensor], neighbour_images: Sequence[Sequence[torch.Tensor]],
+                     *, query_labels: Sequence[str] | None = None,
+                     neighbour_labels: Sequence[Sequence[str]] | None = None,
+                     distances=None, cell: float = 1.3):
+    """Figure 4 (right) layout: one row per query, the query in the first column (framed),
+    its neighbours to the right, nearest first. Images are (C, H, W) tensors in [0, 1]."""
+    import matplotlib.pyplot as plt
+
+    rows = len(query_images)
+    cols = 1 + max(len(r) for r in neighbour_images)
+    fig, axes = plt.subplots(rows, cols, figsize=(cell * cols, cell * rows * 1.15), squeeze=False)
+    for r in range(rows):
+        cmap = "gray" if query_images[r].shape[0] == 1 else None
+        ax = axes[r][0]
+        ax.imshow(_to_hwc(query_images[r]), cmap=cmap, vmin=0, vmax=1)
+        title = "query" + (f"\n{query_labels[r]}" if query_labels is not None else "")
+        ax.set_title(title, fontsize=7)
+        for spine in ax.spines.values():
+            spine.set_edgecolor("tab:red")
+            spine.set_linewidth(2)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for c in range(1, cols):
+            ax = axes[r][c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c - 1 >= len(neighbour_images[r]):
+                ax.axis("off")
+                continue
+            img = neighbour_images[r][c - 1]
+            ax.imshow(_to_hwc(img), cmap="gray" if img.shape[0] == 1 else None, vmin=0, vmax=1)
+            parts = []
+            if neighbour_labels is not None:
+                parts.append(str(neighbour_labels[r][c - 1]))
+            if distances is not None:
+                parts.append(f"d={float(distances[r][c - 1]):.3g}")
+            ax.set_title("\n".join(parts), fontsize=7)
+    fig.tight_layout()
+    return fig

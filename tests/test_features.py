@@ -1,0 +1,119 @@
+"""Feature extraction and nearest neighbours (Figure 4), against independent numpy references."""
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from alexnet_repro.features import extract_features, last_linear, nearest_neighbours
+
+
+def brute_force(queries, database, k, exclude_self=False):
+    """float64 numpy reference: every distance by explicit differences, stable sort."""
+    q = np.asarray(queries, dtype=np.float64)
+    d = np.asarray(database, dtype=np.float64)
+    dist = np.sqrt(((q[:, None, :] - d[None, :, :]) ** 2).sum(-1))
+    if exclude_self:
+        dist[np.arange(len(q)), np.arange(len(q))] = np.inf
+    idx = np.argsort(dist, axis=1, kind="stable")[:, :k]
+    return idx, np.take_along_axis(dist, idx, 1)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("chunk", [1, 7, 64])
+def test_neighbours_match_brute_force(dtype, chunk):
+    g = torch.Generator().manual_seed(0)
+    database = torch.randn(300, 40, generator=g, dtype=dtype)
+    queries = torch.randn(23, 40, generator=g, dtype=dtype)
+    idx, dist = nearest_neighbours(queries, database, k=6, chunk=chunk)
+    ref_idx, ref_dist = brute_force(queries.numpy(), database.numpy(), 6)
+    assert idx.shape == (23, 6) and dist.shape == (23, 6)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(dist, ref_dist, rtol=1e-9, atol=1e-9)
+
+
+def test_neighbours_large_offset_features_keep_float64_accuracy():
+    # ReLU features are non-negative with a large common component: the expansion
+    # |q|^2 - 2q.d + |d|^2 would lose the small differences in float32.
+    rng = np.random.default_rng(1)
+    database = 1000.0 + rng.random((200, 16))
+    queries = 1000.0 + rng.random((10, 16))
+    idx, dist = nearest_neighbours(queries.astype(np.float32), database.astype(np.float32), k=5)
+    ref_idx, ref_dist = brute_force(queries.astype(np.float32), database.astype(np.float32), 5)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(dist, ref_dist, rtol=1e-6)
+
+
+def test_ties_broken_by_lower_index_and_exact_match_is_first():
+    database = np.array([[3.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [-1.0, 0.0]])
+    queries = np.array([[0.0, 0.0], [1.0, 0.0]])
+    idx, dist = nearest_neighbours(queries, database, k=4)
+    # query 0: rows 1, 2, 3, 4 all at distance 1, row 0 at 3 -> index order among ties
+    np.testing.assert_array_equal(idx[0], [1, 2, 3, 4])
+    np.testing.assert_allclose(dist[0], [1, 1, 1, 1])
+    # query 1: its duplicates rows 1 and 3 at distance 0, then row 2 (sqrt 2), then 0 and 4 (2)
+    np.testing.assert_array_equal(idx[1], [1, 3, 2, 0])
+    np.testing.assert_allclose(dist[1], [0, 0, np.sqrt(2), 2])
+
+
+def test_exclude_self():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(50, 8))
+    idx, dist = nearest_neighbours(x, x, k=3, exclude_self=True, chunk=16)
+    ref_idx, ref_dist = brute_force(x, x, 3, exclude_self=True)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(dist, ref_dist, rtol=1e-9)
+    assert not (idx == np.arange(50)[:, None]).any()
+
+
+def test_neighbour_arguments_are_checked():
+    x = np.zeros((4, 3))
+    with pytest.raises(ValueError, match="same D"):
+        nearest_neighbours(x, np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="k=5"):
+        nearest_neighbours(x, x, k=5)
+    with pytest.raises(ValueError, match="k=4"):
+        nearest_neighbours(x, x, k=4, exclude_self=True)
+
+
+def small_net():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.ReLU(), nn.Dropout(0.5),
+                         nn.Linear(8, 3))
+
+
+def test_last_hidden_layer_is_relu_of_penultimate_linear():
+    net = small_net()
+    net.train()   # extract_features must switch dropout off and restore the mode
+    images = torch.rand(10, 3, 2, 2)
+    feats = extract_features(net, images, batch_size=4)
+    w = net[1].weight.detach().double().numpy()
+    b = net[1].bias.detach().double().numpy()
+    ref = np.maximum(images.reshape(10, 12).double().numpy() @ w.T + b, 0.0)
+    assert feats.shape == (10, 8) and feats.dtype == torch.float32
+    np.testing.assert_allclose(feats.numpy(), ref, rtol=1e-5, atol=1e-6)
+    assert net.training
+    assert last_linear(net)[0] == "4"
+
+
+def test_named_layer_and_dataset_input():
+    net = small_net()
+    images = torch.rand(5, 3, 2, 2)
+    dataset = [(images[i], i % 3) for i in range(5)]
+    feats = extract_features(net, dataset, layer="1", batch_size=2)
+    w = net[1].weight.detach().double().numpy()
+    b = net[1].bias.detach().double().numpy()
+    ref = images.reshape(5, 12).double().numpy() @ w.T + b   # before the ReLU
+    np.testing.assert_allclose(feats.numpy(), ref, rtol=1e-5, atol=1e-6)
+
+
+def test_transform_is_applied_before_the_forward_pass():
+    net = small_net()
+    images = torch.rand(4, 3, 2, 2)
+    shifted = extract_features(net, images, transform=lambda x: x - 0.5)
+    direct = extract_features(net, images - 0.5)
+    torch.testing.assert_close(shifted, direct)
+
+
+def test_model_without_linear_needs_a_layer_name():
+    with pytest.raises(ValueError, match="layer="):
+        extract_features(nn.Sequential(nn.Conv2d(1, 1, 1)), torch.rand(1, 1, 2, 2))
