@@ -1,0 +1,378 @@
+"""The network of the paper (§3.5, Figure 2), its ablation knobs, the small CNN of Figure 1,
+and a layer table computed from a model.
+
+Layers are named as in the paper: ``conv1`` ... ``conv5``, ``fc6`` ... ``fc8``; the layers in
+between are ``act<i>`` (ReLU or tanh), ``norm<i>`` (LRN), ``pool<i>`` and ``drop<i>``.
+``named_layers(model)`` maps these short names to modules (for hooks).
+"""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from fractions import Fraction
+
+import torch
+from torch import nn
+
+from alexnet_repro.layers import LocalResponseNorm, PaperDropout
+from alexnet_repro.paper import PAPER
+
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
+INITS = ("paper", "kaiming")
+DROPOUT_STYLES = ("paper", "inverted")
+
+
+def conv_output_size(n: int, kernel: int, stride: int = 1, padding: int = 0) -> Fraction:
+    """``(n + 2 padding - kernel) / stride + 1`` as an exact fraction (not rounded).
+
+    A convolution tiles its input exactly when this is an integer; frameworks floor it.
+    """
+    return Fraction(n + 2 * padding - kernel, stride) + 1
+
+
+def _pair(v) -> int:
+    if isinstance(v, (tuple, list)):
+        if len(set(v)) != 1:
+            raise ValueError(f"only square kernels/strides are supported, got {v}")
+        return int(v[0])
+    return int(v)
+
+
+def _spatial_out(module: nn.Module, h: int) -> int:
+    """Output height of ``module`` for input height ``h`` (square maps); ``h`` for other layers."""
+    if isinstance(module, nn.Conv2d):
+        k, s, p = _pair(module.kernel_size), _pair(module.stride), _pair(module.padding)
+        d = _pair(module.dilation)
+        return (h + 2 * p - d * (k - 1) - 1) // s + 1
+    if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
+        k, s, p = _pair(module.kernel_size), _pair(module.stride), _pair(module.padding)
+        if h + 2 * p < k:
+            return 0
+        if module.ceil_mode:
+            out = -(-(h + 2 * p - k) // s) + 1
+            if (out - 1) * s >= h + p:       # last window must start inside the input
+                out -= 1
+            return out
+        return (h + 2 * p - k) // s + 1
+    return h
+
+
+def _check_feature_size(features: nn.Sequential, input_size: int, model_name: str) -> int:
+    """Spatial size after ``features``; a clear ValueError if a feature map vanishes."""
+    def walk(n):
+        h = n
+        for name, m in features.named_children():
+            h = _spatial_out(m, h)
+            if h < 1:
+                return None, name
+        return h, None
+
+    h, where = walk(input_size)
+    if h is None:
+        smallest = next((n for n in range(1, 4097) if walk(n)[0] is not None), None)
+        raise ValueError(
+            f"input_size={input_size} is too small for {model_name}: the feature map vanishes at "
+            f"layer {where!r}. Use input_size >= {smallest} (the paper's AlexNet uses 227).")
+    return h
+
+
+def _scaled(channels: int, width: float, multiple: int) -> int:
+    """``channels * width`` rounded to a positive multiple of ``multiple``."""
+    return max(multiple, int(round(channels * width / multiple)) * multiple)
+
+
+def _check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(map(repr, choices))}")
+
+
+class AlexNet(nn.Module):
+    """AlexNet as in the paper (§3.5, Figure 2), with knobs for its ablations.
+
+    conv1 96x11x11/4, conv2 256x5x5 pad 2, conv3 384x3x3 pad 1, conv4 384x3x3 pad 1,
+    conv5 256x3x3 pad 1, fc6 4096, fc7 4096, fc8 ``num_classes``. The activation follows every
+    hidden layer; LRN follows the activations of conv1 and conv2; max-pooling follows conv1,
+    conv2 and conv5; dropout follows fc6 and fc7 (their outputs, §4.2).
+
+    Args:
+        towers: 1 (one column) or 2 (the paper's two-GPU connectivity: conv2, conv4, conv5 are
+            grouped convolutions that see only their own tower's maps, LRN normalizes within a
+            tower; conv3 and the fc layers see both).
+        activation: "relu" (§3.1) or "tanh".
+        lrn: local response normalization after conv1 and conv2 (§3.3).
+        overlap_pool: pooling z=3, s=2 (§3.4) if True, else z=2, s=2.
+        dropout: drop probability in fc6/fc7 (0 turns it off).
+        dropout_style: "paper" (zero in training, scale by 1-p at test) or "inverted" (nn.Dropout).
+        width: multiplier for every hidden width (conv channels and fc6/fc7), for small CPU runs.
+        input_size: side of the square input (227 makes conv1 tile it: 55x55 outputs).
+        init: "paper" (weights N(0, 0.01^2); biases 1 in conv2, conv4, conv5, fc6, fc7, else 0,
+            §5) or "kaiming" (He-normal weights, zero biases; trains faster from scratch).
+    """
+
+    def __init__(self, num_classes: int = 1000, in_channels: int = 3, towers: int = 1,
+                 activation: str = "relu", lrn: bool = True, overlap_pool: bool = True,
+                 dropout: float = 0.5, width: float = 1.0, input_size: int = 227,
+                 init: str = "paper", dropout_style: str = "paper"):
+        super().__init__()
+        _check_choice("towers", towers, (1, 2))
+        _check_choice("activation", activation, tuple(ACTIVATIONS))
+        _check_choice("init", init, INITS)
+        _check_choice("dropout_style", dropout_style, DROPOUT_STYLES)
+        if not width > 0:
+            raise ValueError(f"width must be > 0; got {width!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1); got {dropout!r}")
+        self.config = dict(num_classes=num_classes, in_channels=in_channels, towers=towers,
+                           activation=activation, lrn=lrn, overlap_pool=overlap_pool,
+                           dropout=dropout, width=width, input_size=input_size, init=init,
+                           dropout_style=dropout_style)
+        self.input_size, self.in_channels, self.towers = input_size, in_channels, towers
+        c1, c2, c3, c4, c5 = (_scaled(c, width, towers) for c in PAPER["architecture"]["conv_kernels"])
+        f6 = f7 = _scaled(4096, width, 1)
+        act = ACTIVATIONS[activation]
+        pool_z, pool_s = (3, 2) if overlap_pool else (2, 2)
+        g = towers
+        lrn_c = PAPER["lrn"]
+
+        def norm():
+            return LocalResponseNorm(lrn_c["n"], lrn_c["alpha"], lrn_c["beta"], lrn_c["k"], groups=g)
+
+        layers = [("conv1", nn.Conv2d(in_channels, c1, 11, stride=4)), ("act1", act())]
+        if lrn:
+            layers.append(("norm1", norm()))
+        layers += [("pool1", nn.MaxPool2d(pool_z, pool_s)),
+                   ("conv2", nn.Conv2d(c1, c2, 5, padding=2, groups=g)), ("act2", act())]
+        if lrn:
+            layers.append(("norm2", norm()))
+        layers += [("pool2", nn.MaxPool2d(pool_z, pool_s)),
+                   ("conv3", nn.Conv2d(c2, c3, 3, padding=1)), ("act3", act()),
+                   ("conv4", nn.Conv2d(c3, c4, 3, padding=1, groups=g)), ("act4", act()),
+                   ("conv5", nn.Conv2d(c4, c5, 3, padding=1, groups=g)), ("act5", act()),
+                   ("pool5", nn.MaxPool2d(pool_z, pool_s))]
+        self.features = nn.Sequential(OrderedDict(layers))
+        side = _check_feature_size(self.features, input_size, "AlexNet")
+
+        drop = (lambda: PaperDropout(dropout)) if dropout_style == "paper" else (lambda: nn.Dropout(dropout))
+        self.classifier = nn.Sequential(OrderedDict([
+            ("fc6", nn.Linear(c5 * side * side, f6)), ("act6", act()), ("drop6", drop()),
+            ("fc7", nn.Linear(f6, f7)), ("act7", act()), ("drop7", drop()),
+            ("fc8", nn.Linear(f7, num_classes)),
+        ]))
+        if init == "paper":
+            _init_paper(self, PAPER["init"]["bias_one"])
+        else:
+            _init_kaiming(self, activation)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(x, self.in_channels, self.input_size, "AlexNet")
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
+class SmallCNN(nn.Module):
+    """A four-layer CNN for the CIFAR-10 experiment of Figure 1 (ReLU vs tanh).
+
+    The paper does not list this net's layers; this one follows cuda-convnet's CIFAR-10
+    ``layers-18pct`` configuration, whose author is the paper's first author: conv1 32x5x5 pad 2,
+    max-pool 3/2; conv2 32x5x5 pad 2, avg-pool 3/2; conv3 64x5x5 pad 2, avg-pool 3/2; ``fc4``
+    to ``num_classes``. Pools round up (``ceil_mode``) as cuda-convnet does: 32 -> 16 -> 8 -> 4.
+    Activation after each conv; optional LRN (the paper's constants) after pool1 and pool2;
+    no dropout. ``width`` scales the conv channels; ``init`` as in :class:`AlexNet` but "paper"
+    sets all biases to 0.
+    """
+
+    def __init__(self, activation: str = "relu", in_channels: int = 3, num_classes: int = 10,
+                 width: float = 1.0, lrn: bool = False, input_size: int = 32,
+                 init: str = "paper"):
+        super().__init__()
+        _check_choice("activation", activation, tuple(ACTIVATIONS))
+        _check_choice("init", init, INITS)
+        if not width > 0:
+            raise ValueError(f"width must be > 0; got {width!r}")
+        self.config = dict(activation=activation, in_channels=in_channels,
+                           num_classes=num_classes, width=width, lrn=lrn,
+                           input_size=input_size, init=init)
+        self.input_size, self.in_channels = input_size, in_channels
+        c1, c2, c3 = (_scaled(c, width, 1) for c in (32, 32, 64))
+        act = ACTIVATIONS[activation]
+        lrn_c = PAPER["lrn"]
+        layers = [("conv1", nn.Conv2d(in_channels, c1, 5, padding=2)), ("act1", act()),
+                  ("pool1", nn.MaxPool2d(3, 2, ceil_mode=True))]
+        if lrn:
+            layers.append(("norm1", LocalResponseNorm(lrn_c["n"], lrn_c["alpha"], lrn_c["beta"], lrn_c["k"])))
+        layers += [("conv2", nn.Conv2d(c1, c2, 5, padding=2)), ("act2", act()),
+                   ("pool2", nn.AvgPool2d(3, 2, ceil_mode=True))]
+        if lrn:
+            layers.append(("norm2", LocalResponseNorm(lrn_c["n"], lrn_c["alpha"], lrn_c["beta"], lrn_c["k"])))
+        layers += [("conv3", nn.Conv2d(c2, c3, 5, padding=2)), ("act3", act()),
+                   ("pool3", nn.AvgPool2d(3, 2, ceil_mode=True))]
+        self.features = nn.Sequential(OrderedDict(layers))
+        side = _check_feature_size(self.features, input_size, "SmallCNN")
+        self.classifier = nn.Sequential(OrderedDict([("fc4", nn.Linear(c3 * side * side, num_classes))]))
+        if init == "paper":
+            _init_paper(self, ())
+        else:
+            _init_kaiming(self, activation)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(x, self.in_channels, self.input_size, "SmallCNN")
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
+MODELS = {"alexnet": AlexNet, "small_cnn": SmallCNN}
+
+
+def build_model(name: str, **kwargs) -> nn.Module:
+    """``AlexNet(**kwargs)`` for "alexnet", ``SmallCNN(**kwargs)`` for "small_cnn"."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(map(repr, MODELS))}")
+    cls = MODELS[name]
+    import inspect
+    accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise ValueError(f"unknown argument(s) {', '.join(unknown)} for model {name!r}; "
+                         f"it accepts {', '.join(accepted)}")
+    return cls(**kwargs)
+
+
+def _check_input(x: torch.Tensor, channels: int, size: int, model_name: str) -> None:
+    if x.dim() != 4 or x.shape[1] != channels or x.shape[2] != size or x.shape[3] != size:
+        raise ValueError(f"{model_name} was built for inputs (N, {channels}, {size}, {size}); got "
+                         f"{tuple(x.shape)}. Resize the images or build the model with "
+                         f"in_channels=/input_size= matching them.")
+
+
+def _init_paper(model: nn.Module, bias_one) -> None:
+    std = PAPER["init"]["weight_std"]
+    for name, m in named_layers(model).items():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, std)
+            nn.init.constant_(m.bias, 1.0 if name in bias_one else 0.0)
+
+
+def _init_kaiming(model: nn.Module, activation: str) -> None:
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_normal_(m.weight, nonlinearity=activation)
+            nn.init.zeros_(m.bias)
+
+
+def named_layers(model: nn.Module) -> "OrderedDict[str, nn.Module]":
+    """Leaf modules by their short name ("conv1", "act1", ..., "fc8"), in definition order."""
+    out = OrderedDict()
+    for full, m in model.named_modules():
+        if full and not any(True for _ in m.children()):
+            out[full.rsplit(".", 1)[-1]] = m
+    return out
+
+
+@torch.no_grad()
+def layer_outputs(model: nn.Module, x: torch.Tensor, names=None) -> "OrderedDict[str, torch.Tensor]":
+    """Run ``model`` on ``x`` and return the output of each named layer (all leaves by default),
+    in execution order. The model's train/eval mode is left as it is."""
+    layers = named_layers(model)
+    if names is not None:
+        missing = [n for n in names if n not in layers]
+        if missing:
+            raise ValueError(f"no layer(s) {missing} in the model; it has {', '.join(layers)}")
+        layers = OrderedDict((n, layers[n]) for n in names)
+    out = OrderedDict()
+    handles = [m.register_forward_hook(lambda _m, _i, o, n=n: out.__setitem__(n, o.detach()))
+               for n, m in layers.items()]
+    try:
+        model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return out
+
+
+def _kind(m: nn.Module) -> str:
+    kinds = [(nn.Conv2d, "conv"), (nn.Linear, "fc"), (nn.ReLU, "relu"), (nn.Tanh, "tanh"),
+             (LocalResponseNorm, "lrn"), (nn.MaxPool2d, "maxpool"), (nn.AvgPool2d, "avgpool"),
+             (PaperDropout, "dropout"), (nn.Dropout, "dropout")]
+    return next((k for t, k in kinds if isinstance(m, t)), type(m).__name__)
+
+
+def layer_table(model: nn.Module, input_size: int | None = None) -> list[dict]:
+    """One row per layer, computed from ``model`` (shapes from a real forward pass).
+
+    Keys: ``name``, ``kind``, ``kernel``, ``stride``, ``padding``, ``groups``, ``out_shape``
+    ((C, H, W) or (features,)), ``params`` (the layer's own), ``macs`` (multiply-adds per image,
+    conv and fc only), ``rf`` (receptive field side in input pixels; None for fc layers, which
+    see the whole image), ``jump`` (input pixels between neighbouring outputs), ``rf_offset``
+    (input coordinate of the first pixel of output unit 0's field; negative = in the padding).
+    """
+    size = input_size or getattr(model, "input_size", None)
+    if size is None:
+        raise ValueError("layer_table needs input_size for a model without an input_size attribute")
+    channels = getattr(model, "in_channels", 3)
+    layers = named_layers(model)
+    shapes: dict = {}
+    order: list = []
+
+    def hook(name):
+        def f(_m, _i, o):
+            order.append(name)
+            shapes[name] = tuple(o.shape[1:])
+        return f
+
+    handles = [m.register_forward_hook(hook(n)) for n, m in layers.items()]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, channels, size, size))
+    finally:
+        model.train(was_training)
+        for h in handles:
+            h.remove()
+
+    rows, rf, jump, offset = [], 1, 1, 0
+    for name in order:
+        m, out = layers[name], shapes[name]
+        row = dict(name=name, kind=_kind(m), kernel=None, stride=None, padding=None, groups=None,
+                   out_shape=out, params=sum(p.numel() for p in m.parameters(recurse=False)), macs=0)
+        if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            k, s, p = _pair(m.kernel_size), _pair(m.stride), _pair(m.padding)
+            row.update(kernel=k, stride=s, padding=p)
+            if rf is not None:
+                offset, rf, jump = offset - p * jump, rf + (k - 1) * jump, jump * s
+            if isinstance(m, nn.Conv2d):
+                row["groups"] = m.groups
+                row["macs"] = math.prod(out) * (m.in_channels // m.groups) * k * k
+        elif isinstance(m, nn.Linear):
+            row["macs"] = m.in_features * m.out_features
+            rf = jump = offset = None
+        row.update(rf=rf, jump=jump, rf_offset=offset)
+        rows.append(row)
+    return rows
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of learned parameters (weights and biases)."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def layer_table_html(rows: list[dict], names=None) -> str:
+    """An HTML table of ``layer_table`` rows (optionally only the layers in ``names``)."""
+    cols = [("name", "layer"), ("kind", "kind"), ("kernel", "kernel"), ("stride", "stride"),
+            ("padding", "pad"), ("groups", "groups"), ("out_shape", "output (H&times;W&times;C)"),
+            ("params", "parameters"), ("macs", "multiply-adds"), ("rf", "receptive field"),
+            ("jump", "jump")]
+
+    def fmt(key, v):
+        if v is None:
+            return "all" if key == "rf" else "&ndash;"
+        if key == "out_shape":
+            return "&times;".join(str(d) for d in (v[1:] + v[:1] if len(v) == 3 else v))
+        if isinstance(v, int) and key in ("params", "macs"):
+            return f"{v:,}"
+        return str(v)
+
+    head = "".join(f"<th>{label}</th>" for _, label in cols)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{fmt(k, r[k])}</td>" for k, _ in cols) + "</tr>"
+        for r in rows if names is None or r["name"] in names)
+    return (f'<table class="layer-table"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>")
