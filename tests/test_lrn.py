@@ -1,0 +1,105 @@
+"""LocalResponseNorm against the paper's formula (§3.3), evaluated with an explicit loop in float64."""
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from alexnet_repro.layers import LocalResponseNorm, PaperDropout
+
+
+def lrn_reference(a: np.ndarray, n: int, alpha: float, beta: float, k: float, groups: int = 1):
+    """b^i = a^i / (k + alpha * sum_{j=max(0, i-n/2)}^{min(N-1, i+n/2)} (a^j)^2)^beta, per group."""
+    a = a.astype(np.float64)
+    b = np.empty_like(a)
+    C = a.shape[1]
+    N = C // groups
+    for g in range(groups):
+        for i in range(N):
+            lo, hi = max(0, i - n // 2), min(N - 1, i + n // 2)
+            s = np.zeros(a.shape[:1] + a.shape[2:])
+            for j in range(lo, hi + 1):
+                s += a[:, g * N + j] ** 2
+            b[:, g * N + i] = a[:, g * N + i] / (k + alpha * s) ** beta
+    return b
+
+
+@pytest.mark.parametrize("size", [1, 3, 5, 7])
+def test_matches_formula_float64(size):
+    g = torch.Generator().manual_seed(size)
+    # large activations so that alpha * sum is not negligible next to k
+    x = torch.randn(2, 11, 4, 3, generator=g, dtype=torch.float64) * 30
+    alpha, beta, k = 1e-3, 0.75, 2.0
+    got = LocalResponseNorm(size, alpha, beta, k)(x).numpy()
+    want = lrn_reference(x.numpy(), size, alpha, beta, k)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+    # the normalization really does something here, including at the edge channels
+    assert np.abs(want - x.numpy()).max() > 0.1 * np.abs(x.numpy()).max() / (k ** beta)
+
+
+def test_edge_channels_use_clipped_window():
+    # one nonzero channel at index 0: with n=5 it normalizes channels 0..2 only
+    x = torch.zeros(1, 6, 1, 1, dtype=torch.float64)
+    x[0, 0] = 10.0
+    x[0, 5] = 3.0
+    y = LocalResponseNorm(5, alpha=0.01, beta=1.0, k=1.0)(x)
+    assert y[0, 0].item() == pytest.approx(10.0 / (1 + 0.01 * (100 + 0)), rel=1e-14)
+    assert y[0, 5].item() == pytest.approx(3.0 / (1 + 0.01 * 9), rel=1e-14)
+
+
+def test_paper_constants_float32_close_to_reference():
+    x = torch.rand(3, 96, 5, 5) * 50
+    got = LocalResponseNorm()(x).double().numpy()
+    want = lrn_reference(x.numpy(), 5, 1e-4, 0.75, 2.0)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+@pytest.mark.parametrize("size", [3, 5, 9])
+def test_equals_torch_with_alpha_times_size(size):
+    x = torch.randn(2, 16, 6, 6, dtype=torch.float64) * 20
+    ours = LocalResponseNorm(size, 1e-4, 0.75, 2.0)(x)
+    theirs = nn.LocalResponseNorm(size, 1e-4 * size, 0.75, 2.0)(x)
+    torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=0)
+    # and with the same alpha, torch's differs (it divides alpha by size)
+    plain = nn.LocalResponseNorm(size, 1e-4, 0.75, 2.0)(x)
+    assert (plain - ours).abs().max() > 1e-3
+
+
+def test_groups_normalize_each_tower_separately():
+    x = torch.randn(2, 12, 3, 3, dtype=torch.float64) * 30
+    got = LocalResponseNorm(5, 1e-3, 0.75, 2.0, groups=2)(x).numpy()
+    want = lrn_reference(x.numpy(), 5, 1e-3, 0.75, 2.0, groups=2)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    ungrouped = lrn_reference(x.numpy(), 5, 1e-3, 0.75, 2.0)
+    assert np.abs(got - ungrouped)[:, 4:8].max() > 1e-6   # channels near the tower boundary differ
+
+
+def test_gradient_matches_float64_finite_differences():
+    x = (torch.randn(1, 7, 2, 2, dtype=torch.float64) * 20).requires_grad_()
+    assert torch.autograd.gradcheck(LocalResponseNorm(5, 1e-3, 0.75, 2.0), (x,))
+
+
+@pytest.mark.parametrize("bad", [0, 2, 4, -3])
+def test_rejects_even_or_nonpositive_size(bad):
+    with pytest.raises(ValueError, match="odd"):
+        LocalResponseNorm(bad)
+
+
+def test_rejects_wrong_rank_and_bad_groups():
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
+        LocalResponseNorm()(torch.ones(3, 4))
+    with pytest.raises(ValueError, match="equal groups"):
+        LocalResponseNorm(groups=2)(torch.ones(1, 5, 2, 2))
+
+
+def test_paper_dropout_train_and_test_behaviour():
+    torch.manual_seed(0)
+    d = PaperDropout(0.5)
+    x = torch.full((200_000,), 3.0)
+    y = d.train()(x)
+    kept = y != 0
+    assert torch.all(y[kept] == 3.0)                     # no rescaling in training
+    # fraction kept ~ Binomial(200000, 0.5): 5 standard deviations = 5 * sqrt(0.25 / n)
+    assert abs(kept.double().mean().item() - 0.5) < 5 * (0.25 / x.numel()) ** 0.5
+    assert torch.all(d.eval()(x) == 1.5)                 # test time: multiply by 0.5
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        PaperDropout(1.0)

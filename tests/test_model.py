@@ -1,0 +1,187 @@
+"""AlexNet, SmallCNN and the layer table, checked against hand arithmetic from the paper."""
+import math
+from fractions import Fraction
+
+import pytest
+import torch
+from torch import nn
+
+from alexnet_repro.layers import LocalResponseNorm, PaperDropout
+from alexnet_repro.model import (AlexNet, SmallCNN, build_model, conv_output_size,
+                                 count_parameters, layer_outputs, layer_table, layer_table_html,
+                                 named_layers)
+
+
+def expected_params(towers: int, classes: int = 1000) -> int:
+    """Weights + biases from the paper's kernel shapes (§3.5); kernel depth halves in the
+    layers that only see their own GPU (conv2, conv4, conv5) when towers=2."""
+    g = towers
+    conv = [(96, 3 * 11 * 11), (256, 96 // g * 5 * 5), (384, 256 * 3 * 3),
+            (384, 384 // g * 3 * 3), (256, 384 // g * 3 * 3)]
+    fc = [(4096, 256 * 6 * 6), (4096, 4096), (classes, 4096)]
+    return sum(o * (i + 1) for o, i in conv + fc)
+
+
+def test_parameter_counts_exact():
+    assert expected_params(2) == 60_965_224 and expected_params(1) == 62_378_344
+    assert count_parameters(AlexNet(towers=2)) == 60_965_224
+    assert count_parameters(AlexNet(towers=1)) == 62_378_344
+    assert count_parameters(AlexNet(towers=2, num_classes=10)) == expected_params(2, 10)
+
+
+@pytest.mark.parametrize("towers", [1, 2])
+def test_shapes_at_227(towers):
+    rows = {r["name"]: r for r in layer_table(AlexNet(towers=towers), 227)}
+    want = {"conv1": (96, 55, 55), "conv2": (256, 27, 27), "conv3": (384, 13, 13),
+            "conv4": (384, 13, 13), "conv5": (256, 13, 13), "pool5": (256, 6, 6),
+            "fc6": (4096,), "fc7": (4096,), "fc8": (1000,)}
+    for name, shape in want.items():
+        assert rows[name]["out_shape"] == shape, name
+    # the paper's neuron counts for conv2..conv5 (§3.5) are the products of these shapes
+    assert [math.prod(rows[n]["out_shape"]) for n in ("conv2", "conv3", "conv4", "conv5")] == \
+        [186_624, 64_896, 64_896, 43_264]
+
+
+def test_forward_output_and_grouping():
+    m = AlexNet(towers=2, num_classes=7, width=0.25, input_size=67).eval()
+    y = m(torch.rand(3, 3, 67, 67))
+    assert y.shape == (3, 7)
+    layers = named_layers(m)
+    assert [layers[n].groups for n in ("conv1", "conv2", "conv3", "conv4", "conv5")] == [1, 2, 1, 2, 2]
+    assert layers["norm1"].groups == 2
+
+
+def test_receptive_fields_and_jumps():
+    rows = {r["name"]: r for r in layer_table(AlexNet(), 227)}
+    # r_out = r_in + (k - 1) * jump_in, jump_out = jump_in * stride, through the pools too
+    assert [rows[f"conv{i}"]["rf"] for i in range(1, 6)] == [11, 51, 99, 131, 163]
+    assert [rows[f"conv{i}"]["jump"] for i in range(1, 6)] == [4, 8, 16, 16, 16]
+    assert rows["fc6"]["rf"] is None
+
+
+def test_multiply_adds_and_layer_params():
+    rows = {r["name"]: r for r in layer_table(AlexNet(towers=2), 227)}
+    assert rows["conv1"]["macs"] == 55 * 55 * 96 * 11 * 11 * 3
+    assert rows["conv2"]["macs"] == 27 * 27 * 256 * 5 * 5 * 48
+    assert rows["conv4"]["macs"] == 13 * 13 * 384 * 3 * 3 * 192
+    assert rows["fc6"]["macs"] == 9216 * 4096
+    assert rows["fc6"]["params"] == 9216 * 4096 + 4096
+    assert sum(r["params"] for r in rows.values()) == 60_965_224
+
+
+def test_layer_order_matches_paper():
+    names = [r["name"] for r in layer_table(AlexNet(width=0.125), 227)]
+    assert names == ["conv1", "act1", "norm1", "pool1", "conv2", "act2", "norm2", "pool2",
+                     "conv3", "act3", "conv4", "act4", "conv5", "act5", "pool5",
+                     "fc6", "act6", "drop6", "fc7", "act7", "drop7", "fc8"]
+    names = [r["name"] for r in layer_table(AlexNet(lrn=False, width=0.125), 227)]
+    assert "norm1" not in names and "norm2" not in names
+
+
+def test_paper_init_statistics():
+    torch.manual_seed(0)
+    m = AlexNet(towers=2, width=0.25, input_size=67, num_classes=10)
+    layers = named_layers(m)
+    for name in ("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8"):
+        w = layers[name].weight.detach().double()
+        n = w.numel()
+        # sample std of n N(0, 0.01^2) draws: standard error ~ 0.01 / sqrt(2n); allow 6 of them
+        assert abs(w.std().item() - 0.01) < 6 * 0.01 / math.sqrt(2 * n), name
+        assert abs(w.mean().item()) < 6 * 0.01 / math.sqrt(n), name
+        bias = layers[name].bias.detach()
+        want = 1.0 if name in ("conv2", "conv4", "conv5", "fc6", "fc7") else 0.0
+        assert torch.all(bias == want), name
+
+
+def test_kaiming_init_option():
+    torch.manual_seed(0)
+    m = AlexNet(width=0.25, input_size=67, init="kaiming")
+    w = named_layers(m)["conv3"].weight.detach().double()
+    fan_in = w.shape[1] * 9
+    assert abs(w.std().item() - math.sqrt(2 / fan_in)) < 6 * math.sqrt(2 / fan_in) / math.sqrt(2 * w.numel())
+    assert torch.all(named_layers(m)["conv2"].bias == 0)
+
+
+def test_tanh_and_dropout_options():
+    m = AlexNet(activation="tanh", width=0.25, input_size=67, dropout_style="inverted")
+    layers = named_layers(m)
+    assert isinstance(layers["act1"], nn.Tanh) and isinstance(layers["act6"], nn.Tanh)
+    assert isinstance(layers["drop6"], nn.Dropout) and not isinstance(layers["drop6"], PaperDropout)
+    assert isinstance(named_layers(AlexNet(width=0.25, input_size=67))["drop7"], PaperDropout)
+    assert isinstance(layers["norm1"], LocalResponseNorm)
+
+
+def test_pooling_option_output_sizes():
+    def pool_out(n, z, s):
+        return (n - z) // s + 1
+
+    # at 227 both schemes give equal dimensions, as the paper says (§3.4)
+    for overlap, z in ((True, 3), (False, 2)):
+        rows = {r["name"]: r for r in layer_table(AlexNet(overlap_pool=overlap, width=0.125), 227)}
+        assert rows["pool1"]["out_shape"][1] == pool_out(55, z, 2) == 27
+        assert rows["pool5"]["out_shape"][1] == pool_out(13, z, 2) == 6
+        assert rows["pool1"]["kernel"] == z
+    # at 231 conv1 gives 56x56: 3/2 pooling -> 27, 2/2 pooling -> 28
+    a = {r["name"]: r for r in layer_table(AlexNet(overlap_pool=True, input_size=231, width=0.125))}
+    b = {r["name"]: r for r in layer_table(AlexNet(overlap_pool=False, input_size=231, width=0.125))}
+    assert a["conv1"]["out_shape"][1] == 56
+    assert a["pool1"]["out_shape"][1] == 27 and b["pool1"]["out_shape"][1] == 28
+
+
+def test_small_inputs_and_too_small_error():
+    # pool5 needs conv5 >= 3, i.e. pool2 out >= 3, conv2 = pool1 out >= 7, conv1 out >= 15,
+    # so input >= 11 + 14 * 4 = 67
+    for size in (67, 70, 99):
+        m = AlexNet(width=0.125, input_size=size, in_channels=1, num_classes=10).eval()
+        assert m(torch.rand(2, 1, size, size)).shape == (2, 10)
+    with pytest.raises(ValueError, match=r"too small.*input_size >= 67"):
+        AlexNet(input_size=66)
+    with pytest.raises(ValueError, match=r"built for inputs \(N, 3, 227, 227\)"):
+        AlexNet(width=0.125)(torch.rand(1, 3, 224, 224))
+
+
+def test_bad_arguments_are_clear():
+    with pytest.raises(ValueError, match="activation"):
+        AlexNet(activation="sigmoid")
+    with pytest.raises(ValueError, match="towers"):
+        AlexNet(towers=3)
+    with pytest.raises(ValueError, match="unknown model"):
+        build_model("vgg")
+    with pytest.raises(ValueError, match="unknown argument.*colour"):
+        build_model("alexnet", colour=True)
+
+
+def test_build_model():
+    m = build_model("alexnet", towers=2, width=0.25, input_size=67, num_classes=10)
+    assert isinstance(m, AlexNet) and m.towers == 2
+    s = build_model("small_cnn", activation="tanh", in_channels=1, input_size=28)
+    assert isinstance(s, SmallCNN)
+    assert s(torch.rand(4, 1, 28, 28)).shape == (4, 10)
+
+
+def test_small_cnn_layout():
+    s = SmallCNN(lrn=True)
+    rows = {r["name"]: r for r in layer_table(s, 32)}
+    # cuda-convnet pooling rounds up: 32 -> 16 -> 8 -> 4
+    assert [rows[p]["out_shape"][1] for p in ("pool1", "pool2", "pool3")] == [16, 8, 4]
+    assert rows["fc4"]["params"] == 64 * 4 * 4 * 10 + 10
+    n_conv = sum(isinstance(m, nn.Conv2d) for m in s.modules())
+    n_fc = sum(isinstance(m, nn.Linear) for m in s.modules())
+    assert (n_conv, n_fc) == (3, 1)                       # "four-layer" net
+    assert "norm1" in rows and "norm1" not in {r["name"] for r in layer_table(SmallCNN(), 32)}
+
+
+def test_conv_output_size_arithmetic():
+    assert conv_output_size(224, 11, 4) == Fraction(217, 4)    # 54.25: does not tile
+    assert float(conv_output_size(224, 11, 4)) == 54.25
+    assert conv_output_size(227, 11, 4) == 55
+
+
+def test_layer_outputs_and_html():
+    m = AlexNet(width=0.25, input_size=67).eval()
+    outs = layer_outputs(m, torch.rand(1, 3, 67, 67), names=["conv1", "fc8"])
+    assert list(outs) == ["conv1", "fc8"] and outs["fc8"].shape == (1, 1000)
+    with pytest.raises(ValueError, match="no layer"):
+        layer_outputs(m, torch.rand(1, 3, 67, 67), names=["conv9"])
+    html = layer_table_html(layer_table(AlexNet(), 227))
+    assert "<table" in html and "55&times;55&times;96" in html and "37,752,832" in html
