@@ -148,7 +148,7 @@ def resolve_parameters(chapter: str, profile: str, overrides: dict | None = None
     profiles = load_profiles()
     if profile not in profiles:
         raise BookError(
-            f"unknown profile {profile!r}; {PROFILES_FILE.relative_to(REPO)} defines: "
+            f"unknown profile {profile!r}; {PROFILES_FILE} defines: "
             f"{', '.join(profiles)}"
         )
     declared = declared_parameters(chapter)
@@ -264,7 +264,14 @@ def execute_chapter(
             (c for c in nb.cells if c.get("metadata", {}).get("papermill", {}).get("exception")),
             None,
         )
-        where = f"cell {nb.cells.index(cell)}" if cell is not None else f"cell {error.cell_index}"
+        code_cells = [
+            c for c in nb.cells
+            if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])
+        ]
+        where = (  # numbered as in the chapter's source: the reader's view, from 1
+            f"code cell {code_cells.index(cell) + 1}" if cell in code_cells
+            else f"cell {error.cell_index}"
+        )
         first_line = (cell.source.strip().splitlines() or [""])[0] if cell is not None else ""
         raise ChapterFailed(
             f"chapter {chapter!r} failed in {where} ({first_line[:80]!r}) under profile "
@@ -277,11 +284,11 @@ def execute_chapter(
 
 # -------------------------------------------------------------------------------------- render
 
-WIDGET_SHIM = """// Written by alexnet_repro.book: lets embed-amd.js find its icon fonts next to itself.
-(function () {
-  var here = new URL('.', document.currentScript.src).href;
-  window.__jupyter_widgets_assets_path__ = here;
-})();
+WIDGET_SHIM = """// Written by alexnet_repro.book: embed-amd.js and its icon fonts are served next to this file,
+// not from a CDN; tell the widget manager and require.js (loaded after this file) where.
+var __widgets_here__ = new URL('.', document.currentScript.src).href;
+window.__jupyter_widgets_assets_path__ = __widgets_here__;
+var require = {paths: {'@jupyter-widgets/html-manager/dist': __widgets_here__.replace(/\\/$/, '')}};
 """
 
 
@@ -321,6 +328,8 @@ def build_html(profile: str, available: list[str]) -> Path:
         part["chapters"] = [
             e for e in part.get("chapters", []) if Path(e["file"]).name in available
         ]
+        if not part["chapters"]:
+            del part["chapters"]  # jupyter-book refuses an empty list
     (stage / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
     for chapter in available:
         nb = nbformat.read(executed_path(chapter, profile), as_version=4)
@@ -329,7 +338,7 @@ def build_html(profile: str, available: list[str]) -> Path:
     out = build_root()
     shutil.rmtree(out / "html", ignore_errors=True)
     command = [
-        sys.executable, "-m", "jupyter_book", "build", str(stage),
+        str(Path(sys.executable).with_name("jupyter-book")), "build", str(stage),
         "--path-output", str(stage), "--warningiserror", "--keep-going", "--all", "-q",
     ]
     started = time.perf_counter()

@@ -1,0 +1,49 @@
+"""The set-up files agree with each other: one source of truth for what gets installed."""
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def normalise(requirement: str) -> str:
+    return re.sub(r"\s+", "", requirement).lower().replace("_", "-")
+
+
+def test_environment_yml_installs_exactly_the_pyproject_requirements():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["test"]
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    pip_block = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+    listed = [r for r in pip_block if not r.startswith("-e")]
+    assert sorted(map(normalise, listed)) == sorted(map(normalise, wanted)), (
+        "environment.yml's pip list drifted from pyproject.toml (dependencies + [test])"
+    )
+    assert "-e ." in pip_block, "environment.yml must install the project itself"
+
+
+def test_environment_python_satisfies_requires_python():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    minimum = tuple(int(x) for x in re.search(r">=\s*([\d.]+)", project["requires-python"]).group(1).split("."))
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python="))
+    version = tuple(int(x) for x in python.split("=")[1].split("."))
+    assert version >= minimum
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (REPO / "README.md").read_text()
+    ci = (REPO / ".ci" / "run").read_text()
+    assert "bash tools/test.sh" in readme and "bash tools/build-book.sh" in readme
+    commands = [line for line in ci.splitlines() if line.strip() and not line.startswith("#")]
+    assert commands[-1].strip() == "exec bash tools/test.sh"
+
+
+def test_jupyter_book_is_the_sphinx_line():
+    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    jb = next(d for d in deps if d.startswith("jupyter-book"))
+    assert "<2" in jb, "jupyter-book 2.x cannot build offline nor render widgets"
