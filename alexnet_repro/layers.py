@@ -1,4 +1,4 @@
-"""Layers with the paper's exact semantics: local response normalization (§3.3), dropout (§4.2)."""
+"""Local response normalization with the paper's semantics (§3.3). Dropout lives in ``dropout.py``."""
 from __future__ import annotations
 
 import torch
@@ -49,28 +49,3 @@ class LocalResponseNorm(nn.Module):
         g = f", groups={self.groups}" if self.groups != 1 else ""
         return f"size={self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}{g}"
 
-
-class PaperDropout(nn.Module):
-    """Dropout as in the paper (§4.2): in training each output is zeroed with probability ``p``
-    and left unscaled; in evaluation every output is kept and multiplied by ``1 - p``.
-
-    ``nn.Dropout`` is the "inverted" form (scale by ``1/(1-p)`` in training, identity in
-    evaluation); both give the same expected output, but not the same training-time activations.
-    """
-
-    def __init__(self, p: float = 0.5):
-        super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"dropout probability must be in [0, 1); got {p!r}")
-        self.p = p
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.p == 0.0:
-            return x
-        if self.training:
-            keep = torch.rand_like(x) >= self.p
-            return x * keep
-        return x * (1.0 - self.p)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}"

@@ -14,12 +14,12 @@ from fractions import Fraction
 import torch
 from torch import nn
 
-from alexnet_repro.layers import LocalResponseNorm, PaperDropout
+from alexnet_repro.dropout import CONVENTIONS as DROPOUT_CONVENTIONS, Dropout
+from alexnet_repro.layers import LocalResponseNorm
 from alexnet_repro.paper import PAPER
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 INITS = ("paper", "kaiming")
-DROPOUT_STYLES = ("paper", "inverted")
 
 
 def conv_output_size(n: int, kernel: int, stride: int = 1, padding: int = 0) -> Fraction:
@@ -102,7 +102,9 @@ class AlexNet(nn.Module):
         lrn: local response normalization after conv1 and conv2 (§3.3).
         overlap_pool: pooling z=3, s=2 (§3.4) if True, else z=2, s=2.
         dropout: drop probability in fc6/fc7 (0 turns it off).
-        dropout_style: "paper" (zero in training, scale by 1-p at test) or "inverted" (nn.Dropout).
+        dropout_convention: where dropout's scale goes (``dropout.CONVENTIONS``): "paper" (zero
+            with probability p in training, multiply by 1-p at test, §4.2), "inverted"
+            (nn.Dropout's rule), or the mixed rules "note" and "unscaled".
         width: multiplier for every hidden width (conv channels and fc6/fc7), for small CPU runs.
         input_size: side of the square input (227 makes conv1 tile it: 55x55 outputs).
         init: "paper" (weights N(0, 0.01^2); biases 1 in conv2, conv4, conv5, fc6, fc7, else 0,
@@ -112,12 +114,12 @@ class AlexNet(nn.Module):
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, towers: int = 1,
                  activation: str = "relu", lrn: bool = True, overlap_pool: bool = True,
                  dropout: float = 0.5, width: float = 1.0, input_size: int = 227,
-                 init: str = "paper", dropout_style: str = "paper"):
+                 init: str = "paper", dropout_convention: str = "paper"):
         super().__init__()
         _check_choice("towers", towers, (1, 2))
         _check_choice("activation", activation, tuple(ACTIVATIONS))
         _check_choice("init", init, INITS)
-        _check_choice("dropout_style", dropout_style, DROPOUT_STYLES)
+        _check_choice("dropout_convention", dropout_convention, tuple(DROPOUT_CONVENTIONS))
         if not width > 0:
             raise ValueError(f"width must be > 0; got {width!r}")
         if not 0.0 <= dropout < 1.0:
@@ -125,7 +127,7 @@ class AlexNet(nn.Module):
         self.config = dict(num_classes=num_classes, in_channels=in_channels, towers=towers,
                            activation=activation, lrn=lrn, overlap_pool=overlap_pool,
                            dropout=dropout, width=width, input_size=input_size, init=init,
-                           dropout_style=dropout_style)
+                           dropout_convention=dropout_convention)
         self.input_size, self.in_channels, self.towers = input_size, in_channels, towers
         c1, c2, c3, c4, c5 = (_scaled(c, width, towers) for c in PAPER["architecture"]["conv_kernels"])
         f6 = f7 = _scaled(4096, width, 1)
@@ -152,7 +154,9 @@ class AlexNet(nn.Module):
         self.features = nn.Sequential(OrderedDict(layers))
         side = _check_feature_size(self.features, input_size, "AlexNet")
 
-        drop = (lambda: PaperDropout(dropout)) if dropout_style == "paper" else (lambda: nn.Dropout(dropout))
+        def drop():
+            return Dropout(dropout, dropout_convention)
+
         self.classifier = nn.Sequential(OrderedDict([
             ("fc6", nn.Linear(c5 * side * side, f6)), ("act6", act()), ("drop6", drop()),
             ("fc7", nn.Linear(f6, f7)), ("act7", act()), ("drop7", drop()),
@@ -290,7 +294,7 @@ def layer_outputs(model: nn.Module, x: torch.Tensor, names=None) -> "OrderedDict
 def _kind(m: nn.Module) -> str:
     kinds = [(nn.Conv2d, "conv"), (nn.Linear, "fc"), (nn.ReLU, "relu"), (nn.Tanh, "tanh"),
              (LocalResponseNorm, "lrn"), (nn.MaxPool2d, "maxpool"), (nn.AvgPool2d, "avgpool"),
-             (PaperDropout, "dropout"), (nn.Dropout, "dropout")]
+             (Dropout, "dropout"), (nn.Dropout, "dropout")]
     return next((k for t, k in kinds if isinstance(m, t)), type(m).__name__)
 
 

@@ -226,8 +226,8 @@ REIMPLEMENTATIONS: dict = {
     },
 }
 
-#: Claims of the reading note (``shared/seed``) that disagree with the paper. Each names where
-#: the note says it, what it says, what the paper says instead, and the topic (chapter) it belongs to.
+#: Claims of the reading note (``shared/seed``) that disagree with the paper: what the note says,
+#: what the paper says instead, and the chapter (topic) that shows it.
 READING_NOTE_ERRORS: dict = {
     "input_224": {
         "note_says": "conv1 input 224x224x3 -> output 55x55x96 (stride 4, padding 0)",
@@ -254,7 +254,7 @@ READING_NOTE_ERRORS: dict = {
         "note_says": "ReLU trains 6x faster than sigmoid/tanh",
         "paper_says": "Six times fewer iterations to reach 25% training error, for a four-layer "
                       "CNN on CIFAR-10, against tanh only (Figure 1).",
-        "topic": "relu",
+        "topic": "relu_vs_tanh",
     },
     "bias_init": {
         "note_says": "biases of conv2, conv4, conv5 and the fully-connected layers are 1",
@@ -265,6 +265,6 @@ READING_NOTE_ERRORS: dict = {
     "relu_half_active": {
         "note_says": "about 50% of the neurons are active",
         "paper_says": "The paper makes no such claim.",
-        "topic": "relu",
+        "topic": "relu_vs_tanh",
     },
 }

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from alexnet_repro.layers import LocalResponseNorm, PaperDropout
+from alexnet_repro.layers import LocalResponseNorm
 
 
 def lrn_reference(a: np.ndarray, n: int, alpha: float, beta: float, k: float, groups: int = 1):
@@ -90,16 +90,3 @@ def test_rejects_wrong_rank_and_bad_groups():
     with pytest.raises(ValueError, match="equal groups"):
         LocalResponseNorm(groups=2)(torch.ones(1, 5, 2, 2))
 
-
-def test_paper_dropout_train_and_test_behaviour():
-    torch.manual_seed(0)
-    d = PaperDropout(0.5)
-    x = torch.full((200_000,), 3.0)
-    y = d.train()(x)
-    kept = y != 0
-    assert torch.all(y[kept] == 3.0)                     # no rescaling in training
-    # fraction kept ~ Binomial(200000, 0.5): 5 standard deviations = 5 * sqrt(0.25 / n)
-    assert abs(kept.double().mean().item() - 0.5) < 5 * (0.25 / x.numel()) ** 0.5
-    assert torch.all(d.eval()(x) == 1.5)                 # test time: multiply by 0.5
-    with pytest.raises(ValueError, match=r"\[0, 1\)"):
-        PaperDropout(1.0)

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from alexnet_repro.layers import LocalResponseNorm, PaperDropout
+from alexnet_repro.layers import LocalResponseNorm
 from alexnet_repro.model import (AlexNet, SmallCNN, build_model, conv_output_size,
                                  count_parameters, layer_outputs, layer_table, layer_table_html,
                                  named_layers)
@@ -103,11 +103,16 @@ def test_kaiming_init_option():
 
 
 def test_tanh_and_dropout_options():
-    m = AlexNet(activation="tanh", width=0.25, input_size=67, dropout_style="inverted")
+    m = AlexNet(activation="tanh", width=0.25, input_size=67, dropout_convention="inverted")
     layers = named_layers(m)
     assert isinstance(layers["act1"], nn.Tanh) and isinstance(layers["act6"], nn.Tanh)
-    assert isinstance(layers["drop6"], nn.Dropout) and not isinstance(layers["drop6"], PaperDropout)
-    assert isinstance(named_layers(AlexNet(width=0.25, input_size=67))["drop7"], PaperDropout)
+    assert layers["drop6"].convention == "inverted" and layers["drop6"].p == 0.5
+    assert named_layers(AlexNet(width=0.25, input_size=67))["drop7"].convention == "paper"
+    x = torch.ones(1, 3, 67, 67)
+    # paper convention at test time: fc7's input is act6 * 0.5
+    m = AlexNet(width=0.25, input_size=67).eval()
+    outs = layer_outputs(m, x, names=["act6", "drop6"])
+    torch.testing.assert_close(outs["drop6"], outs["act6"] * 0.5)
     assert isinstance(layers["norm1"], LocalResponseNorm)
 
 
@@ -145,6 +150,8 @@ def test_bad_arguments_are_clear():
         AlexNet(activation="sigmoid")
     with pytest.raises(ValueError, match="towers"):
         AlexNet(towers=3)
+    with pytest.raises(ValueError, match="dropout_convention"):
+        AlexNet(dropout_convention="gaussian")
     with pytest.raises(ValueError, match="unknown model"):
         build_model("vgg")
     with pytest.raises(ValueError, match="unknown argument.*colour"):
