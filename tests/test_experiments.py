@@ -1,0 +1,299 @@
+"""Tests of alexnet_repro.experiments on hand-built histories and a fake training function
+(plus one tiny real run through the engine when it is importable)."""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+
+from alexnet_repro import experiments as ex
+from alexnet_repro.experiments import CONSISTENT, INCONCLUSIVE, NOT_CONSISTENT
+
+
+# ----------------------------------------------------------------------------- verdict
+
+@pytest.mark.parametrize("estimate, spread, direction, null, expected", [
+    (2.0, 0.5, "greater", 0.0, CONSISTENT),          # [1.5, 2.5] above 0, paper says above
+    (2.0, 0.5, "less", 0.0, NOT_CONSISTENT),         # above 0, paper says below
+    (-2.0, 0.5, "less", 0.0, CONSISTENT),
+    (-2.0, 0.5, "greater", 0.0, NOT_CONSISTENT),
+    (0.3, 0.5, "greater", 0.0, INCONCLUSIVE),        # interval contains 0
+    (-0.3, 0.5, "greater", 0.0, INCONCLUSIVE),
+    (1.0, 1.0, "greater", 0.0, INCONCLUSIVE),        # interval touches 0: not strictly beyond
+    (3.0, 1.0, "greater", 1.0, CONSISTENT),          # ratio-like null
+    (1.5, 1.0, "greater", 1.0, INCONCLUSIVE),
+    (0.2, 0.1, "greater", 1.0, NOT_CONSISTENT),
+    (2.0, None, "greater", 0.0, INCONCLUSIVE),       # one seed: spread unknown
+    (2.0, float("nan"), "greater", 0.0, INCONCLUSIVE),
+    (None, 0.1, "greater", 0.0, INCONCLUSIVE),
+    (float("nan"), 0.1, "greater", 0.0, INCONCLUSIVE),
+    (0.5, 0.0, "greater", 0.0, CONSISTENT),          # zero spread from >= 2 seeds: sign decides
+    (-0.5, 0.0, "greater", 0.0, NOT_CONSISTENT),
+    (0.0, 0.0, "greater", 0.0, INCONCLUSIVE),        # no effect at all
+])
+def test_verdict_cases(estimate, spread, direction, null, expected):
+    assert ex.verdict(estimate, spread, direction, null) == expected
+
+
+def test_verdict_rejects_bad_input():
+    with pytest.raises(ValueError, match="direction"):
+        ex.verdict(1.0, 0.1, "bigger")
+    with pytest.raises(ValueError, match="negative"):
+        ex.verdict(1.0, -0.1, "greater")
+
+
+def test_samples_verdict_uses_sample_std():
+    # mean 2, sample std (ddof=1) of [1, 2, 3] is 1 -> [1, 3] above 0
+    out = ex.samples_verdict([1.0, 2.0, 3.0], "greater")
+    assert out["mean"] == pytest.approx(2.0) and out["std"] == pytest.approx(1.0)
+    assert out["verdict"] == CONSISTENT
+    # mean 0.5, std of [-0.5, 0.5, 1.5] is 1 -> contains 0
+    assert ex.samples_verdict([-0.5, 0.5, 1.5], "greater")["verdict"] == INCONCLUSIVE
+    # a single seed: no spread, whatever its size
+    one = ex.samples_verdict([10.0], "greater")
+    assert one["std"] is None and one["verdict"] == INCONCLUSIVE
+    # identical seeds: zero spread is a known spread
+    assert ex.samples_verdict([0.2, 0.2], "less")["verdict"] == NOT_CONSISTENT
+
+
+# ----------------------------------------------------------------------------- steps to target
+
+def hist(errors, every=10):
+    return [{"step": every * (i + 1), "epoch": 0, "train_loss": 0.0, "train_top1_error": e}
+            for i, e in enumerate(errors)]
+
+
+def test_steps_to_target_first_crossing_inclusive():
+    h = hist([0.9, 0.6, 0.4, 0.25, 0.3, 0.2])
+    assert ex.steps_to_target(h, 0.5) == 30
+    assert ex.steps_to_target(h, 0.25) == 40      # <= counts
+    assert ex.steps_to_target(h, 0.2) == 60
+    assert ex.steps_to_target(h, 0.1) is None     # censored
+    assert ex.horizon(h) == 60
+    assert ex.horizon([]) is None
+    assert ex.steps_to_target([], 0.5) is None
+
+
+def test_steps_to_target_sorts_and_treats_nan_as_not_reached():
+    h = hist([0.9, float("nan"), 0.3])
+    assert ex.steps_to_target(list(reversed(h)), 0.5) == 30
+    assert ex.steps_to_target(h, 0.95) == 10
+    h2 = hist([0.9, None, 0.95])
+    assert ex.steps_to_target(h2, 0.99) == 10
+    assert ex.error_curve(h2)[1] == [0.9, 1.0, 0.95]
+
+
+def test_steps_to_target_window_ignores_a_single_noisy_dip():
+    h = hist([0.8, 0.2, 0.8, 0.4, 0.3, 0.2])
+    assert ex.steps_to_target(h, 0.3) == 20                  # raw: the dip counts
+    # trailing means over 3: 0.8, 0.5, 0.6, 0.4667, 0.5, 0.3
+    steps, errs = ex.error_curve(h, window=3)
+    assert errs == pytest.approx([0.8, 0.5, 0.6, 1.4 / 3, 0.5, 0.3])
+    assert ex.steps_to_target(h, 0.3, window=3) == 60
+    with pytest.raises(ValueError):
+        ex.error_curve(h, window=0)
+
+
+# ----------------------------------------------------------------------------- speed-up
+
+def test_speedup_exact_pairs():
+    sp = ex.speedup([200, 800, 300], [100, 100, 100])
+    assert sp["ratios"] == [2.0, 8.0, 3.0] and sp["kinds"] == ["exact"] * 3
+    logs = [math.log(2), math.log(8), math.log(3)]
+    assert sp["geo_mean"] == pytest.approx(math.exp(sum(logs) / 3))
+    m = sum(logs) / 3
+    assert sp["log_std"] == pytest.approx(math.sqrt(sum((x - m) ** 2 for x in logs) / 2))
+    assert sp["mean"] == pytest.approx(13 / 3)
+    assert sp["ratio_of_medians"] == pytest.approx(3.0)      # median 300 / median 100
+    assert sp["n_exact"] == 3
+    assert ex.ratio_verdict(sp, "greater") == CONSISTENT     # log geo-mean 1.28 > log-std 0.69
+
+
+def test_speedup_censoring_kinds_and_bounds():
+    sp = ex.speedup([None, 300, None], [100, None, None],
+                    slow_horizons=[1000, 1000, 1000], fast_horizons=[1000, 1000, 1000])
+    assert sp["kinds"] == ["lower", "upper", "unknown"]
+    assert sp["ratios"] == [10.0, 0.3, None]
+    # medians with censored = inf: slow (inf, 300, inf) -> inf
+    assert sp["ratio_of_medians"] is None
+    with pytest.raises(ValueError, match="paired"):
+        ex.speedup([1, 2], [1])
+
+
+def test_ratio_verdict_only_trusts_bounds_that_cannot_overturn_it():
+    def fake(ratios, kinds):
+        logs = [math.log(r) for r in ratios]
+        m = sum(logs) / len(logs)
+        sd = math.sqrt(sum((x - m) ** 2 for x in logs) / (len(logs) - 1))
+        return {"geo_mean": math.exp(m), "log_std": sd, "kinds": kinds}
+
+    up = [5.0, 6.0, 7.0]
+    assert ex.ratio_verdict(fake(up, ["exact", "lower", "lower"]), "greater") == CONSISTENT
+    assert ex.ratio_verdict(fake(up, ["exact", "upper", "exact"]), "greater") == INCONCLUSIVE
+    assert ex.ratio_verdict(fake(up, ["exact", "unknown", "exact"]), "greater") == INCONCLUSIVE
+    down = [0.2, 0.25, 0.3]
+    assert ex.ratio_verdict(fake(down, ["exact"] * 3), "greater") == NOT_CONSISTENT
+    assert ex.ratio_verdict(fake(down, ["upper", "exact", "exact"]), "greater") == NOT_CONSISTENT
+    assert ex.ratio_verdict(fake(down, ["lower", "exact", "exact"]), "greater") == INCONCLUSIVE
+    assert ex.ratio_verdict(fake(down, ["upper", "exact", "exact"]), "less") == CONSISTENT
+    # one seed: no spread
+    assert ex.ratio_verdict(ex.speedup([600], [100]), "greater") == INCONCLUSIVE
+    assert ex.ratio_verdict({"geo_mean": None, "log_std": None, "kinds": ["unknown"]}) == INCONCLUSIVE
+
+
+# ----------------------------------------------------------------------------- running (fake engine)
+
+@dataclasses.dataclass
+class FakeConfig:
+    dataset: str = "synthetic"
+    model_kwargs: dict = dataclasses.field(default_factory=lambda: {"activation": "relu", "width": 1.0})
+    lr: float = 0.01
+    seed: int = 0
+    progress: bool = False
+
+
+class FakeResult:
+    def __init__(self, record):
+        self.record = record
+
+
+def fake_train_factory(calls):
+    """Error after step t: max(floor, 0.9 * exp(-speed * t)), speed = lr * gain, diverging
+    (error stuck at 0.9) above lr_max. relu: gain 2, lr_max 0.1; tanh: gain 1, lr_max 0.05."""
+    def train(cfg, data=None):
+        calls.append(cfg)
+        act = cfg.model_kwargs["activation"]
+        gain, lr_max = (2.0, 0.1) if act == "relu" else (1.0, 0.05)
+        speed = 0.0 if cfg.lr > lr_max else cfg.lr * gain
+        steps = [{"step": t, "epoch": 0, "train_loss": 0.0,
+                  "train_top1_error": max(0.05, 0.9 * math.exp(-speed * t)) + 0.001 * cfg.seed}
+                 for t in range(10, 1001, 10)]
+        return FakeResult({"kind": "training", "config": dataclasses.asdict(cfg), "steps": steps,
+                           "seed": cfg.seed})
+    return train
+
+
+def test_config_with_merges_model_kwargs_and_rejects_unknown():
+    base = FakeConfig()
+    c = ex.config_with(base, {"model_kwargs": {"activation": "tanh"}}, lr=0.1)
+    assert c.model_kwargs == {"activation": "tanh", "width": 1.0} and c.lr == 0.1
+    assert base.model_kwargs == {"activation": "relu", "width": 1.0}   # base untouched
+    with pytest.raises(ValueError, match="learning_rate"):
+        ex.config_with(base, {"learning_rate": 0.1})
+
+
+def test_run_seeds_runs_every_variant_and_seed_and_caches():
+    calls = []
+    train = fake_train_factory(calls)
+    variants = {"relu": {"model_kwargs": {"activation": "relu"}},
+                "tanh": {"model_kwargs": {"activation": "tanh"}}}
+    cache = {}
+    out = ex.run_seeds(FakeConfig(), variants, [0, 1, 2], train_fn=train, cache=cache)
+    assert list(out) == ["relu", "tanh"]
+    assert [r["seed"] for r in out["tanh"]] == [0, 1, 2]
+    assert {r["variant"] for r in out["relu"]} == {"relu"}
+    assert [(c.model_kwargs["activation"], c.seed) for c in calls] == [
+        ("relu", 0), ("relu", 1), ("relu", 2), ("tanh", 0), ("tanh", 1), ("tanh", 2)]
+    # the same runs again come from the cache; a new seed trains once more
+    ex.run_seeds(FakeConfig(), variants, [0, 1, 2, 3], train_fn=train, cache=cache)
+    assert len(calls) == 8
+    with pytest.raises(ValueError, match="seed"):
+        ex.run_seeds(FakeConfig(), variants, [], train_fn=train)
+
+
+def test_lr_sweep_picks_each_variants_fastest_and_fake_speedup_is_recovered():
+    calls = []
+    train = fake_train_factory(calls)
+    variants = {"relu": {"model_kwargs": {"activation": "relu"}},
+                "tanh": {"model_kwargs": {"activation": "tanh"}}}
+    lrs = [0.001, 0.01, 0.04, 0.08, 0.2]
+    sw = ex.lr_sweep(FakeConfig(), lrs, variants, target_error=0.25, seeds=[7], train_fn=train)
+    # relu diverges above 0.1 -> fastest is 0.08; tanh above 0.05 -> 0.04
+    assert sw["relu"]["best_lr"] == 0.08 and sw["tanh"]["best_lr"] == 0.04
+    row = {r["lr"]: r for r in sw["tanh"]["table"]}
+    assert row[0.08]["steps_to_target"] is None and row[0.08]["reached"] == 0
+    # at their best lrs: speed relu 0.16, tanh 0.04 -> time to 0.25 is ln(0.9/0.25)/speed,
+    # rounded up to the logging grid of 10 steps
+    t = lambda speed: 10 * math.ceil(math.log(0.9 / 0.25) / speed / 10)
+    best = ex.run_seeds(FakeConfig(), {"relu": {**variants["relu"], "lr": 0.08},
+                                       "tanh": {**variants["tanh"], "lr": 0.04}},
+                        [0, 1], train_fn=train)
+    slow = [ex.steps_to_target(r["steps"], 0.25) for r in best["tanh"]]
+    fast = [ex.steps_to_target(r["steps"], 0.25) for r in best["relu"]]
+    assert slow == [t(0.04)] * 2 and fast == [t(0.16)] * 2
+    sp = ex.speedup(slow, fast)
+    assert sp["geo_mean"] == pytest.approx(t(0.04) / t(0.16))
+    assert sp["log_std"] == 0.0 and ex.ratio_verdict(sp) == CONSISTENT
+
+
+def test_lr_sweep_without_any_crossing_prefers_lower_error():
+    calls = []
+    train = fake_train_factory(calls)
+    sw = ex.lr_sweep(FakeConfig(), [0.0001, 0.0002], {"tanh": {"model_kwargs": {"activation": "tanh"}}},
+                     target_error=0.01, train_fn=train)
+    assert sw["tanh"]["best_lr"] == 0.0002
+    assert all(r["steps_to_target"] is None for r in sw["tanh"]["table"])
+
+
+# ----------------------------------------------------------------------------- gradients
+
+def test_layer_grad_norms_match_backward():
+    torch = pytest.importorskip("torch")
+    from alexnet_repro.model import build_model
+
+    torch.manual_seed(0)
+    model = build_model("small_cnn", activation="tanh", in_channels=1, input_size=12, width=0.25,
+                        init="kaiming")
+    x, y = torch.rand(6, 1, 12, 12), torch.randint(0, 10, (6,))
+    norms = ex.layer_grad_norms(model, x, y)
+    assert list(norms) == ["conv1", "conv2", "conv3", "fc4"]
+    assert all(p.grad is None for p in model.parameters())       # nothing left behind
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    for name in norms:
+        g = getattr(model.features if name != "fc4" else model.classifier, name).weight.grad
+        assert norms[name] == pytest.approx(math.sqrt(float((g.double() ** 2).sum())), rel=1e-5)
+
+
+# ----------------------------------------------------------------------------- claims
+
+def make_claim(verdict=CONSISTENT):
+    return ex.claim("relu_speedup", statement="ReLU <6x> | faster", source="paper §3.1",
+                    paper="6×", measured=ex.format_pm(3.14159, 0.5, 3, unit="×"), verdict=verdict,
+                    setting="fashion-mnist", values={"geo_mean": 3.14})
+
+
+def test_format_pm():
+    assert ex.format_pm(3.14159, 0.5, 3, unit="×") == "3.14 ± 0.50× (3 seeds)"
+    assert ex.format_pm(3.14159, None, 1) == "3.14 (1 seed, spread unknown)"
+    assert ex.format_pm(None, None) == "n/a"
+    assert ex.format_pm(0.1234, 0.01, digits=3) == "0.123 ± 0.010"
+
+
+def test_claims_table_html_and_markdown():
+    rows = [make_claim(), make_claim(INCONCLUSIVE)]
+    h = ex.claims_table(rows)
+    assert h.count("<tr>") == 3 and "&lt;6x&gt;" in h and "<6x>" not in h
+    assert "inconclusive at this scale" in h and "3.14 ± 0.50× (3 seeds)" in h
+    md = ex.claims_table(rows, fmt="markdown")
+    lines = md.strip().splitlines()
+    assert len(lines) == 4 and "\\|" in lines[2] and lines[2].count(" | ") == 3
+    with pytest.raises(ValueError):
+        ex.claims_table(rows, fmt="latex")
+    with pytest.raises(ValueError, match="verdict"):
+        make_claim("probably")
+
+
+def test_chapter_record_carries_profile_and_saves(tmp_path):
+    from alexnet_repro.records import load_record, save_record
+
+    rec = ex.chapter_record("relu_vs_tanh", "ci", [make_claim()], {"speedups": {"0.25": 3.0}})
+    assert rec["kind"] == "chapter" and rec["profile"] == "ci" and rec["claims"][0]["verdict"] == CONSISTENT
+    assert "git_commit" in rec["provenance"]
+    path = save_record(rec, tmp_path, "relu_vs_tanh")
+    assert load_record(path)["claims"][0]["values"] == {"geo_mean": 3.14}
+    with pytest.raises(ValueError, match="profile"):
+        ex.chapter_record("x", "ci", [], {"profile": "full"})
+    bad = dict(make_claim(), verdict="maybe")
+    with pytest.raises(ValueError, match="verdict"):
+        ex.chapter_record("x", "ci", [bad])
