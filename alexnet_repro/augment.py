@@ -1,0 +1,330 @@
+"""The paper's data augmentation (§4.1) and test-time protocol.
+
+Training (on images already rescaled to ``stored``×``stored``, 256 in the paper):
+subtract the training set's mean image, take a random ``crop``×``crop`` patch, flip it
+horizontally with probability 1/2, and add "fancy PCA" lighting: ``p @ (alpha * lam)`` to every
+pixel, ``p``/``lam`` the eigenvectors/eigenvalues of the C×C covariance of training pixels and
+``alpha ~ N(0, 0.1²)`` drawn per image. Test: the centre patch, or ten patches (four corners and
+the centre, and their horizontal flips) whose softmax outputs are averaged.
+
+Conventions (stated, because the paper leaves them open):
+
+* Pixels are in [0, 1], so ``lam`` is a variance on that scale. The paper's formula adds
+  ``alpha * lam`` (not ``alpha * sqrt(lam)``); it is not scale-free, and on a 0-255 scale the
+  same formula would shift colours by hundreds of levels. ``lighting="paper"`` applies it on [0, 1];
+  ``lighting="sqrt"`` uses ``sqrt(lam)`` (noise covariance = 0.1² × pixel covariance).
+* The mean is the per-pixel mean image (as the paper), subtracted before cropping; a (C,)
+  per-channel mean works the same way.
+* One-channel data: the 1×1 "PCA" is the pixel variance, so the lighting becomes brightness noise.
+* Ten-crop order: ``[tl, tr, bl, br, centre]`` then the horizontal flip of each, in that order
+  (torchvision's ``TenCrop`` yields the same ten patches in another order).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchvision.transforms as T
+import torchvision.transforms.functional as TF
+
+AUGMENTS = ("none", "flip", "crop_flip", "paper")
+LIGHTING_MODES = ("paper", "sqrt")
+PAPER_STORED, PAPER_CROP_PRINTED, PAPER_CROP_ARITHMETIC = 256, 224, 227
+PCA_ALPHA_STD = 0.1
+TEN_CROP_NAMES = ("top-left", "top-right", "bottom-left", "bottom-right", "centre")
+
+
+# --------------------------------------------------------------------------- counting
+
+def translation_count(stored: int, crop: int, *, flips: bool = True, exact: bool = False) -> int:
+    """Number of distinct training patches per image.
+
+    ``exact=False`` is the paper's count, ``(stored - crop)² × 2`` (2048 for 256/224);
+    ``exact=True`` counts every crop position, ``(stored - crop + 1)² × 2``.
+    """
+    if not 0 < crop <= stored:
+        raise ValueError(f"crop ({crop}) must be between 1 and the stored size ({stored})")
+    side = stored - crop + (1 if exact else 0)
+    return side * side * (2 if flips else 1)
+
+
+def scaled_crop_size(stored: int, paper_stored: int = PAPER_STORED, paper_crop: int = PAPER_CROP_ARITHMETIC) -> int:
+    """Crop side keeping the paper's crop/stored ratio: ``round(stored × 227/256)``."""
+    return max(1, int(round(stored * paper_crop / paper_stored)))
+
+
+# --------------------------------------------------------------------------- PCA and mean
+
+@dataclass
+class PCA:
+    """Eigen-decomposition of the C×C pixel covariance: ``eigenvalues`` (C,) descending,
+    ``eigenvectors`` (C, C) with eigenvector ``i`` in column ``i`` (float64)."""
+    eigenvalues: torch.Tensor
+    eigenvectors: torch.Tensor
+
+    @property
+    def covariance(self) -> torch.Tensor:
+        p, lam = self.eigenvectors, self.eigenvalues
+        return (p * lam) @ p.T
+
+
+def pixel_covariance(images: torch.Tensor) -> torch.Tensor:
+    """C×C covariance (float64) of the pixels of (N, C, H, W) or (C, H, W) images."""
+    x = images if images.ndim == 4 else images.unsqueeze(0)
+    pixels = x.to(torch.float64).transpose(0, 1).reshape(x.shape[1], -1)
+    return torch.cov(pixels).reshape(x.shape[1], x.shape[1])  # (1, 1) for one channel
+
+
+def eig_pca(covariance: torch.Tensor) -> PCA:
+    """PCA of a covariance matrix: eigenvalues descending; each eigenvector's largest
+    component made positive (a fixed sign, so results are reproducible)."""
+    cov = torch.as_tensor(covariance, dtype=torch.float64)
+    cov = cov.reshape(1, 1) if cov.ndim < 2 else cov
+    lam, p = torch.linalg.eigh(cov)
+    order = torch.argsort(lam, descending=True)
+    lam, p = lam[order].clamp(min=0.0), p[:, order]
+    sign = torch.sign(p.gather(0, p.abs().argmax(0, keepdim=True)))
+    return PCA(lam, p * sign)
+
+
+def rgb_pca(images: torch.Tensor) -> PCA:
+    """PCA of the pixel colours of ``images`` (N, C, H, W) or (C, H, W) in [0, 1]."""
+    return eig_pca(pixel_covariance(images))
+
+
+@dataclass
+class TrainingStats:
+    """What augmentation needs from the training set."""
+    mean_image: torch.Tensor    # (C, S, S) float32, per-pixel mean (the paper's)
+    channel_mean: torch.Tensor  # (C,) float32
+    pca: PCA
+    images: int                 # how many training images the estimates used
+
+
+def _batches(dataset, indices: np.ndarray, batch: int = 512):
+    from alexnet_repro.data import collate
+    for start in range(0, len(indices), batch):
+        chunk = indices[start:start + batch]
+        if hasattr(dataset, "get_batch"):
+            x, _ = dataset.get_batch(chunk)
+        else:
+            x, _, _ = collate([dataset[int(i)] for i in chunk])
+        if x.numel():
+            yield x
+
+
+def training_stats(bundle, *, max_images: int | None = 10000, seed: int = 0,
+                   cache_dir: str | os.PathLike | None = ".cache/stats") -> TrainingStats:
+    """Mean image, per-channel mean and pixel PCA of ``bundle.train`` (bad images skipped).
+
+    Uses a seeded sample of ``max_images`` (``None`` = all). Cached in ``cache_dir`` under the
+    bundle's :meth:`~alexnet_repro.data.DataBundle.key` (``None`` = no cache).
+    """
+    n = len(bundle.train)
+    path = None
+    if cache_dir is not None:
+        path = Path(cache_dir) / f"{bundle.name}-{bundle.key()}-{max_images}-{seed}.pt"
+        if path.is_file():
+            try:
+                d = torch.load(path, weights_only=True)
+                return TrainingStats(d["mean_image"], d["channel_mean"],
+                                     PCA(d["eigenvalues"], d["eigenvectors"]), int(d["images"]))
+            except Exception:  # noqa: BLE001 - a corrupt cache is recomputed, not fatal
+                pass
+    indices = np.arange(n)
+    if max_images is not None and max_images < n:
+        indices = np.sort(np.random.default_rng(seed).choice(n, size=max_images, replace=False))
+    c, s = bundle.channels, bundle.image_size
+    total_img = torch.zeros(c, s, s, dtype=torch.float64)
+    sum_x = torch.zeros(c, dtype=torch.float64)
+    sum_xx = torch.zeros(c, c, dtype=torch.float64)
+    count = pixels = 0
+    for x in _batches(bundle.train, indices):
+        x = x.to(torch.float64)
+        total_img += x.sum(0)
+        flat = x.transpose(0, 1).reshape(c, -1)
+        sum_x += flat.sum(1)
+        sum_xx += flat @ flat.T
+        count += x.shape[0]
+        pixels += flat.shape[1]
+    if count == 0:
+        raise ValueError(f"no readable training images in {bundle.name} ({bundle.source}) to compute the mean and PCA from")
+    mean = sum_x / pixels
+    cov = (sum_xx - pixels * torch.outer(mean, mean)) / (pixels - 1)
+    stats = TrainingStats((total_img / count).float(), mean.float(), eig_pca(cov), count)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        torch.save({"mean_image": stats.mean_image, "channel_mean": stats.channel_mean,
+                    "eigenvalues": stats.pca.eigenvalues, "eigenvectors": stats.pca.eigenvectors,
+                    "images": count}, tmp)
+        os.replace(tmp, path)
+    return stats
+
+
+def subtract_mean(images: torch.Tensor, mean: torch.Tensor | None) -> torch.Tensor:
+    """``images - mean``; ``mean`` is a (C, H, W) mean image or a (C,) per-channel mean."""
+    if mean is None:
+        return images
+    mean = mean.to(images.device, images.dtype)
+    return images - (mean.view(-1, 1, 1) if mean.ndim == 1 else mean)
+
+
+# --------------------------------------------------------------------------- lighting
+
+def lighting_shift(pca: PCA, alpha: torch.Tensor, mode: str = "paper") -> torch.Tensor:
+    """Colour shift ``p @ (alpha * lam)`` for alphas (..., C); ``mode="sqrt"`` uses sqrt(lam)."""
+    if mode not in LIGHTING_MODES:
+        raise ValueError(f"lighting mode must be one of {LIGHTING_MODES}, got {mode!r}")
+    lam = pca.eigenvalues if mode == "paper" else pca.eigenvalues.sqrt()
+    return (alpha.to(torch.float64) * lam) @ pca.eigenvectors.T
+
+
+class PCALighting(torch.nn.Module):
+    """Per-image fancy PCA: add ``p @ (alpha * lam)`` to every pixel, ``alpha ~ N(0, std²)``."""
+
+    def __init__(self, pca: PCA, std: float = PCA_ALPHA_STD, mode: str = "paper",
+                 generator: torch.Generator | None = None):
+        super().__init__()
+        lighting_shift(pca, torch.zeros(len(pca.eigenvalues)), mode)  # validates mode
+        self.pca, self.std, self.mode, self.generator = pca, std, mode, generator
+
+    def forward(self, img: torch.Tensor) -> torch.Tensor:
+        c = len(self.pca.eigenvalues)
+        if img.shape[-3] != c:
+            raise ValueError(f"PCA is for {c} channels, image has {img.shape[-3]}")
+        alpha = torch.randn(c, generator=self.generator) * self.std
+        return img + lighting_shift(self.pca, alpha, self.mode).to(img.dtype).view(-1, 1, 1)
+
+
+# --------------------------------------------------------------------------- per-image path
+
+class PaperAugment:
+    """Per-image training transform with torchvision: mean subtraction, RandomCrop,
+    RandomHorizontalFlip, PCA lighting. Input: a preprocessed (C, stored, stored) image.
+    ``eval_center`` / ``eval_ten`` give CenterCrop / TenCrop of the mean-subtracted image."""
+
+    def __init__(self, crop: int, *, pca: PCA | None = None, mean: torch.Tensor | None = None,
+                 random_crop: bool = True, flip: bool = True, lighting_std: float = PCA_ALPHA_STD,
+                 lighting: str = "paper"):
+        self.crop, self.mean = crop, mean
+        steps = [T.RandomCrop(crop) if random_crop else T.CenterCrop(crop)]
+        if flip:
+            steps.append(T.RandomHorizontalFlip(0.5))
+        if pca is not None:
+            steps.append(PCALighting(pca, lighting_std, lighting))
+        self.transform = T.Compose(steps)
+
+    def __call__(self, img: torch.Tensor) -> torch.Tensor:
+        return self.transform(subtract_mean(img, self.mean))
+
+    def eval_center(self, img: torch.Tensor) -> torch.Tensor:
+        return T.CenterCrop(self.crop)(subtract_mean(img, self.mean))
+
+    def eval_ten(self, img: torch.Tensor) -> torch.Tensor:
+        """torchvision ``TenCrop`` patches stacked (10, C, crop, crop), in torchvision's order."""
+        return torch.stack(T.TenCrop(self.crop)(subtract_mean(img, self.mean)))
+
+
+# --------------------------------------------------------------------------- batched path
+
+def center_crop(batch: torch.Tensor, crop: int) -> torch.Tensor:
+    """Central ``crop``×``crop`` patch of (..., H, W) (torchvision's rounding)."""
+    return TF.center_crop(batch, [crop, crop])
+
+
+def ten_crop(batch: torch.Tensor, crop: int) -> torch.Tensor:
+    """(10, N, C, crop, crop): corners and centre (:data:`TEN_CROP_NAMES`), then their flips."""
+    five = TF.five_crop(batch, [crop, crop])
+    return torch.stack(list(five) + [TF.hflip(p) for p in five])
+
+
+def ten_crop_windows(size: int, crop: int) -> list[dict]:
+    """The ten test windows of :func:`ten_crop` on a ``size``×``size`` image:
+    ``{"name", "top", "left", "size", "flipped"}``, in the same order."""
+    if not 0 < crop <= size:
+        raise ValueError(f"crop ({crop}) must be between 1 and the image size ({size})")
+    far, mid = size - crop, int(round((size - crop) / 2.0))
+    corners = [(0, 0), (0, far), (far, 0), (far, far), (mid, mid)]
+    return [{"name": name, "top": top, "left": left, "size": crop, "flipped": flipped}
+            for flipped in (False, True) for name, (top, left) in zip(TEN_CROP_NAMES, corners)]
+
+
+class BatchAugment:
+    """Augmentation of a whole (N, C, S, S) batch on its own device.
+
+    Draws (from ``generator``, on the CPU, so a seed gives the same batch on any device) a crop
+    offset per image uniform over ``0..S-crop``, a flip with probability 1/2, and PCA alphas
+    ``N(0, lighting_std²)``. Same distribution as :class:`PaperAugment`.
+    """
+
+    def __init__(self, crop: int, *, random_crop: bool = True, flip: bool = True,
+                 pca: PCA | None = None, mean: torch.Tensor | None = None,
+                 lighting_std: float = PCA_ALPHA_STD, lighting: str = "paper",
+                 generator: torch.Generator | None = None):
+        if pca is not None:
+            lighting_shift(pca, torch.zeros(len(pca.eigenvalues)), lighting)  # validates mode
+        self.crop, self.random_crop, self.flip, self.pca = crop, random_crop, flip, pca
+        self.mean, self.lighting_std, self.lighting, self.generator = mean, lighting_std, lighting, generator
+        self.last_draw: dict = {}   # offsets, flips and alphas of the last call (for tests and figures)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.float() / 255.0 if x.dtype == torch.uint8 else x
+        n, c, h, w = x.shape
+        if self.crop > min(h, w):
+            raise ValueError(f"crop {self.crop} is larger than the images ({h}×{w})")
+        x = subtract_mean(x, self.mean)
+        g = self.generator
+        if self.random_crop:
+            top = torch.randint(0, h - self.crop + 1, (n,), generator=g)
+            left = torch.randint(0, w - self.crop + 1, (n,), generator=g)
+        else:
+            top = torch.full((n,), int(round((h - self.crop) / 2.0)))
+            left = torch.full((n,), int(round((w - self.crop) / 2.0)))
+        flips = (torch.rand(n, generator=g) < 0.5) if self.flip else torch.zeros(n, dtype=torch.bool)
+        ar = torch.arange(self.crop)
+        rows = top[:, None] + ar
+        cols = torch.where(flips[:, None], left[:, None] + self.crop - 1 - ar, left[:, None] + ar)
+        dev = x.device
+        rows = rows.to(dev)[:, None, :, None].expand(n, c, self.crop, w)
+        out = x.gather(2, rows)
+        cols = cols.to(dev)[:, None, None, :].expand(n, c, self.crop, self.crop)
+        out = out.gather(3, cols)
+        self.last_draw = {"top": top, "left": left, "flip": flips}
+        if self.pca is not None and self.lighting_std > 0:
+            if len(self.pca.eigenvalues) != c:
+                raise ValueError(f"PCA is for {len(self.pca.eigenvalues)} channels, images have {c}")
+            alpha = torch.randn(n, c, generator=g) * self.lighting_std
+            shift = lighting_shift(self.pca, alpha, self.lighting).to(dev, out.dtype)
+            out = out + shift[:, :, None, None]
+            self.last_draw["alpha"] = alpha
+        return out
+
+    def eval(self, x: torch.Tensor, ten: bool = False) -> torch.Tensor:
+        """Mean-subtracted centre crop (N, C, crop, crop), or ten crops (10, N, C, crop, crop)."""
+        x = subtract_mean(x.float() / 255.0 if x.dtype == torch.uint8 else x, self.mean)
+        return ten_crop(x, self.crop) if ten else center_crop(x, self.crop)
+
+
+def make_batch_augment(name: str, stored_size: int, crop_size: int, *, pca: PCA | None = None,
+                       mean: torch.Tensor | None = None, generator: torch.Generator | None = None,
+                       lighting_std: float = PCA_ALPHA_STD, lighting: str = "paper") -> BatchAugment:
+    """Batched augmentation by the engine's ``augment`` name.
+
+    ``"none"``: centre crop; ``"flip"``: centre crop + flips; ``"crop_flip"``: random crops +
+    flips; ``"paper"``: random crops + flips + PCA lighting (needs ``pca``). Mean subtraction
+    whenever ``mean`` is given. Evaluation: ``.eval(x)`` / ``.eval(x, ten=True)``.
+    """
+    if name not in AUGMENTS:
+        raise ValueError(f"unknown augment {name!r}; choose one of {', '.join(AUGMENTS)}")
+    if not 0 < crop_size <= stored_size:
+        raise ValueError(f"crop_size ({crop_size}) must be between 1 and stored_size ({stored_size})")
+    if name == "paper" and pca is None:
+        raise ValueError("augment='paper' needs the training pixels' PCA: pass "
+                         "pca=training_stats(bundle).pca (alexnet_repro.augment.training_stats)")
+    return BatchAugment(crop_size, random_crop=name in ("crop_flip", "paper"), flip=name != "none",
+                        pca=pca if name == "paper" else None, mean=mean, lighting_std=lighting_std,
+                        lighting=lighting, generator=generator)

@@ -1,0 +1,245 @@
+"""Tests of alexnet_repro.augment: PCA against known covariances (numpy float64), crop windows
+against direct slicing, crop/flip/lighting statistics against their exact distributions."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from alexnet_repro import augment as A
+from alexnet_repro.data import load_dataset
+from alexnet_repro.paper import PAPER
+
+
+def _known_pca(seed=0):
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    lam = np.array([0.05, 0.01, 0.002])
+    cov = q @ np.diag(lam) @ q.T
+    return cov, rng
+
+
+def _coordinate_batch(n: int, size: int) -> torch.Tensor:
+    """(n, 1, size, size) float64 images whose pixel value is row * size + col."""
+    grid = torch.arange(size * size, dtype=torch.float64).view(1, 1, size, size)
+    return grid.expand(n, 1, size, size).clone()
+
+
+def _decode(patches: torch.Tensor, size: int):
+    """Recover (top, left, flipped) of crops of a coordinate image; checks the content too."""
+    first = patches[:, 0, 0, 0]
+    step = patches[:, 0, 0, 1] - patches[:, 0, 0, 0]
+    flipped = step < 0
+    crop = patches.shape[-1]
+    top = torch.div(first, size, rounding_mode="floor").long()
+    left = (first % size).long() - torch.where(flipped, crop - 1, 0)
+    rows = top[:, None] + torch.arange(crop)
+    cols = left[:, None] + torch.arange(crop)
+    cols = torch.where(flipped[:, None], cols.flip(1), cols)
+    expected = rows[:, :, None] * size + cols[:, None, :]
+    assert torch.equal(patches[:, 0].long(), expected), "a patch is not a contiguous window of the image"
+    return top, left, flipped
+
+
+# ------------------------------------------------------------------ counts
+
+def test_translation_count_paper_and_exact():
+    aug = PAPER["augmentation"]
+    assert A.translation_count(PAPER["data"]["rescale_to"], aug["crop"]) == aug["factor"]
+    for stored, crop in ((10, 7), (9, 9), (12, 3)):
+        windows = {(t, l, f) for t in range(stored - crop + 1) for l in range(stored - crop + 1) for f in (0, 1)}
+        assert A.translation_count(stored, crop, exact=True) == len(windows)
+        assert A.translation_count(stored, crop, exact=True, flips=False) == len(windows) // 2
+    assert A.translation_count(256, 227, exact=True) == 30 * 30 * 2
+    with pytest.raises(ValueError):
+        A.translation_count(32, 40)
+    assert A.scaled_crop_size(256) == 227 and A.scaled_crop_size(36) == round(36 * 227 / 256)
+
+
+# ------------------------------------------------------------------ PCA
+
+def test_rgb_pca_recovers_known_covariance():
+    cov, rng = _known_pca()
+    pixels = rng.multivariate_normal([0.4, 0.5, 0.6], cov, size=64 * 32 * 32)
+    images = torch.from_numpy(pixels.reshape(64, 32, 32, 3).transpose(0, 3, 1, 2).copy())
+    # the covariance of this very sample, by numpy
+    np.testing.assert_allclose(A.pixel_covariance(images).numpy(), np.cov(pixels.T), rtol=1e-10, atol=1e-14)
+    pca = A.rgb_pca(images)
+    lam_ref, vec_ref = np.linalg.eigh(cov)
+    lam_ref, vec_ref = lam_ref[::-1], vec_ref[:, ::-1]
+    np.testing.assert_allclose(pca.eigenvalues.numpy(), lam_ref, rtol=0.03)
+    dots = np.abs(np.sum(pca.eigenvectors.numpy() * vec_ref, axis=0))
+    assert np.all(dots > 0.995), dots
+    np.testing.assert_allclose(pca.eigenvectors.numpy().T @ pca.eigenvectors.numpy(), np.eye(3), atol=1e-12)
+
+
+def test_eig_pca_exact_on_a_given_matrix():
+    cov, _ = _known_pca(1)
+    pca = A.eig_pca(torch.from_numpy(cov))
+    lam_ref = np.sort(np.linalg.eigvalsh(cov))[::-1]
+    np.testing.assert_allclose(pca.eigenvalues.numpy(), lam_ref, rtol=1e-12)
+    np.testing.assert_allclose(pca.covariance.numpy(), cov, atol=1e-15)
+    p = pca.eigenvectors.numpy()
+    assert np.all(p[np.abs(p).argmax(0), range(3)] > 0)   # sign convention
+
+
+def test_training_stats_match_numpy_and_are_cached(tmp_path):
+    bundle = load_dataset("synthetic", limit=50, val_limit=5, image_size=12, seed=2)
+    x = torch.stack([bundle.train[i][0] for i in range(50)]).double().numpy()
+    st = A.training_stats(bundle, cache_dir=tmp_path)
+    np.testing.assert_allclose(st.mean_image.numpy(), x.mean(0), atol=1e-6)
+    np.testing.assert_allclose(st.channel_mean.numpy(), x.mean((0, 2, 3)), atol=1e-6)
+    cov_ref = np.cov(x.transpose(1, 0, 2, 3).reshape(3, -1))
+    np.testing.assert_allclose(st.pca.covariance.numpy(), cov_ref, rtol=1e-8, atol=1e-12)
+    assert st.images == 50
+    files = list(tmp_path.glob("*.pt"))
+    assert len(files) == 1
+    again = A.training_stats(bundle, cache_dir=tmp_path)
+    assert torch.equal(again.mean_image, st.mean_image)
+    files[0].write_bytes(b"garbage")           # a corrupt cache is recomputed
+    third = A.training_stats(bundle, cache_dir=tmp_path)
+    assert torch.allclose(third.pca.eigenvalues, st.pca.eigenvalues)
+    sub = A.training_stats(bundle, max_images=20, seed=1, cache_dir=None)
+    assert sub.images == 20
+
+
+def test_one_channel_pca_is_the_variance():
+    torch.manual_seed(0)
+    images = torch.rand(20, 1, 8, 8)
+    pca = A.rgb_pca(images)
+    assert pca.eigenvectors.item() == 1.0
+    assert abs(pca.eigenvalues.item() - np.var(images.double().numpy(), ddof=1)) < 1e-12
+
+
+# ------------------------------------------------------------------ lighting
+
+@pytest.mark.parametrize("mode", ["paper", "sqrt"])
+def test_batched_lighting_covariance(mode):
+    cov, _ = _known_pca(2)
+    pca = A.eig_pca(torch.from_numpy(cov))
+    lam, p = np.linalg.eigh(cov)
+    weights = lam ** 2 if mode == "paper" else lam
+    expected = 0.1 ** 2 * (p * weights) @ p.T          # Σ σ² w_i p_i p_iᵀ
+    n = 40000
+    aug = A.BatchAugment(4, random_crop=False, flip=False, pca=pca, lighting=mode,
+                         generator=torch.Generator().manual_seed(0))
+    out = aug(torch.zeros(n, 3, 4, 4, dtype=torch.float64))
+    shift = out[:, :, 0, 0]
+    assert torch.equal(out, shift[:, :, None, None].expand_as(out))   # one shift per image
+    emp = np.cov(shift.numpy().T)
+    assert np.linalg.norm(emp - expected) / np.linalg.norm(expected) < 0.05
+    assert abs(shift.mean(0)).max().item() < 5 * np.sqrt(expected.diagonal().max() / n)
+
+
+def test_per_image_lighting_covariance():
+    cov, _ = _known_pca(3)
+    pca = A.eig_pca(torch.from_numpy(cov))
+    lam, p = np.linalg.eigh(cov)
+    expected = 0.01 * (p * lam ** 2) @ p.T
+    light = A.PCALighting(pca, generator=torch.Generator().manual_seed(1))
+    shifts = np.stack([light(torch.zeros(3, 2, 2, dtype=torch.float64))[:, 0, 0].numpy() for _ in range(20000)])
+    emp = np.cov(shifts.T)
+    assert np.linalg.norm(emp - expected) / np.linalg.norm(expected) < 0.05
+    with pytest.raises(ValueError, match="channels"):
+        light(torch.zeros(1, 2, 2))
+    with pytest.raises(ValueError, match="lighting mode"):
+        A.PCALighting(pca, mode="gamma")
+
+
+# ------------------------------------------------------------------ crops and flips
+
+def test_batched_crops_are_uniform_windows_and_flips_fair():
+    size, crop, n = 8, 5, 20000
+    aug = A.BatchAugment(crop, generator=torch.Generator().manual_seed(0))
+    out = aug(_coordinate_batch(n, size))
+    top, left, flipped = _decode(out, size)
+    assert torch.equal(top, aug.last_draw["top"]) and torch.equal(flipped, aug.last_draw["flip"])
+    positions = size - crop + 1
+    counts = np.bincount((top * positions + left).numpy(), minlength=positions ** 2)
+    assert stats.chisquare(counts).pvalue > 1e-3
+    k = int(flipped.sum())
+    assert abs(k - n / 2) < 4 * np.sqrt(n) / 2
+    # flips independent of position: flip rate per row of the window grid
+    table = np.array([[int(((top == t) & flipped).sum()), int(((top == t) & ~flipped).sum())] for t in range(positions)])
+    assert stats.chi2_contingency(table).pvalue > 1e-3
+
+
+def test_per_image_and_batched_paths_agree_in_distribution():
+    size, crop, n = 7, 4, 4000
+    torch.manual_seed(0)
+    per_image = A.PaperAugment(crop)
+    img = _coordinate_batch(1, size)[0]
+    pi_top, pi_left, pi_flip = _decode(torch.stack([per_image(img) for _ in range(n)]), size)
+    b_top, b_left, b_flip = _decode(A.BatchAugment(crop, generator=torch.Generator().manual_seed(1))(
+        _coordinate_batch(n, size)), size)
+    positions = size - crop + 1
+    table = np.stack([np.bincount((t * positions + l).numpy(), minlength=positions ** 2)
+                      for t, l in ((pi_top, pi_left), (b_top, b_left))])
+    assert stats.chi2_contingency(table).pvalue > 1e-3
+    flips = np.array([[int(pi_flip.sum()), n - int(pi_flip.sum())], [int(b_flip.sum()), n - int(b_flip.sum())]])
+    assert stats.chi2_contingency(flips).pvalue > 1e-3
+
+
+def test_generator_makes_batches_reproducible():
+    x = torch.rand(16, 3, 10, 10)
+    a = A.make_batch_augment("crop_flip", 10, 8, generator=torch.Generator().manual_seed(5))(x)
+    b = A.make_batch_augment("crop_flip", 10, 8, generator=torch.Generator().manual_seed(5))(x)
+    c = A.make_batch_augment("crop_flip", 10, 8, generator=torch.Generator().manual_seed(6))(x)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_named_augments_and_mean_subtraction():
+    size, crop = 9, 6
+    x = torch.rand(32, 3, size, size, dtype=torch.float64)
+    mean = torch.rand(3, size, size, dtype=torch.float64)
+    start = int(round((size - crop) / 2))
+    centre = (x - mean)[:, :, start:start + crop, start:start + crop]
+    g = torch.Generator().manual_seed(0)
+    none = A.make_batch_augment("none", size, crop, mean=mean, generator=g)
+    assert torch.allclose(none(x), centre, atol=1e-12)
+    flip = A.make_batch_augment("flip", size, crop, mean=mean, generator=g)
+    out = flip(x)
+    f = flip.last_draw["flip"]
+    assert 0 < int(f.sum()) < 32
+    assert torch.allclose(out[~f], centre[~f]) and torch.allclose(out[f], centre[f].flip(-1))
+    channel = A.make_batch_augment("none", size, crop, mean=mean.mean((1, 2)), generator=g)
+    assert torch.allclose(channel(x), (x - mean.mean((1, 2)).view(3, 1, 1))[:, :, start:start + crop, start:start + crop])
+    assert torch.allclose(none.eval(x), centre)
+    with pytest.raises(ValueError, match="pca="):
+        A.make_batch_augment("paper", size, crop)
+    with pytest.raises(ValueError, match="crop_flip"):
+        A.make_batch_augment("random", size, crop)
+    with pytest.raises(ValueError, match="crop_size"):
+        A.make_batch_augment("none", 8, 9)
+
+
+# ------------------------------------------------------------------ ten crops
+
+def test_ten_crop_windows_coordinates():
+    w = A.ten_crop_windows(9, 5)
+    assert [(d["top"], d["left"]) for d in w[:5]] == [(0, 0), (0, 4), (4, 0), (4, 4), (2, 2)]
+    assert [d["flipped"] for d in w] == [False] * 5 + [True] * 5
+    centre = A.ten_crop_windows(256, 227)[4]
+    assert abs(centre["top"] - (256 - 227) / 2) <= 0.5 and centre["top"] == centre["left"]
+    far = A.ten_crop_windows(256, 227)[3]
+    assert (far["top"], far["left"]) == (29, 29)
+
+
+@pytest.mark.parametrize("size,crop", [(9, 5), (10, 7), (12, 12)])
+def test_ten_crop_content_equals_slicing(size, crop):
+    x = torch.rand(4, 3, size, size)
+    patches = A.ten_crop(x, crop)
+    assert patches.shape == (10, 4, 3, crop, crop)
+    for k, d in enumerate(A.ten_crop_windows(size, crop)):
+        ref = x[:, :, d["top"]:d["top"] + crop, d["left"]:d["left"] + crop]
+        assert torch.equal(patches[k], ref.flip(-1) if d["flipped"] else ref)
+    assert torch.equal(A.center_crop(x, crop), patches[4])
+
+
+def test_ten_crop_same_set_as_torchvision_tencrop():
+    x = torch.rand(3, 11, 11)
+    ours = A.ten_crop(x.unsqueeze(0), 7)[:, 0]
+    theirs = A.PaperAugment(7).eval_ten(x)
+    key = lambda t: tuple(t.flatten().tolist())   # noqa: E731
+    assert sorted(map(key, ours)) == sorted(map(key, theirs))
