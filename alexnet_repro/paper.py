@@ -226,6 +226,17 @@ REIMPLEMENTATIONS: dict = {
     },
 }
 
+#: Numbers the reading note states, for chapters that check them (right or wrong).
+READING_NOTE: dict = {
+    "source": "the reading note this book started from (shared/seed, 2025-07-22, in Chinese)",
+    "input_size": 224,                                  # "输入：224×224×3 → 输出：55×55×96"
+    "receptive_fields": (11, 51, 99, 131, 163),         # conv1..conv5, "AlexNet 各层感受野"
+    "results_table": {"top1_pct": 37.5, "top5_pct": 15.3,
+                      "runner_up_top5_pct": 26.2,
+                      "traditional_top1_pct": 47.0, "traditional_top5_pct": 28.0},
+    "relu_speedup": 6,
+}
+
 #: Claims of the reading note (``shared/seed``) that disagree with the paper: what the note says,
 #: what the paper says instead, and the chapter (topic) that shows it.
 READING_NOTE_ERRORS: dict = {
