@@ -1,0 +1,214 @@
+"""The results tables: paper numbers, re-implementations and records, with provenance.
+
+Expected values are computed by hand here (e.g. 100 - 56.522 = 43.478), never read back from
+the code under test; records are built in temporary folders.
+"""
+import math
+
+import pytest
+
+from alexnet_repro import results_table as rt
+from alexnet_repro.experiments import chapter_record, claim
+from alexnet_repro.records import save_record
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+def training_record(profile="full", ten_crop=True, top5=0.2, gpus=("NVIDIA H200",)):
+    final = {"epochs": 90, "steps": 1000, "val_loss": 1.7, "val_top1_error": 0.4125,
+             "val_top5_error": top5, "val_images": 50000}
+    if ten_crop:
+        final.update({"val_top1_error_ten_crop": 0.4,
+                      "val_top5_error_ten_crop": None if top5 is None else 0.19})
+    return {
+        "kind": "training", "profile": profile,
+        "config": {"model": "alexnet", "model_kwargs": {}, "epochs": 90, "augment": "paper",
+                   "batch_size": 128, "lr": 0.01, "profile": profile},
+        "dataset": {"name": "imagenet", "train_images": 1281167, "val_images": 50000,
+                    "classes": 1000, "image_size": 256, "crop_size": 227},
+        "model": {"name": "alexnet", "width": 1.0, "towers": 1, "parameters": 62378344},
+        "hardware": {"device": "cuda:0" if gpus else "cpu", "cpu": "Some CPU", "torch_threads": 16,
+                     "gpus": list(gpus), "gpu_count": len(gpus), "processes": 1},
+        "git_commit": COMMIT, "started": "2026-11-20T10:00:00+00:00",
+        "finished": "2026-11-21T09:30:00+00:00", "final": final, "history": [],
+    }
+
+
+def test_accuracy_to_error_against_hand_computed_values():
+    assert rt.error_from_accuracy_pct(56.522) == 43.478
+    assert rt.error_from_accuracy_pct(79.066) == 20.934
+    assert rt.error_from_accuracy_pct(57.1) == 42.9
+    assert rt.error_from_accuracy_pct(80.2) == 19.8
+    assert rt.error_from_accuracy_pct(None) is None
+    with pytest.raises(ValueError):
+        rt.error_from_accuracy_pct(156.0)
+
+
+def test_reimplementation_rows_are_errors_with_centre_crop_protocol():
+    rows = {r["model"]: r for r in rt.reimplementation_rows()}
+    tv = rows["torchvision alexnet (IMAGENET1K_V1)"]
+    assert (tv["top1_error_pct"], tv["top5_error_pct"]) == (43.478, 20.934)
+    caffe = rows["Caffe bvlc_alexnet"]
+    assert (caffe["top1_error_pct"], caffe["top5_error_pct"]) == (42.9, 19.8)
+    assert tv["protocol"] == caffe["protocol"] == rt.CENTRE_CROP
+    assert "LRN" in tv["differs"] and "PCA" in caffe["differs"]
+    d2l = rows["d2l.ai AlexNet"]
+    assert d2l["top1_error_pct"] == pytest.approx(11.6) and d2l["top5_error_pct"] is None
+    assert "Fashion-MNIST" in d2l["dataset"]
+
+
+def test_paper_rows_carry_the_ten_patch_protocol_and_the_printed_numbers():
+    rows = rt.paper_rows()
+    by = {(r["model"], r["dataset"]): r for r in rows}
+    assert by[("AlexNet, 1 CNN", "ILSVRC-2010 test")]["top1_error_pct"] == 37.5
+    assert by[("AlexNet, 1 CNN", "ILSVRC-2010 test")]["top5_error_pct"] == 17.0
+    one = by[("AlexNet, 1 CNN", "ILSVRC-2012 validation")]
+    assert (one["top1_error_pct"], one["top5_error_pct"]) == (40.7, 18.2)
+    seven = by[("AlexNet, 7 CNNs* (averaged)", "ILSVRC-2012 test")]
+    assert seven["top5_error_pct"] == 15.3 and seven["top1_error_pct"] is None
+    assert all(r["protocol"].startswith(rt.TEN_PATCH) for r in rows)
+    assert all(r["profile"] == "paper" for r in rows)
+
+
+def test_tables_1_and_2_as_printed():
+    t1 = rt.table1_rows()
+    assert [(r["model"], r["top1_error_pct"], r["top5_error_pct"]) for r in t1] == [
+        ("Sparse coding [2]", 47.1, 28.2), ("SIFT + FVs [24]", 45.7, 25.7), ("CNN", 37.5, 17.0)]
+    t2 = rt.table2_rows()
+    assert [r["test_top5_error_pct"] for r in t2] == [26.2, None, 16.4, None, 15.3]
+    assert [r["val_top1_error_pct"] for r in t2] == [None, 40.7, 38.1, 39.0, 36.7]
+
+
+def test_training_record_rows_carry_provenance_and_convert_fractions(tmp_path):
+    save_record(training_record(), tmp_path / "results", "full_training_imagenet")
+    rows = rt.training_rows(rt.gather_records(tmp_path / "results"))
+    assert len(rows) == 2
+    centre, ten = rows
+    assert centre["protocol"] == rt.CENTRE_CROP and ten["protocol"] == rt.TEN_PATCH
+    assert centre["top1_error_pct"] == 41.25 and centre["top5_error_pct"] == 20.0
+    assert ten["top1_error_pct"] == 40.0 and ten["top5_error_pct"] == 19.0
+    for r in rows:
+        assert r["profile"] == "full"
+        assert r["hardware"] == "1× NVIDIA H200"
+        assert r["date"] == "2026-11-21"
+        assert r["commit"] == COMMIT[:10]
+        assert r["source"].endswith("full_training_imagenet.json")
+        assert "imagenet" in r["dataset"] and "50000 val" in r["dataset"]
+
+
+def test_cpu_record_without_ten_crop_and_without_top5(tmp_path):
+    rec = training_record(profile="default", ten_crop=False, top5=None, gpus=())
+    rec["dataset"].update(name="fashion-mnist", classes=10, crop_size=85)
+    rec["model"]["width"] = 0.25
+    rows = rt.training_rows({"run": rec})
+    assert len(rows) == 1
+    r = rows[0]
+    assert r["top5_error_pct"] is None
+    assert r["hardware"] == "CPU: Some CPU, 16 threads"
+    assert "fashion-mnist" in r["differs"] and "85×85" in r["differs"] and "×0.25" in r["differs"]
+
+
+def test_no_record_gives_not_measured_never_a_number(tmp_path):
+    rows = rt.comparison_rows(rt.gather_records(tmp_path / "missing"))
+    mine = [r for r in rows if r["kind"] == "this book"]
+    assert len(mine) == 1
+    assert mine[0]["top1_error_pct"] is None and mine[0]["top5_error_pct"] is None
+    assert mine[0]["dataset"] == rt.NOT_MEASURED and mine[0]["profile"] == rt.NOT_MEASURED
+    html = rt.to_html(rows, rt.COMPARISON_COLUMNS)
+    assert rt.NOT_MEASURED in html
+
+
+def test_same_name_in_two_folders_is_kept_twice(tmp_path):
+    save_record(training_record(profile="full"), tmp_path / "a", "run")
+    save_record(training_record(profile="default"), tmp_path / "b", "run")
+    items = rt.gather_records(tmp_path / "a", tmp_path / "b", tmp_path / "nope")
+    assert [i["record"]["profile"] for i in items] == ["full", "default"]
+    assert {r["profile"] for r in rt.training_rows(items)} == {"full", "default"}
+
+
+def lrn_claim(key="lrn", verdict="consistent"):
+    return claim(key, statement="LRN reduces top-1 error", source="paper §3.3", paper="1.4 points",
+                 measured="0.9 ± 0.3 points (3 seeds)", verdict=verdict, setting="CIFAR-10 subset")
+
+
+def test_claims_grouped_under_the_paper_claims_with_provenance(tmp_path):
+    rec = chapter_record("lrn_pooling", "default",
+                         [lrn_claim(), lrn_claim("lrn_cifar10", "inconclusive at this scale"),
+                          lrn_claim("something_else", "not consistent")])
+    save_record(rec, tmp_path, "lrn_pooling")
+    rows = rt.claim_rows(rt.gather_records(tmp_path))
+    keys = [r["claim"] for r in rows]
+    # one row per paper claim not measured, the measured ones in place, the unknown key last
+    from alexnet_repro.paper import CLAIMS
+    assert keys[-1] == "something_else"
+    assert keys.count("lrn") == 1 and keys.count("lrn_cifar10") == 1
+    assert keys.index("lrn_cifar10") == keys.index("lrn") + 1
+    assert len(rows) == len(CLAIMS) + 2
+    lrn = rows[keys.index("lrn")]
+    assert lrn["verdict"] == "consistent" and lrn["measured"].startswith("0.9")
+    assert lrn["profile"] == "default" and lrn["chapter"] == "lrn_pooling"
+    assert lrn["date"] != "unknown"
+    pca = rows[keys.index("pca_color")]
+    assert pca["measured"] == rt.NOT_MEASURED and pca["verdict"] == rt.NOT_MEASURED
+    assert pca["statement"] == CLAIMS["pca_color"]["text"]
+
+
+def test_training_records_do_not_count_as_claims(tmp_path):
+    rows = rt.claim_rows({"run": training_record()})
+    assert all(r["measured"] == rt.NOT_MEASURED for r in rows)
+
+
+def test_ten_crop_claim_against_hand_computed_spread():
+    rec = training_record()
+    rec["final"].update(val_top1_error=0.30, val_top1_error_ten_crop=0.25, val_images=10000)
+    c = rt.ten_crop_claim(rec)
+    # 100 * 1.96 * sqrt((0.3*0.7 + 0.25*0.75) / 10000) = 1.2357...
+    expected_spread = 100 * 1.96 * math.sqrt((0.21 + 0.1875) / 10000)
+    assert c["values"]["difference_pct"] == pytest.approx(5.0)
+    assert c["values"]["spread_pct"] == pytest.approx(expected_spread)
+    assert expected_spread == pytest.approx(1.2357, abs=1e-4)
+    assert c["verdict"] == "consistent" and c["key"] == "ten_patch_test"
+    # a small gain on few images is inconclusive, a loss on many images is not consistent
+    rec["final"].update(val_top1_error=0.30, val_top1_error_ten_crop=0.29, val_images=100)
+    assert rt.ten_crop_claim(rec)["verdict"] == "inconclusive at this scale"
+    rec["final"].update(val_top1_error=0.25, val_top1_error_ten_crop=0.30, val_images=10000)
+    assert rt.ten_crop_claim(rec)["verdict"] == "not consistent"
+    rec["final"].pop("val_top1_error_ten_crop")
+    c = rt.ten_crop_claim(rec)
+    assert c["measured"] == rt.NOT_MEASURED and c["verdict"] == "inconclusive at this scale"
+
+
+def test_reading_note_numbers_are_traced_to_the_right_tables():
+    rows = rt.reading_note_rows()
+    by = {(r["note_row"], r["note_column"]): r for r in rows}
+    top1 = by[("AlexNet", "top-1 error")]
+    assert top1["note_value_pct"] == top1["paper_value_pct"] == 37.5
+    assert "Table 1" in top1["table"] and "2010" in top1["what_it_is"]
+    top5 = by[("AlexNet", "top-5 error")]
+    assert top5["note_value_pct"] == top5["paper_value_pct"] == 15.3
+    assert "Table 2" in top5["table"] and "seven" in top5["what_it_is"]
+    assert by[("runner-up", "top-5 error")]["paper_value_pct"] == 26.2
+    trad = by[("traditional methods", "top-1 error (≈)")]
+    assert abs(trad["note_value_pct"] - trad["paper_value_pct"]) < 0.5   # "~47%" vs 47.1
+
+
+def test_html_escapes_marks_ci_rows_and_shows_dashes():
+    rows = [{"kind": "this book", "model": "<b>net</b>", "top1_error_pct": 43.478,
+             "top5_error_pct": None, "profile": "ci"},
+            {"kind": "this book", "model": "net", "top1_error_pct": 12.5, "top5_error_pct": 2.0,
+             "profile": "default"}]
+    out = rt.to_html(rows, [("model", "Model"), ("top1_error_pct", "Top-1"),
+                            ("top5_error_pct", "Top-5"), ("profile", "Profile")])
+    assert "&lt;b&gt;net&lt;/b&gt;" in out and "<b>net" not in out
+    assert "<td>43.478</td>" in out and "<td>12.5</td>" in out and "<td>2</td>" in out
+    assert f"<td>{rt.NOT_REPORTED}</td>" in out
+    assert out.count("ci — not a result") == 1
+
+
+def test_profile_banner():
+    ci = rt.profile_banner([{"kind": "this book", "profile": "ci"},
+                            {"kind": "paper", "profile": "paper"}])
+    assert "warning" in ci and "<code>ci</code>" in ci
+    ok = rt.profile_banner([{"kind": "this book", "profile": "full"}])
+    assert "warning" not in ok and "<code>full</code>" in ok
+    assert "No measurement" in rt.profile_banner([{"kind": "paper", "profile": "paper"}])
