@@ -694,13 +694,15 @@ def _train(config: TrainConfig, data, dist: _Dist) -> TrainResult:
     st = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "history": [], "steps": [],
           "lr_drops": [], "bad": [], "acc": _new_acc(), "log_acc": _new_acc(),
           "started": records.now_iso(), "wall_time_s": 0.0, "train_time_s": 0.0,
-          "train_images": 0.0, "epoch_train_time_s": 0.0}
+          "train_images": 0.0, "epoch_train_time_s": 0.0, "resumes": []}
     if saved is not None:
         raw.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         schedule.load_state_dict(saved["schedule"])
         stats = saved["stats"]
         st.update(saved["state"])
+        st["resumes"] = st["resumes"] + [{"epoch": st["epoch"], "step": st["global_step"],
+                                          "time": records.now_iso()}]
         if saved["world"] == dist.world:
             _set_rng_state(saved["rng"][dist.rank], aug_gen, device)
         elif dist.main:
@@ -727,6 +729,11 @@ def _train(config: TrainConfig, data, dist: _Dist) -> TrainResult:
                    dist=dist)
 
     def save_checkpoint():
+        if not all(torch.isfinite(p).all() for p in raw.parameters()):
+            raise TrainingDiverged(
+                f"the weights became NaN or infinite by step {st['global_step']} (epoch {st['epoch'] + 1}, "
+                f"lr {schedule.lr:g}); training stopped without overwriting the last checkpoint. Try a "
+                f"smaller lr (e.g. lr={schedule.lr / 10:g}) or amp='off'.")
         st["wall_time_s"] = wall_before + time.perf_counter() - session_start
         st["bad"] = sorted(bad_seen)
         if ckpt_path is None:
@@ -844,7 +851,7 @@ def _train(config: TrainConfig, data, dist: _Dist) -> TrainResult:
         "wall_time_s": wall_before + time.perf_counter() - session_start,
         "train_time_s": st["train_time_s"],
         "images_per_s": st["train_images"] / st["train_time_s"] if st["train_time_s"] else None,
-        "history": history, "steps": st["steps"], "lr_drops": st["lr_drops"],
+        "history": history, "steps": st["steps"], "lr_drops": st["lr_drops"], "resumes": st["resumes"],
         "bad_images": len(bad_all) + final["bad_images"], "bad_image_paths": bad_all[:20],
         "final": {"epochs": st["epoch"], "steps": st["global_step"],
                   "train_top1_error": history[-1]["train_top1_error"] if history else None,
@@ -854,3 +861,199 @@ def _train(config: TrainConfig, data, dist: _Dist) -> TrainResult:
     if out_dir is not None and dist.main:
         records.save_record(record, out_dir, RECORD)
     return TrainResult(record, raw, data)
+
+
+# ---------------------------------------------------------------- evaluation of a checkpoint
+
+
+def evaluate_checkpoint(path: str | os.PathLike, *, device: str = "auto", data_root: str | None = None,
+                        batch_size: int | None = None, ten_crop: bool = True,
+                        progress: bool = False, data=None) -> dict:
+    """Centre-crop (and ten-crop) validation errors of the model in a checkpoint.
+
+    The dataset is rebuilt from the checkpoint's configuration (``data_root`` overrides where
+    it is read from; ``data`` gives the ``DataBundle`` directly).
+    """
+    from alexnet_repro.data import load_dataset
+
+    state = load_checkpoint(path)
+    cfg = TrainConfig.from_dict(state["config"])
+    dev = select_device(device)
+    if data is None:
+        data = load_dataset(cfg.dataset, data_root or cfg.data_root, limit=cfg.limit, val_limit=cfg.val_limit,
+                            image_size=cfg.image_size, seed=cfg.seed, on_bad_image=cfg.on_bad_image)
+    if data.describe() != state["dataset"]:
+        raise ResumeError(f"the dataset now loaded differs from the one {state['path']} was trained on:\n"
+                          f"  now {data.describe()}\n  then {state['dataset']}")
+    model = _build_model(cfg, state["channels"], state["num_classes"], state["crop_size"])
+    model.load_state_dict(state["model"])
+    model.to(dev)
+    result = evaluate(model, data.val, mean=state["stats"]["mean_image"], crop_size=state["crop_size"],
+                      batch_size=batch_size or cfg.batch_size, device=dev, ten_crop=ten_crop,
+                      amp_dtype=_amp_dtype(cfg.replace(amp="auto") if device == "auto" else cfg, dev),
+                      num_workers=cfg.num_workers, on_bad_image=cfg.on_bad_image,
+                      num_classes=state["num_classes"], progress=progress)
+    return {"checkpoint": state["path"], "epoch": state["epoch"], "steps": state["state"]["global_step"],
+            **result}
+
+
+# ---------------------------------------------------------------- command line
+
+_MODEL_FLAGS = ("width", "activation", "lrn", "overlap_pool", "dropout", "towers", "init", "dropout_style")
+
+
+def _parser() -> argparse.ArgumentParser:
+    S = argparse.SUPPRESS     # only options given on the command line override the defaults
+    p = argparse.ArgumentParser(
+        prog="python -m alexnet_repro train", argument_default=S,
+        description="Train a model with the project's one training engine. Every option "
+                    "defaults to TrainConfig's default (the paper's settings where it has them). "
+                    "Several GPUs: torchrun --nproc_per_node N -m alexnet_repro train ...",
+    )
+    d = p.add_argument_group("data")
+    d.add_argument("--config", help="JSON file of TrainConfig fields; options given here override it")
+    d.add_argument("--dataset", help="fashion-mnist | cifar10 | imagenette | imagenet | synthetic")
+    d.add_argument("--data-root", dest="data_root", help="folder the dataset is read from")
+    d.add_argument("--download", action="store_true", help="download the dataset if missing (needs internet)")
+    d.add_argument("--limit", type=int, help="class-balanced subset of the training set")
+    d.add_argument("--val-limit", dest="val_limit", type=int, help="subset of the validation set")
+    d.add_argument("--image-size", dest="image_size", type=int, help="stored image side (the paper's 256)")
+    d.add_argument("--crop-size", dest="crop_size", type=int,
+                   help="network input side; None = round(image_size*227/256)")
+    d.add_argument("--augment", help="none | flip | crop_flip | paper")
+    d.add_argument("--on-bad-image", dest="on_bad_image", help="skip (count them) | fail")
+    d.add_argument("--num-workers", dest="num_workers", type=int, help="data loading processes")
+    m = p.add_argument_group("model")
+    m.add_argument("--model", help="alexnet | small_cnn")
+    m.add_argument("--width", type=float, help="width multiplier of every hidden layer")
+    m.add_argument("--activation", help="relu | tanh")
+    m.add_argument("--lrn", dest="lrn", action="store_true", help="local response normalization on")
+    m.add_argument("--no-lrn", dest="lrn", action="store_false", help="local response normalization off")
+    m.add_argument("--pool", choices=("overlap", "plain"), help="overlapping (3/2) or plain (2/2) pooling")
+    m.add_argument("--dropout", type=float, help="drop probability of fc6/fc7")
+    m.add_argument("--dropout-style", dest="dropout_style", help="paper | inverted")
+    m.add_argument("--towers", type=int, help="1, or 2 for the paper's two-GPU connectivity")
+    m.add_argument("--init", help="paper | kaiming")
+    m.add_argument("--model-arg", dest="model_arg", action="append", metavar="KEY=VALUE",
+                   help="any other model argument (VALUE as JSON, e.g. --model-arg width=0.5)")
+    t = p.add_argument_group("optimisation")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--batch-size", dest="batch_size", type=int, help="global batch size")
+    t.add_argument("--lr", type=float, help="initial learning rate")
+    t.add_argument("--momentum", type=float)
+    t.add_argument("--weight-decay", dest="weight_decay", type=float)
+    t.add_argument("--schedule", help="plateau | fixed | step:E1,E2,...")
+    t.add_argument("--plateau-patience", dest="plateau_patience", type=int)
+    t.add_argument("--max-lr-drops", dest="max_lr_drops", type=int)
+    t.add_argument("--seed", type=int)
+    r = p.add_argument_group("run")
+    r.add_argument("--out", dest="out_dir", help="run folder: checkpoint.pt and record.json")
+    r.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    r.add_argument("--checkpoint-every-steps", dest="checkpoint_every_steps", type=int,
+                   help="also checkpoint every N steps (0 = every epoch only)")
+    r.add_argument("--log-every", dest="log_every", type=int, help="record training error every N steps")
+    r.add_argument("--device", help="auto | cpu | cuda | cuda:N | mps")
+    r.add_argument("--amp", help="auto (bf16 on CUDA) | bf16 | off")
+    r.add_argument("--channels-last", dest="channels_last", action="store_true")
+    r.add_argument("--no-channels-last", dest="channels_last", action="store_false")
+    r.add_argument("--compile", action="store_true", help="torch.compile the model")
+    r.add_argument("--no-ten-crop", dest="ten_crop_eval", action="store_false",
+                   help="skip the final ten-crop evaluation")
+    r.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    r.add_argument("--profile", help="book profile to record")
+    defaults = TrainConfig().to_dict()
+    for action in p._actions:   # show TrainConfig's defaults in --help
+        if action.dest in defaults and action.help is not None and action.nargs != 0:
+            action.help += f" (default: {defaults[action.dest]})"
+        elif action.dest in defaults and action.nargs != 0:
+            action.help = f"(default: {defaults[action.dest]})"
+    return p
+
+
+def config_from_args(argv: list[str]) -> TrainConfig:
+    """The ``TrainConfig`` the ``train`` command line describes."""
+    ns = vars(_parser().parse_args(argv))
+    base = {}
+    if "config" in ns:
+        try:
+            base = json.loads(Path(ns.pop("config")).read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            raise ConfigError(f"cannot read --config: {e}") from None
+    model_kwargs = dict(base.get("model_kwargs", {}))
+    for item in ns.pop("model_arg", []):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--model-arg expects KEY=VALUE, got {item!r}")
+        try:
+            model_kwargs[key] = json.loads(value)
+        except json.JSONDecodeError:
+            model_kwargs[key] = value
+    if "pool" in ns:
+        model_kwargs["overlap_pool"] = ns.pop("pool") == "overlap"
+    for k in _MODEL_FLAGS:
+        if k in ns:
+            model_kwargs[k] = ns.pop(k)
+    return TrainConfig.from_dict({**base, **ns, "model_kwargs": model_kwargs})
+
+
+def _evaluate_main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m alexnet_repro evaluate",
+                                description="Centre-crop and ten-crop validation errors of a checkpoint.")
+    p.add_argument("--checkpoint", required=True, help="run folder (holding checkpoint.pt) or checkpoint file")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
+    p.add_argument("--data-root", help="read the dataset from here instead of the recorded place")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--no-ten-crop", dest="ten_crop", action="store_false")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    a = p.parse_args(argv)
+    res = evaluate_checkpoint(a.checkpoint, device=a.device, data_root=a.data_root,
+                              batch_size=a.batch_size, ten_crop=a.ten_crop, progress=not a.json)
+    if a.json:
+        print(json.dumps(res))
+        return 0
+
+    def pct(v):
+        return "n/a (fewer than 6 classes)" if v is None else f"{100 * v:.2f}%"
+
+    print(f"{res['checkpoint']}: epoch {res['epoch']}, step {res['steps']}, {res['images']} validation images")
+    print(f"  centre crop: top-1 error {pct(res['top1_error'])}, top-5 error {pct(res['top5_error'])}")
+    if a.ten_crop:
+        print(f"  ten crops:   top-1 error {pct(res['top1_error_ten_crop'])}, "
+              f"top-5 error {pct(res['top5_error_ten_crop'])}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``train ...`` or ``evaluate ...`` (argv[0]); see ``--help`` of each."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in ("train", "evaluate"):
+        print("usage: python -m alexnet_repro {train,evaluate} [options]", file=sys.stderr)
+        return 2
+    command, rest = argv[0], argv[1:]
+    from alexnet_repro.data import BadImageError, DatasetNotFound
+    try:
+        if command == "evaluate":
+            return _evaluate_main(rest)
+        config = config_from_args(rest)
+        result = train(config)
+    except KeyboardInterrupt as e:
+        print(f"\n{e or 'interrupted'}", file=sys.stderr)
+        return 130
+    except TrainingDiverged as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    except (ConfigError, ResumeError, DatasetNotFound, BadImageError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    rec, fin = result.record, result.record["final"]
+    if int(os.environ.get("RANK", "0")) == 0:
+        top5 = "" if fin["val_top5_error"] is None else f", top-5 {100 * fin['val_top5_error']:.2f}%"
+        print(f"trained {fin['epochs']} epochs ({fin['steps']} steps, {rec['wall_time_s']:.1f} s): "
+              f"validation top-1 error {100 * fin['val_top1_error']:.2f}%{top5} (centre crop)")
+        if fin.get("val_top1_error_ten_crop") is not None:
+            t5 = fin.get("val_top5_error_ten_crop")
+            print(f"  ten crops: top-1 {100 * fin['val_top1_error_ten_crop']:.2f}%"
+                  + ("" if t5 is None else f", top-5 {100 * t5:.2f}%"))
+        if config.out_dir:
+            print(f"record: {Path(config.out_dir) / (RECORD + '.json')}")
+    return 0
