@@ -204,11 +204,13 @@ REIMPLEMENTATIONS: dict = {
         "differences": "single-column 'one weird trick' (Krizhevsky 2014) variant: conv channels "
                        "64-192-384-256-256, conv1 padding 2, no LRN, dropout before fc6/fc7, "
                        "adaptive average pooling to 6x6",
+        "input_size": 224, "conv1_padding": 2,
     },
     "caffe": {
         "source": "Caffe model zoo, models/bvlc_alexnet/readme.md",
         "top1_acc_pct": 57.1, "top5_acc_pct": 80.2,
         "evaluation": "ILSVRC-2012 validation, centre crop only",
+        "input_size": 227,                        # deploy.prototxt: input_dim 227
         "differences": "no PCA (relighting) augmentation; Caffe's LRN divides alpha by n and uses "
                        "k=1 (train_val.prototxt: local_size 5, alpha 1e-4, beta 0.75)",
         "lrn_k": 1.0,
