@@ -244,7 +244,7 @@ READING_NOTE: dict = {
 READING_NOTE_ERRORS: dict = {
     "input_224": {
         "note_says": "conv1 input 224x224x3 -> output 55x55x96 (stride 4, padding 0)",
-        "paper_says": "The paper prints 224 too (§3.5), but (224 - 11)/4 + 1 = 54.25 is not an "
+        "paper_says": "The paper prints 224 too (§3.5), but (224 - 11)/4 + 1 is not an "
                       "integer: 55x55 outputs need a 227x227 input (or padding).",
         "topic": "architecture",
     },

@@ -53,23 +53,23 @@ def plot_architecture(model, input_size: int | None = None, title: str | None = 
     towers = getattr(model, "towers", 1)
     weights = _weight_rows(rows)
     n = len(weights) + 1
-    fig, ax = plt.subplots(figsize=(1.55 * n + 0.5, 3.6 if towers == 2 else 2.6))
-    ax.set_xlim(-0.6, n - 0.3)
+    fig, ax = plt.subplots(figsize=(1.25 * n + 0.3, 4.0 if towers == 2 else 2.6))
+    ax.set_xlim(-0.35, n - 0.65)
     ys = (0.75, -0.75) if towers == 2 else (0.0,)
     ax.set_ylim(-1.9 if towers == 2 else -1.3, 1.75 if towers == 2 else 1.2)
     ax.axis("off")
 
     def box(x, y, h, label, colour, shape):
-        w = 0.42
+        w = 0.5
         ax.add_patch(Rectangle((x - w / 2, y - h / 2), w, h, facecolor=colour, alpha=0.25,
                                edgecolor=colour, lw=1.5))
-        ax.text(x, y, shape, ha="center", va="center", fontsize=7.5)
+        ax.text(x, y, shape, ha="center", va="center", fontsize=8.5)
         return (x - w / 2, x + w / 2)
 
     # the input spans both towers
     ch = model.in_channels
     box(0, 0, 2.2 if towers == 2 else 1.0, "input", "grey", f"{size}\u00d7{size}\n\u00d7{ch}")
-    ax.text(0, ys[0] + (0.62 if towers == 2 else 0.6), "input", ha="center", fontsize=9, weight="bold")
+    ax.text(0, ys[0] + (0.62 if towers == 2 else 0.6), "input", ha="center", fontsize=10, weight="bold")
     prev_single, prev_is_input = True, True
     for i, r in enumerate(weights, start=1):
         m = layers[r["name"]]
@@ -87,7 +87,7 @@ def plot_architecture(model, input_size: int | None = None, title: str | None = 
             box(i, y, height if not single else 0.6, r["name"],
                 "grey" if single else TOWER_COLOURS[t], per)
         ax.text(i, (ys[0] if not single else 0.0) + (0.62 if towers == 2 else 0.6) + (0.25 if single and towers == 2 else 0),
-                r["name"], ha="center", fontsize=9, weight="bold")
+                r["name"], ha="center", fontsize=10, weight="bold")
         # connections from the previous column: a grouped conv sees only its own tower
         if prev_is_input:
             pairs = [(y, y) for y in tower_ys]
@@ -97,12 +97,12 @@ def plot_architecture(model, input_size: int | None = None, title: str | None = 
             pairs = [(a, b) for a in srcs for b in tower_ys] if crosses else list(zip(srcs, tower_ys))
         for a, b in pairs:
             style = "-" if a == b else (0, (3, 2))
-            ax.add_patch(FancyArrowPatch((i - 1 + 0.22, a), (i - 0.22, b), arrowstyle="-|>",
+            ax.add_patch(FancyArrowPatch((i - 1 + 0.26, a), (i - 0.26, b), arrowstyle="-|>",
                                          mutation_scale=9, lw=1.0, color="black", linestyle=style))
         ops = _after(rows, r["name"])
         if ops:
             ax.text(i + 0.5, (ys[-1] - 0.75) if towers == 2 else -0.95, _op_label(ops),
-                    ha="center", va="top", fontsize=7, color="dimgrey")
+                    ha="center", va="top", fontsize=8, color="dimgrey")
         prev_single, prev_is_input = single, False
     default_title = ("AlexNet, two towers: output shape per tower; dashed = input from both towers"
                      if towers == 2 else "AlexNet, one tower: output shape of each layer")

@@ -192,3 +192,33 @@ def test_layer_outputs_and_html():
         layer_outputs(m, torch.rand(1, 3, 67, 67), names=["conv9"])
     html = layer_table_html(layer_table(AlexNet(), 227))
     assert "<table" in html and "55&times;55&times;96" in html and "37,752,832" in html
+
+
+def test_architecture_figure_follows_connectivity():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, Rectangle
+    from alexnet_repro import plots
+
+    def arrows(fig):
+        ps = [p for p in fig.axes[0].patches if isinstance(p, FancyArrowPatch)]
+        dashed = [p for p in ps if p.get_linestyle() not in ("-", "solid")]
+        return len(ps), len(dashed)
+
+    two = plots.plot_architecture(AlexNet(towers=2, width=0.125))
+    one = plots.plot_architecture(AlexNet(towers=1, width=0.125))
+    boxes = lambda f: sum(isinstance(p, Rectangle) for p in f.axes[0].patches)
+    # input + 7 layers x 2 towers + a single fc8; one tower: input + 8 layers
+    assert boxes(two) == 1 + 7 * 2 + 1 and boxes(one) == 1 + 8
+    # two towers: 2 + 2 + 4 (conv3 reads both) + 2 + 2 + 4 + 4 + 2 arrows; cross arrows in
+    # conv3, fc6, fc7 (2 each) and both arrows into the single fc8
+    assert arrows(two) == (22, 2 + 2 + 2 + 2)
+    assert arrows(one) == (8, 0)
+    rf = plots.plot_receptive_fields(layer_table(AlexNet(width=0.125), 227),
+                                     image=torch.rand(227, 227, 3).numpy())
+    squares = [p for p in rf.axes[1].patches if isinstance(p, Rectangle)]
+    assert sorted(p.get_width() for p in squares) == [11, 51, 99, 131, 163]
+    bars = plots.plot_layer_bars({"a": layer_table(AlexNet(width=0.125), 227)}, key="macs")
+    assert len(bars.axes[0].patches) == 8
+    plt.close("all")
