@@ -323,16 +323,6 @@ def _amp_dtype(config: TrainConfig, device: torch.device):
     return None
 
 
-def _unwrap(model: nn.Module) -> nn.Module:
-    while True:
-        if isinstance(model, nn.parallel.DistributedDataParallel):
-            model = model.module
-        elif hasattr(model, "_orig_mod"):
-            model = model._orig_mod
-        else:
-            return model
-
-
 # ---------------------------------------------------------------- data
 
 
@@ -424,12 +414,8 @@ def _correct(logits: torch.Tensor, labels: torch.Tensor):
     return hit[:, 0].sum().float(), hit.any(1).sum().float()
 
 
-def _to_device(images, labels, device, channels_last):
-    images = images.to(device, non_blocking=True)
-    labels = labels.to(device, non_blocking=True)
-    if channels_last:
-        images = images.contiguous(memory_format=torch.channels_last)
-    return images, labels
+def _to_device(images, labels, device):
+    return images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
 
 
 @torch.no_grad()
@@ -455,7 +441,8 @@ def evaluate(model: nn.Module, dataset, *, mean: torch.Tensor, crop_size: int, b
     mine = list(range(dist.rank, n, dist.world))
     batches = [mine[i:i + batch_size] for i in range(0, len(mine), batch_size)]
     mean = mean.to(device)
-    sums = torch.zeros(7, dtype=torch.float64, device=device)  # loss, n, c1, c5, loss10, c1_10, c5_10
+    # loss, n, top-1 and top-5 correct; the same for ten crops (MPS has no float64)
+    sums = torch.zeros(7, dtype=torch.float32 if device.type == "mps" else torch.float64, device=device)
     seen: set = set()
     bar = tqdm(total=len(batches), desc=desc, disable=not (progress and dist.main), leave=False)
     autocast = torch.autocast(device_type=device.type, dtype=amp_dtype or torch.bfloat16,
@@ -466,7 +453,7 @@ def evaluate(model: nn.Module, dataset, *, mean: torch.Tensor, crop_size: int, b
             bar.update(1)
             if len(labels) == 0:
                 continue
-            images, labels = _to_device(images, labels, device, False)
+            images, labels = _to_device(images, labels, device)
             x = subtract_mean(images, mean)
             with autocast:
                 crop = center_crop(x, crop_size)
@@ -474,7 +461,7 @@ def evaluate(model: nn.Module, dataset, *, mean: torch.Tensor, crop_size: int, b
                     crop = crop.contiguous(memory_format=torch.channels_last)
                 logits = model(crop).float()
             c1, c5 = _correct(logits, labels)
-            sums[0] += F.cross_entropy(logits, labels, reduction="sum").double()
+            sums[0] += F.cross_entropy(logits, labels, reduction="sum")
             sums[1] += len(labels)
             sums[2] += c1
             sums[3] += c5
@@ -488,7 +475,7 @@ def evaluate(model: nn.Module, dataset, *, mean: torch.Tensor, crop_size: int, b
                     out = model(flat).float()
                 prob = out.softmax(1).view(10, b, -1).mean(0)
                 c1, c5 = _correct(prob, labels)
-                sums[4] += F.nll_loss(prob.clamp_min(1e-30).log(), labels, reduction="sum").double()
+                sums[4] += F.nll_loss(prob.clamp_min(1e-30).log(), labels, reduction="sum")
                 sums[5] += c1
                 sums[6] += c5
     finally:
@@ -679,6 +666,8 @@ def _train(config: TrainConfig, data, dist: _Dist) -> TrainResult:
     num_classes = len(data.classes)
     amp_dtype = _amp_dtype(config, device)
     channels_last = device.type == "cuda" if config.channels_last is None else config.channels_last
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True   # fastest kernels for the fixed input size
 
     torch.manual_seed(config.seed)
     raw = _build_model(config, data.channels, num_classes, crop).to(device)
@@ -769,7 +758,7 @@ def _train(config: TrainConfig, data, dist: _Dist) -> TrainResult:
             for images, labels, bad in _loader(data.train, mine, config.num_workers, device,
                                                config.seed * 1009 + epoch):
                 _check_bad(bad, config.on_bad_image, bad_seen)
-                images, labels = _to_device(images, labels, device, False)
+                images, labels = _to_device(images, labels, device)
                 if len(labels):
                     images = augment(images)
                 else:   # every image of this share was bad: take part in the step with none
@@ -796,7 +785,7 @@ def _train(config: TrainConfig, data, dist: _Dist) -> TrainResult:
                 if config.log_every and st["global_step"] % config.log_every == 0:
                     la = st["log_acc"]
                     st["steps"].append({"step": st["global_step"], "epoch": epoch + 1, "lr": schedule.lr,
-                                        "images": la["n"], "train_loss": la["loss"] / la["n"],
+                                        "images": int(la["n"]), "train_loss": la["loss"] / la["n"],
                                         "train_top1_error": _err(la["c1"], la["n"])})
                     st["log_acc"] = _new_acc()
                     bar.set_postfix(loss=f"{st['steps'][-1]['train_loss']:.3f}",
@@ -882,15 +871,16 @@ def evaluate_checkpoint(path: str | os.PathLike, *, device: str = "auto", data_r
     if data is None:
         data = load_dataset(cfg.dataset, data_root or cfg.data_root, limit=cfg.limit, val_limit=cfg.val_limit,
                             image_size=cfg.image_size, seed=cfg.seed, on_bad_image=cfg.on_bad_image)
-    if data.describe() != state["dataset"]:
+    now, then = ({k: v for k, v in d.items() if k != "source"} for d in (data.describe(), state["dataset"]))
+    if now != then:
         raise ResumeError(f"the dataset now loaded differs from the one {state['path']} was trained on:\n"
-                          f"  now {data.describe()}\n  then {state['dataset']}")
+                          f"  now {now}\n  then {then}")
     model = _build_model(cfg, state["channels"], state["num_classes"], state["crop_size"])
     model.load_state_dict(state["model"])
     model.to(dev)
     result = evaluate(model, data.val, mean=state["stats"]["mean_image"], crop_size=state["crop_size"],
                       batch_size=batch_size or cfg.batch_size, device=dev, ten_crop=ten_crop,
-                      amp_dtype=_amp_dtype(cfg.replace(amp="auto") if device == "auto" else cfg, dev),
+                      amp_dtype=_amp_dtype(cfg, dev),
                       num_workers=cfg.num_workers, on_bad_image=cfg.on_bad_image,
                       num_classes=state["num_classes"], progress=progress)
     return {"checkpoint": state["path"], "epoch": state["epoch"], "steps": state["state"]["global_step"],

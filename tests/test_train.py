@@ -287,6 +287,14 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_gives_the_same_run(tmp_path):
     assert_same_metrics(again, ref, tol=0)
 
 
+def test_damaged_checkpoint_is_named(tmp_path):
+    (tmp_path / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ResumeError, match=r"checkpoint.pt cannot be read.*damaged"):
+        train(tiny(out_dir=str(tmp_path), resume=True))
+    with pytest.raises(ConfigError, match="needs out_dir"):
+        train(tiny(resume=True))
+
+
 def _cli(args, **kw):
     env = {**os.environ, "PYTHONPATH": str(REPO), **ONE_THREAD}
     return subprocess.Popen([sys.executable, "-m", "alexnet_repro", *args], cwd=REPO, env=env,
