@@ -109,12 +109,15 @@ class AlexNet(nn.Module):
         input_size: side of the square input (227 makes conv1 tile it: 55x55 outputs).
         init: "paper" (weights N(0, 0.01^2); biases 1 in conv2, conv4, conv5, fc6, fc7, else 0,
             §5) or "kaiming" (He-normal weights, zero biases; trains faster from scratch).
+        input_scale: the input is multiplied by this first. The paper's network saw raw pixel
+            values (0-255, less the mean); this library's images are in [0, 1], so 255 gives the
+            paper's scale, which its N(0, 0.01^2) initialization and LRN constants assume.
     """
 
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, towers: int = 1,
                  activation: str = "relu", lrn: bool = True, overlap_pool: bool = True,
                  dropout: float = 0.5, width: float = 1.0, input_size: int = 227,
-                 init: str = "paper", dropout_convention: str = "paper"):
+                 init: str = "paper", dropout_convention: str = "paper", input_scale: float = 1.0):
         super().__init__()
         _check_choice("towers", towers, (1, 2))
         _check_choice("activation", activation, tuple(ACTIVATIONS))
@@ -127,8 +130,9 @@ class AlexNet(nn.Module):
         self.config = dict(num_classes=num_classes, in_channels=in_channels, towers=towers,
                            activation=activation, lrn=lrn, overlap_pool=overlap_pool,
                            dropout=dropout, width=width, input_size=input_size, init=init,
-                           dropout_convention=dropout_convention)
+                           dropout_convention=dropout_convention, input_scale=input_scale)
         self.input_size, self.in_channels, self.towers = input_size, in_channels, towers
+        self.input_scale = float(input_scale)
         c1, c2, c3, c4, c5 = (_scaled(c, width, towers) for c in PAPER["architecture"]["conv_kernels"])
         f6 = f7 = _scaled(4096, width, 1)
         act = ACTIVATIONS[activation]
@@ -169,6 +173,8 @@ class AlexNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input(x, self.in_channels, self.input_size, "AlexNet")
+        if self.input_scale != 1.0:
+            x = x * self.input_scale
         return self.classifier(torch.flatten(self.features(x), 1))
 
 

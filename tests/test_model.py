@@ -102,6 +102,16 @@ def test_kaiming_init_option():
     assert torch.all(named_layers(m)["conv2"].bias == 0)
 
 
+def test_input_scale_multiplies_the_input():
+    torch.manual_seed(0)
+    m = AlexNet(width=0.25, input_size=67).eval()
+    x = torch.rand(2, 3, 67, 67)
+    reference = m(x * 255.0)
+    m.input_scale = 255.0
+    torch.testing.assert_close(m(x), reference)
+    assert AlexNet(width=0.25, input_size=67, input_scale=255).input_scale == 255.0
+
+
 def test_tanh_and_dropout_options():
     m = AlexNet(activation="tanh", width=0.25, input_size=67, dropout_convention="inverted")
     layers = named_layers(m)
