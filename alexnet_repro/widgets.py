@@ -37,7 +37,7 @@ from torch import nn
 STATE_BUDGET_BYTES = 1_500_000
 
 # Feature-map grid geometry (pixels).
-TILE = 64          # a map is enlarged by an integer factor to at most TILE × TILE
+TILE = 96          # a map is enlarged by an integer factor to at most TILE × TILE
 GAP = 4            # space between tiles
 LABEL_H = 12       # space above each tile for its channel label
 # Palette of the feature-map PNGs (8-bit indexed): map values use LEVELS viridis colours,
@@ -239,6 +239,18 @@ def _png(img) -> bytes:
     return buf.getvalue()
 
 
+def _natural_size_image(png: bytes):
+    """An Image widget shown at the PNG's own size (a flex box would stretch it and blur the
+    pixels), shrinking only to fit a narrow page."""
+    import ipywidgets as W
+    from PIL import Image
+
+    width, height = Image.open(io.BytesIO(png)).size
+    return W.Image(value=png, format="png",
+                   layout=W.Layout(width=f"{width}px", max_width="100%", height="auto",
+                                   object_fit="contain"))
+
+
 def _jpeg(x: torch.Tensor, size: int) -> bytes:
     from PIL import Image
 
@@ -437,15 +449,16 @@ class ActivationExplorer:
         import ipywidgets as W
 
         thumb = W.Image(value=_jpeg(self.inputs[name], THUMB), format="jpeg",
-                        width=THUMB, height=THUMB)
+                        layout=W.Layout(width=f"{THUMB}px", height=f"{THUMB}px"))
         x = self.inputs[name]
-        caption = W.HTML(f"<b>{name}</b><br>network input<br>{x.shape[0]}×{x.shape[1]}×"
-                         f"{x.shape[2]}")
+        caption = W.HTML(f"<b>{name}</b><br>network input {x.shape[0]}×{x.shape[1]}×"
+                         f"{x.shape[2]}", layout=W.Layout(width=f"{THUMB + 8}px"))
         inner = W.Stack(children=[self._layer_panel(self.views[(name, layer)])
                                   for layer in self.layers],
                         selected_index=self._layer_buttons.index or 0)
         self.links.append(W.jslink((self._layer_buttons, "index"), (inner, "selected_index")))
-        return W.HBox([W.VBox([thumb, caption]), inner])
+        left = W.VBox([thumb, caption], layout=W.Layout(flex="0 0 auto", margin="0 12px 0 0"))
+        return W.HBox([left, inner])
 
     def _layer_panel(self, view: LayerView):
         import ipywidgets as W
@@ -455,7 +468,7 @@ class ActivationExplorer:
             f"<b>{view.layer}</b>: {c} feature maps of {h}×{w}; shown: the {len(view.channels)} "
             f"with the largest mean activation on this image, each scaled from its own minimum "
             f"(dark) to its maximum (bright).")
-        return W.VBox([caption, W.Image(value=view.png, format="png")])
+        return W.VBox([caption, _natural_size_image(view.png)])
 
     def _kernel_panel(self):
         import ipywidgets as W
@@ -466,7 +479,7 @@ class ActivationExplorer:
         n, cin, kh, kw = weight.shape
         caption = W.HTML(f"<b>{self.kernel_layer} kernels</b> (cf. the paper's Figure 3): {n} "
                          f"kernels of {kh}×{kw}×{cin}, on one common scale (grey = 0).")
-        return W.VBox([caption, W.Image(value=_png(Image.fromarray(grid)), format="png")])
+        return W.VBox([caption, _natural_size_image(_png(Image.fromarray(grid)))])
 
     # ---------------------------------------------------------------- live kernel only
     def add_image(self, image, name: str) -> None:

@@ -1,0 +1,282 @@
+"""The built book in a real browser: Debian's chromium, headless, driven by Playwright.
+
+The HTML is the `ci` build (the session fixture `built_book`), or an existing build named by the
+environment variable ALEXNET_TEST_HTML (a folder holding index.html). It is served on
+127.0.0.1 and checked for:
+- every chapter page loads with no JavaScript error, no console error, no failed local request,
+  and its widgets render;
+- no request leaves the machine (every request is routed; any host other than 127.0.0.1 or
+  localhost is recorded, refused and fails the test);
+- on the activation explorer, choosing another image and another layer changes the picture
+  shown, to the picture the widget state holds for that (image, layer).
+A screenshot of the explorer is written to ``<build>/test-artifacts/explorer.png``.
+
+Needs chromium (``apt-get install -y chromium``) and the Python package playwright
+(``pip install 'playwright>=1.45'``); never ``playwright install`` (no browser download).
+Missing either is a failure when the CI environment variable is set, a skip otherwise.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+import os
+import shutil
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]  # --headless: added by Playwright (headless=True)
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+INSTALL = ("apt-get install -y chromium && pip install 'playwright>=1.45' "
+           "(do not run `playwright install`: the test drives Debian's chromium)")
+TIMEOUT_MS = 30_000
+
+
+def require_browser():
+    missing = []
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the Python package playwright")
+    if not Path(CHROMIUM).exists():
+        missing.append(f"chromium ({CHROMIUM})")
+    if missing:
+        message = f"browser test needs {' and '.join(missing)}; install with: {INSTALL}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+# --------------------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="module")
+def html_root(request) -> Path:
+    given = os.environ.get("ALEXNET_TEST_HTML")
+    root = Path(given) if given else request.getfixturevalue("built_book")
+    if not (root / "index.html").exists():
+        pytest.fail(f"no built book at {root} (index.html missing); build it with "
+                    f"`python -m alexnet_repro book --profile ci`")
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(html_root):
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0),
+                                functools.partial(Quiet, directory=str(html_root)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """A fresh chromium profile; every request routed: non-local ones refused and recorded."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    outside: list[str] = []
+
+    def route(r):
+        url = r.request.url
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOCAL_HOSTS:
+            outside.append(url)
+            r.abort()
+        else:
+            r.continue_()
+
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM,
+            headless=True, args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 1000})
+        context.route("**/*", route)
+        context.outside_requests = outside
+        yield context
+        context.close()
+    assert not outside, f"requests left the machine: {outside}"
+
+
+def chapter_pages(html_root: Path) -> list[str]:
+    """Relative URLs of every chapter of _toc.yml that the build has."""
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    files = [toc["root"]] + [e["file"] for part in toc.get("parts", [toc])
+                             for e in part.get("chapters", [])]
+    pages = [f"{f}.html" for f in files if (html_root / f"{f}.html").exists()]
+    assert pages, f"no chapter page of _toc.yml in {html_root}"
+    return pages
+
+
+def open_page(context, url):
+    """Load ``url``; return (page, problems) with JS errors, console errors, failed requests."""
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"JavaScript error: {exc}"))
+    page.on("console", lambda msg: msg.type == "error" and problems.append(
+        f"console error: {msg.text} ({msg.location.get('url', '')})"))
+    page.on("requestfailed", lambda req: problems.append(
+        f"request failed: {req.url} ({req.failure})"))
+    page.on("response", lambda resp: resp.status >= 400 and not resp.url.endswith(
+        "/favicon.ico") and problems.append(f"HTTP {resp.status}: {resp.url}"))
+    page.goto(url, wait_until="load", timeout=TIMEOUT_MS)
+    page.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
+    # console errors for a missing favicon are the browser's, not the book's
+    problems[:] = [p for p in problems if "favicon.ico" not in p]
+    return page, problems
+
+
+def widget_state(page) -> dict:
+    script = page.locator('script[type="application/vnd.jupyter.widget-state+json"]')
+    if script.count() == 0:
+        return {}
+    return json.loads(script.first.inner_text())["state"]
+
+
+# --------------------------------------------------------------------------- tests
+
+def test_every_chapter_loads_without_errors_and_renders_its_widgets(html_root, server, browser):
+    pages = chapter_pages(html_root)
+    report = {}
+    for rel in pages:
+        page, problems = open_page(browser, f"{server}/{rel}")
+        views = page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()
+        if views:
+            page.wait_for_selector(".jupyter-widgets.widget-container, .jupyter-widgets .widget-box,"
+                                   " .widget-inline-hbox, .jupyter-widgets", timeout=TIMEOUT_MS)
+            text = page.locator("body").inner_text()
+            if "Error displaying widget" in text or "Model class" in text:
+                problems.append("a widget failed to render: " + text[:200])
+            rendered = page.evaluate(
+                """() => [...document.querySelectorAll(
+                      'script[type="application/vnd.jupyter.widget-view+json"]')]
+                    .filter(s => s.parentElement.querySelector('.jupyter-widgets')).length""")
+            if rendered != views:
+                problems.append(f"{views - rendered} of {views} widget view(s) not rendered")
+        if problems:
+            report[rel] = problems
+        page.close()
+    assert not report, "pages with problems:\n" + json.dumps(report, indent=1)
+    assert not browser.outside_requests, browser.outside_requests
+
+
+def _find_explorer(html_root, server, browser):
+    for rel in chapter_pages(html_root):
+        page, problems = open_page(browser, f"{server}/{rel}")
+        if page.locator(".alexnet-explorer").count():
+            return rel, page, problems
+        page.close()
+    pytest.fail("no page of the built book displays an ActivationExplorer (.alexnet-explorer); "
+                "the architecture chapter should show one")
+
+
+def _ref(text):
+    return text[len("IPY_MODEL_"):]
+
+
+def _expected_picture_hashes(state, image_index, layer_index):
+    """sha256 of the thumbnail and of the feature grid the state holds for (image, layer)."""
+    (outer,) = [k for k, v in state.items()
+                if "explorer-maps" in v["state"].get("_dom_classes", [])]
+    panel = _ref(state[outer]["state"]["children"][image_index])
+    left, inner = (_ref(c) for c in state[panel]["state"]["children"])
+    thumb = [_ref(c) for c in state[left]["state"]["children"]
+             if state[_ref(c)]["model_name"] == "ImageModel"][0]
+    child = _ref(state[inner]["state"]["children"][layer_index])
+    grid = [_ref(c) for c in state[child]["state"]["children"]
+            if state[_ref(c)]["model_name"] == "ImageModel"][0]
+
+    def digest(model_id):
+        (buf,) = [b for b in state[model_id]["buffers"] if b["path"] == ["value"]]
+        return hashlib.sha256(base64.b64decode(buf["data"])).hexdigest()
+
+    return digest(thumb), digest(grid)
+
+
+SHOWN_JS = """async (root) => {
+    const imgs = [...root.querySelectorAll('.explorer-maps img')];
+    const out = [];
+    for (const img of imgs) {
+        const buf = await (await fetch(img.src)).arrayBuffer();
+        const h = await crypto.subtle.digest('SHA-256', buf);
+        out.push([...new Uint8Array(h)].map(b => b.toString(16).padStart(2, '0')).join(''));
+    }
+    return {hashes: out, text: root.querySelector('.explorer-maps').innerText};
+}"""
+
+
+def test_explorer_switches_image_and_layer_in_static_html(html_root, server, browser):
+    rel, page, problems = _find_explorer(html_root, server, browser)
+    assert not problems, problems
+    explorer = page.locator(".alexnet-explorer").first
+    explorer.scroll_into_view_if_needed()
+    image_buttons = explorer.locator(".explorer-images button")
+    layer_buttons = explorer.locator(".explorer-layers button")
+    n_images, n_layers = image_buttons.count(), layer_buttons.count()
+    assert n_images >= 2 and n_layers >= 2, (n_images, n_layers)
+    state = widget_state(page)
+    handle = explorer.element_handle()
+
+    def shown():
+        return page.evaluate(SHOWN_JS, handle)
+
+    def wait_for(expected):
+        """Poll until the pictures shown are ``expected`` (the <img> src is a blob URL: compare
+        the bytes behind it); return what is shown then."""
+        got = shown()
+        for _ in range(100):
+            if tuple(got["hashes"]) == expected:
+                break
+            page.wait_for_timeout(100)
+            got = shown()
+        return got
+
+    start = shown()
+    assert tuple(start["hashes"]) == _expected_picture_hashes(state, 0, 0), start
+    assert layer_buttons.nth(0).inner_text().strip() in start["text"]
+
+    # another image: the thumbnail and the feature maps change, the layer stays
+    image_buttons.nth(1).click()
+    want = _expected_picture_hashes(state, 1, 0)
+    after_image = wait_for(want)
+    assert tuple(after_image["hashes"]) == want
+    assert after_image["hashes"][0] != start["hashes"][0]
+    assert after_image["hashes"][1] != start["hashes"][1]
+
+    # another layer: the feature maps change, the image stays
+    last = n_layers - 1
+    layer_buttons.nth(last).click()
+    want = _expected_picture_hashes(state, 1, last)
+    after_layer = wait_for(want)
+    assert tuple(after_layer["hashes"]) == want
+    assert after_layer["hashes"][0] == after_image["hashes"][0]
+    assert after_layer["hashes"][1] != after_image["hashes"][1]
+    assert layer_buttons.nth(last).inner_text().strip() in after_layer["text"]
+
+    # back to the first image: it keeps the chosen layer (every inner Stack is linked)
+    image_buttons.nth(0).click()
+    want = _expected_picture_hashes(state, 0, last)
+    assert tuple(wait_for(want)["hashes"]) == want
+
+    artifacts = html_root.parent / "test-artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    explorer.screenshot(path=str(artifacts / "explorer.png"))
+    assert (artifacts / "explorer.png").stat().st_size > 10_000
+    page.close()
+    assert not browser.outside_requests, browser.outside_requests
