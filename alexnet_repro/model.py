@@ -133,27 +133,31 @@ class AlexNet(nn.Module):
                            dropout_convention=dropout_convention, input_scale=input_scale)
         self.input_size, self.in_channels, self.towers = input_size, in_channels, towers
         self.input_scale = float(input_scale)
-        c1, c2, c3, c4, c5 = (_scaled(c, width, towers) for c in PAPER["architecture"]["conv_kernels"])
-        f6 = f7 = _scaled(4096, width, 1)
+        arch, pool = PAPER["architecture"], PAPER["pooling"]
+        c1, c2, c3, c4, c5 = (_scaled(c, width, towers) for c in arch["conv_kernels"])
+        k1, k2, k3, k4, k5 = arch["conv_kernel_size"]
+        f6, f7 = (_scaled(f, width, 1) for f in arch["fc_neurons"][:2])
         act = ACTIVATIONS[activation]
-        pool_z, pool_s = (3, 2) if overlap_pool else (2, 2)
+        pool_z, pool_s = ((pool["z"], pool["s"]) if overlap_pool
+                          else (pool["non_overlapping_z"], pool["non_overlapping_s"]))
         g = towers
         lrn_c = PAPER["lrn"]
 
         def norm():
             return LocalResponseNorm(lrn_c["n"], lrn_c["alpha"], lrn_c["beta"], lrn_c["k"], groups=g)
 
-        layers = [("conv1", nn.Conv2d(in_channels, c1, 11, stride=4)), ("act1", act())]
+        # paddings are not printed in the paper: these keep the map sizes of Figure 2
+        layers = [("conv1", nn.Conv2d(in_channels, c1, k1, stride=arch["conv1_stride"])), ("act1", act())]
         if lrn:
             layers.append(("norm1", norm()))
         layers += [("pool1", nn.MaxPool2d(pool_z, pool_s)),
-                   ("conv2", nn.Conv2d(c1, c2, 5, padding=2, groups=g)), ("act2", act())]
+                   ("conv2", nn.Conv2d(c1, c2, k2, padding=k2 // 2, groups=g)), ("act2", act())]
         if lrn:
             layers.append(("norm2", norm()))
         layers += [("pool2", nn.MaxPool2d(pool_z, pool_s)),
-                   ("conv3", nn.Conv2d(c2, c3, 3, padding=1)), ("act3", act()),
-                   ("conv4", nn.Conv2d(c3, c4, 3, padding=1, groups=g)), ("act4", act()),
-                   ("conv5", nn.Conv2d(c4, c5, 3, padding=1, groups=g)), ("act5", act()),
+                   ("conv3", nn.Conv2d(c2, c3, k3, padding=k3 // 2)), ("act3", act()),
+                   ("conv4", nn.Conv2d(c3, c4, k4, padding=k4 // 2, groups=g)), ("act4", act()),
+                   ("conv5", nn.Conv2d(c4, c5, k5, padding=k5 // 2, groups=g)), ("act5", act()),
                    ("pool5", nn.MaxPool2d(pool_z, pool_s))]
         self.features = nn.Sequential(OrderedDict(layers))
         side = _check_feature_size(self.features, input_size, "AlexNet")
