@@ -192,13 +192,11 @@ def feature_grid_png(maps: torch.Tensor, channels: Sequence[int]) -> bytes:
 
     k, h, w = maps.shape
     boxes, scale, width, height = grid_boxes(k, h, w)
-    if scale * max(h, w) > TILE * 4:  # pragma: no cover - guarded by grid_boxes
-        raise ValueError("feature map too large")
     canvas = np.full((height, width), BACKGROUND, np.uint8)
     q = quantize(maps)
     for (x0, y0, x1, y1), tile in zip(boxes, q):
         canvas[y0:y1, x0:x1] = np.kron(tile, np.ones((scale, scale), np.uint8))
-    img = Image.fromarray(canvas, mode="P")
+    img = Image.fromarray(canvas)   # "L"; putpalette makes it "P" with these indices
     img.putpalette(_palette())
     draw = ImageDraw.Draw(img)
     font = ImageFont.load_default()
@@ -409,6 +407,11 @@ class ActivationExplorer:
         import ipywidgets as W
         from ipywidgets.widgets.widget import _instances
 
+        # A lower bound first (the pictures, base64-encoded), so that an explorer far over the
+        # budget fails before any widget exists: a kernel's widgets all end up in the notebook.
+        pictures = sum(len(v.png) for v in self.views.values())
+        if pictures * 4 // 3 > STATE_BUDGET_BYTES:
+            self._over_budget(pictures * 4 // 3)
         before = set(_instances)
         self._image_buttons = W.ToggleButtons(options=self.image_names, index=0,
                                               description="image", style={"button_width": "auto"})
@@ -437,13 +440,16 @@ class ActivationExplorer:
             for w in created:
                 w.close()
             self._widget = None
-            raise ValueError(
-                f"the explorer's widget state would be {size / 1e6:.2f} MB, over the budget of "
-                f"{STATE_BUDGET_BYTES / 1e6:.2f} MB per explorer: use fewer images "
-                f"({len(self.image_names)}) or layers ({len(self.layers)}), or a smaller top_k "
-                f"({self.top_k})")
+            self._over_budget(size)
         self.state_bytes = size
         return box
+
+    def _over_budget(self, size: int):
+        raise ValueError(
+            f"the explorer's widget state would be {size / 1e6:.2f} MB, over the budget of "
+            f"{STATE_BUDGET_BYTES / 1e6:.2f} MB per explorer: use fewer images "
+            f"({len(self.image_names)}) or layers ({len(self.layers)}), or a smaller top_k "
+            f"({self.top_k})")
 
     def _image_panel(self, name: str):
         import ipywidgets as W
@@ -490,8 +496,6 @@ class ActivationExplorer:
         self._compute(name, image)
         if self._widget is None:
             return
-        import ipywidgets as W  # noqa: F401
-
         panel = self._image_panel(name)
         self._outer.children = tuple(self._outer.children) + (panel,)
         self._image_buttons.options = self.image_names

@@ -294,10 +294,21 @@ def test_state_of_a_chapter_sized_explorer_is_under_the_budget():
 
 
 def test_over_budget_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(wmod, "STATE_BUDGET_BYTES", 20_000)
     ex = ActivationExplorer(Tiny(), photos(), layers=("conv1", "conv2"), top_k=4)
-    with pytest.raises(ValueError, match=r"over the budget .* fewer images \(3\) or layers \(2\)"):
+    pictures = sum(len(v.png) for v in ex.views.values())
+    message = r"over the budget .* fewer images \(3\) or layers \(2\)"
+    # pictures alone over the budget: refused before any widget is created
+    monkeypatch.setattr(wmod, "STATE_BUDGET_BYTES", pictures)
+    before = set(_instances)
+    with pytest.raises(ValueError, match=message):
         ex.widget()
+    assert set(_instances) == before
+    # pictures fit, but not with the widgets' own state: refused after measuring
+    monkeypatch.setattr(wmod, "STATE_BUDGET_BYTES", pictures * 2)
+    with pytest.raises(ValueError, match=message):
+        ex.widget()
+    monkeypatch.setattr(wmod, "STATE_BUDGET_BYTES", 10**7)
+    assert ex.widget() is not None
 
 
 # ----------------------------------------------------------------------------- live kernel
