@@ -36,22 +36,34 @@ def last_linear(model: nn.Module) -> tuple[str, nn.Linear]:
     return found
 
 
-def _batches(images, batch_size: int) -> Iterable[torch.Tensor]:
-    """Batches of image tensors from a tensor, a list of tensors or a Dataset of (image, label)."""
+def _image_of(item, i) -> torch.Tensor:
+    if isinstance(item, (tuple, list)):
+        item = item[0]
+    if not isinstance(item, torch.Tensor):
+        raise TypeError(
+            f"item {i} is a {type(item).__name__}, not an image tensor (a BadImage? filter "
+            "the dataset first)")
+    return item
+
+
+def _stack_images(items) -> torch.Tensor:
+    return torch.stack([_image_of(item, i) for i, item in enumerate(items)])
+
+
+def _batches(images, batch_size: int, num_workers: int = 0) -> Iterable[torch.Tensor]:
+    """Batches of image tensors from a tensor, a list of tensors or a Dataset of (image, label),
+    in order; ``num_workers > 0`` decodes a Dataset's items in worker processes."""
     if isinstance(images, torch.Tensor):
         for i in range(0, len(images), batch_size):
             yield images[i:i + batch_size]
         return
+    if num_workers > 0 and isinstance(images, torch.utils.data.Dataset):
+        yield from torch.utils.data.DataLoader(images, batch_size=batch_size, shuffle=False,
+                                               num_workers=num_workers, collate_fn=_stack_images)
+        return
     batch = []
     for i in range(len(images)):
-        item = images[i]
-        if isinstance(item, (tuple, list)):
-            item = item[0]
-        if not isinstance(item, torch.Tensor):
-            raise TypeError(
-                f"item {i} is a {type(item).__name__}, not an image tensor (a BadImage? filter "
-                "the dataset first)")
-        batch.append(item)
+        batch.append(_image_of(images[i], i))
         if len(batch) == batch_size:
             yield torch.stack(batch)
             batch = []
@@ -62,14 +74,15 @@ def _batches(images, batch_size: int) -> Iterable[torch.Tensor]:
 @torch.no_grad()
 def extract_features(model: nn.Module, images, *, layer: str | None = None,
                      batch_size: int = 256, device: str | torch.device | None = None,
-                     transform=None) -> torch.Tensor:
+                     transform=None, num_workers: int = 0) -> torch.Tensor:
     """Features of ``images`` (N, D) float32 on the CPU.
 
     ``images``: a tensor (N, C, H, W), a list of (C, H, W) tensors, or a Dataset whose items
     are ``(image, label)``. ``layer=None`` takes the input of the last ``nn.Linear`` (the last
     hidden layer); otherwise the *output* of the named submodule (``model.get_submodule``),
     flattened. ``transform`` (optional) maps a batch before the forward pass, e.g. the
-    mean subtraction or centre crop the network was trained with. The model is run in eval
+    mean subtraction or centre crop the network was trained with. ``num_workers > 0`` reads a
+    Dataset's items in that many worker processes (JPEG decoding). The model is run in eval
     mode and put back in the mode it was in.
     """
     if device is None:
@@ -89,7 +102,7 @@ def extract_features(model: nn.Module, images, *, layer: str | None = None,
     was_training = model.training
     model.eval()
     try:
-        for batch in _batches(images, batch_size):
+        for batch in _batches(images, batch_size, num_workers):
             batch = batch.to(device)
             if transform is not None:
                 batch = transform(batch)

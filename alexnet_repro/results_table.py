@@ -71,17 +71,25 @@ def gather_records(*dirs: str | Path) -> list[dict]:
 
     Unlike ``records.load_records`` a name present in two folders gives two items (``origin``
     is the file's path), so a committed GPU record is not hidden by a build's record of the same
-    name. Missing folders are skipped.
+    name; a record identical to one already read (a run that wrote its record to both folders)
+    is kept once, with its first origin. Missing folders are skipped.
     """
+    import json
+
     from alexnet_repro.records import load_record
 
-    out = []
+    out, seen = [], set()
     for d in dirs:
         d = Path(d)
         if not d.is_dir():
             continue
         for path in sorted(d.glob("*.json")):
-            out.append({"name": path.stem, "origin": str(path), "record": load_record(path)})
+            record = load_record(path)
+            fingerprint = json.dumps(record, sort_keys=True)
+            if fingerprint in seen:
+                continue
+            seen.add(fingerprint)
+            out.append({"name": path.stem, "origin": str(path), "record": record})
     return out
 
 

@@ -117,3 +117,11 @@ def test_transform_is_applied_before_the_forward_pass():
 def test_model_without_linear_needs_a_layer_name():
     with pytest.raises(ValueError, match="layer="):
         extract_features(nn.Sequential(nn.Conv2d(1, 1, 1)), torch.rand(1, 1, 2, 2))
+
+
+def test_worker_processes_keep_the_order():
+    net = small_net()
+    images = torch.rand(9, 3, 2, 2)
+    dataset = torch.utils.data.TensorDataset(images, torch.zeros(9, dtype=torch.long))
+    with_workers = extract_features(net, dataset, batch_size=4, num_workers=2)
+    torch.testing.assert_close(with_workers, extract_features(net, images))

@@ -124,6 +124,11 @@ def test_same_name_in_two_folders_is_kept_twice(tmp_path):
     items = rt.gather_records(tmp_path / "a", tmp_path / "b", tmp_path / "nope")
     assert [i["record"]["profile"] for i in items] == ["full", "default"]
     assert {r["profile"] for r in rt.training_rows(items)} == {"full", "default"}
+    # the very same record written to two folders (a published run) counts once
+    save_record(training_record(profile="full"), tmp_path / "b", "published")
+    items = rt.gather_records(tmp_path / "a", tmp_path / "b")
+    assert [i["name"] for i in items] == ["run", "run"]
+    assert items[0]["origin"].endswith("a/run.json")
 
 
 def lrn_claim(key="lrn", verdict="consistent"):
