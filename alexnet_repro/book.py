@@ -288,7 +288,34 @@ WIDGET_SHIM = """// Written by alexnet_repro.book: embed-amd.js and its icon fon
 // not from a CDN; tell the widget manager and require.js (loaded after this file) where.
 var __widgets_here__ = new URL('.', document.currentScript.src).href;
 window.__jupyter_widgets_assets_path__ = __widgets_here__;
-var require = {paths: {'@jupyter-widgets/html-manager/dist': __widgets_here__.replace(/\\/$/, '')}};
+// ipywidgets typesets labels with MathJax 2's MathJax.Hub.Queue; the book loads MathJax 3,
+// which has no Hub: give every MathJax object (MathJax 3 replaces the config object when it
+// starts) a Hub.Queue that typesets with MathJax 3 instead of throwing.
+(function () {
+  var current = window.MathJax;
+  function withHub(mj) {
+    if (mj && typeof mj === 'object' && !mj.Hub) {
+      mj.Hub = {Queue: function (job) {
+        var element = job && job[2];
+        if (element && current && current.typesetPromise) {
+          current.typesetPromise([element]).catch(function () {});
+        }
+      }};
+    }
+    return mj;
+  }
+  Object.defineProperty(window, 'MathJax', {
+    configurable: true,
+    get: function () { return current; },
+    set: function (value) { current = withHub(value); }
+  });
+  withHub(current);
+})();
+// The bundled widget modules take their font paths from their require.js address.
+var require = {paths: {
+  '@jupyter-widgets/html-manager/dist': __widgets_here__.replace(/\\/$/, ''),
+  '@jupyter-widgets': __widgets_here__.replace(/\\/$/, '')
+}};
 """
 
 
@@ -392,6 +419,26 @@ def build_book(
 
 def executed_ok(chapter: str, profile: str) -> bool:
     return cached_key(executed_path(chapter, profile)) is not None
+
+
+def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
+    """Drop repeated script entries: Sphinx 7.4 writes sphinx-thebe's and sphinx-togglebutton's
+    inline scripts twice, and the second copy is a JavaScript error (a redeclared ``const``)."""
+    seen, kept = set(), []
+    for script in context.get("script_files", []):
+        attributes = getattr(script, "attributes", {}) or {}
+        key = (getattr(script, "filename", None) or None,
+               tuple(sorted((k, str(v)) for k, v in attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            kept.append(script)
+    context["script_files"] = kept
+
+
+def setup(app):
+    """Sphinx extension hook (listed in ``_config.yml``): fixes applied to every built page."""
+    app.connect("html-page-context", _dedupe_scripts, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
 def profile_note(profile: str) -> None:
