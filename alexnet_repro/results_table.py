@@ -201,6 +201,7 @@ def paper_rows() -> list[dict]:
     t1, t2 = _row(paper.TABLE1, "CNN"), _row(paper.TABLE2, "1 CNN")
     five, seven = _row(paper.TABLE2, "5 CNNs"), _row(paper.TABLE2, "7 CNNs*")
     base = {"kind": "paper", **_paper_provenance()}
+    imagenet = paper.PAPER["data"]
     return [
         {**base, "model": "AlexNet, 1 CNN", "dataset": "ILSVRC-2010 test",
          "protocol": TEN_PATCH, "top1_error_pct": t1["top1_pct"], "top5_error_pct": t1["top5_pct"],
@@ -210,15 +211,17 @@ def paper_rows() -> list[dict]:
          "top5_error_pct": t2["val_top5_pct"], "source": paper.TABLE2["source"],
          "differs": "the paper's network"},
         {**base, "model": "AlexNet, 5 CNNs (averaged)", "dataset": "ILSVRC-2012 validation",
-         "protocol": TEN_PATCH + "; predictions of 5 networks averaged",
+         "protocol": TEN_PATCH + "; predictions of the networks averaged",
          "top1_error_pct": five["val_top1_pct"], "top5_error_pct": five["val_top5_pct"],
          "source": paper.TABLE2["source"], "differs": "ensemble of five networks"},
         {**base, "model": "AlexNet, 7 CNNs* (averaged)", "dataset": "ILSVRC-2012 test",
-         "protocol": TEN_PATCH + "; predictions of 7 networks averaged",
+         "protocol": TEN_PATCH + "; predictions of the networks averaged",
          "top1_error_pct": None, "top5_error_pct": seven["test_top5_pct"],
          "source": paper.TABLE2["source"],
-         "differs": "ensemble of seven networks, two of them with a sixth convolutional layer and "
-                    "pre-trained on the ImageNet Fall 2011 release (15M images, 22K categories)"},
+         "differs": "ensemble: the five networks above and two with a sixth convolutional layer, "
+                    "pre-trained on the whole ImageNet Fall 2011 release (about "
+                    f"{imagenet['imagenet_images'] // 1_000_000}M images, "
+                    f"{imagenet['imagenet_categories'] // 1000}K categories), then fine-tuned"},
     ]
 
 
@@ -265,6 +268,8 @@ def _model_summary(record: Mapping) -> str:
 
 def _differs(record: Mapping) -> str:
     """What this run does differently from the paper, read from its record."""
+    from alexnet_repro.augment import scaled_crop_size
+
     p = paper.PAPER
     cfg = record.get("config") or {}
     ds = record.get("dataset") or {}
@@ -276,8 +281,10 @@ def _differs(record: Mapping) -> str:
             and ds["train_images"] < p["data"]["ilsvrc_train_images"]:
         out.append(f"{ds['train_images']} training images")
     crop = ds.get("crop_size")
-    if crop and crop != 227:
-        out.append(f"input {crop}×{crop} (paper: 224, i.e. 227)")
+    paper_input = scaled_crop_size(p["data"]["rescale_to"])
+    if crop and crop != paper_input:
+        out.append(f"input {crop}×{crop} (paper: {p['augmentation']['crop']}, by the layer "
+                   f"arithmetic {paper_input})")
     width = m.get("width", (cfg.get("model_kwargs") or {}).get("width"))
     if width is not None and float(width) != 1.0:
         out.append(f"every hidden width ×{width:g}")
@@ -371,7 +378,7 @@ def claim_rows(records=()) -> list[dict]:
             rows += measured[key]
         else:
             rows.append({"claim": key, "statement": spec["text"], "source": spec["source"],
-                         "paper": spec["text"], "measured": NOT_MEASURED, "verdict": NOT_MEASURED,
+                         "paper": "as stated", "measured": NOT_MEASURED, "verdict": NOT_MEASURED,
                          "setting": "", "chapter": NOT_REPORTED, "record": NOT_REPORTED,
                          "values": {}, "profile": NOT_REPORTED, "hardware": NOT_REPORTED,
                          "date": NOT_REPORTED, "commit": NOT_REPORTED})
@@ -492,7 +499,8 @@ COMPARISON_COLUMNS = [
     ("profile", "Profile"), ("hardware", "Hardware"), ("date", "Date"), ("commit", "Commit"),
 ]
 CLAIM_COLUMNS = [
-    ("statement", "The paper's claim"), ("source", "Where"), ("measured", "Measured"),
+    ("statement", "The paper's claim"), ("source", "Where"), ("paper", "Paper's number"),
+    ("measured", "Measured"),
     ("setting", "Setting"), ("verdict", "Verdict"), ("chapter", "Chapter"),
     ("profile", "Profile"), ("hardware", "Hardware"), ("date", "Date"), ("commit", "Commit"),
 ]
