@@ -31,6 +31,7 @@ __all__ = [
     "eval_over_train",
     "monte_carlo_mean",
     "set_dropout_convention",
+    "with_test_factor",
 ]
 
 
@@ -89,7 +90,11 @@ def dropout(x: torch.Tensor, p: float = 0.5, convention: str = "paper", training
 
 
 class Dropout(nn.Module):
-    """``nn.Dropout`` with an explicit convention (``"paper"`` by default)."""
+    """``nn.Dropout`` with an explicit convention (``"paper"`` by default).
+
+    ``test_factor`` (1 unless changed, see :func:`with_test_factor`) multiplies the test-time
+    output on top of the convention's rule: a deliberate mismatch, for demonstrations.
+    """
 
     def __init__(self, p: float = 0.5, convention: str = "paper"):
         super().__init__()
@@ -97,12 +102,17 @@ class Dropout(nn.Module):
         _convention(convention)
         self.p = p
         self.convention = convention
+        self.test_factor = 1.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return dropout(x, self.p, self.convention, self.training)
+        out = dropout(x, self.p, self.convention, self.training)
+        if not self.training and self.test_factor != 1.0:
+            out = out * self.test_factor
+        return out
 
     def extra_repr(self) -> str:
-        return f"p={self.p}, convention={self.convention!r}"
+        extra = f", test_factor={self.test_factor:g}" if self.test_factor != 1.0 else ""
+        return f"p={self.p}, convention={self.convention!r}{extra}"
 
 
 def expected_train_output(x, p: float, convention: str) -> torch.Tensor:
@@ -150,3 +160,20 @@ def set_dropout_convention(model: nn.Module, convention: str) -> nn.Module:
         else:
             set_dropout_convention(child, convention)
     return model
+
+
+def with_test_factor(model: nn.Module, factor: float) -> nn.Module:
+    """A copy of ``model`` whose every :class:`Dropout` hands on ``factor`` times its correct
+    test-time output: what the next layer sees at test is then ``factor`` times what it saw on
+    average in training (0.5: the reading note's mix; 2: the opposite mix)."""
+    import copy
+
+    twin = copy.deepcopy(model)
+    found = 0
+    for m in twin.modules():
+        if isinstance(m, Dropout):
+            m.test_factor = float(factor)
+            found += 1
+    if not found:
+        raise ValueError("the model has no alexnet_repro.dropout.Dropout layer")
+    return twin

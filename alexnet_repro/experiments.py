@@ -434,3 +434,54 @@ def chapter_record(chapter: str, profile: str, claims: Sequence[Mapping],
         raise ValueError(f"extra may not set {', '.join(clash)}")
     return {"kind": "chapter", "chapter": chapter, "profile": profile,
             "claims": [dict(c) for c in claims], **dict(extra or {}), "provenance": provenance()}
+
+
+# ----------------------------------------------------------------------------- evaluating a trained model
+# (appended by the dropout / LRN chapters' helper)
+
+def evaluate_split(result, split: str = "train", *, model=None, batch_size: int = 256) -> dict:
+    """Loss and errors of a :class:`~alexnet_repro.train.TrainResult`'s model on ``split``
+    ("train" or "val") of its data, in evaluation mode: dropout at its test rule, no
+    augmentation, centre crop, the training set's mean image subtracted, as the engine evaluates.
+
+    The overfitting gap is ``val error - evaluate_split(result, "train") error``: the training
+    error the engine logs is measured in training mode (dropout on) while the weights move, so it
+    is not comparable with the validation error. ``model`` replaces ``result.model`` (e.g. a copy
+    with another dropout convention). Returns :func:`alexnet_repro.train.evaluate`'s dict.
+    """
+    from alexnet_repro.augment import training_stats
+    from alexnet_repro.train import MEAN_IMAGES, evaluate
+
+    if split not in ("train", "val"):
+        raise ValueError(f"split must be 'train' or 'val', got {split!r}")
+    data = result.data
+    net = result.model if model is None else model
+    stats = training_stats(data, max_images=MEAN_IMAGES, seed=0, cache_dir=None)
+    device = next(net.parameters()).device
+    return evaluate(net, getattr(data, split), mean=stats.mean_image,
+                    crop_size=result.record["dataset"]["crop_size"], batch_size=batch_size,
+                    device=device, num_classes=len(data.classes))
+
+
+def train_keeping(results: dict | None = None, *, train_fn: Callable | None = None,
+                  eval_train_split: bool = True) -> Callable:
+    """A ``train_fn`` for :func:`run_seeds` that keeps what the record alone does not.
+
+    Each run's :class:`~alexnet_repro.train.TrainResult` is stored in ``results`` under
+    :func:`config_key` of its config (look it up with
+    ``results[config_key(TrainConfig.from_dict(record["config"]))]``); with
+    ``eval_train_split`` the record also gets ``record["final"]["train_eval"]``:
+    :func:`evaluate_split` on the training set (``loss``, ``top1_error``, ``top5_error``).
+    """
+    def run(config, data=None):
+        nonlocal train_fn
+        if train_fn is None:
+            from alexnet_repro.train import train as train_fn
+        result = train_fn(config, data) if data is not None else train_fn(config)
+        if eval_train_split:
+            ev = evaluate_split(result, "train")
+            result.record["final"]["train_eval"] = {k: ev[k] for k in ("loss", "top1_error", "top5_error")}
+        if results is not None:
+            results[config_key(config)] = result
+        return result
+    return run

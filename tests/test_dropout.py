@@ -126,3 +126,73 @@ def test_set_dropout_convention_replaces_modules_and_keeps_p():
     h = net[0](x)
     assert torch.allclose(net(x), h @ lin.weight.T * 0.5 + lin.bias, atol=1e-6)
     assert not torch.allclose(net(x), reference)
+
+
+def test_test_factor_scales_only_the_test_output():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), D.Dropout(0.5, "paper"), nn.Linear(6, 3))
+    x = torch.randn(5, 4)
+    half = D.with_test_factor(net, 0.5)
+    assert net[2].test_factor == 1.0                      # the original is untouched
+    net.eval(), half.eval()
+    h = torch.relu(net[0](x))
+    lin = net[3]
+    # paper rule: 0.5 h at test; with factor 0.5 the next layer gets 0.25 h
+    assert torch.allclose(net(x), 0.5 * h @ lin.weight.T + lin.bias, atol=1e-6)
+    assert torch.allclose(half(x), 0.25 * h @ lin.weight.T + lin.bias, atol=1e-6)
+    half.train()
+    torch.manual_seed(1)
+    a = half(x)
+    torch.manual_seed(1)
+    b = net.train()(x)
+    assert torch.equal(a, b)                              # training is unaffected
+    with pytest.raises(ValueError):
+        D.with_test_factor(nn.Sequential(nn.Linear(2, 2)), 0.5)
+
+
+# --- experiments.evaluate_split / train_keeping (appended to experiments.py for these chapters)
+
+@pytest.fixture(scope="module")
+def tiny_run():
+    from alexnet_repro import experiments as E
+    from alexnet_repro.data import load_dataset
+    from alexnet_repro.train import TrainConfig
+
+    data = load_dataset("synthetic", limit=48, val_limit=24, image_size=67, seed=0, channels=1)
+    cfg = TrainConfig(dataset="synthetic", image_size=67, crop_size=67, model="alexnet",
+                      model_kwargs={"width": 0.0625, "init": "kaiming", "dropout": 0.5},
+                      augment="none", epochs=1, batch_size=16, device="cpu", progress=False,
+                      ten_crop_eval=False, schedule="fixed")
+    kept = {}
+    recs = E.run_seeds(cfg, {"a": {}}, [0], data=data, train_fn=E.train_keeping(kept))
+    return E, cfg, data, kept, recs["a"][0]
+
+
+def _reference_errors(model, data, split):
+    # independent of train.evaluate: plain forward passes on (image - mean image), eval mode
+    ds = getattr(data, split)
+    xs = torch.stack([ds[i][0] for i in range(len(ds))])
+    ys = torch.tensor([ds[i][1] for i in range(len(ds))])
+    mean = torch.stack([data.train[i][0] for i in range(len(data.train))]).double().mean(0).float()
+    model.eval()
+    with torch.no_grad():
+        logits = model(xs - mean)
+    loss = nn.functional.cross_entropy(logits.double(), ys).item()
+    return loss, (logits.argmax(1) != ys).double().mean().item()
+
+
+def test_evaluate_split_matches_plain_forward_passes(tiny_run):
+    E, cfg, data, kept, record = tiny_run
+    result = kept[E.config_key(E.config_with(cfg, seed=0))]
+    for split in ("train", "val"):
+        ev = E.evaluate_split(result, split)
+        loss, err = _reference_errors(result.model, data, split)
+        assert ev["images"] == len(getattr(data, split))
+        assert ev["top1_error"] == pytest.approx(err, abs=1e-9)
+        assert ev["loss"] == pytest.approx(loss, rel=1e-4)
+    assert record["final"]["train_eval"]["top1_error"] == pytest.approx(
+        _reference_errors(result.model, data, "train")[1], abs=1e-9)
+    # the engine's own validation figure agrees too
+    assert record["final"]["val_top1_error"] == pytest.approx(E.evaluate_split(result, "val")["top1_error"])
+    with pytest.raises(ValueError):
+        E.evaluate_split(result, "test")
