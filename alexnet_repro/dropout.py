@@ -32,6 +32,7 @@ __all__ = [
     "monte_carlo_mean",
     "set_dropout_convention",
     "with_test_factor",
+    "train_mode_means",
 ]
 
 
@@ -177,3 +178,28 @@ def with_test_factor(model: nn.Module, factor: float) -> nn.Module:
     if not found:
         raise ValueError("the model has no alexnet_repro.dropout.Dropout layer")
     return twin
+
+
+@torch.no_grad()
+def train_mode_means(model: nn.Module, x: torch.Tensor, names, samples: int,
+                     seed: int = 0) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """For each layer in ``names`` (short names, e.g. ``"fc7"``): the mean of its output over
+    ``samples`` training-mode passes of ``x`` (fresh dropout masks each pass, float64 sums) and
+    its evaluation-mode output. The global RNG is left as it was; the model's mode is restored.
+    ``{name: (train_mean, eval_output)}``."""
+    from alexnet_repro.model import layer_outputs
+
+    was_training = model.training
+    try:
+        model.eval()
+        ev = layer_outputs(model, x, names)
+        sums = {n: torch.zeros_like(v, dtype=torch.float64) for n, v in ev.items()}
+        model.train()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            for _ in range(samples):
+                for n, v in layer_outputs(model, x, names).items():
+                    sums[n] += v.double()
+    finally:
+        model.train(was_training)
+    return {n: (sums[n] / samples, ev[n]) for n in ev}

@@ -89,8 +89,8 @@ def config_key(config) -> str:
 
 
 def run_seeds(base_config, variants: Mapping[str, Mapping[str, Any]], seeds: Iterable[int], *,
-              data=None, cache: dict | None = None,
-              train_fn: Callable | None = None, on_run: Callable | None = None) -> dict[str, list[dict]]:
+              data=None, cache: dict | None = None, train_fn: Callable | None = None,
+              on_run: Callable | None = None, diverged_ok: bool = False) -> dict[str, list[dict]]:
     """Train every variant with every seed; return ``{variant: [record per seed]}``.
 
     ``variants`` maps a name to overrides of ``base_config`` (see :func:`config_with`); the
@@ -101,8 +101,12 @@ def run_seeds(base_config, variants: Mapping[str, Mapping[str, Any]], seeds: Ite
     the dataset itself. ``cache``: a dict shared between calls (e.g. with :func:`lr_sweep`); a
     run whose :func:`config_key` is already in it is not trained again. ``train_fn`` replaces
     :func:`alexnet_repro.train.train` (tests); ``on_run(name, seed, record)`` is called after
-    each run (progress).
+    each run (progress). ``diverged_ok``: a run whose loss blows up
+    (:class:`alexnet_repro.train.TrainingDiverged`) comes back as a record
+    ``{"kind": "training", "diverged": True, "error": message, "config", "seed", "steps": []}``
+    (it never reaches any target) instead of raising: what a learning-rate sweep needs.
     """
+    from alexnet_repro.train import TrainingDiverged
     if train_fn is None:
         from alexnet_repro.train import train as train_fn
     seeds = list(seeds)
@@ -117,8 +121,15 @@ def run_seeds(base_config, variants: Mapping[str, Mapping[str, Any]], seeds: Ite
             if cache is not None and key in cache:
                 record = cache[key]
             else:
-                result = train_fn(cfg, data) if data is not None else train_fn(cfg)
-                record = result.record if hasattr(result, "record") else result
+                try:
+                    result = train_fn(cfg, data) if data is not None else train_fn(cfg)
+                    record = result.record if hasattr(result, "record") else result
+                except TrainingDiverged as e:
+                    if not diverged_ok:
+                        raise
+                    record = {"kind": "training", "diverged": True, "error": str(e),
+                              "config": dataclasses.asdict(cfg), "seed": int(seed), "steps": [],
+                              "history": []}
                 if cache is not None:
                     cache[key] = record
             record = {**record, "variant": name}
@@ -309,22 +320,25 @@ def lr_sweep(base_config, lrs: Sequence[float], variants: Mapping[str, Mapping[s
     area under the error curve). Use sweep seeds different from the evaluation seeds so the
     choice is not tuned on the runs that are then reported.
 
+    A run that diverges counts as never reaching the target, with mean error 1.
+
     Returns ``{variant: {"best_lr", "table": [{"lr", "steps_to_target", "mean_error",
-    "reached"}...], "records": {lr: [records]}}}``.
+    "reached", "diverged"}...], "records": {lr: [records]}}}``.
     """
     out = {}
     for name, overrides in variants.items():
         table, records = [], {}
         for lr in lrs:
             recs = run_seeds(base_config, {name: {**overrides, "lr": float(lr)}}, seeds, data=data,
-                             cache=cache, train_fn=train_fn, on_run=on_run)[name]
+                             cache=cache, train_fn=train_fn, on_run=on_run, diverged_ok=True)[name]
             records[float(lr)] = recs
             steps = [steps_to_target(r["steps"], target_error, window=window) for r in recs]
             curves = [error_curve(r["steps"], window=window)[1] for r in recs]
             mean_err = statistics.fmean(statistics.fmean(c) if c else 1.0 for c in curves)
             med = _median_inf(steps)
             table.append({"lr": float(lr), "steps_to_target": med if math.isfinite(med) else None,
-                          "mean_error": mean_err, "reached": sum(s is not None for s in steps)})
+                          "mean_error": mean_err, "reached": sum(s is not None for s in steps),
+                          "diverged": sum(bool(r.get("diverged")) for r in recs)})
         best = min(table, key=lambda row: (row["steps_to_target"] if row["steps_to_target"] is not None
                                            else math.inf, row["mean_error"]))
         out[name] = {"best_lr": best["lr"], "table": table, "records": records}
@@ -485,3 +499,83 @@ def train_keeping(results: dict | None = None, *, train_fn: Callable | None = No
             results[config_key(config)] = result
         return result
     return run
+
+
+def variant_summary(runs: Mapping[str, Sequence[Mapping]],
+                    metrics: Mapping[str, Callable[[Mapping], float | None]]) -> list[dict]:
+    """Per variant of ``runs`` (``{variant: [record per seed]}``, as from :func:`run_seeds`) and
+    per metric (``{label: function(record) -> number}``), :func:`summarize` of the seeds' values
+    (``None`` values, e.g. a censored steps-to-target, are counted in ``missing``).
+    Returns ``[{"variant", "metric", "values", "missing", **summarize(...)}...]``."""
+    rows = []
+    for variant, recs in runs.items():
+        for label, fn in metrics.items():
+            vals = [fn(r) for r in recs]
+            finite = [float(v) for v in vals if v is not None and math.isfinite(float(v))]
+            rows.append({"variant": variant, "metric": label, "values": vals,
+                         "missing": len(vals) - len(finite), **summarize(finite)})
+    return rows
+
+
+def summary_table(rows: Sequence[Mapping], *, digits: int = 3, scale: float = 1.0) -> str:
+    """HTML table of :func:`variant_summary` rows: one row per variant, one column per metric,
+    cells ``mean ± std`` of ``scale`` times the values (``n/a`` with no value; "k of n" when
+    some seeds have none)."""
+    variants = list(dict.fromkeys(r["variant"] for r in rows))
+    metrics = list(dict.fromkeys(r["metric"] for r in rows))
+    cell = {(r["variant"], r["metric"]): r for r in rows}
+    e = html.escape
+
+    def fmt(r):
+        if r["mean"] is None:
+            return "n/a"
+        std = None if r["std"] is None else r["std"] * scale
+        text = format_pm(r["mean"] * scale, std, digits=digits)
+        if r["missing"]:
+            text += f" ({r['n']} of {r['n'] + r['missing']})"
+        return text
+
+    head = "<th>variant</th>" + "".join(f"<th>{e(m)}</th>" for m in metrics)
+    body = "".join("<tr><td>" + e(v) + "</td>" + "".join(
+        f"<td>{e(fmt(cell[(v, m)]))}</td>" if (v, m) in cell else "<td></td>" for m in metrics)
+        + "</tr>" for v in variants)
+    return f'<table class="summary-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def plot_runs(runs: Mapping[str, Sequence[Mapping]], *, window: int = 1, target: float | None = None,
+              title: str | None = None):
+    """Learning curves of ``{variant: [record per seed]}``: training top-1 error (training mode,
+    every ``log_every`` steps, trailing mean over ``window`` points) against steps, and
+    validation top-1 error against epochs; per variant the median over seeds as a line and the
+    range (min to max) as a band. ``target``: a horizontal line on the training panel.
+    Returns the matplotlib figure."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, (ax_t, ax_v) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for i, (variant, recs) in enumerate(runs.items()):
+        color = f"C{i}"
+        curves = [error_curve(r["steps"], window=window) for r in recs if r.get("steps")]
+        if curves:
+            n = min(len(c[0]) for c in curves)
+            steps = np.array(curves[0][0][:n])
+            errs = np.array([c[1][:n] for c in curves])
+            ax_t.plot(steps, np.median(errs, 0), color=color, label=variant)
+            ax_t.fill_between(steps, errs.min(0), errs.max(0), color=color, alpha=0.2, lw=0)
+        n = min(len(r["history"]) for r in recs)
+        epochs = np.arange(1, n + 1)
+        val = np.array([[h["val_top1_error"] for h in r["history"][:n]] for r in recs])
+        ax_v.plot(epochs, np.median(val, 0), color=color, label=variant)
+        ax_v.fill_between(epochs, val.min(0), val.max(0), color=color, alpha=0.2, lw=0)
+    if target is not None:
+        ax_t.axhline(target, color="k", lw=0.8, ls="--", label=f"target {target:g}")
+    ax_t.set(xlabel="step", ylabel="training top-1 error (training mode)", ylim=(0, 1))
+    ax_v.set(xlabel="epoch", ylabel="validation top-1 error", ylim=(0, 1))
+    for ax in (ax_t, ax_v):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    nseeds = {len(r) for r in runs.values()}
+    fig.suptitle((title + " — " if title else "") + f"median and range over {'/'.join(map(str, sorted(nseeds)))} seeds",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig

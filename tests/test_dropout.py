@@ -196,3 +196,52 @@ def test_evaluate_split_matches_plain_forward_passes(tiny_run):
     assert record["final"]["val_top1_error"] == pytest.approx(E.evaluate_split(result, "val")["top1_error"])
     with pytest.raises(ValueError):
         E.evaluate_split(result, "test")
+
+
+def test_train_mode_means_linear_after_dropout_matches_test_rule():
+    from collections import OrderedDict
+    torch.manual_seed(0)
+    net = nn.Sequential(OrderedDict([("fc1", nn.Linear(3, 8)), ("act1", nn.ReLU()),
+                                     ("drop1", D.Dropout(0.5, "paper")), ("fc2", nn.Linear(8, 2))]))
+    x = torch.randn(4, 3)
+    state = torch.get_rng_state()
+    out = D.train_mode_means(net, x, ["drop1", "fc2"], samples=4000, seed=3)
+    assert torch.equal(torch.get_rng_state(), state)         # global RNG untouched
+    h = torch.relu(net[0](x)).double()
+    mc_drop, ev_drop = out["drop1"]
+    assert torch.allclose(ev_drop.double(), 0.5 * h, atol=1e-6)
+    # E[mask * h] = 0.5 h; 6 standard errors of a Bernoulli(0.5) mean
+    assert torch.all((mc_drop - 0.5 * h).abs() <= 6 * h * 0.5 / math.sqrt(4000) + 1e-6)
+    # fc2 is linear: its training-mode mean equals its test output up to Monte-Carlo error
+    w = net[3].weight.double()
+    se = 6 * torch.sqrt((h ** 2 * 0.25) @ (w.T ** 2) / 4000) + 1e-6
+    mc_fc, ev_fc = out["fc2"]
+    assert torch.all((mc_fc - ev_fc.double()).abs() <= se)
+
+
+def test_variant_summary_and_table_against_hand_values():
+    from alexnet_repro import experiments as E
+    runs = {"a": [{"v": 0.1}, {"v": 0.3}, {"v": None}], "b": [{"v": 0.2}, {"v": 0.2}, {"v": 0.5}]}
+    rows = E.variant_summary(runs, {"err": lambda r: r["v"]})
+    a, b = rows
+    assert a["n"] == 2 and a["missing"] == 1 and a["mean"] == pytest.approx(0.2)
+    assert a["std"] == pytest.approx(math.sqrt(((0.1 - 0.2) ** 2 + (0.3 - 0.2) ** 2) / 1))
+    assert b["mean"] == pytest.approx(0.3) and b["std"] == pytest.approx(math.sqrt(0.03))
+    html = E.summary_table(rows, scale=100, digits=1)
+    assert "20.0 ± 14.1 (2 of 3)" in html and "30.0 ± 17.3" in html
+
+
+def test_plot_runs_draws_median_of_seeds():
+    import matplotlib
+    matplotlib.use("Agg")
+    from alexnet_repro import experiments as E
+
+    def rec(errs, vals):
+        return {"steps": [{"step": 10 * (i + 1), "train_top1_error": e} for i, e in enumerate(errs)],
+                "history": [{"val_top1_error": v} for v in vals]}
+    runs = {"x": [rec([0.9, 0.5], [0.6, 0.4]), rec([0.7, 0.1], [0.8, 0.2]), rec([0.8, 0.3], [0.7, 0.3])]}
+    fig = E.plot_runs(runs, target=0.2)
+    ax_t, ax_v = fig.axes
+    line = ax_t.get_lines()[0]
+    assert list(line.get_xdata()) == [10, 20] and list(line.get_ydata()) == pytest.approx([0.8, 0.3])
+    assert list(ax_v.get_lines()[0].get_ydata()) == pytest.approx([0.7, 0.3])
