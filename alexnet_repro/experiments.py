@@ -579,3 +579,27 @@ def plot_runs(runs: Mapping[str, Sequence[Mapping]], *, window: int = 1, target:
                  fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def model_inputs(result, split: str = "val", n: int | None = None, *, seed: int = 0):
+    """``(images, labels)`` as a :class:`~alexnet_repro.train.TrainResult`'s model sees them in
+    evaluation (training mean image subtracted, centre crop): ``n`` images of ``split`` drawn
+    with ``seed`` (``None`` = all, in order)."""
+    import numpy as np
+    import torch
+
+    from alexnet_repro.augment import center_crop, subtract_mean, training_stats
+    from alexnet_repro.data import collate
+    from alexnet_repro.train import MEAN_IMAGES
+
+    ds = getattr(result.data, split)
+    idx = np.arange(len(ds)) if n is None or n >= len(ds) else \
+        np.sort(np.random.default_rng(seed).choice(len(ds), size=n, replace=False))
+    if hasattr(ds, "get_batch"):
+        images, labels = ds.get_batch(idx)
+    else:
+        images, labels, _ = collate([ds[int(i)] for i in idx])
+    mean = training_stats(result.data, max_images=MEAN_IMAGES, seed=0, cache_dir=None).mean_image
+    x = center_crop(subtract_mean(images, mean), result.record["dataset"]["crop_size"])
+    device = next(result.model.parameters()).device
+    return x.to(device), torch.as_tensor(labels).to(device)

@@ -245,3 +245,15 @@ def test_plot_runs_draws_median_of_seeds():
     line = ax_t.get_lines()[0]
     assert list(line.get_xdata()) == [10, 20] and list(line.get_ydata()) == pytest.approx([0.8, 0.3])
     assert list(ax_v.get_lines()[0].get_ydata()) == pytest.approx([0.7, 0.3])
+
+
+def test_model_inputs_give_the_evaluated_error(tiny_run):
+    E, cfg, data, kept, record = tiny_run
+    result = kept[E.config_key(E.config_with(cfg, seed=0))]
+    x, y = E.model_inputs(result, "val")
+    result.model.eval()
+    with torch.no_grad():
+        err = (result.model(x).argmax(1) != y).double().mean().item()
+    assert err == pytest.approx(record["final"]["val_top1_error"], abs=1e-9)
+    xs, ys = E.model_inputs(result, "train", 5, seed=1)
+    assert xs.shape == (5, 1, 67, 67) and len(ys) == 5
