@@ -52,7 +52,7 @@ __all__ = [
     "config_with", "config_key", "run_seeds", "lr_sweep",
     "error_curve", "steps_to_target", "horizon", "summarize", "speedup",
     "verdict", "samples_verdict", "ratio_verdict",
-    "layer_grad_norms", "claim", "claims_table", "chapter_record", "format_pm",
+    "layer_grad_norms", "claim", "claims_table", "chapter_record", "format_pm", "format_ratio",
 ]
 
 
@@ -378,6 +378,25 @@ def format_pm(mean: float | None, spread: float | None, n: int | None = None, *,
     if n is not None:
         text += f" ({n} seed{'s' if n != 1 else ''}{', spread unknown' if spread is None else ''})"
     return text
+
+
+def format_ratio(sp: Mapping | None, *, digits: int = 2, unit: str = "×") -> str:
+    """A :func:`speedup` result as text: geometric mean and multiplicative spread over seeds,
+    ``"3.10× (×/÷ 1.25, 3 seeds)"``; censored pairs are named (``"≥"`` when every non-exact
+    pair is a lower bound, ``"≤"`` for upper bounds), ``"n/a"`` when no pair has a ratio."""
+    if sp is None or sp.get("geo_mean") is None:
+        return "n/a (target not reached)"
+    kinds = [k for k in sp["kinds"] if k != "exact"]
+    prefix = "≥ " if kinds and set(kinds) == {"lower"} else "≤ " if kinds and set(kinds) == {"upper"} else ""
+    text = f"{prefix}{sp['geo_mean']:.{digits}f}{unit}"
+    n = sp["n"]
+    parts = []
+    if sp.get("log_std") is not None:
+        parts.append(f"×/÷ {math.exp(sp['log_std']):.{digits}f}")
+    parts.append(f"{n} seed{'s' if n != 1 else ''}" + (", spread unknown" if sp.get("log_std") is None else ""))
+    if kinds:
+        parts.append(f"{len(kinds)} censored")
+    return text + " (" + ", ".join(parts) + ")"
 
 
 def claim(key: str, *, statement: str, source: str, paper: str, measured: str, verdict: str,

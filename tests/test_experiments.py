@@ -160,11 +160,16 @@ class FakeResult:
 
 def fake_train_factory(calls):
     """Error after step t: max(floor, 0.9 * exp(-speed * t)), speed = lr * gain, diverging
-    (error stuck at 0.9) above lr_max. relu: gain 2, lr_max 0.1; tanh: gain 1, lr_max 0.05."""
+    (error stuck at 0.9) above lr_max, loss blowing up above 4 lr_max. relu: gain 2, lr_max 0.1;
+    tanh: gain 1, lr_max 0.05."""
+    from alexnet_repro.train import TrainingDiverged
+
     def train(cfg, data=None):
         calls.append(cfg)
         act = cfg.model_kwargs["activation"]
         gain, lr_max = (2.0, 0.1) if act == "relu" else (1.0, 0.05)
+        if cfg.lr > 4 * lr_max:
+            raise TrainingDiverged(f"loss nan at lr {cfg.lr}")
         speed = 0.0 if cfg.lr > lr_max else cfg.lr * gain
         steps = [{"step": t, "epoch": 0, "train_loss": 0.0,
                   "train_top1_error": max(0.05, 0.9 * math.exp(-speed * t)) + 0.001 * cfg.seed}
@@ -207,12 +212,18 @@ def test_lr_sweep_picks_each_variants_fastest_and_fake_speedup_is_recovered():
     train = fake_train_factory(calls)
     variants = {"relu": {"model_kwargs": {"activation": "relu"}},
                 "tanh": {"model_kwargs": {"activation": "tanh"}}}
-    lrs = [0.001, 0.01, 0.04, 0.08, 0.2]
+    lrs = [0.001, 0.01, 0.04, 0.08, 0.3]
     sw = ex.lr_sweep(FakeConfig(), lrs, variants, target_error=0.25, seeds=[7], train_fn=train)
-    # relu diverges above 0.1 -> fastest is 0.08; tanh above 0.05 -> 0.04
+    # relu stalls above 0.1 -> fastest is 0.08; tanh above 0.05 -> 0.04
     assert sw["relu"]["best_lr"] == 0.08 and sw["tanh"]["best_lr"] == 0.04
     row = {r["lr"]: r for r in sw["tanh"]["table"]}
     assert row[0.08]["steps_to_target"] is None and row[0.08]["reached"] == 0
+    assert row[0.3]["diverged"] == 1 and row[0.3]["mean_error"] == 1.0 and row[0.08]["diverged"] == 0
+    assert sw["tanh"]["records"][0.3][0]["diverged"] is True
+    # outside a sweep a diverging run raises
+    from alexnet_repro.train import TrainingDiverged
+    with pytest.raises(TrainingDiverged):
+        ex.run_seeds(FakeConfig(), {"tanh": {**variants["tanh"], "lr": 0.3}}, [0], train_fn=train)
     # at their best lrs: speed relu 0.16, tanh 0.04 -> time to 0.25 is ln(0.9/0.25)/speed,
     # rounded up to the logging grid of 10 steps
     t = lambda speed: 10 * math.ceil(math.log(0.9 / 0.25) / speed / 10)
@@ -297,3 +308,13 @@ def test_chapter_record_carries_profile_and_saves(tmp_path):
     bad = dict(make_claim(), verdict="maybe")
     with pytest.raises(ValueError, match="verdict"):
         ex.chapter_record("x", "ci", [bad])
+
+
+def test_format_ratio():
+    sp = ex.speedup([200, 800], [100, 100])       # ratios 2 and 8: geo-mean 4, log-std ln4/sqrt2
+    spread = math.exp(math.log(4) / math.sqrt(2))
+    assert ex.format_ratio(sp) == f"4.00× (×/÷ {spread:.2f}, 2 seeds)"
+    low = ex.speedup([None, 800], [100, 100], slow_horizons=[1000, 1000])
+    assert ex.format_ratio(low).startswith("≥ ") and "1 censored" in ex.format_ratio(low)
+    assert ex.format_ratio(ex.speedup([300], [100])) == "3.00× (1 seed, spread unknown)"
+    assert ex.format_ratio(ex.speedup([None], [None])).startswith("n/a")
