@@ -622,3 +622,23 @@ def model_inputs(result, split: str = "val", n: int | None = None, *, seed: int 
     x = center_crop(subtract_mean(images, mean), result.record["dataset"]["crop_size"])
     device = next(result.model.parameters()).device
     return x.to(device), torch.as_tensor(labels).to(device)
+
+
+def lrn_share(layer, x):
+    """How much a local-response-normalization ``layer`` (``layers.LocalResponseNorm`` or
+    ``torch.nn.LocalResponseNorm``) actually normalizes activations ``x`` (N, C, H, W): at every
+    unit with ``x != 0``, the neighbours' term of the denominator relative to ``k``,
+    ``(denominator - k) / k`` with ``denominator = (x / layer(x)) ** (1 / beta)``, i.e.
+    ``alpha * sum(a_j^2) / k`` for the paper's formula (``alpha / n * sum`` for PyTorch's).
+    Returns a 1-D float64 tensor (one value per non-zero unit). Near 0: the layer is the
+    constant division by ``k ** beta``."""
+    import copy
+
+    import torch
+
+    x = x.detach().double()
+    with torch.no_grad():
+        out = copy.deepcopy(layer).double()(x)
+    nz = x != 0
+    denominator = (x[nz] / out[nz]) ** (1.0 / layer.beta)
+    return (denominator - layer.k) / layer.k

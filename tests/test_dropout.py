@@ -257,3 +257,28 @@ def test_model_inputs_give_the_evaluated_error(tiny_run):
     assert err == pytest.approx(record["final"]["val_top1_error"], abs=1e-9)
     xs, ys = E.model_inputs(result, "train", 5, seed=1)
     assert xs.shape == (5, 1, 67, 67) and len(ys) == 5
+
+
+def test_lrn_share_matches_a_float64_loop_over_the_formula():
+    from alexnet_repro import experiments as E
+    from alexnet_repro.layers import LocalResponseNorm
+
+    torch.manual_seed(0)
+    a = torch.relu(torch.randn(2, 7, 3, 3, dtype=torch.float64) * 80)
+    n, alpha, beta, k = 5, 1e-4, 0.75, 2.0
+    ref = []
+    N = a.shape[1]
+    for b in range(2):
+        for i in range(N):
+            for y in range(3):
+                for x in range(3):
+                    if a[b, i, y, x] == 0:
+                        continue
+                    s = sum(a[b, j, y, x].item() ** 2 for j in range(max(0, i - n // 2), min(N - 1, i + n // 2) + 1))
+                    ref.append(alpha * s / k)
+    ref = torch.tensor(ref, dtype=torch.float64)
+    got = E.lrn_share(LocalResponseNorm(n, alpha, beta, k), a)
+    assert torch.allclose(got, ref, rtol=1e-9, atol=1e-12)
+    # torch's layer divides alpha by n: its share is one n-th of the paper formula's
+    got_torch = E.lrn_share(nn.LocalResponseNorm(n, alpha, beta, k), a)
+    assert torch.allclose(got_torch, ref / n, rtol=1e-6, atol=1e-12)
