@@ -318,3 +318,31 @@ def test_format_ratio():
     assert ex.format_ratio(low).startswith("≥ ") and "1 censored" in ex.format_ratio(low)
     assert ex.format_ratio(ex.speedup([300], [100])) == "3.00× (1 seed, spread unknown)"
     assert ex.format_ratio(ex.speedup([None], [None])).startswith("n/a")
+
+
+def test_run_seeds_and_lr_sweep_through_the_real_engine():
+    """A few tiny runs of the one engine: the variant's overrides reach the model, seeds reach
+    the record, and a learning rate whose loss blows up is recorded as diverged in a sweep."""
+    pytest.importorskip("torch")
+    from alexnet_repro.data import load_dataset
+    from alexnet_repro.train import TrainConfig
+
+    data = load_dataset("synthetic", limit=64, val_limit=32, image_size=16, channels=1, seed=0)
+    base = TrainConfig(dataset="synthetic", crop_size=16, model="small_cnn",
+                       model_kwargs={"width": 0.25, "init": "kaiming"}, augment="none", epochs=1,
+                       batch_size=32, lr=0.01, weight_decay=0.0, schedule="fixed", log_every=1,
+                       ten_crop_eval=False, progress=False, device="cpu")
+    variants = {"relu": {"model_kwargs": {"activation": "relu"}},
+                "tanh": {"model_kwargs": {"activation": "tanh"}}}
+    cache = {}
+    runs = ex.run_seeds(base, variants, [0, 1], data=data, cache=cache)
+    for v in variants:
+        assert [r["model"]["activation"] for r in runs[v]] == [v, v]
+        assert [r["config"]["seed"] for r in runs[v]] == [0, 1]
+        assert [s["step"] for s in runs[v][0]["steps"]] == [1, 2]
+        assert runs[v][0]["config"]["model_kwargs"]["width"] == 0.25
+    assert len(cache) == 4
+    sw = ex.lr_sweep(base, [0.01, 1e12], {"relu": variants["relu"]}, target_error=0.0, data=data)
+    row = {r["lr"]: r for r in sw["relu"]["table"]}
+    assert row[1e12]["diverged"] == 1 and row[0.01]["diverged"] == 0
+    assert sw["relu"]["best_lr"] == 0.01
