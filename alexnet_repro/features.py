@@ -36,39 +36,50 @@ def last_linear(model: nn.Module) -> tuple[str, nn.Linear]:
     return found
 
 
-def _image_of(item, i) -> torch.Tensor:
+def _image_of(item, i) -> torch.Tensor | None:
+    """The image tensor of a dataset item; None for an unreadable one (``data.BadImage``)."""
     if isinstance(item, (tuple, list)):
         item = item[0]
-    if not isinstance(item, torch.Tensor):
-        raise TypeError(
-            f"item {i} is a {type(item).__name__}, not an image tensor (a BadImage? filter "
-            "the dataset first)")
-    return item
+    if isinstance(item, torch.Tensor):
+        return item
+    if hasattr(item, "path") and hasattr(item, "error"):
+        return None
+    raise TypeError(f"item {i} is a {type(item).__name__}, not an image tensor")
 
 
-def _stack_images(items) -> torch.Tensor:
-    return torch.stack([_image_of(item, i) for i, item in enumerate(items)])
+def _stack(items: list) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack images; unreadable ones become zero images, flagged in the returned mask."""
+    good = next((x for x in items if x is not None), None)
+    if good is None:
+        raise ValueError(f"none of the {len(items)} images of a batch could be read")
+    bad = torch.tensor([x is None for x in items])
+    return torch.stack([torch.zeros_like(good) if x is None else x for x in items]), bad
 
 
-def _batches(images, batch_size: int, num_workers: int = 0) -> Iterable[torch.Tensor]:
-    """Batches of image tensors from a tensor, a list of tensors or a Dataset of (image, label),
-    in order; ``num_workers > 0`` decodes a Dataset's items in worker processes."""
+def _collate(items) -> tuple[torch.Tensor, torch.Tensor]:
+    return _stack([_image_of(item, i) for i, item in enumerate(items)])
+
+
+def _batches(images, batch_size: int, num_workers: int = 0):
+    """``(batch, bad_mask)`` pairs, in order, from a tensor, a list of tensors or a Dataset of
+    ``(image, label)``; ``num_workers > 0`` decodes a Dataset's items in worker processes."""
     if isinstance(images, torch.Tensor):
         for i in range(0, len(images), batch_size):
-            yield images[i:i + batch_size]
+            chunk = images[i:i + batch_size]
+            yield chunk, torch.zeros(len(chunk), dtype=torch.bool)
         return
     if num_workers > 0 and isinstance(images, torch.utils.data.Dataset):
         yield from torch.utils.data.DataLoader(images, batch_size=batch_size, shuffle=False,
-                                               num_workers=num_workers, collate_fn=_stack_images)
+                                               num_workers=num_workers, collate_fn=_collate)
         return
     batch = []
     for i in range(len(images)):
         batch.append(_image_of(images[i], i))
         if len(batch) == batch_size:
-            yield torch.stack(batch)
+            yield _stack(batch)
             batch = []
     if batch:
-        yield torch.stack(batch)
+        yield _stack(batch)
 
 
 @torch.no_grad()
@@ -78,7 +89,8 @@ def extract_features(model: nn.Module, images, *, layer: str | None = None,
     """Features of ``images`` (N, D) float32 on the CPU.
 
     ``images``: a tensor (N, C, H, W), a list of (C, H, W) tensors, or a Dataset whose items
-    are ``(image, label)``. ``layer=None`` takes the input of the last ``nn.Linear`` (the last
+    are ``(image, label)``; an unreadable item (``data.BadImage``) gives a row of NaN, which
+    :func:`nearest_neighbours` never returns as a neighbour. ``layer=None`` takes the input of the last ``nn.Linear`` (the last
     hidden layer); otherwise the *output* of the named submodule (``model.get_submodule``),
     flattened. ``transform`` (optional) maps a batch before the forward pass, e.g. the
     mean subtraction or centre crop the network was trained with. ``num_workers > 0`` reads a
@@ -102,7 +114,7 @@ def extract_features(model: nn.Module, images, *, layer: str | None = None,
     was_training = model.training
     model.eval()
     try:
-        for batch in _batches(images, batch_size, num_workers):
+        for batch, bad in _batches(images, batch_size, num_workers):
             batch = batch.to(device)
             if transform is not None:
                 batch = transform(batch)
@@ -112,6 +124,8 @@ def extract_features(model: nn.Module, images, *, layer: str | None = None,
                 raise RuntimeError(
                     f"the hooked layer ran {len(captured) - before} times in one forward pass; "
                     "name the layer explicitly with layer=...")
+            if bad.any():
+                captured[-1][bad] = float("nan")
     finally:
         handle.remove()
         model.train(was_training)
@@ -126,7 +140,8 @@ def nearest_neighbours(queries, database, k: int = 5, *, chunk: int = 64,
 
     ``queries`` (Q, D) and ``database`` (N, D) are tensors or arrays. Distances are computed in
     float64 as ``|q|^2 - 2 q.d + |d|^2`` (clamped at 0, square-rooted), a chunk of queries at a
-    time; neighbours are sorted by distance, ties broken by the lower database index.
+    time; neighbours are sorted by distance, ties broken by the lower database index. Database
+    rows containing NaN (unreadable images) come last, at distance inf.
     ``exclude_self`` drops database row i for query i (queries taken from the database itself).
     """
     q = torch.as_tensor(np.asarray(queries) if not isinstance(queries, torch.Tensor) else queries)
@@ -146,6 +161,7 @@ def nearest_neighbours(queries, database, k: int = 5, *, chunk: int = 64,
         qc = q[start:start + chunk].to(torch.float64)
         dist2 = (qc * qc).sum(1, keepdim=True) - 2.0 * qc @ d64.T + d_sq
         dist2.clamp_(min=0.0)
+        dist2.nan_to_num_(nan=float("inf"))   # NaN rows (unreadable images) are never near
         if exclude_self:
             rows = torch.arange(qc.shape[0])
             dist2[rows, rows + start] = float("inf")

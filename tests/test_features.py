@@ -114,6 +114,21 @@ def test_transform_is_applied_before_the_forward_pass():
     torch.testing.assert_close(shifted, direct)
 
 
+def test_unreadable_images_give_nan_rows_that_are_never_neighbours():
+    from alexnet_repro.data import BadImage
+
+    net = small_net()
+    images = torch.rand(6, 3, 2, 2)
+    dataset = [(images[i], 0) for i in range(6)]
+    dataset[2] = BadImage("broken.jpg", "truncated")
+    feats = extract_features(net, dataset, batch_size=4)
+    assert torch.isnan(feats[2]).all() and not torch.isnan(feats[[0, 1, 3, 4, 5]]).any()
+    good = extract_features(net, images[[0, 1, 3, 4, 5]])
+    torch.testing.assert_close(feats[[0, 1, 3, 4, 5]], good)
+    idx, dist = nearest_neighbours(feats[[0]], feats, k=6)
+    assert idx[0, -1] == 2 and np.isinf(dist[0, -1]) and np.isfinite(dist[0, :-1]).all()
+
+
 def test_model_without_linear_needs_a_layer_name():
     with pytest.raises(ValueError, match="layer="):
         extract_features(nn.Sequential(nn.Conv2d(1, 1, 1)), torch.rand(1, 1, 2, 2))
