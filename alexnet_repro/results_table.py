@@ -30,7 +30,8 @@ NOT_REPORTED = "—"
 #: Profiles whose numbers are results (``full``: GPU, paper scale; ``default``: small CPU runs).
 RESULT_PROFILES = ("default", "full")
 
-TEN_PATCH = "ten patches (4 corners + centre, and their reflections), softmax averaged"
+TEN_PATCH = (f"{paper.PAPER['augmentation']['test_patches']} patches (corners, centre and "
+             "their mirror images), softmax averaged")
 CENTRE_CROP = "single centre crop"
 
 __all__ = [
@@ -211,11 +212,11 @@ def paper_rows() -> list[dict]:
          "top5_error_pct": t2["val_top5_pct"], "source": paper.TABLE2["source"],
          "differs": "the paper's network"},
         {**base, "model": "AlexNet, 5 CNNs (averaged)", "dataset": "ILSVRC-2012 validation",
-         "protocol": TEN_PATCH + "; predictions of the networks averaged",
+         "protocol": TEN_PATCH + ", then over the networks",
          "top1_error_pct": five["val_top1_pct"], "top5_error_pct": five["val_top5_pct"],
          "source": paper.TABLE2["source"], "differs": "ensemble of five networks"},
         {**base, "model": "AlexNet, 7 CNNs* (averaged)", "dataset": "ILSVRC-2012 test",
-         "protocol": TEN_PATCH + "; predictions of the networks averaged",
+         "protocol": TEN_PATCH + ", then over the networks",
          "top1_error_pct": None, "top5_error_pct": seven["test_top5_pct"],
          "source": paper.TABLE2["source"],
          "differs": "ensemble: the five networks above and two with a sixth convolutional layer, "
@@ -529,10 +530,14 @@ def to_html(rows: Sequence[Mapping], columns: Sequence[tuple[str, str]], *,
     """An HTML table of ``rows`` with ``columns`` (``(key, header)`` pairs), values escaped.
 
     Percentages (keys ending in ``_pct``) show up to ``digits`` decimals; None shows "—".
-    Rows whose profile is ``ci`` are shaded and tagged, verdicts coloured.
+    Rows whose profile is ``ci`` are shaded and tagged, verdicts coloured. Tables of more than
+    six columns get a minimum width and scroll sideways.
     """
     e = html.escape
-    out = [f'<table class="{e(css_class)}">']
+    # wide tables scroll sideways in the page instead of squeezing every column
+    wide = f" min-width:{7 * len(columns)}em;" if len(columns) > 6 else ""
+    out = ['<div style="overflow-x:auto">',
+           f'<table class="{e(css_class)}" style="font-size:0.8em;{wide}">']
     if caption:
         out.append(f"<caption>{e(caption)}</caption>")
     out.append("<thead><tr>" + "".join(f"<th>{e(h)}</th>" for _, h in columns) + "</tr></thead>")
@@ -549,5 +554,5 @@ def to_html(rows: Sequence[Mapping], columns: Sequence[tuple[str, str]], *,
                 text = f'<strong style="color:{_VERDICT_COLOURS[r[key]]}">{text}</strong>'
             cells.append(f"<td>{text}</td>")
         out.append(f"<tr{style}>" + "".join(cells) + "</tr>")
-    out += ["</tbody>", "</table>"]
+    out += ["</tbody>", "</table>", "</div>"]
     return "\n".join(out)
