@@ -485,10 +485,12 @@ def profile_banner(rows: Iterable[Mapping]) -> str:
                 f"Rows marked {bad} are smoke-test values (a few hundred images, a few steps) "
                 "that only show the code runs; they say nothing about the paper. Look at the "
                 "profile column of every row.</p></div>")
+    meaning = {"default": "small CPU runs (subsets, reduced width, small inputs)",
+               "full": "paper-scale runs on a GPU"}
+    parts = "; ".join(f"<code>{e(str(p))}</code>: {meaning[p]}" for p in present)
     return ('<div class="admonition note"><p class="admonition-title">Where the measured '
-            f"numbers come from</p><p>Profiles: {listed}. <code>default</code> rows are small "
-            "CPU runs (subsets, reduced width, small inputs); <code>full</code> rows are GPU "
-            "runs. The profile, dataset and hardware of every row are in its columns.</p></div>")
+            f"numbers come from</p><p>Measured rows come from these profiles: {parts}. The "
+            "dataset and hardware of every row are in its columns.</p></div>")
 
 
 # ----------------------------------------------------------------------------- rendering
@@ -521,7 +523,10 @@ def _cell(key: str, value: Any, digits: int) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.{digits}f}".rstrip("0").rstrip(".") if key.endswith("_pct") else f"{value:g}"
+        if key.endswith("_pct"):   # up to `digits` decimals, at least one: 39.0, 43.478
+            text = f"{value:.{digits}f}".rstrip("0")
+            return text + "0" if text.endswith(".") else text
+        return f"{value:g}"
     return str(value)
 
 

@@ -205,7 +205,7 @@ def test_html_escapes_marks_ci_rows_and_shows_dashes():
     out = rt.to_html(rows, [("model", "Model"), ("top1_error_pct", "Top-1"),
                             ("top5_error_pct", "Top-5"), ("profile", "Profile")])
     assert "&lt;b&gt;net&lt;/b&gt;" in out and "<b>net" not in out
-    assert "<td>43.478</td>" in out and "<td>12.5</td>" in out and "<td>2</td>" in out
+    assert "<td>43.478</td>" in out and "<td>12.5</td>" in out and "<td>2.0</td>" in out
     assert f"<td>{rt.NOT_REPORTED}</td>" in out
     assert out.count("ci — not a result") == 1
 
@@ -215,5 +215,5 @@ def test_profile_banner():
                             {"kind": "paper", "profile": "paper"}])
     assert "warning" in ci and "<code>ci</code>" in ci
     ok = rt.profile_banner([{"kind": "this book", "profile": "full"}])
-    assert "warning" not in ok and "<code>full</code>" in ok
+    assert "warning" not in ok and "<code>full</code>" in ok and "default" not in ok
     assert "No measurement" in rt.profile_banner([{"kind": "paper", "profile": "paper"}])
