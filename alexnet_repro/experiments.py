@@ -383,17 +383,20 @@ def format_pm(mean: float | None, spread: float | None, n: int | None = None, *,
 def format_ratio(sp: Mapping | None, *, digits: int = 2, unit: str = "×") -> str:
     """A :func:`speedup` result as text: geometric mean and multiplicative spread over seeds,
     ``"3.10× (×/÷ 1.25, 3 seeds)"``; censored pairs are named (``"≥"`` when every non-exact
-    pair is a lower bound, ``"≤"`` for upper bounds), ``"n/a"`` when no pair has a ratio."""
+    pair is a lower bound, ``"≤"`` for upper bounds; ``"2 of 3 seeds"`` when a pair has no ratio
+    because both runs were censored), ``"n/a"`` when no pair has a ratio."""
     if sp is None or sp.get("geo_mean") is None:
         return "n/a (target not reached)"
     kinds = [k for k in sp["kinds"] if k != "exact"]
     prefix = "≥ " if kinds and set(kinds) == {"lower"} else "≤ " if kinds and set(kinds) == {"upper"} else ""
     text = f"{prefix}{sp['geo_mean']:.{digits}f}{unit}"
     n = sp["n"]
+    known = sum(r is not None for r in sp["ratios"])
     parts = []
     if sp.get("log_std") is not None:
         parts.append(f"×/÷ {math.exp(sp['log_std']):.{digits}f}")
-    parts.append(f"{n} seed{'s' if n != 1 else ''}" + (", spread unknown" if sp.get("log_std") is None else ""))
+    seeds = f"{known} of {n} seeds" if known != n else f"{n} seed{'s' if n != 1 else ''}"
+    parts.append(seeds + (", spread unknown" if sp.get("log_std") is None else ""))
     if kinds:
         parts.append(f"{len(kinds)} censored")
     return text + " (" + ", ".join(parts) + ")"

@@ -318,6 +318,8 @@ def test_format_ratio():
     assert ex.format_ratio(low).startswith("≥ ") and "1 censored" in ex.format_ratio(low)
     assert ex.format_ratio(ex.speedup([300], [100])) == "3.00× (1 seed, spread unknown)"
     assert ex.format_ratio(ex.speedup([None], [None])).startswith("n/a")
+    both = ex.speedup([200, 800, None], [100, 100, None], slow_horizons=[900] * 3, fast_horizons=[900] * 3)
+    assert ex.format_ratio(both) == f"4.00× (×/÷ {spread:.2f}, 2 of 3 seeds, 1 censored)"
 
 
 def test_run_seeds_and_lr_sweep_through_the_real_engine():
