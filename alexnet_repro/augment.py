@@ -104,7 +104,7 @@ class TrainingStats:
     images: int                 # how many training images the estimates used
 
 
-def _batches(dataset, indices: np.ndarray, batch: int = 512):
+def _batches(dataset, indices: np.ndarray, batch: int = 128):
     from alexnet_repro.data import collate
     for start in range(0, len(indices), batch):
         chunk = indices[start:start + batch]
