@@ -30,10 +30,14 @@ import torch
 import torchvision.transforms as T
 import torchvision.transforms.functional as TF
 
+from alexnet_repro.paper import PAPER
+
 AUGMENTS = ("none", "flip", "crop_flip", "paper")
 LIGHTING_MODES = ("paper", "sqrt")
-PAPER_STORED, PAPER_CROP_PRINTED, PAPER_CROP_ARITHMETIC = 256, 224, 227
-PCA_ALPHA_STD = 0.1
+PAPER_STORED = PAPER["data"]["rescale_to"]                 # 256
+PAPER_CROP_PRINTED = PAPER["augmentation"]["crop"]         # 224, as printed
+PAPER_CROP_ARITHMETIC = 227                                # what conv1's arithmetic needs (see model)
+PCA_ALPHA_STD = PAPER["augmentation"]["pca_alpha_std"]     # 0.1
 TEN_CROP_NAMES = ("top-left", "top-right", "bottom-left", "bottom-right", "centre")
 
 

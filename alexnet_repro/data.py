@@ -23,6 +23,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from alexnet_repro.paper import PAPER
+
 DATASETS = ("fashion-mnist", "cifar10", "imagenette", "imagenet", "synthetic")
 BAD_IMAGE_MODES = ("skip", "fail")
 FASHION_MNIST_DEBIAN = Path("/usr/share/datasets/fashion-mnist")
@@ -31,7 +33,7 @@ FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck"]
 DEFAULT_ROOT = "data"            # torchvision root used when downloading with no root given
-PAPER_STORED_SIZE = 256          # the paper rescales to 256×256 before cropping
+PAPER_STORED_SIZE = PAPER["data"]["rescale_to"]  # the paper rescales to 256×256 before cropping
 IMAGE_EXTENSIONS = (".jpeg", ".jpg", ".png", ".bmp", ".ppm", ".webp")
 EAGER_RESIZE_BYTES = 512 * 2**20  # above this, images are kept at native size and resized per batch
 

@@ -100,6 +100,9 @@ class AlexNet(nn.Module):
             tower; conv3 and the fc layers see both).
         activation: "relu" (§3.1) or "tanh".
         lrn: local response normalization after conv1 and conv2 (§3.3).
+        lrn_alpha: the LRN layers' alpha; ``None`` = the paper's printed 1e-4, used as printed
+            (``alpha * sum of a^2``). ``1e-4 / 5`` is the reading of the authors' cuda-convnet
+            code and of Caffe, which divide alpha by the window size n.
         overlap_pool: pooling z=3, s=2 (§3.4) if True, else z=2, s=2.
         dropout: drop probability in fc6/fc7 (0 turns it off).
         dropout_convention: where dropout's scale goes (``dropout.CONVENTIONS``): "paper" (zero
@@ -117,7 +120,8 @@ class AlexNet(nn.Module):
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, towers: int = 1,
                  activation: str = "relu", lrn: bool = True, overlap_pool: bool = True,
                  dropout: float = 0.5, width: float = 1.0, input_size: int = 227,
-                 init: str = "paper", dropout_convention: str = "paper", input_scale: float = 1.0):
+                 init: str = "paper", dropout_convention: str = "paper", input_scale: float = 1.0,
+                 lrn_alpha: float | None = None):
         super().__init__()
         _check_choice("towers", towers, (1, 2))
         _check_choice("activation", activation, tuple(ACTIVATIONS))
@@ -127,8 +131,11 @@ class AlexNet(nn.Module):
             raise ValueError(f"width must be > 0; got {width!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1); got {dropout!r}")
+        if lrn_alpha is not None and not lrn_alpha >= 0:
+            raise ValueError(f"lrn_alpha must be >= 0 (or None for the paper's {PAPER['lrn']['alpha']:g}); "
+                             f"got {lrn_alpha!r}")
         self.config = dict(num_classes=num_classes, in_channels=in_channels, towers=towers,
-                           activation=activation, lrn=lrn, overlap_pool=overlap_pool,
+                           activation=activation, lrn=lrn, lrn_alpha=lrn_alpha, overlap_pool=overlap_pool,
                            dropout=dropout, width=width, input_size=input_size, init=init,
                            dropout_convention=dropout_convention, input_scale=input_scale)
         self.input_size, self.in_channels, self.towers = input_size, in_channels, towers
@@ -142,9 +149,10 @@ class AlexNet(nn.Module):
                           else (pool["non_overlapping_z"], pool["non_overlapping_s"]))
         g = towers
         lrn_c = PAPER["lrn"]
+        alpha = lrn_c["alpha"] if lrn_alpha is None else float(lrn_alpha)
 
         def norm():
-            return LocalResponseNorm(lrn_c["n"], lrn_c["alpha"], lrn_c["beta"], lrn_c["k"], groups=g)
+            return LocalResponseNorm(lrn_c["n"], alpha, lrn_c["beta"], lrn_c["k"], groups=g)
 
         # paddings are not printed in the paper: these keep the map sizes of Figure 2
         layers = [("conv1", nn.Conv2d(in_channels, c1, k1, stride=arch["conv1_stride"])), ("act1", act())]

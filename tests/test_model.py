@@ -10,6 +10,7 @@ from alexnet_repro.layers import LocalResponseNorm
 from alexnet_repro.model import (AlexNet, SmallCNN, build_model, conv_output_size,
                                  count_parameters, layer_outputs, layer_table, layer_table_html,
                                  named_layers)
+from alexnet_repro.paper import PAPER
 
 
 def expected_params(towers: int, classes: int = 1000) -> int:
@@ -232,3 +233,18 @@ def test_architecture_figure_follows_connectivity():
     bars = plots.plot_layer_bars({"a": layer_table(AlexNet(width=0.125), 227)}, key="macs")
     assert len(bars.axes[0].patches) == 8
     plt.close("all")
+
+
+def test_lrn_alpha_over_n_reading_matches_pytorchs_layer():
+    # PyTorch's nn.LocalResponseNorm divides alpha by n: fed the paper's alpha it is the alpha/n
+    # reading, which lrn_alpha = alpha / n must reproduce (large activations so the sum matters)
+    L = PAPER["lrn"]
+    model = AlexNet(width=0.125, lrn_alpha=L["alpha"] / L["n"])
+    a = torch.rand(2, 12, 9, 9, dtype=torch.float64) * 300
+    ref = torch.nn.LocalResponseNorm(L["n"], L["alpha"], L["beta"], L["k"])(a)
+    ours = named_layers(model)["norm1"].double()(a)
+    assert torch.allclose(ours, ref, rtol=1e-10, atol=0)
+    printed = named_layers(AlexNet(width=0.125))["norm1"].double()(a)
+    assert (printed - ref).abs().max() > 1e-3          # the two readings differ at this scale
+    with pytest.raises(ValueError, match="lrn_alpha"):
+        AlexNet(lrn_alpha=-1.0)
