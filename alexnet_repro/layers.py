@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 
@@ -32,20 +31,50 @@ class LocalResponseNorm(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4:
             raise ValueError(f"LocalResponseNorm expects (N, C, H, W); got shape {tuple(x.shape)}")
-        n, c, h, w = x.shape
-        if c % self.groups:
-            raise ValueError(f"LocalResponseNorm: {c} channels do not split into "
+        if x.shape[1] % self.groups:
+            raise ValueError(f"LocalResponseNorm: {x.shape[1]} channels do not split into "
                              f"{self.groups} equal groups")
-        half = self.size // 2
-        # Sum of squares over the channel window: pad each group's channels with zeros (the
-        # clipping at the ends) and take a size-wide average over channels, times size.
-        sq = (x * x).reshape(n * self.groups, 1, c // self.groups, h, w)
-        sq = F.pad(sq, (0, 0, 0, 0, half, half))
-        window_sum = F.avg_pool3d(sq, (self.size, 1, 1), stride=1) * self.size
-        window_sum = window_sum.reshape(n, c, h, w)
-        return x / (self.k + self.alpha * window_sum).pow(self.beta)
+        return _LRNFunction.apply(x, self.size, self.alpha, self.beta, self.k, self.groups)
 
     def extra_repr(self) -> str:
         g = f", groups={self.groups}" if self.groups != 1 else ""
         return f"size={self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}{g}"
+
+
+def _window_sum(src: torch.Tensor, size: int, groups: int) -> torch.Tensor:
+    """``out[:, i] = sum of src[:, j]`` over the ``size`` channels centred on ``i``, clipped at
+    the ends of each of ``groups`` channel groups. The window is symmetric (``j`` is in ``i``'s
+    window exactly when ``i`` is in ``j``'s), which the backward pass relies on."""
+    out = src.clone()                      # keeps src's memory format (channels_last on CUDA)
+    per = src.shape[1] // groups
+    for g0 in range(0, src.shape[1], per):
+        for d in range(1, min(size // 2, per - 1) + 1):
+            out.narrow(1, g0 + d, per - d).add_(src.narrow(1, g0, per - d))
+            out.narrow(1, g0, per - d).add_(src.narrow(1, g0 + d, per - d))
+    return out
+
+
+class _LRNFunction(torch.autograd.Function):
+    """The formula with a hand-written backward. Autograd through the plain expression keeps a
+    dozen full-size temporaries; this keeps three (x, the denominator base t and t^-beta) and
+    works in place, which makes LRN about twice as fast on a CPU. Gradient, with
+    ``t_i = k + alpha * sum_{j in W(i)} x_j^2`` and ``y_i = x_i t_i^-beta``:
+    ``dL/dx_j = g_j t_j^-beta - 2 alpha beta x_j sum_{i in W(j)} g_i x_i t_i^(-beta-1)``."""
+
+    @staticmethod
+    def forward(ctx, x, size, alpha, beta, k, groups):
+        sq = x * x
+        t = _window_sum(sq, size, groups).mul_(alpha).add_(k)
+        scale = torch.pow(t, -beta, out=sq)          # sq is no longer needed: reuse its memory
+        ctx.save_for_backward(x, t, scale)
+        ctx.constants = (size, alpha, beta, groups)
+        return x * scale
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t, scale = ctx.saved_tensors
+        size, alpha, beta, groups = ctx.constants
+        u = (grad * x).mul_(scale).div_(t)          # g_i x_i t_i^(-beta-1)
+        back = _window_sum(u, size, groups).mul_(x).mul_(2 * alpha * beta)
+        return torch.mul(grad, scale, out=u).sub_(back), None, None, None, None, None
 

@@ -55,28 +55,22 @@ def test_paper_and_inverted_agree_between_training_and_test(p):
         assert D.eval_over_train(p, convention) == pytest.approx(1.0, abs=1e-15)
 
 
-def test_reading_note_mix_halves_test_outputs_at_p_one_half():
-    # note: training keeps x/(1-p) = 2x with probability 1/2 -> mean x; test multiplies by 0.5
+@pytest.mark.parametrize("convention, seed, ratio_half, ratio_p02", [
+    # note: training keeps x/(1-p) = 2x with probability 1/2 -> mean x; test multiplies by 0.5,
+    # so test / train = 1 - p (the keep probability)
+    ("note", 3, 0.5, 0.8),
+    # the opposite mix: no scaling in training (mean x/2), none at test -> test / train = 1/(1-p)
+    ("unscaled", 4, 2.0, 1.25),
+])
+def test_mixed_conventions_scale_test_outputs(convention, seed, ratio_half, ratio_p02):
     p = 0.5
-    mc = D.monte_carlo_mean(X, p, "note", SAMPLES, seed=3)
-    at_test = D.Dropout(p, "note").eval()(X)
+    mc = D.monte_carlo_mean(X, p, convention, SAMPLES, seed=seed)
+    at_test = D.Dropout(p, convention).eval()(X)
     nz = X != 0
     ratio = at_test[nz] / mc[nz]
-    assert torch.allclose(ratio, torch.full_like(ratio, 0.5), rtol=0.02)
-    assert D.eval_over_train(p, "note") == pytest.approx(0.5, abs=1e-15)
-    # general p: test / train = 1 - p (the keep probability)
-    assert D.eval_over_train(0.2, "note") == pytest.approx(0.8, abs=1e-15)
-
-
-def test_opposite_mix_doubles_test_outputs_at_p_one_half():
-    p = 0.5
-    mc = D.monte_carlo_mean(X, p, "unscaled", SAMPLES, seed=4)
-    at_test = D.Dropout(p, "unscaled").eval()(X)
-    nz = X != 0
-    ratio = at_test[nz] / mc[nz]
-    assert torch.allclose(ratio, torch.full_like(ratio, 2.0), rtol=0.02)
-    assert D.eval_over_train(p, "unscaled") == pytest.approx(2.0, abs=1e-15)
-    assert D.eval_over_train(0.2, "unscaled") == pytest.approx(1.25, abs=1e-15)
+    assert torch.allclose(ratio, torch.full_like(ratio, ratio_half), rtol=0.02)
+    assert D.eval_over_train(p, convention) == pytest.approx(ratio_half, abs=1e-15)
+    assert D.eval_over_train(0.2, convention) == pytest.approx(ratio_p02, abs=1e-15)
 
 
 def test_inverted_matches_torch_dropout():

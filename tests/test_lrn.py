@@ -73,9 +73,25 @@ def test_groups_normalize_each_tower_separately():
     assert np.abs(got - ungrouped)[:, 4:8].max() > 1e-6   # channels near the tower boundary differ
 
 
-def test_gradient_matches_float64_finite_differences():
-    x = (torch.randn(1, 7, 2, 2, dtype=torch.float64) * 20).requires_grad_()
-    assert torch.autograd.gradcheck(LocalResponseNorm(5, 1e-3, 0.75, 2.0), (x,))
+@pytest.mark.parametrize("size, channels, groups", [(5, 7, 1), (3, 8, 2), (7, 4, 2), (1, 3, 1)])
+def test_gradient_matches_float64_finite_differences(size, channels, groups):
+    # the backward pass is written by hand: check it against finite differences, including
+    # windows wider than a group (7 over groups of 2 channels)
+    x = (torch.randn(1, channels, 2, 2, dtype=torch.float64) * 20).requires_grad_()
+    assert torch.autograd.gradcheck(LocalResponseNorm(size, 1e-3, 0.75, 2.0, groups=groups), (x,))
+
+
+def test_gradient_matches_torch_autograd_in_float32_and_channels_last():
+    # PyTorch's layer (alpha times size) differentiated by autograd, on conv1-like activations
+    x = torch.relu(torch.randn(4, 96, 13, 13)) * 40
+    g = torch.randn_like(x)
+    a = x.clone().requires_grad_()
+    nn.LocalResponseNorm(5, 1e-4 * 5, 0.75, 2.0)(a).backward(g)
+    for fmt in (torch.contiguous_format, torch.channels_last):
+        b = x.clone().to(memory_format=fmt).requires_grad_()
+        y = LocalResponseNorm(5, 1e-4, 0.75, 2.0)(b)
+        y.backward(g)
+        torch.testing.assert_close(b.grad, a.grad, rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("bad", [0, 2, 4, -3])
