@@ -485,16 +485,14 @@ def evaluate_split(result, split: str = "train", *, model=None, batch_size: int 
     is not comparable with the validation error. ``model`` replaces ``result.model`` (e.g. a copy
     with another dropout convention). Returns :func:`alexnet_repro.train.evaluate`'s dict.
     """
-    from alexnet_repro.augment import training_stats
-    from alexnet_repro.train import MEAN_IMAGES, evaluate
+    from alexnet_repro.train import evaluate
 
     if split not in ("train", "val"):
         raise ValueError(f"split must be 'train' or 'val', got {split!r}")
     data = result.data
     net = result.model if model is None else model
-    stats = training_stats(data, max_images=MEAN_IMAGES, seed=0, cache_dir=None)
     device = next(net.parameters()).device
-    return evaluate(net, getattr(data, split), mean=stats.mean_image,
+    return evaluate(net, getattr(data, split), mean=result.mean_image,
                     crop_size=result.record["dataset"]["crop_size"], batch_size=batch_size,
                     device=device, num_classes=len(data.classes))
 
@@ -610,9 +608,8 @@ def model_inputs(result, split: str = "val", n: int | None = None, *, seed: int 
     import numpy as np
     import torch
 
-    from alexnet_repro.augment import center_crop, subtract_mean, training_stats
+    from alexnet_repro.augment import center_crop, subtract_mean
     from alexnet_repro.data import collate
-    from alexnet_repro.train import MEAN_IMAGES
 
     ds = getattr(result.data, split)
     idx = np.arange(len(ds)) if n is None or n >= len(ds) else \
@@ -621,8 +618,7 @@ def model_inputs(result, split: str = "val", n: int | None = None, *, seed: int 
         images, labels = ds.get_batch(idx)
     else:
         images, labels, _ = collate([ds[int(i)] for i in idx])
-    mean = training_stats(result.data, max_images=MEAN_IMAGES, seed=0, cache_dir=None).mean_image
-    x = center_crop(subtract_mean(images, mean), result.record["dataset"]["crop_size"])
+    x = center_crop(subtract_mean(images, result.mean_image), result.record["dataset"]["crop_size"])
     device = next(result.model.parameters()).device
     return x.to(device), torch.as_tensor(labels).to(device)
 

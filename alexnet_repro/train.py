@@ -190,6 +190,7 @@ class TrainResult:
     record: dict
     model: nn.Module
     data: Any   # data.DataBundle
+    mean_image: torch.Tensor   # the training-set mean the run subtracted (engine_stats)
 
 
 # ---------------------------------------------------------------- learning-rate schedule
@@ -601,9 +602,15 @@ def _make_augment(config: TrainConfig, stored: int, crop: int, stats: dict, gene
                               generator=generator)
 
 
-def _training_stats(data) -> dict:
+def engine_stats(data):
+    """The training-set statistics every run of the engine uses (``augment.TrainingStats``: mean
+    image, per-channel mean, RGB PCA), from a seeded sample of at most ``MEAN_IMAGES`` images."""
     from alexnet_repro.augment import training_stats
-    st = training_stats(data, max_images=MEAN_IMAGES, seed=0, cache_dir=None)
+    return training_stats(data, max_images=MEAN_IMAGES, seed=0, cache_dir=None)
+
+
+def _training_stats(data) -> dict:
+    st = engine_stats(data)
     return {"mean_image": st.mean_image, "eigenvalues": st.pca.eigenvalues,
             "eigenvectors": st.pca.eigenvectors, "images": st.images}
 
@@ -849,7 +856,7 @@ def _train(config: TrainConfig, data, dist: _Dist) -> TrainResult:
     }
     if out_dir is not None and dist.main:
         records.save_record(record, out_dir, RECORD)
-    return TrainResult(record, raw, data)
+    return TrainResult(record, raw, data, stats["mean_image"])
 
 
 # ---------------------------------------------------------------- evaluation of a checkpoint
