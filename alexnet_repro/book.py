@@ -250,6 +250,7 @@ def execute_chapter(
     elapsed = time.perf_counter() - started
     nb = nbformat.read(out, as_version=4)
     nb.metadata.get("papermill", {}).pop("input_path", None)  # may hold the whole notebook
+    _fold_parameter_cells(nb)
     nb.metadata["alexnet_repro"] = {
         "chapter": chapter,
         "profile": profile,
@@ -280,6 +281,19 @@ def execute_chapter(
         ) from None
     print(f"[book] {chapter}: done in {elapsed:.1f} s", flush=True)
     return out
+
+
+def _fold_parameter_cells(nb) -> None:
+    """On the page, the values a chapter ran with matter, not its defaults: papermill's injected
+    cell (the values used) is folded behind a "show" toggle and the defaults cell is dropped."""
+    tags_of = [c.metadata.setdefault("tags", []) for c in nb.cells]
+    if not any("injected-parameters" in t for t in tags_of):
+        return
+    for tags in tags_of:
+        extra = ("remove-cell" if "parameters" in tags
+                 else "hide-input" if "injected-parameters" in tags else None)
+        if extra and extra not in tags:
+            tags.append(extra)
 
 
 # -------------------------------------------------------------------------------------- render

@@ -5,6 +5,7 @@ import json
 import re
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 
@@ -157,6 +158,11 @@ def test_execution_injects_parameters_and_caches(sandbox):
     assert out.stat().st_mtime_ns == first, "nothing changed, yet the chapter re-executed"
     book.execute_chapter(chapter, "ci", {"steps": 5})
     assert "steps 50" in outputs_text(out)
+    # on the page: the values used (folded), not the chapter's defaults
+    cells = nbformat.read(out, as_version=4).cells
+    tags = {t: c.metadata["tags"] for c in cells for t in ("parameters", "injected-parameters")
+            if t in c.metadata.get("tags", [])}
+    assert "remove-cell" in tags["parameters"] and "hide-input" in tags["injected-parameters"]
 
 
 @pytest.mark.slow
