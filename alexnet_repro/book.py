@@ -286,7 +286,7 @@ def execute_chapter(
 def _fold_parameter_cells(nb) -> None:
     """On the page, the values a chapter ran with matter, not its defaults: papermill's injected
     cell (the values used) is folded behind a "show" toggle and the defaults cell is dropped."""
-    tags_of = [c.metadata.setdefault("tags", []) for c in nb.cells]
+    tags_of = [c.metadata.get("tags", []) for c in nb.cells]   # the two cells have tags already
     if not any("injected-parameters" in t for t in tags_of):
         return
     for tags in tags_of:
