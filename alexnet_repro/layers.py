@@ -79,3 +79,34 @@ class _LRNFunction(torch.autograd.Function):
         back = _window_sum(u, size, groups).mul_(x).mul_(2 * alpha * beta)
         return torch.mul(grad, scale, out=u).sub_(back), None, None, None, None, None
 
+
+
+class WithinMapNorm(nn.Module):
+    """Response normalization *within* each map, as cuda-convnet's ``type=rnorm`` layer computes it.
+
+    ``b[c, y, x] = a[c, y, x] / (k + (scale / size**2) * sum a[c, y', x']**2) ** power`` with the
+    sum over the ``size`` × ``size`` window whose first row and column are ``size // 2`` before
+    ``(y, x)`` (centred for odd sizes), clipped at the borders. The released 2012 network applies it
+    after the cross-map normalization of layer 2 (``cnorm2``: size 5, scale 0.001, pow 0.75; the
+    paper does not mention it). The configured ``scale`` is divided by ``size**2`` (cuda-convnet's
+    ``layer.py``) and the kernel adds 1 (``k``). Input: (N, C, H, W).
+    """
+
+    def __init__(self, size: int = 5, scale: float = 0.001, power: float = 0.75, k: float = 1.0):
+        super().__init__()
+        if not isinstance(size, int) or size < 1:
+            raise ValueError(f"WithinMapNorm size must be a positive integer; got {size!r}")
+        self.size, self.scale, self.power, self.k = size, scale, power, k
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4:
+            raise ValueError(f"WithinMapNorm expects (N, C, H, W); got shape {tuple(x.shape)}")
+        before = self.size // 2
+        after = self.size - 1 - before
+        padded = nn.functional.pad(x * x, (before, after, before, after))
+        # the mean over the window is sum / size**2: exactly the released layer's scaling
+        mean_sq = nn.functional.avg_pool2d(padded, self.size, stride=1)
+        return x * (self.k + self.scale * mean_sq).pow(-self.power)
+
+    def extra_repr(self) -> str:
+        return f"size={self.size}, scale={self.scale}, power={self.power}, k={self.k}"

@@ -106,3 +106,46 @@ def test_rejects_wrong_rank_and_bad_groups():
     with pytest.raises(ValueError, match="equal groups"):
         LocalResponseNorm(groups=2)(torch.ones(1, 5, 2, 2))
 
+
+
+# --- within-map normalization (the released 2012 network's cnorm2) -------------------------------
+from alexnet_repro.layers import WithinMapNorm  # noqa: E402
+from alexnet_repro.paper import RELEASED_2012  # noqa: E402
+
+
+def within_map_reference(a: np.ndarray, size: int, scale: float, power: float, k: float = 1.0):
+    """cuda-convnet rnorm: k + scale/size^2 * sum of squares over the size x size window starting
+    size//2 before the pixel, clipped at the borders; written as plain loops in float64."""
+    a = a.astype(np.float64)
+    b = np.empty_like(a)
+    n_img, C, H, W = a.shape
+    for y in range(H):
+        for x in range(W):
+            y0, x0 = y - size // 2, x - size // 2
+            ys = range(max(0, y0), min(H, y0 + size))
+            xs = range(max(0, x0), min(W, x0 + size))
+            s = sum(a[:, :, yy, xx] ** 2 for yy in ys for xx in xs)
+            b[:, :, y, x] = a[:, :, y, x] / (k + scale / size ** 2 * s) ** power
+    return b
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5])
+def test_within_map_norm_matches_the_loop_float64(size):
+    g = torch.Generator().manual_seed(10 + size)
+    x = torch.randn(2, 3, 7, 6, generator=g, dtype=torch.float64) * 20
+    scale, power = 0.05, 0.75
+    got = WithinMapNorm(size, scale, power)(x).numpy()
+    want = within_map_reference(x.numpy(), size, scale, power)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+    assert np.abs(want - x.numpy()).max() > 0.05 * np.abs(x.numpy()).max()
+
+
+def test_within_map_norm_defaults_are_the_released_cnorm2():
+    wm, layer = RELEASED_2012["within_map_norm"], WithinMapNorm()
+    assert (layer.size, layer.scale, layer.power, layer.k) == \
+        (wm["size"], wm["scale"], wm["pow"], wm["min_div"])
+
+
+def test_within_map_norm_gradient_matches_finite_differences():
+    x = (torch.randn(1, 2, 5, 5, dtype=torch.float64) * 10).requires_grad_()
+    assert torch.autograd.gradcheck(WithinMapNorm(3, 0.1, 0.75), (x,))
