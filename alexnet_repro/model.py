@@ -15,11 +15,17 @@ import torch
 from torch import nn
 
 from alexnet_repro.dropout import CONVENTIONS as DROPOUT_CONVENTIONS, Dropout
-from alexnet_repro.layers import LocalResponseNorm
-from alexnet_repro.paper import PAPER
+from alexnet_repro.layers import LocalResponseNorm, WithinMapNorm
+from alexnet_repro.paper import PAPER, RELEASED_2012, RELEASED_CIFAR
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
-INITS = ("paper", "kaiming")
+#: "recipe": the recipe's own initialisation; "paper": N(0, 0.01^2) weights and the paper's
+#: biases (§5); "released-2012": layers-145.cfg's per-layer standard deviations and biases;
+#: "cuda-convnet-18pct": layers-18pct.cfg's; "kaiming": He-normal weights, zero biases.
+INITS = ("recipe", "paper", "released-2012", "cuda-convnet-18pct", "kaiming")
+#: AlexNet as the paper prints it, or as the authors' released layers-145.cfg ran it.
+ALEXNET_RECIPES = ("paper", "released-2012")
+SMALL_CNN_RECIPES = ("book", "cuda-convnet-18pct")
 
 
 def conv_output_size(n: int, kernel: int, stride: int = 1, padding: int = 0) -> Fraction:
@@ -115,15 +121,24 @@ class AlexNet(nn.Module):
         input_scale: the input is multiplied by this first. The paper's network saw raw pixel
             values (0-255, less the mean); this library's images are in [0, 1], so 255 gives the
             paper's scale, which its N(0, 0.01^2) initialization and LRN constants assume.
+        recipe: "paper" (the network as the paper's text describes it) or "released-2012" (as the
+            authors' layers-145.cfg ran it, ``paper.RELEASED_2012``): layer 1 normalizes conv1's
+            *linear* output, then pools, then applies the activation (``conv1, norm1, pool1,
+            act1``); layer 2 adds a within-map normalization ``wnorm2`` after ``norm2``; the
+            cross-map normalization uses alpha = scale / size = 2e-5 per term (k = 2); weights
+            N(0, 0.01^2) in conv1, conv2 and the fc layers but N(0, 0.03^2) in conv3-conv5. The
+            released fc6/fc7 are two halves of 2048 units that each read both towers: the same
+            function and parameter count as one layer of 4096. Every other knob works on both.
     """
 
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, towers: int = 1,
                  activation: str = "relu", lrn: bool = True, overlap_pool: bool = True,
                  dropout: float = 0.5, width: float = 1.0, input_size: int = 227,
-                 init: str = "paper", dropout_convention: str = "paper", input_scale: float = 1.0,
-                 lrn_alpha: float | None = None):
+                 init: str = "recipe", dropout_convention: str = "paper", input_scale: float = 1.0,
+                 lrn_alpha: float | None = None, recipe: str = "paper"):
         super().__init__()
         _check_choice("towers", towers, (1, 2))
+        _check_choice("recipe", recipe, ALEXNET_RECIPES)
         _check_choice("activation", activation, tuple(ACTIVATIONS))
         _check_choice("init", init, INITS)
         _check_choice("dropout_convention", dropout_convention, tuple(DROPOUT_CONVENTIONS))
@@ -137,8 +152,11 @@ class AlexNet(nn.Module):
         self.config = dict(num_classes=num_classes, in_channels=in_channels, towers=towers,
                            activation=activation, lrn=lrn, lrn_alpha=lrn_alpha, overlap_pool=overlap_pool,
                            dropout=dropout, width=width, input_size=input_size, init=init,
-                           dropout_convention=dropout_convention, input_scale=input_scale)
+                           dropout_convention=dropout_convention, input_scale=input_scale,
+                           recipe=recipe)
         self.input_size, self.in_channels, self.towers = input_size, in_channels, towers
+        self.recipe = recipe
+        released = recipe == "released-2012"
         self.input_scale = float(input_scale)
         arch, pool = PAPER["architecture"], PAPER["pooling"]
         c1, c2, c3, c4, c5 = (_scaled(c, width, towers) for c in arch["conv_kernels"])
@@ -148,20 +166,29 @@ class AlexNet(nn.Module):
         pool_z, pool_s = ((pool["z"], pool["s"]) if overlap_pool
                           else (pool["non_overlapping_z"], pool["non_overlapping_s"]))
         g = towers
-        lrn_c = PAPER["lrn"]
-        alpha = lrn_c["alpha"] if lrn_alpha is None else float(lrn_alpha)
+        lrn_c, cm = PAPER["lrn"], RELEASED_2012["cross_map_norm"]
+        if lrn_alpha is not None:
+            alpha = float(lrn_alpha)
+        else:  # the released layer divides its configured scale by the window size (layer.py)
+            alpha = cm["scale"] / cm["size"] if released else lrn_c["alpha"]
 
         def norm():
             return LocalResponseNorm(lrn_c["n"], alpha, lrn_c["beta"], lrn_c["k"], groups=g)
 
         # paddings are not printed in the paper: these keep the map sizes of Figure 2
-        layers = [("conv1", nn.Conv2d(in_channels, c1, k1, stride=arch["conv1_stride"])), ("act1", act())]
-        if lrn:
-            layers.append(("norm1", norm()))
-        layers += [("pool1", nn.MaxPool2d(pool_z, pool_s)),
-                   ("conv2", nn.Conv2d(c1, c2, k2, padding=k2 // 2, groups=g)), ("act2", act())]
+        layers = [("conv1", nn.Conv2d(in_channels, c1, k1, stride=arch["conv1_stride"]))]
+        if released:  # layers-145: conv1 is linear, rnorm1 normalizes it, pool1 applies the ReLU
+            layers += [("norm1", norm())] if lrn else []
+            layers += [("pool1", nn.MaxPool2d(pool_z, pool_s)), ("act1", act())]
+        else:
+            layers += [("act1", act())] + ([("norm1", norm())] if lrn else [])
+            layers += [("pool1", nn.MaxPool2d(pool_z, pool_s))]
+        layers += [("conv2", nn.Conv2d(c1, c2, k2, padding=k2 // 2, groups=g)), ("act2", act())]
         if lrn:
             layers.append(("norm2", norm()))
+            if released:
+                wm = RELEASED_2012["within_map_norm"]
+                layers.append(("wnorm2", WithinMapNorm(wm["size"], wm["scale"], wm["pow"], wm["min_div"])))
         layers += [("pool2", nn.MaxPool2d(pool_z, pool_s)),
                    ("conv3", nn.Conv2d(c2, c3, k3, padding=k3 // 2)), ("act3", act()),
                    ("conv4", nn.Conv2d(c3, c4, k4, padding=k4 // 2, groups=g)), ("act4", act()),
@@ -178,10 +205,7 @@ class AlexNet(nn.Module):
             ("fc7", nn.Linear(f6, f7)), ("act7", act()), ("drop7", drop()),
             ("fc8", nn.Linear(f7, num_classes)),
         ]))
-        if init == "paper":
-            _init_paper(self, PAPER["init"]["bias_one"])
-        else:
-            _init_kaiming(self, activation)
+        _initialise(self, recipe if init == "recipe" else init, activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input(x, self.in_channels, self.input_size, "AlexNet")
@@ -197,46 +221,63 @@ class SmallCNN(nn.Module):
     ``layers-18pct`` configuration, whose author is the paper's first author: conv1 32x5x5 pad 2,
     max-pool 3/2; conv2 32x5x5 pad 2, avg-pool 3/2; conv3 64x5x5 pad 2, avg-pool 3/2; ``fc4``
     to ``num_classes``. Pools round up (``ceil_mode``) as cuda-convnet does: 32 -> 16 -> 8 -> 4.
-    Activation after each conv; optional LRN (the paper's constants) after pool1 and pool2;
-    no dropout. ``width`` scales the conv channels; ``init`` as in :class:`AlexNet` but "paper"
-    sets all biases to 0.
+    Activation after each conv; no dropout. ``width`` scales the conv channels.
+
+    ``recipe="book"``: optional LRN (the paper's cross-map constants) after pool1 and pool2 when
+    ``lrn=True``; ``init`` "paper" gives N(0, 0.01^2) weights and zero biases.
+    ``recipe="cuda-convnet-18pct"``: as ``layers-18pct.cfg`` ran it (``paper.RELEASED_CIFAR``):
+    the within-map normalization ``norm1``/``norm2`` (size 3, scale 5e-5 / 9 per term) after pool1
+    and pool2 unless ``lrn=False``, and its initialisation (conv1 N(0, 1e-4^2), the others
+    N(0, 0.01^2), zero biases); the file's net sees raw pixels less the mean (``input_scale=255``).
     """
 
     def __init__(self, activation: str = "relu", in_channels: int = 3, num_classes: int = 10,
-                 width: float = 1.0, lrn: bool = False, input_size: int = 32,
-                 init: str = "paper"):
+                 width: float = 1.0, lrn: bool | None = None, input_size: int = 32,
+                 init: str = "recipe", recipe: str = "book", input_scale: float = 1.0):
         super().__init__()
         _check_choice("activation", activation, tuple(ACTIVATIONS))
         _check_choice("init", init, INITS)
+        _check_choice("recipe", recipe, SMALL_CNN_RECIPES)
         if not width > 0:
             raise ValueError(f"width must be > 0; got {width!r}")
+        released = recipe == "cuda-convnet-18pct"
+        lrn = released if lrn is None else bool(lrn)
         self.config = dict(activation=activation, in_channels=in_channels,
                            num_classes=num_classes, width=width, lrn=lrn,
-                           input_size=input_size, init=init)
-        self.input_size, self.in_channels = input_size, in_channels
-        c1, c2, c3 = (_scaled(c, width, 1) for c in (32, 32, 64))
+                           input_size=input_size, init=init, recipe=recipe, input_scale=input_scale)
+        self.input_size, self.in_channels, self.recipe = input_size, in_channels, recipe
+        self.input_scale = float(input_scale)
+        c1, c2, c3 = (_scaled(c, width, 1) for c in RELEASED_CIFAR["18pct"]["conv_filters"])
         act = ACTIVATIONS[activation]
-        lrn_c = PAPER["lrn"]
+
+        def norm():
+            if released:
+                wm = RELEASED_CIFAR["18pct"]["within_map_norm"]
+                return WithinMapNorm(wm["size"], wm["scale"], wm["pow"])
+            lrn_c = PAPER["lrn"]
+            return LocalResponseNorm(lrn_c["n"], lrn_c["alpha"], lrn_c["beta"], lrn_c["k"])
+
         layers = [("conv1", nn.Conv2d(in_channels, c1, 5, padding=2)), ("act1", act()),
                   ("pool1", nn.MaxPool2d(3, 2, ceil_mode=True))]
         if lrn:
-            layers.append(("norm1", LocalResponseNorm(lrn_c["n"], lrn_c["alpha"], lrn_c["beta"], lrn_c["k"])))
+            layers.append(("norm1", norm()))
         layers += [("conv2", nn.Conv2d(c1, c2, 5, padding=2)), ("act2", act()),
                    ("pool2", nn.AvgPool2d(3, 2, ceil_mode=True))]
         if lrn:
-            layers.append(("norm2", LocalResponseNorm(lrn_c["n"], lrn_c["alpha"], lrn_c["beta"], lrn_c["k"])))
+            layers.append(("norm2", norm()))
         layers += [("conv3", nn.Conv2d(c2, c3, 5, padding=2)), ("act3", act()),
                    ("pool3", nn.AvgPool2d(3, 2, ceil_mode=True))]
         self.features = nn.Sequential(OrderedDict(layers))
         side = _check_feature_size(self.features, input_size, "SmallCNN")
         self.classifier = nn.Sequential(OrderedDict([("fc4", nn.Linear(c3 * side * side, num_classes))]))
-        if init == "paper":
-            _init_paper(self, ())
-        else:
-            _init_kaiming(self, activation)
+        if init == "recipe":
+            init = "cuda-convnet-18pct" if released else "paper"
+        _initialise(self, init, activation, bias_one=())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input(x, self.in_channels, self.input_size, "SmallCNN")
+        if self.input_scale != 1.0:
+            x = x * self.input_scale
         return self.classifier(torch.flatten(self.features(x), 1))
 
 
@@ -264,19 +305,31 @@ def _check_input(x: torch.Tensor, channels: int, size: int, model_name: str) -> 
                          f"in_channels=/input_size= matching them.")
 
 
-def _init_paper(model: nn.Module, bias_one) -> None:
-    std = PAPER["init"]["weight_std"]
+#: Weight standard deviation per layer of each fixed initialisation, and the biases set to 1.
+_INIT_STD = {
+    "paper": {},  # every layer: PAPER["init"]["weight_std"]
+    "released-2012": {**{name: v["init_w"] for name, v in RELEASED_2012["network"]["conv"].items()},
+                      **{name: v["init_w"] for name, v in RELEASED_2012["network"]["fc"].items()}},
+    "cuda-convnet-18pct": dict(zip(("conv1", "conv2", "conv3", "fc4"), RELEASED_CIFAR["18pct"]["init_w"])),
+}
+
+
+def _initialise(model: nn.Module, init: str, activation: str, bias_one=None) -> None:
+    """Fixed Gaussian weights (``_INIT_STD``) with biases 1 in ``bias_one`` (default: the paper's
+    conv2, conv4, conv5, fc6, fc7 — the same five in layers-145.cfg) and 0 elsewhere; or He-normal
+    weights and zero biases for "kaiming"."""
+    if init == "kaiming":
+        for m in model.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_normal_(m.weight, nonlinearity=activation)
+                nn.init.zeros_(m.bias)
+        return
+    bias_one = PAPER["init"]["bias_one"] if bias_one is None else bias_one
+    stds = _INIT_STD[init]
     for name, m in named_layers(model).items():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
-            nn.init.normal_(m.weight, 0.0, std)
+            nn.init.normal_(m.weight, 0.0, stds.get(name, PAPER["init"]["weight_std"]))
             nn.init.constant_(m.bias, 1.0 if name in bias_one else 0.0)
-
-
-def _init_kaiming(model: nn.Module, activation: str) -> None:
-    for m in model.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
-            nn.init.kaiming_normal_(m.weight, nonlinearity=activation)
-            nn.init.zeros_(m.bias)
 
 
 def named_layers(model: nn.Module) -> "OrderedDict[str, nn.Module]":

@@ -248,3 +248,119 @@ def test_lrn_alpha_over_n_reading_matches_pytorchs_layer():
     assert (printed - ref).abs().max() > 1e-3          # the two readings differ at this scale
     with pytest.raises(ValueError, match="lrn_alpha"):
         AlexNet(lrn_alpha=-1.0)
+
+
+# --- recipes: the printed paper and the released 2012 configuration -----------------------------
+import configparser  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from alexnet_repro.layers import WithinMapNorm  # noqa: E402
+
+RELEASED_CFG = Path(__file__).resolve().parents[1] / "reference" / "alexnet-2012-source" / "layers_layers-145.cfg"
+
+
+def _released_cfg():
+    parser = configparser.ConfigParser()
+    parser.read_string(RELEASED_CFG.read_text())
+    return parser
+
+
+def test_both_recipes_have_the_papers_parameter_count():
+    for towers, want in ((2, 60_965_224), (1, 62_378_344)):
+        for recipe in ("paper", "released-2012"):
+            assert count_parameters(AlexNet(towers=towers, recipe=recipe)) == want, (towers, recipe)
+
+
+def test_released_recipe_normalizes_before_the_activation_in_layer_1():
+    """The order in which modules run, seen by forward hooks (not by the definition order)."""
+    def run_order(model):
+        order = []
+        for name, m in named_layers(model).items():
+            m.register_forward_hook(lambda mod, inp, out, name=name: order.append(name))
+        model(torch.rand(1, 3, 67, 67))
+        return order
+
+    paper = run_order(AlexNet(width=0.125, input_size=67))
+    released = run_order(AlexNet(width=0.125, input_size=67, recipe="released-2012"))
+    assert paper[:4] == ["conv1", "act1", "norm1", "pool1"]
+    assert released[:4] == ["conv1", "norm1", "pool1", "act1"]
+    assert released[4:9] == ["conv2", "act2", "norm2", "wnorm2", "pool2"]
+    # the cfg chains them the same way: conv1a -> rnorm1a -> pool1a (neuron=relu)
+    cfg = _released_cfg()
+    assert cfg["rnorm1a"]["inputs"] == "conv1a" and "neuron" not in cfg["conv1a"]
+    assert cfg["pool1a"]["inputs"] == "rnorm1a" and cfg["pool1a"]["neuron"] == "relu"
+    assert cfg["cnorm2a"]["inputs"] == "rnorm2a" and cfg["pool2a"]["inputs"] == "cnorm2a"
+
+
+def test_released_recipe_layers_use_the_files_constants():
+    cfg = _released_cfg()
+    layers = named_layers(AlexNet(towers=2, width=0.25, input_size=67, recipe="released-2012"))
+    params = configparser.ConfigParser()
+    params.read_string((RELEASED_CFG.parent / "layers_layer-params-145.cfg").read_text())
+    size, scale = int(cfg["rnorm1a"]["size"]), float(params["rnorm1a"]["scale"])
+    norm1 = layers["norm1"]
+    assert (norm1.size, norm1.k, norm1.beta, norm1.groups) == (size, float(params["rnorm1a"]["minDiv"]),
+                                                             float(params["rnorm1a"]["pow"]), 2)
+    assert norm1.alpha == pytest.approx(scale / size, rel=1e-15)   # layer.py: scale /= size
+    wnorm = layers["wnorm2"]
+    assert isinstance(wnorm, WithinMapNorm)
+    assert (wnorm.size, wnorm.scale, wnorm.power, wnorm.k) == (
+        int(cfg["cnorm2a"]["size"]), float(params["cnorm2a"]["scale"]), float(params["cnorm2a"]["pow"]), 1.0)
+    assert "wnorm2" not in named_layers(AlexNet(width=0.25, input_size=67))
+
+
+def test_released_recipe_init_statistics_follow_the_file():
+    cfg = _released_cfg()
+    torch.manual_seed(1)
+    layers = named_layers(AlexNet(towers=2, width=0.25, input_size=67, num_classes=10,
+                                  recipe="released-2012"))
+    sections = {"conv1": "conv1a", "conv2": "conv2a", "conv3": "conv3a", "conv4": "conv4a",
+                "conv5": "conv5a", "fc6": "fc2048a", "fc7": "fc2048ba", "fc8": "fc1000"}
+    for name, section in sections.items():
+        std = float(cfg[section]["initW"].split(",")[0])
+        bias = float(cfg[section].get("initB", "0"))
+        w = layers[name].weight.detach().double()
+        n = w.numel()
+        assert abs(w.std().item() - std) < 6 * std / math.sqrt(2 * n), (name, w.std().item(), std)
+        assert torch.all(layers[name].bias == bias), name
+    assert {float(cfg[s]["initW"].split(",")[0]) for s in ("conv3a", "conv4a", "conv5a")} == {0.03}
+
+
+def test_every_knob_works_on_the_released_recipe():
+    m = AlexNet(recipe="released-2012", lrn=False, towers=1, width=0.125, input_size=67,
+                init="kaiming", activation="tanh", overlap_pool=False, dropout=0.0)
+    names = list(named_layers(m))
+    assert "norm1" not in names and "wnorm2" not in names and names[:3] == ["conv1", "pool1", "act1"]
+    assert m(torch.rand(2, 3, 67, 67)).shape == (2, 1000)
+    assert AlexNet(recipe="released-2012", lrn_alpha=1e-4, width=0.125, input_size=67).features.norm1.alpha == 1e-4
+    with pytest.raises(ValueError, match="recipe"):
+        AlexNet(recipe="caffe")
+
+
+def test_small_cnn_cuda_convnet_18pct_recipe():
+    ref = RELEASED_CFG.parent
+    cfg = configparser.ConfigParser()
+    cfg.read_string((ref / "layers-cifar_layers-18pct.cfg").read_text())
+    params = configparser.ConfigParser()
+    params.read_string((ref / "layers-cifar_layer-params-18pct-noisylr.cfg").read_text())
+    torch.manual_seed(2)
+    m = SmallCNN(recipe="cuda-convnet-18pct", input_scale=255.0)
+    layers = named_layers(m)
+    assert list(layers)[:8] == ["conv1", "act1", "pool1", "norm1", "conv2", "act2", "pool2", "norm2"]
+    for name in ("norm1", "norm2"):
+        section = "r" + name
+        assert isinstance(layers[name], WithinMapNorm)
+        assert layers[name].size == int(cfg[section]["size"])
+        assert layers[name].scale == float(params[section]["scale"])
+    for name, section in (("conv1", "conv1"), ("conv2", "conv2"), ("conv3", "conv3"), ("fc4", "fc10")):
+        std = float(cfg[section]["initW"])
+        w = layers[name].weight.detach().double()
+        assert abs(w.std().item() - std) < 6 * std / math.sqrt(2 * w.numel()), name
+        assert torch.all(layers[name].bias == 0)
+    x = torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        scaled = m(x)
+        m.input_scale = 1.0
+        assert torch.allclose(scaled, m(x * 255.0))   # input_scale multiplies the input first
+    # the book's recipe is unchanged: no normalization unless asked, paper init
+    assert "norm1" not in named_layers(SmallCNN())
