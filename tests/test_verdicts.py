@@ -172,25 +172,31 @@ def test_true_value_of_275x_handled_consistently():
     assert censored["outcome"] in ("inconclusive", exact["outcome"])
 
 
-def _point_outcome(x, p, level=0.95):
-    """The issue's rules, written out directly, on exact oriented values."""
-    n = len(x)
-    half = stats.t.ppf(0.5 + level / 2, n - 1) * np.std(x, ddof=1) / math.sqrt(n)
-    lo, hi = np.mean(x) - half, np.mean(x) + half
-    if lo > 0:
-        return "same direction" if p is None else ("larger than the paper" if lo > p else
-                                                   "smaller than the paper" if hi < p else "reproduced")
-    if hi < 0:
-        return "opposite"
-    return "no effect at this scale" if p is not None and -p < lo and hi < p else "inconclusive"
+def _point_outcomes(xs, p, level=0.95):
+    """The issue's rules, written out directly, on exact oriented values (one row per case)."""
+    xs = np.atleast_2d(np.asarray(xs, dtype=float))
+    n = xs.shape[1]
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * xs.std(1, ddof=1) / math.sqrt(n)
+    out = set()
+    for lo, hi in zip(xs.mean(1) - half, xs.mean(1) + half):
+        if lo > 0:
+            out.add("same direction" if p is None else "larger than the paper" if lo > p else
+                    "smaller than the paper" if hi < p else "reproduced")
+        elif hi < 0:
+            out.add("opposite")
+        else:
+            out.add("no effect at this scale" if p is not None and -p < lo and hi < p else "inconclusive")
+    return out
+
+
+def _point_outcome(x, p):
+    return _point_outcomes(x, p).pop()
 
 
 def _brute_force(values, index, side, p, span=math.log(10)):
-    outcomes = set()
-    for v in np.linspace(values[index], values[index] + side * span, 3001):
-        x = list(values)
-        x[index] = v
-        outcomes.add(_point_outcome(x, p))
+    xs = np.repeat([values], 3001, axis=0)
+    xs[:, index] = np.linspace(values[index], values[index] + side * span, 3001)
+    outcomes = _point_outcomes(xs, p)
     return outcomes.pop() if len(outcomes) == 1 else "inconclusive"
 
 
@@ -219,10 +225,9 @@ def test_censored_values_far_beyond_the_others_can_still_decide():
 def test_two_censored_values_check_the_whole_box():
     values = [0.5, 0.6, 0.4, 0.5]
     r = replication(values, direction="greater", paper=1.0, censored=[None, None, "greater", "less"])
-    outcomes = set()
-    for a in np.linspace(0.4, 0.4 + math.log(10), 61):
-        for b in np.linspace(0.5 - math.log(10), 0.5, 61):
-            outcomes.add(_point_outcome([0.5, 0.6, a, b], 1.0))
+    grid = [[0.5, 0.6, a, b] for a in np.linspace(0.4, 0.4 + math.log(10), 61)
+            for b in np.linspace(0.5 - math.log(10), 0.5, 61)]
+    outcomes = _point_outcomes(grid, 1.0)
     assert len(outcomes) > 1 and r["outcome"] == "inconclusive"
 
 
