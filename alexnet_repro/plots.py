@@ -13,6 +13,7 @@ import math
 
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, Rectangle
+from matplotlib.ticker import FuncFormatter
 
 from alexnet_repro.model import layer_table, named_layers
 
@@ -205,7 +206,8 @@ def forest_plot(rows, title: str | None = None):
     for log speed-ups, drawn as ratios on a log axis) and the keys of a
     ``verdicts.replication`` result (``"estimate"``, ``"ci"``, ``"paper"``, ``"outcome"``). One
     panel per unit present; an infinite interval end is drawn to the panel's edge; a row with
-    no estimate (``None``) gets no error bar. Each row's label ends with its outcome;
+    no estimate (``None``) gets no error bar; a row with censored runs also shows, dashed, the
+    union of its intervals over the censored values' range (``ci_hull``). Each row's label ends with its outcome;
     hollow markers are inconclusive outcomes.
     """
     for r in rows:
@@ -250,6 +252,10 @@ def _forest_panel(ax, placed, unit):
             lo, hi = (min(max(v, lo_edge), hi_edge) for v in r["ci"])
             est = r["estimate"]
             filled = r.get("outcome") != "inconclusive"
+            if r.get("n_censored") and r.get("ci_hull"):
+                h_lo, h_hi = (show(min(max(v, lo_edge), hi_edge)) for v in r["ci_hull"])
+                ax.plot([h_lo, h_hi], [yy, yy], color="grey", lw=0.8, ls="--",
+                        label="range with censored runs")
             ax.errorbar([show(est)], [yy], xerr=[[show(est) - show(lo)], [show(hi) - show(est)]],
                         fmt="o", color="black", mfc="black" if filled else "white", ms=5, capsize=3)
         if r["paper"] is not None:
@@ -258,9 +264,14 @@ def _forest_panel(ax, placed, unit):
     ax.axvline(show(0.0), color="grey", lw=0.8, ls=":")
     if ratio:
         ax.set_xscale("log")
+        times = FuncFormatter(lambda v, _: f"{v:g}\u00d7")
+        ax.xaxis.set_major_formatter(times)
+        ax.xaxis.set_minor_formatter(times)
+        ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.set_xlim(show(lo_edge), show(hi_edge))
     ax.set_xlabel(FOREST_UNITS[unit], fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(handles[:1], labels[:1], fontsize=7, loc="lower right")
+        unique = dict(zip(labels, handles))
+        ax.legend(unique.values(), unique.keys(), fontsize=7, loc="lower right")

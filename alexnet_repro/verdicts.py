@@ -79,7 +79,7 @@ def replication(effects: Sequence[float | None], *, direction: str, paper: float
     and ``ncp`` the noncentrality at which a noncentral t (df = n - 1, ``scipy.stats.nct``)
     exceeds the one-sided critical value ``t_{(1+level)/2}`` with probability 0.8. It is a plug-in
     estimate (the spread's own uncertainty is not included); zero spread gives ``mde = r``.
-    ``inf`` when n < 2.
+    Infinite (``inf``, ``-inf`` for "less") when n < 2.
 
     **Censoring.** ``censored[i]`` is None (exact), ``"greater"``/``"less"`` (``effects[i]`` is a
     bound and the true value lies beyond it on that side, at most ``censor_span`` beyond: the
@@ -104,7 +104,7 @@ def replication(effects: Sequence[float | None], *, direction: str, paper: float
     out = {"direction": direction, "paper": paper, "level": level, "resolution": res, "n": n,
            "censored": cens, "n_censored": sum(c is not None for c in cens),
            "estimate": None, "ci": (-math.inf, math.inf), "ci_hull": (-math.inf, math.inf),
-           "sd": None, "df": n - 1 if n else None, "mde": math.inf,
+           "sd": None, "df": n - 1 if n else None, "mde": sign * math.inf,
            "outcome": OUTCOME_INCONCLUSIVE}
     if "unknown" in cens:
         return out
@@ -356,7 +356,7 @@ def format_replication(result: dict, *, unit: str = "points", digits: int | None
         if v is None:
             return "n/a"
         if math.isinf(v):
-            return ("\u221e" if v > 0 else ("0" if ratio else "\u2212\u221e")) + ("\u00d7" if ratio else "")
+            return ("\u221e" if v > 0 else ("0" if ratio else "-\u221e")) + ("\u00d7" if ratio else "")
         return f"{math.exp(v):.{digits}f}\u00d7" if ratio else f"{v:.{digits}f}"
 
     lo, hi = result["ci"]

@@ -95,6 +95,7 @@ def test_fewer_than_two_effects_is_inconclusive(effects):
     assert r["outcome"] == "inconclusive"
     assert r["ci"] == (-math.inf, math.inf) and r["mde"] == math.inf
     assert r["estimate"] == (effects[0] if effects else None)
+    assert replication(effects, direction="less")["mde"] == -math.inf
 
 
 @pytest.mark.parametrize("kwargs, words", [
