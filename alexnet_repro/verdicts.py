@@ -11,6 +11,7 @@ One rule for every claim of the book, modelled on how replication studies judge 
   ``replication(**log_speedups(...), direction=..., paper=...)``;
 * :func:`chance_effects` -- how many "there is an effect" outcomes chance alone would give among
   k claims (for the results chapter's sentence);
+  :func:`chance_sentence` writes it;
 * :func:`format_replication` -- one claim row, ``"estimate [lo, hi] (MDE x; paper y)"``.
 
 The outcome words (:data:`OUTCOMES`) are the only ones the book uses.
@@ -44,6 +45,7 @@ POWER = 0.8
 #: Default range of a censored value beyond its bound, in log units: ten times beyond it.
 CENSOR_SPAN_LOG = math.log(10.0)
 _GRID_POINTS = 4096  # evaluations of the interval over a box of censored values, before polishing
+_MAX_CENSORED = 12   # corners checked: 2 ** (censored values)
 
 
 def replication(effects: Sequence[float | None], *, direction: str, paper: float | None = None,
@@ -146,6 +148,9 @@ def _validated(effects, direction, paper, level, resolution, censored, censor_sp
             raise ValueError(f"effects must be finite numbers (got {e!r}); mark a value known "
                              "only as a bound with censored='greater'/'less', none at all with 'unknown'")
     res = _mean_resolution(resolution, len(effects))
+    if sum(c in ("greater", "less") for c in cens) > _MAX_CENSORED:
+        raise ValueError(f"more than {_MAX_CENSORED} censored values: every corner of their range "
+                         "is checked; run longer horizons so that fewer runs are censored")
     if not (censor_span > 0 and math.isfinite(censor_span)):
         raise ValueError(f"censor_span must be a positive finite distance, got {censor_span!r}")
     sign = _SIDE[direction]
@@ -332,6 +337,21 @@ def chance_effects(k: int, *, level: float = 0.95, quantile: float = 0.95,
     return {"k": int(k), "level": level, "rate": rate, "expected": k * rate,
             "quantile": quantile, "upper": int(dist.ppf(quantile)), "observed": observed,
             "p_at_least": p_at_least}
+
+
+def chance_sentence(outcomes: Sequence[str], *, level: float = 0.95, quantile: float = 0.95) -> str:
+    """The results chapter's sentence on chance, from the outcomes of all claims (one each)."""
+    unknown = [o for o in outcomes if o not in OUTCOMES]
+    if unknown:
+        raise ValueError(f"unknown outcome words {unknown}; use verdicts.OUTCOMES")
+    k = len(outcomes)
+    effects = sum(o in EFFECT_OUTCOMES for o in outcomes)
+    decisive = sum(o in DECISIVE for o in outcomes)
+    c = chance_effects(k, level=level, quantile=quantile, observed=effects)
+    return (f"{decisive} of {k} claims have a decisive outcome, {effects} of them asserting an "
+            f"effect. If no claim had any true effect, chance alone would give {c['expected']:.1f} "
+            f"such outcomes on average at the {level:.0%} level, and at most {c['upper']} in "
+            f"{quantile:.0%} of books (probability of {effects} or more: {c['p_at_least']:.2g}).")
 
 
 UNITS = ("points", "log ratio")

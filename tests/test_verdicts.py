@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 
 from alexnet_repro import plots  # noqa: E402
 from alexnet_repro.verdicts import (  # noqa: E402
-    EFFECT_OUTCOMES, OUTCOMES, chance_effects, format_replication, log_speedups, replication,
+    EFFECT_OUTCOMES, OUTCOMES, chance_effects, chance_sentence, format_replication, log_speedups, replication,
 )
 
 T95_DF2, T95_DF4 = 4.303, 2.776          # t-table, two-sided 95%
@@ -212,6 +212,9 @@ def test_censored_outcome_equals_brute_force_over_the_range():
         cens = [None] * (n - 1) + ["greater" if side > 0 else "less"]
         got = replication(values, direction="greater", paper=p, censored=cens)["outcome"]
         assert got == _brute_force(values, n - 1, side, p), (values, side, p)
+        mirrored = replication([-v for v in values], direction="less", paper=None if p is None else -p,
+                               censored=[None] * (n - 1) + ["less" if side > 0 else "greater"])
+        assert mirrored["outcome"] == got
         seen.add(got)
     assert len(seen) >= 4          # the cases exercise several outcomes, not one
 
@@ -271,6 +274,22 @@ def test_chance_effects_by_hand_binomial():
     assert sum(pmf[:2]) < 0.95 <= sum(pmf[:3]) and c["upper"] == 2
     assert c["p_at_least"] == pytest.approx(1 - sum(pmf[:3]))
     assert EFFECT_OUTCOMES == set(OUTCOMES) - {"inconclusive", "no effect at this scale"}
+
+
+def test_chance_sentence_counts_outcomes():
+    outcomes = ["reproduced", "opposite", "no effect at this scale", "inconclusive"] + ["inconclusive"] * 6
+    text = chance_sentence(outcomes)
+    pmf = [math.comb(10, j) * 0.05 ** j * 0.95 ** (10 - j) for j in range(11)]
+    assert text.startswith("3 of 10 claims have a decisive outcome, 2 of them asserting an effect.")
+    assert "0.5 such outcomes" in text and "at most 2 in 95%" in text
+    assert f"{1 - sum(pmf[:2]):.2g}" in text
+    with pytest.raises(ValueError, match="outcome"):
+        chance_sentence(["consistent"])
+
+
+def test_too_many_censored_values_is_refused():
+    with pytest.raises(ValueError, match="censored"):
+        replication([1.0] * 14, direction="greater", censored=["greater"] * 13 + [None])
 
 
 def test_chance_rate_matches_simulated_null():
