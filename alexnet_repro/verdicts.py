@@ -98,7 +98,10 @@ def replication(effects: Sequence[float | None], *, direction: str, paper: float
     the box.
 
     Returns ``{"outcome", "estimate", "ci", "ci_hull", "n", "mde", "sd", "df", "direction",
-    "paper", "level", "resolution", "censored", "n_censored"}``.
+    "paper", "level", "resolution", "censored", "n_censored"}``, all in the effects' units (not
+    oriented): ``resolution`` is the mean resolution that widened the interval, ``sd`` the
+    standard deviation of the effects (ddof=1, None when n < 2), ``ci`` ``(-inf, inf)`` when
+    n < 2; ``estimate`` is None when there are no effects or an "unknown" one.
     """
     values, cens, res, sign, p = _validated(effects, direction, paper, level, resolution,
                                             censored, censor_span)
@@ -351,7 +354,7 @@ def chance_sentence(outcomes: Sequence[str], *, level: float = 0.95, quantile: f
     return (f"{decisive} of {k} claims have a decisive outcome, {effects} of them asserting an "
             f"effect. If no claim had any true effect, chance alone would give {c['expected']:.1f} "
             f"such outcomes on average at the {level:.0%} level, and at most {c['upper']} in "
-            f"{quantile:.0%} of books (probability of {effects} or more: {c['p_at_least']:.2g}).")
+            f"{quantile:.0%} of repetitions (probability of {effects} or more: {c['p_at_least']:.2g}).")
 
 
 UNITS = ("points", "log ratio")
