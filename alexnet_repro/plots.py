@@ -3,11 +3,17 @@
 Architecture figures (computed from a model by ``model.layer_table``):
 ``plot_architecture`` (the paper's Figure 2, redrawn), ``plot_layer_bars`` (parameters or
 multiply-adds per layer), ``plot_receptive_fields``.
+
+Results: ``forest_plot`` (every claim's effect with its interval and the paper's value, grouped
+by chapter).
 """
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, Rectangle
+from matplotlib.ticker import FuncFormatter
 
 from alexnet_repro.model import layer_table, named_layers
 
@@ -187,3 +193,85 @@ def plot_receptive_fields(rows, image=None, input_size: int | None = None):
         ax2.axis("off")
     fig.tight_layout()
     return fig
+
+
+FOREST_UNITS = {"points": "effect (points of error)", "log ratio": "speed-up (\u00d7, log scale)"}
+
+
+def forest_plot(rows, title: str | None = None):
+    """Forest plot: one line per claim, its estimate and interval, the paper's value as a red
+    diamond where the claim has one, rows grouped by chapter (in order of first appearance).
+
+    ``rows``: dicts with ``"chapter"``, ``"label"``, ``"unit"`` (``"points"``, or ``"log ratio"``
+    for log speed-ups, drawn as ratios on a log axis) and the keys of a
+    ``verdicts.replication`` result (``"estimate"``, ``"ci"``, ``"paper"``, ``"outcome"``). One
+    panel per unit present; an infinite interval end is drawn to the panel's edge; a row with
+    no estimate (``None``) gets no error bar; a row with censored runs also shows, dashed, the
+    union of its intervals over the censored values' range (``ci_hull``). Each row's label ends with its outcome;
+    hollow markers are inconclusive outcomes.
+    """
+    for r in rows:
+        if r.get("unit") not in FOREST_UNITS:
+            raise ValueError(f"forest_plot: row {r.get('label')!r} has unit {r.get('unit')!r}; "
+                             f"use one of {sorted(FOREST_UNITS)}")
+    chapters = list(dict.fromkeys(r["chapter"] for r in rows))
+    placed, y, ticks = [], 0, []
+    for chapter in chapters:
+        ticks.append((y, chapter, True))
+        y -= 1
+        for r in (r for r in rows if r["chapter"] == chapter):
+            placed.append((y, r))
+            ticks.append((y, f"{r['label']}: {r.get('outcome', '')}", False))
+            y -= 1
+        y -= 0.5
+    units = [u for u in FOREST_UNITS if any(r["unit"] == u for r in rows)] or ["points"]
+    fig, axes = plt.subplots(1, len(units), sharey=True, squeeze=False,
+                             figsize=(4.5 * len(units) + 3, 0.32 * (len(placed) + len(chapters)) + 1.4))
+    for ax, unit in zip(axes[0], units):
+        _forest_panel(ax, [(yy, r) for yy, r in placed if r["unit"] == unit], unit)
+    axes[0][0].set_yticks([t[0] for t in ticks], [t[1] for t in ticks], fontsize=8)
+    for label, (_, _, bold) in zip(axes[0][0].get_yticklabels(), ticks):
+        label.set_fontweight("bold" if bold else "normal")
+    axes[0][0].set_ylim(y + 0.5, 0.8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _forest_panel(ax, placed, unit):
+    ratio = unit == "log ratio"
+    show = (lambda v: math.exp(v)) if ratio else (lambda v: v)
+    finite = [v for _, r in placed for v in (*r["ci"], r["estimate"], r["paper"])
+              if v is not None and math.isfinite(v)] or [0.0]
+    lo_edge, hi_edge = min(finite + [0.0]), max(finite + [0.0])
+    pad = 0.1 * (hi_edge - lo_edge or 1.0)
+    lo_edge, hi_edge = lo_edge - pad, hi_edge + pad
+    for yy, r in placed:
+        if r["estimate"] is not None:
+            lo, hi = (min(max(v, lo_edge), hi_edge) for v in r["ci"])
+            est = r["estimate"]
+            filled = r.get("outcome") != "inconclusive"
+            if r.get("n_censored") and r.get("ci_hull"):
+                h_lo, h_hi = (show(min(max(v, lo_edge), hi_edge)) for v in r["ci_hull"])
+                ax.plot([h_lo, h_hi], [yy, yy], color="grey", lw=0.8, ls="--",
+                        label="range with censored runs")
+            ax.errorbar([show(est)], [yy], xerr=[[show(est) - show(lo)], [show(hi) - show(est)]],
+                        fmt="o", color="black", mfc="black" if filled else "white", ms=5, capsize=3)
+        if r["paper"] is not None:
+            ax.plot([show(r["paper"])], [yy], marker="D", color="#C44E52", ls="none", ms=6,
+                    label="paper")
+    ax.axvline(show(0.0), color="grey", lw=0.8, ls=":")
+    if ratio:
+        ax.set_xscale("log")
+        times = FuncFormatter(lambda v, _: f"{v:g}\u00d7")
+        ax.xaxis.set_major_formatter(times)
+        ax.xaxis.set_minor_formatter(times)
+        ax.tick_params(axis="x", which="minor", labelsize=7)
+    ax.set_xlim(show(lo_edge), show(hi_edge))
+    ax.set_xlabel(FOREST_UNITS[unit], fontsize=9)
+    ax.spines[["top", "right"]].set_visible(False)
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        unique = dict(zip(labels, handles))
+        ax.legend(unique.values(), unique.keys(), fontsize=7, loc="lower right")
