@@ -9,7 +9,7 @@ import nbformat
 import pytest
 import yaml
 
-from alexnet_repro import book
+from alexnet_repro import profiles, runner
 
 EXPECTED_ORDER = [
     "intro", "architecture", "relu_vs_tanh", "dropout", "lrn_pooling",
@@ -47,8 +47,8 @@ print("steps", steps * 10)
 def sandbox(tmp_path, monkeypatch):
     """A book folder with its own profiles, so tests can add chapters of their own."""
     (tmp_path / "book").mkdir()
-    monkeypatch.setattr(book, "BOOK_DIR", tmp_path / "book")
-    monkeypatch.setattr(book, "PROFILES_FILE", tmp_path / "book" / "profiles.yml")
+    monkeypatch.setattr(profiles, "BOOK_DIR", tmp_path / "book")
+    monkeypatch.setattr(profiles, "PROFILES_FILE", tmp_path / "book" / "profiles.yml")
     monkeypatch.setenv("ALEXNET_BUILD_DIR", str(tmp_path / "_build"))
 
     def write(name, body="", profile_params=None):
@@ -70,28 +70,28 @@ def outputs_text(path: Path) -> str:
 # ------------------------------------------------------------------- the book's own sources
 
 def test_toc_lists_every_chapter_in_the_papers_order():
-    assert book.chapters() == EXPECTED_ORDER
+    assert profiles.chapters() == EXPECTED_ORDER
     for name in EXPECTED_ORDER:
-        assert book.chapter_source(name).exists(), f"book/{name}.md is missing"
+        assert profiles.chapter_source(name).exists(), f"book/{name}.md is missing"
 
 
 def test_results_chapter_is_executed_after_all_the_others():
-    order = book.execution_order(EXPECTED_ORDER)
+    order = runner.execution_order(EXPECTED_ORDER)
     assert order[-1] == "results" and sorted(order) == sorted(EXPECTED_ORDER)
 
 
 def test_every_profile_names_only_declared_parameters():
-    profiles = book.load_profiles()
-    assert {"ci", "default", "full"} <= set(profiles)
-    for profile in profiles:
+    every = profiles.load_profiles()
+    assert {"ci", "default", "full"} <= set(every)
+    for profile in every:
         for chapter in EXPECTED_ORDER:
-            book.resolve_parameters(chapter, profile)  # raises on an unknown name
+            profiles.resolve_parameters(chapter, profile)  # raises on an unknown name
 
 
 def test_default_profile_equals_the_chapters_parameters_cells():
-    defaults = book.load_profiles()["default"]
+    defaults = profiles.load_profiles()["default"]
     for chapter in EXPECTED_ORDER:
-        declared = book.declared_parameters(chapter)
+        declared = profiles.declared_parameters(chapter)
         for name, value in (defaults.get(chapter) or {}).items():
             assert declared[name] == value, (
                 f"{chapter}: parameters cell has {name}={declared[name]!r}, "
@@ -101,7 +101,7 @@ def test_default_profile_equals_the_chapters_parameters_cells():
 
 def test_placeholders_say_so_in_their_first_line():
     for chapter in EXPECTED_ORDER:
-        text = book.chapter_source(chapter).read_text()
+        text = profiles.chapter_source(chapter).read_text()
         body = text.split("---", 2)[2] if text.startswith("---") else text
         if "placeholder" in body.lower():
             first = next(line for line in body.splitlines() if line.strip())
@@ -111,36 +111,36 @@ def test_placeholders_say_so_in_their_first_line():
 # ------------------------------------------------------------------------------ parameters
 
 def test_parse_override_reads_yaml_values():
-    assert book.parse_override("epochs=3") == ("epochs", 3)
-    assert book.parse_override("lr=0.05") == ("lr", 0.05)
-    assert book.parse_override("dataset=cifar10") == ("dataset", "cifar10")
-    assert book.parse_override("seeds=[0, 1]") == ("seeds", [0, 1])
-    with pytest.raises(book.BookError, match="name=value"):
-        book.parse_override("epochs")
+    assert profiles.parse_override("epochs=3") == ("epochs", 3)
+    assert profiles.parse_override("lr=0.05") == ("lr", 0.05)
+    assert profiles.parse_override("dataset=cifar10") == ("dataset", "cifar10")
+    assert profiles.parse_override("seeds=[0, 1]") == ("seeds", [0, 1])
+    with pytest.raises(profiles.BookError, match="name=value"):
+        profiles.parse_override("epochs")
 
 
 def test_mistyped_parameter_is_an_error_naming_the_closest_one(sandbox):
     chapter = sandbox("tiny")
-    with pytest.raises(book.BookError) as info:
-        book.resolve_parameters(chapter, "ci", {"stpes": 4})
+    with pytest.raises(profiles.BookError) as info:
+        profiles.resolve_parameters(chapter, "ci", {"stpes": 4})
     message = str(info.value)
     assert "'stpes'" in message and "did you mean 'steps'" in message
 
 
 def test_mistyped_parameter_in_the_profiles_file_is_an_error(sandbox):
     chapter = sandbox("tiny", profile_params={"step": 4})
-    with pytest.raises(book.BookError, match=r"profile 'ci'.*'step'.*did you mean 'steps'"):
-        book.resolve_parameters(chapter, "ci")
+    with pytest.raises(profiles.BookError, match=r"profile 'ci'.*'step'.*did you mean 'steps'"):
+        profiles.resolve_parameters(chapter, "ci")
 
 
 def test_unknown_profile_is_an_error(sandbox):
     chapter = sandbox("tiny")
-    with pytest.raises(book.BookError, match="unknown profile 'fast'.*ci, default"):
-        book.resolve_parameters(chapter, "fast")
+    with pytest.raises(profiles.BookError, match="unknown profile 'fast'.*ci, default"):
+        profiles.resolve_parameters(chapter, "fast")
 
 
 def test_cli_reports_a_mistyped_parameter_without_a_traceback(capsys):
-    code = book.main(["--chapter", "architecture", "--profile", "ci", "-p", "no_such_knob=1", "--no-html"])
+    code = runner.main(["--chapter", "architecture", "--profile", "ci", "-p", "no_such_knob=1", "--no-html"])
     assert code == 1
     err = capsys.readouterr().err
     assert "unknown parameter 'no_such_knob'" in err and "Traceback" not in err
@@ -151,12 +151,12 @@ def test_cli_reports_a_mistyped_parameter_without_a_traceback(capsys):
 @pytest.mark.slow
 def test_execution_injects_parameters_and_caches(sandbox):
     chapter = sandbox("tiny", profile_params={"steps": 3})
-    out = book.execute_chapter(chapter, "ci")
+    out = runner.execute_chapter(chapter, "ci")
     assert "steps 30" in outputs_text(out)  # the profile's value reached the code
     first = out.stat().st_mtime_ns
-    assert book.execute_chapter(chapter, "ci") == out
+    assert runner.execute_chapter(chapter, "ci") == out
     assert out.stat().st_mtime_ns == first, "nothing changed, yet the chapter re-executed"
-    book.execute_chapter(chapter, "ci", {"steps": 5})
+    runner.execute_chapter(chapter, "ci", {"steps": 5})
     assert "steps 50" in outputs_text(out)
     # on the page: the values used (folded), not the chapter's defaults
     cells = nbformat.read(out, as_version=4).cells
@@ -168,14 +168,14 @@ def test_execution_injects_parameters_and_caches(sandbox):
 @pytest.mark.slow
 def test_failing_cell_names_chapter_and_cell_and_keeps_the_notebook(sandbox):
     chapter = sandbox("broken", body='raise ValueError("loss is NaN at step 7")')
-    with pytest.raises(book.ChapterFailed) as info:
-        book.execute_chapter(chapter, "ci")
+    with pytest.raises(runner.ChapterFailed) as info:
+        runner.execute_chapter(chapter, "ci")
     message = str(info.value)
     assert "chapter 'broken'" in message and "cell 2" in message
     assert "loss is NaN at step 7" in message
-    kept = book.executed_path(chapter, "ci")
+    kept = runner.executed_path(chapter, "ci")
     assert kept.exists() and str(kept) in message
-    assert book.cached_key(kept) is None, "a failed execution must not count as cached"
+    assert runner.cached_key(kept) is None, "a failed execution must not count as cached"
 
 
 # -------------------------------------------------------------------- the built book (ci)
