@@ -23,6 +23,7 @@ from alexnet_repro.train import TrainConfig
 REPO = Path(__file__).resolve().parents[1]
 BOOK_DIR = REPO / "book"
 PROFILES_FILE = BOOK_DIR / "profiles.yml"
+TOC_FILE = REPO / "_toc.yml"
 DEFAULT_PROFILE = "default"
 # Parameters every chapter declares; the runner sets them.
 RUNNER_PARAMETERS = ("profile", "results_dir")
@@ -49,7 +50,7 @@ def chapter_source(chapter: str) -> Path:
 
 def toc_pages() -> list[str]:
     """Every page of ``_toc.yml`` (file stems in ``book/``), in order."""
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    toc = yaml.safe_load(TOC_FILE.read_text())
     names = [toc["root"]]
     for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}]):
         names += [entry["file"] for entry in part.get("chapters", [])]
@@ -73,7 +74,7 @@ def read_chapter(chapter: str):
 
     path = chapter_source(chapter)
     if not path.exists():
-        known = chapters() if (REPO / "_toc.yml").exists() else []
+        known = chapters() if TOC_FILE.exists() else []
         raise BookError(f"unknown chapter {chapter!r}{did_you_mean(chapter, known)}: {path} "
                         f"does not exist. Chapters: {', '.join(known)}")
     nb = jupytext.read(path, fmt="md:myst")

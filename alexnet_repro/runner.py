@@ -297,7 +297,7 @@ def staged_config(config: dict) -> dict:
 
 
 def _stage_toc(stage: Path, pages: list[str]) -> None:
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    toc = yaml.safe_load(P.TOC_FILE.read_text())
     for part in toc.get("parts", [toc]):
         part["chapters"] = [e for e in part.get("chapters", []) if Path(e["file"]).name in pages]
         if not part["chapters"]:
@@ -353,24 +353,18 @@ def _select(known: list[str], only: list[str] | None) -> list[str]:
     return selected
 
 
-def build_book(
-    profile: str = DEFAULT_PROFILE,
-    only: list[str] | None = None,
-    overrides: dict | None = None,
-    force: bool = False,
-    html: bool = True,
-) -> Path | None:
-    """Execute chapters (all, or ``only``) under ``profile`` and render the HTML book.
+def plan_book(profile: str, only: list[str] | None = None, overrides: dict | None = None,
+              root_needed: bool = True) -> dict[str, dict]:
+    """``{chapter: parameters}`` in execution order, every name validated, before anything runs.
 
     ``overrides`` apply to the selected chapters that take them (see :mod:`profiles`); a name
     none of them takes is an error (``device`` excepted: it forces a GPU profile onto the CPU).
-    Chapters not selected are rendered from their last executed copy when there is one.
     """
     known = P.chapters()
     selected = _select(known, only)
     P.check_profile(profile, P.load_profiles())
     overrides = dict(overrides or {})
-    if known[0] not in selected and not executed_ok(known[0], profile):
+    if root_needed and known[0] not in selected and not executed_ok(known[0], profile):
         selected.insert(0, known[0])  # the book needs its root page
     declared = {c: P.declared_parameters(c) for c in selected}
     for name in overrides:
@@ -384,11 +378,26 @@ def build_book(
         own = {k: v for k, v in overrides.items() if P.accepts(declared[chapter], k)}
         plan[chapter] = P.resolve_parameters(chapter, profile, own, str(results_dir(profile)))
     check_device(profile, plan, overrides)
-    for chapter, params in plan.items():
+    return plan
+
+
+def build_book(
+    profile: str = DEFAULT_PROFILE,
+    only: list[str] | None = None,
+    overrides: dict | None = None,
+    force: bool = False,
+    html: bool = True,
+) -> Path | None:
+    """Execute chapters (all, or ``only``) under ``profile`` and render the HTML book.
+
+    Parameters as :func:`plan_book` resolves them. Chapters not selected are rendered from
+    their last executed copy when there is one.
+    """
+    for chapter, params in plan_book(profile, only, overrides).items():
         execute_chapter(chapter, profile, force=force, params=params)
     if not html:
         return None
-    return build_html(profile, [c for c in known if executed_ok(c, profile)])
+    return build_html(profile, [c for c in P.chapters() if executed_ok(c, profile)])
 
 
 # ----------------------------------------------------------------------------------------- cli

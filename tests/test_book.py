@@ -9,7 +9,9 @@ import nbformat
 import pytest
 import yaml
 
+from alexnet_repro import chapter as chapter_helpers
 from alexnet_repro import profiles, runner
+from alexnet_repro.train import TrainConfig
 
 EXPECTED_ORDER = [
     "intro", "architecture", "relu_vs_tanh", "dropout", "lrn_pooling",
@@ -33,7 +35,7 @@ kernelspec:
 :tags: [parameters]
 profile = "default"
 results_dir = "_build/results/default"
-steps = 2
+{params}
 ```
 
 ```{{code-cell}} ipython3
@@ -45,16 +47,27 @@ print("steps", steps * 10)
 
 @pytest.fixture
 def sandbox(tmp_path, monkeypatch):
-    """A book folder with its own profiles, so tests can add chapters of their own."""
+    """A book folder with its own toc and profiles, so tests can add chapters of their own.
+
+    ``write(name, body, profile_params, params)``: a chapter whose parameters cell holds
+    ``params`` (besides profile and results_dir) and whose second cell prints ``steps * 10``
+    and runs ``body``; the ``ci`` profile gives it ``profile_params``, ``default`` nothing.
+    """
     (tmp_path / "book").mkdir()
     monkeypatch.setattr(profiles, "BOOK_DIR", tmp_path / "book")
     monkeypatch.setattr(profiles, "PROFILES_FILE", tmp_path / "book" / "profiles.yml")
+    monkeypatch.setattr(profiles, "TOC_FILE", tmp_path / "_toc.yml")
     monkeypatch.setenv("ALEXNET_BUILD_DIR", str(tmp_path / "_build"))
+    written = []
 
-    def write(name, body="", profile_params=None):
-        (tmp_path / "book" / f"{name}.md").write_text(CHAPTER.format(body=body))
-        profiles = {"ci": {name: profile_params or {}}, "default": {name: {}}}
-        (tmp_path / "book" / "profiles.yml").write_text(yaml.safe_dump(profiles))
+    def write(name, body="", profile_params=None, params="steps = 2"):
+        (tmp_path / "book" / f"{name}.md").write_text(CHAPTER.format(body=body, params=params))
+        written.append(name)
+        toc = {"format": "jb-book", "root": f"book/{written[0]}",
+               "chapters": [{"file": f"book/{n}"} for n in written[1:]]}
+        (tmp_path / "_toc.yml").write_text(yaml.safe_dump(toc))
+        every = {"ci": {name: profile_params or {}}, "default": {name: {}}}
+        (tmp_path / "book" / "profiles.yml").write_text(yaml.safe_dump(every))
         return name
 
     return write
@@ -196,3 +209,148 @@ def test_built_book_needs_no_cdn(built_book):
         text = page.read_text()
         for url in re.findall(r'<script[^>]+src="([^"]+)"', text):
             assert not url.startswith(("http:", "https:", "//")), f"{page.name} loads {url}"
+
+
+# ------------------------------------------------------- one config path: the `train` dict
+
+TRAIN_CELL = ('steps = 2\n'
+              'train = {"dataset": "fashion-mnist", "epochs": 2, "lr": 0.01, '
+              '"model_kwargs": {"width": 0.5}}')
+
+
+def test_profile_train_block_merges_into_the_chapters_train_dict(sandbox):
+    chapter = sandbox("trainer", params=TRAIN_CELL,
+                      profile_params={"train": {"epochs": 1, "model_kwargs": {"init": "kaiming"}}})
+    params = profiles.resolve_parameters(chapter, "ci")
+    assert params["train"] == {"dataset": "fashion-mnist", "epochs": 1, "lr": 0.01,
+                               "model_kwargs": {"width": 0.5, "init": "kaiming"}}
+    assert profiles.resolve_parameters(chapter, "default")["train"]["epochs"] == 2
+
+
+def test_mistyped_train_key_in_a_profile_names_the_closest_field(sandbox):
+    chapter = sandbox("trainer", params=TRAIN_CELL, profile_params={"train": {"epoch": 1}})
+    with pytest.raises(profiles.BookError,
+                       match=r"profile 'ci'.*'epoch' \(did you mean 'epochs'\?\)"):
+        profiles.resolve_parameters(chapter, "ci")
+
+
+def test_mistyped_train_key_in_the_parameters_cell_is_an_error(sandbox):
+    chapter = sandbox("trainer", params='steps = 2\ntrain = {"batchsize": 8}')
+    with pytest.raises(profiles.BookError, match=r"parameters cell.*did you mean 'batch_size'"):
+        profiles.declared_parameters(chapter)
+
+
+def test_overrides_reach_the_train_dict(sandbox):
+    chapter = sandbox("trainer", params=TRAIN_CELL)
+    params = profiles.resolve_parameters(
+        chapter, "ci", {"epochs": 5, "train.lr": 0.1, "train.model_kwargs.width": 0.25, "steps": 3})
+    assert params["steps"] == 3  # a top-level parameter stays top-level
+    assert params["train"] == {"dataset": "fashion-mnist", "epochs": 5, "lr": 0.1,
+                               "model_kwargs": {"width": 0.25}}
+    for bad, hint in (("train.epoch", "epochs"), ("lrr", "lr"), ("stepz", "steps")):
+        with pytest.raises(profiles.BookError, match=f"did you mean '{hint}'"):
+            profiles.resolve_parameters(chapter, "ci", {bad: 1})
+
+
+def test_a_chapter_without_train_keeps_its_own_names(sandbox):
+    chapter = sandbox("tiny")
+    with pytest.raises(profiles.BookError, match="unknown parameter 'epochs'"):
+        profiles.resolve_parameters(chapter, "ci", {"epochs": 5})
+
+
+def test_train_config_builds_the_base_config_in_one_call(sandbox):
+    chapter = sandbox("trainer", params=TRAIN_CELL)
+    train = profiles.resolve_parameters(chapter, "ci", {"epochs": 4})["train"]
+    config = chapter_helpers.train_config(train, profile="ci", model_kwargs={"init": "kaiming"})
+    assert isinstance(config, TrainConfig)
+    assert (config.epochs, config.lr, config.profile) == (4, 0.01, "ci")
+    assert config.model_kwargs == {"width": 0.5, "init": "kaiming"}
+    assert train["model_kwargs"] == {"width": 0.5}, "the chapter's dict must not change"
+    assert TrainConfig(**train).epochs == 4
+
+
+def test_plan_routes_overrides_to_the_chapters_that_take_them(sandbox):
+    sandbox("tiny")
+    sandbox("trainer", params=TRAIN_CELL)
+    plan = runner.plan_book("ci", ["tiny", "trainer"], {"epochs": 7, "steps": 4})
+    assert plan["tiny"]["steps"] == 4 and "epochs" not in plan["tiny"]
+    assert plan["trainer"]["train"]["epochs"] == 7 and plan["trainer"]["steps"] == 4
+    with pytest.raises(profiles.BookError, match="did you mean 'epochs'"):
+        runner.plan_book("ci", ["tiny", "trainer"], {"epoch": 7})
+
+
+# -------------------------------------------------------------------- the GPU profile on CPU
+
+def test_full_profile_without_cuda_stops_and_says_how_to_force(sandbox, monkeypatch, tmp_path):
+    chapter = sandbox("trainer", params=TRAIN_CELL)
+    every = yaml.safe_load((tmp_path / "book" / "profiles.yml").read_text())
+    every["full"] = {chapter: {"train": {"dataset": "cifar10", "epochs": 40,
+                                         "model_kwargs": {"width": 1.0}}}}
+    (tmp_path / "book" / "profiles.yml").write_text(yaml.safe_dump(every))
+    monkeypatch.setattr(runner.torch.cuda, "is_available", lambda: False)
+    with pytest.raises(profiles.BookError) as info:
+        runner.plan_book("full", [chapter])
+    message = str(info.value)
+    assert "trainer: cifar10, all images, 40 epochs, width 1.0" in message
+    assert "-p device=cpu" in message and "--profile default" in message
+    plan = runner.plan_book("full", [chapter], {"device": "cpu"})
+    assert plan[chapter]["train"]["device"] == "cpu"
+    assert runner.plan_book("ci", [chapter])  # a CPU profile needs no device
+
+
+def test_real_full_profile_without_cuda_is_refused_by_the_cli(monkeypatch, capsys):
+    monkeypatch.setattr(runner.torch.cuda, "is_available", lambda: False)
+    code = runner.main(["--profile", "full", "--chapter", "relu_vs_tanh", "--no-html"])
+    err = capsys.readouterr().err
+    assert code == 1 and "relu_vs_tanh: cifar10" in err and "-p device=cpu" in err
+    assert "Traceback" not in err
+
+
+# ------------------------------------------------------------------------ did you mean
+
+def test_unknown_chapter_and_profile_get_the_closest_name(capsys):
+    assert runner.main(["--chapter", "dropuot", "--no-html"]) == 1
+    assert "unknown chapter 'dropuot' (did you mean 'dropout'?)" in capsys.readouterr().err
+    assert runner.main(["--profile", "defualt", "--chapter", "intro", "--no-html"]) == 1
+    assert "unknown profile 'defualt' (did you mean 'default'?)" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------- chapter helpers, buttons
+
+def test_glue_all_glues_each_value_with_the_prefix(monkeypatch):
+    calls = []
+    monkeypatch.setattr(chapter_helpers, "glue", lambda *a, **k: calls.append((a, k)))
+    chapter_helpers.glue_all({"top1": 0.42, "n": 3}, prefix="rt_")
+    assert calls == [(("rt_top1", 0.42), {"display": False}), (("rt_n", 3), {"display": False})]
+
+
+def test_terminal_bar_writes_to_the_process_stderr_not_the_cell(monkeypatch):
+    import io
+    import sys
+    import tqdm.auto
+
+    terminal, cell = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "__stderr__", terminal)
+    monkeypatch.setattr(sys, "stderr", cell)
+    monkeypatch.setattr(sys, "stdout", cell)
+    monkeypatch.setattr(tqdm.auto, "tqdm", tqdm.auto.tqdm)  # restored after the test
+    chapter_helpers.use_terminal_progress()
+    for _ in tqdm.auto.tqdm(range(3), desc="bar-here"):
+        pass
+    tqdm.auto.tqdm.write("epoch 1/1")
+    assert "bar-here" in terminal.getvalue() and "epoch 1/1" in terminal.getvalue()
+    assert cell.getvalue() == ""
+
+
+def test_one_setting_switches_repository_and_launch_buttons():
+    config = yaml.safe_load((profiles.REPO / "_config.yml").read_text())
+    assert config["repository"]["url"] == "", "the committed config keeps the buttons off"
+    off = runner.staged_config(config)
+    assert not off["html"]["use_repository_button"] and not off["html"]["use_issues_button"]
+    assert off["launch_buttons"]["binderhub_url"] == "" == off["launch_buttons"]["colab_url"]
+    config["repository"]["url"] = "https://github.com/someone/alexnet-repro"
+    on = runner.staged_config(config)
+    assert on["html"]["use_repository_button"] and on["html"]["use_issues_button"]
+    assert on["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
+    assert on["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    assert on["repository"]["url"] == config["repository"]["url"]
