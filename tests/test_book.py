@@ -354,3 +354,21 @@ def test_one_setting_switches_repository_and_launch_buttons():
     assert on["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
     assert on["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
     assert on["repository"]["url"] == config["repository"]["url"]
+
+
+@pytest.mark.slow
+def test_a_run_is_quiet_shows_progress_and_builds_the_config_in_one_call(sandbox, capfd):
+    body = ("from tqdm.auto import tqdm\n"
+            "from alexnet_repro.chapter import train_config\n"
+            "for _ in tqdm(range(3), desc='trainbar'):\n"
+            "    pass\n"
+            "config = train_config(train, profile=profile)\n"
+            "print('config', config.epochs, config.model_kwargs['width'], config.profile)")
+    chapter = sandbox("trainer", body=body, params=TRAIN_CELL)
+    runner.build_book("ci", [chapter], {"epochs": 3, "train.model_kwargs.width": 0.25}, html=False)
+    out, err = capfd.readouterr()
+    text = outputs_text(runner.executed_path(chapter, "ci"))
+    assert "config 3 0.25 ci" in text  # the dict parameter reached the kernel, merged
+    assert "[book] trainer: cell 1/2" in out and "[book] trainer: cell 2/2" in out
+    assert "trainbar" in err and "trainbar" not in text  # the bar on the terminal, not the page
+    assert "without encryption" not in out + err and "WARNING" not in out + err
