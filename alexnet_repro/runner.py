@@ -39,8 +39,13 @@ BIBLIOGRAPHY = "references.bib"  # in book/, listed in _config.yml's bibtex_bibf
 RECORD_READERS = ("results",)
 # Profiles sized for a GPU: without CUDA they stop unless the device is given (-p device=cpu).
 GPU_PROFILES = ("full",)
-# Run in each chapter's kernel before its first cell: the engine's bars go to the terminal.
-KERNEL_SETUP = "__import__('alexnet_repro.chapter').chapter.use_terminal_progress()"
+# Each chapter's kernel: before its first cell, the engine's bars are pointed at the kernel's
+# own stderr, and that stays the terminal's (ipykernel would otherwise forward what is written
+# to file descriptors 1 and 2 into the page).
+KERNEL_ARGUMENTS = [
+    "--IPKernelApp.exec_lines=__import__('alexnet_repro.chapter').chapter.use_terminal_progress()",
+    "--IPKernelApp.capture_fd_output=False",
+]
 
 
 class ChapterFailed(BookError):
@@ -175,7 +180,7 @@ def execute_chapter(chapter: str, profile: str = DEFAULT_PROFILE, overrides: dic
         papermill.execute_notebook(
             source, str(out), parameters=params, cwd=str(REPO), kernel_name="python3",
             language="python", progress_bar=False, kernel_manager_class=_KernelManager,
-            extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_SETUP}"],
+            extra_arguments=list(KERNEL_ARGUMENTS),
             on_cell_execute=_cell_counter(chapter, source),
         )
     except PapermillExecutionError as exc:

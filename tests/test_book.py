@@ -357,11 +357,14 @@ def test_one_setting_switches_repository_and_launch_buttons():
 
 
 @pytest.mark.slow
-def test_a_run_is_quiet_shows_progress_and_builds_the_config_in_one_call(sandbox, capfd):
+def test_a_run_is_quiet_shows_progress_and_builds_the_config_in_one_call(sandbox, capfd,
+                                                                        monkeypatch):
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")  # else ipykernel skips its fd capture under pytest
     body = ("from tqdm.auto import tqdm\n"
             "from alexnet_repro.chapter import train_config\n"
             "for _ in tqdm(range(3), desc='trainbar'):\n"
             "    pass\n"
+            "import time; time.sleep(1)  # time to forward the bar, were it captured\n"
             "config = train_config(train, profile=profile)\n"
             "print('config', config.epochs, config.model_kwargs['width'], config.profile)")
     chapter = sandbox("trainer", body=body, params=TRAIN_CELL)
