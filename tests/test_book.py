@@ -375,3 +375,20 @@ def test_a_run_is_quiet_shows_progress_and_builds_the_config_in_one_call(sandbox
     assert "[book] trainer: cell 1/2" in out and "[book] trainer: cell 2/2" in out
     assert "trainbar" in err and "trainbar" not in text  # the bar on the terminal, not the page
     assert "without encryption" not in out + err and "WARNING" not in out + err
+
+
+def test_every_citation_is_in_the_bibliography_and_the_references_page_is_in_the_toc():
+    bib = (profiles.BOOK_DIR / "references.bib").read_text()
+    keys = set(re.findall(r"^@\w+\{([^,]+),", bib, re.M))
+    assert {"krizhevsky2012", "cudaconvnet", "alexnet2012source", "torchvision2016",
+            "jia2014caffe", "zhang2023d2l"} <= keys
+    cited = set()
+    for chapter in EXPECTED_ORDER:
+        cited |= set(re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", profiles.chapter_source(chapter).read_text()))
+    cited = {k.strip() for group in cited for k in group.split(",")}
+    assert cited and cited <= keys, f"cited but not in references.bib: {cited - keys}"
+    assert keys <= cited, f"in references.bib but cited nowhere: {keys - cited}"
+    assert "references" in profiles.toc_pages() and "references" not in profiles.chapters()
+    assert profiles.is_static("references")
+    config = yaml.safe_load((profiles.REPO / "_config.yml").read_text())
+    assert config["bibtex_bibfiles"] == ["book/references.bib"]
