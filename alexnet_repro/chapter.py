@@ -1,5 +1,5 @@
 """What a chapter calls besides the science: the profile banner, gluing many values at once,
-its training config from the ``train`` parameter, and the runner's terminal progress bars.
+and its training config from the ``train`` parameter.
 
 A chapter that trains keeps its settings in one parameters-cell dict, ``train`` (TrainConfig
 field names; model knobs under ``model_kwargs``), and builds its base config in one call::
@@ -9,12 +9,8 @@ field names; model knobs under ``model_kwargs``), and builds its base config in 
 from __future__ import annotations
 
 import copy
-import sys
 from typing import Any, Mapping
 
-import tqdm.auto
-import tqdm.autonotebook
-import tqdm.std
 from IPython.display import HTML, display
 from myst_nb import glue
 
@@ -55,27 +51,3 @@ def train_config(train: Mapping[str, Any], **changes) -> TrainConfig:
     if "model_kwargs" in changes and "model_kwargs" in settings:
         changes["model_kwargs"] = {**settings["model_kwargs"], **changes["model_kwargs"]}
     return TrainConfig(**{**settings, **changes})
-
-
-# ------------------------------------------------------- progress bars under the book runner
-
-class TerminalBar(tqdm.std.tqdm):
-    """A text progress bar on the kernel's own stderr, which is the terminal that started
-    ``python -m alexnet_repro book``: progress shows there and stays out of the page."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("file", sys.__stderr__)
-        if not getattr(sys.__stderr__, "isatty", lambda: False)():
-            kwargs.setdefault("mininterval", 10.0)  # a log file, not a terminal: fewer lines
-        super().__init__(*args, **kwargs)
-
-    @classmethod
-    def write(cls, s, file=None, end="\n", nolock=False):
-        return super().write(s, file=file or sys.__stderr__, end=end, nolock=nolock)
-
-
-def use_terminal_progress() -> None:
-    """Make ``tqdm.auto.tqdm`` (the engine's bars) a :class:`TerminalBar`. The book runner runs
-    this when it starts a chapter's kernel; in Jupyter the bars stay notebook widgets."""
-    tqdm.auto.tqdm = TerminalBar
-    tqdm.autonotebook.tqdm = TerminalBar

@@ -5,7 +5,7 @@ with papermill under one named profile of ``book/profiles.yml`` (parameters: see
 :mod:`alexnet_repro.profiles`), writes the executed notebooks to ``_build/executed/<profile>/``
 (never into ``book/``) and renders them to ``_build/html`` with jupyter-book (its own execution
 off, warnings as errors). While a chapter runs, the terminal shows which cell of how many runs
-and the engine's progress bars (:func:`alexnet_repro.chapter.use_terminal_progress`). The widget
+and the engine's progress bars (:func:`alexnet_repro.terminal.use_terminal_progress`). The widget
 and MathJax JavaScript is served by the book itself (``tools/web``), so the pages work offline.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ GPU_PROFILES = ("full",)
 # own stderr, and that stays the terminal's (ipykernel would otherwise forward what is written
 # to file descriptors 1 and 2 into the page).
 KERNEL_ARGUMENTS = [
-    "--IPKernelApp.exec_lines=__import__('alexnet_repro.chapter').chapter.use_terminal_progress()",
+    "--IPKernelApp.exec_lines=__import__('alexnet_repro.terminal').terminal.use_terminal_progress()",
     "--IPKernelApp.capture_fd_output=False",
 ]
 

@@ -11,6 +11,7 @@ import yaml
 
 from alexnet_repro import chapter as chapter_helpers
 from alexnet_repro import profiles, runner
+from alexnet_repro import terminal as terminal_bars
 from alexnet_repro.train import TrainConfig
 
 EXPECTED_ORDER = [
@@ -334,7 +335,7 @@ def test_terminal_bar_writes_to_the_process_stderr_not_the_cell(monkeypatch):
     monkeypatch.setattr(sys, "stderr", cell)
     monkeypatch.setattr(sys, "stdout", cell)
     monkeypatch.setattr(tqdm.auto, "tqdm", tqdm.auto.tqdm)  # restored after the test
-    chapter_helpers.use_terminal_progress()
+    terminal_bars.use_terminal_progress()
     for _ in tqdm.auto.tqdm(range(3), desc="bar-here"):
         pass
     tqdm.auto.tqdm.write("epoch 1/1")
