@@ -393,3 +393,19 @@ def test_every_citation_is_in_the_bibliography_and_the_references_page_is_in_the
     assert profiles.is_static("references")
     config = yaml.safe_load((profiles.REPO / "_config.yml").read_text())
     assert config["bibtex_bibfiles"] == ["book/references.bib"]
+
+
+def test_binder_button_opens_the_chapters_source_not_a_missing_notebook():
+    from alexnet_repro import sphinx_ext
+
+    binder = "https://mybinder.org/v2/gh/o/r/main?urlpath=tree/book/dropout"
+    colab = "https://colab.research.google.com/github/o/r/blob/main/book/dropout.ipynb"
+    context = {"header_buttons": [
+        {"label": "download-buttons", "buttons": [{"text": "Binder", "url": "x.ipynb"}]},
+        {"label": "launch-buttons", "buttons": [{"text": "Binder", "url": binder + ".ipynb"},
+                                                {"text": "Colab", "url": colab}]}]}
+    sphinx_ext._binder_opens_the_source(None, "book/dropout", "page.html", context, None)
+    launch = context["header_buttons"][1]["buttons"]
+    assert launch[0]["url"] == binder + ".md" and launch[1]["url"] == colab
+    assert context["header_buttons"][0]["buttons"][0]["url"] == "x.ipynb"
+    assert (profiles.REPO / "book" / "dropout.md").exists()
