@@ -111,6 +111,21 @@ def test_default_profile_equals_the_chapters_parameters_cells():
                 f"{chapter}: parameters cell has {name}={declared[name]!r}, "
                 f"profile default has {value!r}"
             )
+        resolved = profiles.resolve_parameters(chapter, "default")  # dicts merged, e.g. train
+        assert {k: v for k, v in resolved.items() if k not in profiles.RUNNER_PARAMETERS} == {
+            k: v for k, v in declared.items() if k not in profiles.RUNNER_PARAMETERS}
+
+
+def test_default_equal_to_the_cell_holds_for_a_train_dict(sandbox, tmp_path):
+    chapter = sandbox("trainer", params=TRAIN_CELL)
+    every = yaml.safe_load((tmp_path / "book" / "profiles.yml").read_text())
+    declared = profiles.declared_parameters(chapter)
+    every["default"][chapter] = {"train": declared["train"]}
+    (tmp_path / "book" / "profiles.yml").write_text(yaml.safe_dump(every))
+    assert profiles.resolve_parameters(chapter, "default")["train"] == declared["train"]
+    every["default"][chapter] = {"train": {**declared["train"], "epochs": 9}}
+    (tmp_path / "book" / "profiles.yml").write_text(yaml.safe_dump(every))
+    assert profiles.resolve_parameters(chapter, "default")["train"] != declared["train"]
 
 
 def test_placeholders_say_so_in_their_first_line():
