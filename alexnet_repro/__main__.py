@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command, rest = argv[0], argv[1:]
     if command == "book":
-        from alexnet_repro.book import main as run
+        from alexnet_repro.runner import main as run
     elif command in ("train", "evaluate"):
         from alexnet_repro.train import main as run
         rest = [command] + rest

@@ -3,8 +3,8 @@
 A record is a JSON object. ``save_record`` writes ``results_dir/name.json`` atomically (a
 temporary file in the same folder, then ``os.replace``), so a reader never sees half a file
 and an error while writing leaves the previous record as it was. ``load_records`` reads every
-``*.json`` of one or more folders. The provenance helpers (git commit, hardware, torch
-version, time) are what every record carries.
+``*.json`` of one or more folders. The provenance helpers (git commit and whether the tree had uncommitted
+changes, hardware, torch version, time) are what every record carries.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ __all__ = [
     "load_record",
     "load_records",
     "git_commit",
+    "git_dirty",
     "hardware",
     "torch_version",
     "now_iso",
@@ -160,6 +161,29 @@ def git_commit(path: str | os.PathLike | None = None) -> str | None:
     return commit
 
 
+# Untracked files count as uncommitted changes only where they can change a result.
+_SOURCE_DIRS = ("alexnet_repro/", "book/")
+
+
+def git_dirty(path: str | os.PathLike | None = None) -> bool | None:
+    """Whether the git checkout holding ``path`` (default: this package) has uncommitted
+    changes: a modified, staged or deleted tracked file, or an untracked file in the library or
+    the book. None outside a git checkout."""
+    cwd = Path(path) if path is not None else _PACKAGE_DIR
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                             cwd=cwd, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    for line in out.stdout.splitlines():
+        untracked, name = line.startswith("??"), line[3:].strip('"')
+        if not untracked or name.startswith(_SOURCE_DIRS):
+            return True
+    return False
+
+
 def _cpu_model() -> str:
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -206,6 +230,7 @@ def now_iso() -> str:
 
 
 def provenance(device: str | None = None) -> dict:
-    """The provenance keys every record carries: hardware, torch, git_commit, time."""
+    """The provenance keys every record carries: hardware, torch, git_commit, git_dirty (the
+    tree had uncommitted changes: the commit alone does not reproduce the record), time."""
     return {"hardware": hardware(device), "torch": torch_version(),
-            "git_commit": git_commit(), "time": now_iso()}
+            "git_commit": git_commit(), "git_dirty": git_dirty(), "time": now_iso()}

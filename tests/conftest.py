@@ -10,7 +10,7 @@ def built_book():
 
     Uses the runner's cache, so a second session with nothing changed only re-renders.
     """
-    from alexnet_repro import book
+    from alexnet_repro import runner
 
-    index = book.build_book("ci")
+    index = runner.build_book("ci")
     return index.parent

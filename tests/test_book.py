@@ -9,7 +9,10 @@ import nbformat
 import pytest
 import yaml
 
-from alexnet_repro import book
+from alexnet_repro import chapter as chapter_helpers
+from alexnet_repro import profiles, runner
+from alexnet_repro import terminal as terminal_bars
+from alexnet_repro.train import TrainConfig
 
 EXPECTED_ORDER = [
     "intro", "architecture", "relu_vs_tanh", "dropout", "lrn_pooling",
@@ -33,7 +36,7 @@ kernelspec:
 :tags: [parameters]
 profile = "default"
 results_dir = "_build/results/default"
-steps = 2
+{params}
 ```
 
 ```{{code-cell}} ipython3
@@ -45,16 +48,27 @@ print("steps", steps * 10)
 
 @pytest.fixture
 def sandbox(tmp_path, monkeypatch):
-    """A book folder with its own profiles, so tests can add chapters of their own."""
-    (tmp_path / "book").mkdir()
-    monkeypatch.setattr(book, "BOOK_DIR", tmp_path / "book")
-    monkeypatch.setattr(book, "PROFILES_FILE", tmp_path / "book" / "profiles.yml")
-    monkeypatch.setenv("ALEXNET_BUILD_DIR", str(tmp_path / "_build"))
+    """A book folder with its own toc and profiles, so tests can add chapters of their own.
 
-    def write(name, body="", profile_params=None):
-        (tmp_path / "book" / f"{name}.md").write_text(CHAPTER.format(body=body))
-        profiles = {"ci": {name: profile_params or {}}, "default": {name: {}}}
-        (tmp_path / "book" / "profiles.yml").write_text(yaml.safe_dump(profiles))
+    ``write(name, body, profile_params, params)``: a chapter whose parameters cell holds
+    ``params`` (besides profile and results_dir) and whose second cell prints ``steps * 10``
+    and runs ``body``; the ``ci`` profile gives it ``profile_params``, ``default`` nothing.
+    """
+    (tmp_path / "book").mkdir()
+    monkeypatch.setattr(profiles, "BOOK_DIR", tmp_path / "book")
+    monkeypatch.setattr(profiles, "PROFILES_FILE", tmp_path / "book" / "profiles.yml")
+    monkeypatch.setattr(profiles, "TOC_FILE", tmp_path / "_toc.yml")
+    monkeypatch.setenv("ALEXNET_BUILD_DIR", str(tmp_path / "_build"))
+    written = []
+
+    def write(name, body="", profile_params=None, params="steps = 2"):
+        (tmp_path / "book" / f"{name}.md").write_text(CHAPTER.format(body=body, params=params))
+        written.append(name)
+        toc = {"format": "jb-book", "root": f"book/{written[0]}",
+               "chapters": [{"file": f"book/{n}"} for n in written[1:]]}
+        (tmp_path / "_toc.yml").write_text(yaml.safe_dump(toc))
+        every = {"ci": {name: profile_params or {}}, "default": {name: {}}}
+        (tmp_path / "book" / "profiles.yml").write_text(yaml.safe_dump(every))
         return name
 
     return write
@@ -70,38 +84,53 @@ def outputs_text(path: Path) -> str:
 # ------------------------------------------------------------------- the book's own sources
 
 def test_toc_lists_every_chapter_in_the_papers_order():
-    assert book.chapters() == EXPECTED_ORDER
+    assert profiles.chapters() == EXPECTED_ORDER
     for name in EXPECTED_ORDER:
-        assert book.chapter_source(name).exists(), f"book/{name}.md is missing"
+        assert profiles.chapter_source(name).exists(), f"book/{name}.md is missing"
 
 
 def test_results_chapter_is_executed_after_all_the_others():
-    order = book.execution_order(EXPECTED_ORDER)
+    order = runner.execution_order(EXPECTED_ORDER)
     assert order[-1] == "results" and sorted(order) == sorted(EXPECTED_ORDER)
 
 
 def test_every_profile_names_only_declared_parameters():
-    profiles = book.load_profiles()
-    assert {"ci", "default", "full"} <= set(profiles)
-    for profile in profiles:
+    every = profiles.load_profiles()
+    assert {"ci", "default", "full"} <= set(every)
+    for profile in every:
         for chapter in EXPECTED_ORDER:
-            book.resolve_parameters(chapter, profile)  # raises on an unknown name
+            profiles.resolve_parameters(chapter, profile)  # raises on an unknown name
 
 
 def test_default_profile_equals_the_chapters_parameters_cells():
-    defaults = book.load_profiles()["default"]
+    defaults = profiles.load_profiles()["default"]
     for chapter in EXPECTED_ORDER:
-        declared = book.declared_parameters(chapter)
+        declared = profiles.declared_parameters(chapter)
         for name, value in (defaults.get(chapter) or {}).items():
             assert declared[name] == value, (
                 f"{chapter}: parameters cell has {name}={declared[name]!r}, "
                 f"profile default has {value!r}"
             )
+        resolved = profiles.resolve_parameters(chapter, "default")  # dicts merged, e.g. train
+        assert {k: v for k, v in resolved.items() if k not in profiles.RUNNER_PARAMETERS} == {
+            k: v for k, v in declared.items() if k not in profiles.RUNNER_PARAMETERS}
+
+
+def test_default_equal_to_the_cell_holds_for_a_train_dict(sandbox, tmp_path):
+    chapter = sandbox("trainer", params=TRAIN_CELL)
+    every = yaml.safe_load((tmp_path / "book" / "profiles.yml").read_text())
+    declared = profiles.declared_parameters(chapter)
+    every["default"][chapter] = {"train": declared["train"]}
+    (tmp_path / "book" / "profiles.yml").write_text(yaml.safe_dump(every))
+    assert profiles.resolve_parameters(chapter, "default")["train"] == declared["train"]
+    every["default"][chapter] = {"train": {**declared["train"], "epochs": 9}}
+    (tmp_path / "book" / "profiles.yml").write_text(yaml.safe_dump(every))
+    assert profiles.resolve_parameters(chapter, "default")["train"] != declared["train"]
 
 
 def test_placeholders_say_so_in_their_first_line():
     for chapter in EXPECTED_ORDER:
-        text = book.chapter_source(chapter).read_text()
+        text = profiles.chapter_source(chapter).read_text()
         body = text.split("---", 2)[2] if text.startswith("---") else text
         if "placeholder" in body.lower():
             first = next(line for line in body.splitlines() if line.strip())
@@ -111,36 +140,36 @@ def test_placeholders_say_so_in_their_first_line():
 # ------------------------------------------------------------------------------ parameters
 
 def test_parse_override_reads_yaml_values():
-    assert book.parse_override("epochs=3") == ("epochs", 3)
-    assert book.parse_override("lr=0.05") == ("lr", 0.05)
-    assert book.parse_override("dataset=cifar10") == ("dataset", "cifar10")
-    assert book.parse_override("seeds=[0, 1]") == ("seeds", [0, 1])
-    with pytest.raises(book.BookError, match="name=value"):
-        book.parse_override("epochs")
+    assert profiles.parse_override("epochs=3") == ("epochs", 3)
+    assert profiles.parse_override("lr=0.05") == ("lr", 0.05)
+    assert profiles.parse_override("dataset=cifar10") == ("dataset", "cifar10")
+    assert profiles.parse_override("seeds=[0, 1]") == ("seeds", [0, 1])
+    with pytest.raises(profiles.BookError, match="name=value"):
+        profiles.parse_override("epochs")
 
 
 def test_mistyped_parameter_is_an_error_naming_the_closest_one(sandbox):
     chapter = sandbox("tiny")
-    with pytest.raises(book.BookError) as info:
-        book.resolve_parameters(chapter, "ci", {"stpes": 4})
+    with pytest.raises(profiles.BookError) as info:
+        profiles.resolve_parameters(chapter, "ci", {"stpes": 4})
     message = str(info.value)
     assert "'stpes'" in message and "did you mean 'steps'" in message
 
 
 def test_mistyped_parameter_in_the_profiles_file_is_an_error(sandbox):
     chapter = sandbox("tiny", profile_params={"step": 4})
-    with pytest.raises(book.BookError, match=r"profile 'ci'.*'step'.*did you mean 'steps'"):
-        book.resolve_parameters(chapter, "ci")
+    with pytest.raises(profiles.BookError, match=r"profile 'ci'.*'step'.*did you mean 'steps'"):
+        profiles.resolve_parameters(chapter, "ci")
 
 
 def test_unknown_profile_is_an_error(sandbox):
     chapter = sandbox("tiny")
-    with pytest.raises(book.BookError, match="unknown profile 'fast'.*ci, default"):
-        book.resolve_parameters(chapter, "fast")
+    with pytest.raises(profiles.BookError, match="unknown profile 'fast'.*ci, default"):
+        profiles.resolve_parameters(chapter, "fast")
 
 
 def test_cli_reports_a_mistyped_parameter_without_a_traceback(capsys):
-    code = book.main(["--chapter", "architecture", "--profile", "ci", "-p", "no_such_knob=1", "--no-html"])
+    code = runner.main(["--chapter", "architecture", "--profile", "ci", "-p", "no_such_knob=1", "--no-html"])
     assert code == 1
     err = capsys.readouterr().err
     assert "unknown parameter 'no_such_knob'" in err and "Traceback" not in err
@@ -151,12 +180,12 @@ def test_cli_reports_a_mistyped_parameter_without_a_traceback(capsys):
 @pytest.mark.slow
 def test_execution_injects_parameters_and_caches(sandbox):
     chapter = sandbox("tiny", profile_params={"steps": 3})
-    out = book.execute_chapter(chapter, "ci")
+    out = runner.execute_chapter(chapter, "ci")
     assert "steps 30" in outputs_text(out)  # the profile's value reached the code
     first = out.stat().st_mtime_ns
-    assert book.execute_chapter(chapter, "ci") == out
+    assert runner.execute_chapter(chapter, "ci") == out
     assert out.stat().st_mtime_ns == first, "nothing changed, yet the chapter re-executed"
-    book.execute_chapter(chapter, "ci", {"steps": 5})
+    runner.execute_chapter(chapter, "ci", {"steps": 5})
     assert "steps 50" in outputs_text(out)
     # on the page: the values used (folded), not the chapter's defaults
     cells = nbformat.read(out, as_version=4).cells
@@ -168,14 +197,14 @@ def test_execution_injects_parameters_and_caches(sandbox):
 @pytest.mark.slow
 def test_failing_cell_names_chapter_and_cell_and_keeps_the_notebook(sandbox):
     chapter = sandbox("broken", body='raise ValueError("loss is NaN at step 7")')
-    with pytest.raises(book.ChapterFailed) as info:
-        book.execute_chapter(chapter, "ci")
+    with pytest.raises(runner.ChapterFailed) as info:
+        runner.execute_chapter(chapter, "ci")
     message = str(info.value)
     assert "chapter 'broken'" in message and "cell 2" in message
     assert "loss is NaN at step 7" in message
-    kept = book.executed_path(chapter, "ci")
+    kept = runner.executed_path(chapter, "ci")
     assert kept.exists() and str(kept) in message
-    assert book.cached_key(kept) is None, "a failed execution must not count as cached"
+    assert runner.cached_key(kept) is None, "a failed execution must not count as cached"
 
 
 # -------------------------------------------------------------------- the built book (ci)
@@ -196,3 +225,202 @@ def test_built_book_needs_no_cdn(built_book):
         text = page.read_text()
         for url in re.findall(r'<script[^>]+src="([^"]+)"', text):
             assert not url.startswith(("http:", "https:", "//")), f"{page.name} loads {url}"
+
+
+# ------------------------------------------------------- one config path: the `train` dict
+
+TRAIN_CELL = ('steps = 2\n'
+              'train = {"dataset": "fashion-mnist", "epochs": 2, "lr": 0.01, '
+              '"model_kwargs": {"width": 0.5}}')
+
+
+def test_profile_train_block_merges_into_the_chapters_train_dict(sandbox):
+    chapter = sandbox("trainer", params=TRAIN_CELL,
+                      profile_params={"train": {"epochs": 1, "model_kwargs": {"init": "kaiming"}}})
+    params = profiles.resolve_parameters(chapter, "ci")
+    assert params["train"] == {"dataset": "fashion-mnist", "epochs": 1, "lr": 0.01,
+                               "model_kwargs": {"width": 0.5, "init": "kaiming"}}
+    assert profiles.resolve_parameters(chapter, "default")["train"]["epochs"] == 2
+
+
+def test_mistyped_train_key_in_a_profile_names_the_closest_field(sandbox):
+    chapter = sandbox("trainer", params=TRAIN_CELL, profile_params={"train": {"epoch": 1}})
+    with pytest.raises(profiles.BookError,
+                       match=r"profile 'ci'.*'epoch' \(did you mean 'epochs'\?\)"):
+        profiles.resolve_parameters(chapter, "ci")
+
+
+def test_mistyped_train_key_in_the_parameters_cell_is_an_error(sandbox):
+    chapter = sandbox("trainer", params='steps = 2\ntrain = {"batchsize": 8}')
+    with pytest.raises(profiles.BookError, match=r"parameters cell.*did you mean 'batch_size'"):
+        profiles.declared_parameters(chapter)
+
+
+def test_overrides_reach_the_train_dict(sandbox):
+    chapter = sandbox("trainer", params=TRAIN_CELL)
+    params = profiles.resolve_parameters(
+        chapter, "ci", {"epochs": 5, "train.lr": 0.1, "train.model_kwargs.width": 0.25, "steps": 3})
+    assert params["steps"] == 3  # a top-level parameter stays top-level
+    assert params["train"] == {"dataset": "fashion-mnist", "epochs": 5, "lr": 0.1,
+                               "model_kwargs": {"width": 0.25}}
+    for bad, hint in (("train.epoch", "epochs"), ("lrr", "lr"), ("stepz", "steps")):
+        with pytest.raises(profiles.BookError, match=f"did you mean '{hint}'"):
+            profiles.resolve_parameters(chapter, "ci", {bad: 1})
+
+
+def test_a_chapter_without_train_keeps_its_own_names(sandbox):
+    chapter = sandbox("tiny")
+    with pytest.raises(profiles.BookError, match="unknown parameter 'epochs'"):
+        profiles.resolve_parameters(chapter, "ci", {"epochs": 5})
+
+
+def test_train_config_builds_the_base_config_in_one_call(sandbox):
+    chapter = sandbox("trainer", params=TRAIN_CELL)
+    train = profiles.resolve_parameters(chapter, "ci", {"epochs": 4})["train"]
+    config = chapter_helpers.train_config(train, profile="ci", model_kwargs={"init": "kaiming"})
+    assert isinstance(config, TrainConfig)
+    assert (config.epochs, config.lr, config.profile) == (4, 0.01, "ci")
+    assert config.model_kwargs == {"width": 0.5, "init": "kaiming"}
+    assert train["model_kwargs"] == {"width": 0.5}, "the chapter's dict must not change"
+    assert TrainConfig(**train).epochs == 4
+
+
+def test_plan_routes_overrides_to_the_chapters_that_take_them(sandbox):
+    sandbox("tiny")
+    sandbox("trainer", params=TRAIN_CELL)
+    plan = runner.plan_book("ci", ["tiny", "trainer"], {"epochs": 7, "steps": 4})
+    assert plan["tiny"]["steps"] == 4 and "epochs" not in plan["tiny"]
+    assert plan["trainer"]["train"]["epochs"] == 7 and plan["trainer"]["steps"] == 4
+    with pytest.raises(profiles.BookError, match="did you mean 'epochs'"):
+        runner.plan_book("ci", ["tiny", "trainer"], {"epoch": 7})
+
+
+# -------------------------------------------------------------------- the GPU profile on CPU
+
+def test_full_profile_without_cuda_stops_and_says_how_to_force(sandbox, monkeypatch, tmp_path):
+    chapter = sandbox("trainer", params=TRAIN_CELL)
+    every = yaml.safe_load((tmp_path / "book" / "profiles.yml").read_text())
+    every["full"] = {chapter: {"train": {"dataset": "cifar10", "epochs": 40,
+                                         "model_kwargs": {"width": 1.0}}}}
+    (tmp_path / "book" / "profiles.yml").write_text(yaml.safe_dump(every))
+    monkeypatch.setattr(runner.torch.cuda, "is_available", lambda: False)
+    with pytest.raises(profiles.BookError) as info:
+        runner.plan_book("full", [chapter])
+    message = str(info.value)
+    assert "trainer: cifar10, all images, 40 epochs, width 1.0" in message
+    assert "-p device=cpu" in message and "--profile default" in message
+    plan = runner.plan_book("full", [chapter], {"device": "cpu"})
+    assert plan[chapter]["train"]["device"] == "cpu"
+    assert runner.plan_book("ci", [chapter])  # a CPU profile needs no device
+
+
+def test_real_full_profile_without_cuda_is_refused_by_the_cli(monkeypatch, capsys):
+    monkeypatch.setattr(runner.torch.cuda, "is_available", lambda: False)
+    code = runner.main(["--profile", "full", "--chapter", "relu_vs_tanh", "--no-html"])
+    err = capsys.readouterr().err
+    assert code == 1 and "relu_vs_tanh: cifar10" in err and "-p device=cpu" in err
+    assert "Traceback" not in err
+
+
+# ------------------------------------------------------------------------ did you mean
+
+def test_unknown_chapter_and_profile_get_the_closest_name(capsys):
+    assert runner.main(["--chapter", "dropuot", "--no-html"]) == 1
+    assert "unknown chapter 'dropuot' (did you mean 'dropout'?)" in capsys.readouterr().err
+    assert runner.main(["--profile", "defualt", "--chapter", "intro", "--no-html"]) == 1
+    assert "unknown profile 'defualt' (did you mean 'default'?)" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------- chapter helpers, buttons
+
+def test_glue_all_glues_each_value_with_the_prefix(monkeypatch):
+    calls = []
+    monkeypatch.setattr(chapter_helpers, "glue", lambda *a, **k: calls.append((a, k)))
+    chapter_helpers.glue_all({"top1": 0.42, "n": 3}, prefix="rt_")
+    assert calls == [(("rt_top1", 0.42), {"display": False}), (("rt_n", 3), {"display": False})]
+
+
+def test_terminal_bar_writes_to_the_process_stderr_not_the_cell(monkeypatch):
+    import io
+    import sys
+    import tqdm.auto
+
+    terminal, cell = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "__stderr__", terminal)
+    monkeypatch.setattr(sys, "stderr", cell)
+    monkeypatch.setattr(sys, "stdout", cell)
+    monkeypatch.setattr(tqdm.auto, "tqdm", tqdm.auto.tqdm)  # restored after the test
+    terminal_bars.use_terminal_progress()
+    for _ in tqdm.auto.tqdm(range(3), desc="bar-here"):
+        pass
+    tqdm.auto.tqdm.write("epoch 1/1")
+    assert "bar-here" in terminal.getvalue() and "epoch 1/1" in terminal.getvalue()
+    assert cell.getvalue() == ""
+
+
+def test_one_setting_switches_repository_and_launch_buttons():
+    config = yaml.safe_load((profiles.REPO / "_config.yml").read_text())
+    assert config["repository"]["url"] == "", "the committed config keeps the buttons off"
+    off = runner.staged_config(config)
+    assert not off["html"]["use_repository_button"] and not off["html"]["use_issues_button"]
+    assert off["launch_buttons"]["binderhub_url"] == "" == off["launch_buttons"]["colab_url"]
+    config["repository"]["url"] = "https://github.com/someone/alexnet-repro"
+    on = runner.staged_config(config)
+    assert on["html"]["use_repository_button"] and on["html"]["use_issues_button"]
+    assert on["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
+    assert on["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    assert on["repository"]["url"] == config["repository"]["url"]
+
+
+@pytest.mark.slow
+def test_a_run_is_quiet_shows_progress_and_builds_the_config_in_one_call(sandbox, capfd,
+                                                                        monkeypatch):
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")  # else ipykernel skips its fd capture under pytest
+    body = ("from tqdm.auto import tqdm\n"
+            "from alexnet_repro.chapter import train_config\n"
+            "for _ in tqdm(range(3), desc='trainbar'):\n"
+            "    pass\n"
+            "import time; time.sleep(1)  # time to forward the bar, were it captured\n"
+            "config = train_config(train, profile=profile)\n"
+            "print('config', config.epochs, config.model_kwargs['width'], config.profile)")
+    chapter = sandbox("trainer", body=body, params=TRAIN_CELL)
+    runner.build_book("ci", [chapter], {"epochs": 3, "train.model_kwargs.width": 0.25}, html=False)
+    out, err = capfd.readouterr()
+    text = outputs_text(runner.executed_path(chapter, "ci"))
+    assert "config 3 0.25 ci" in text  # the dict parameter reached the kernel, merged
+    assert "[book] trainer: cell 1/2" in out and "[book] trainer: cell 2/2" in out
+    assert "trainbar" in err and "trainbar" not in text  # the bar on the terminal, not the page
+    assert "without encryption" not in out + err and "WARNING" not in out + err
+
+
+def test_every_citation_is_in_the_bibliography_and_the_references_page_is_in_the_toc():
+    bib = (profiles.BOOK_DIR / "references.bib").read_text()
+    keys = set(re.findall(r"^@\w+\{([^,]+),", bib, re.M))
+    assert {"krizhevsky2012", "cudaconvnet", "alexnet2012source", "torchvision2016",
+            "jia2014caffe", "zhang2023d2l"} <= keys
+    cited = set()
+    for chapter in EXPECTED_ORDER:
+        cited |= set(re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", profiles.chapter_source(chapter).read_text()))
+    cited = {k.strip() for group in cited for k in group.split(",")}
+    assert cited and cited <= keys, f"cited but not in references.bib: {cited - keys}"
+    assert keys <= cited, f"in references.bib but cited nowhere: {keys - cited}"
+    assert "references" in profiles.toc_pages() and "references" not in profiles.chapters()
+    assert profiles.is_static("references")
+    config = yaml.safe_load((profiles.REPO / "_config.yml").read_text())
+    assert config["bibtex_bibfiles"] == ["book/references.bib"]
+
+
+def test_binder_button_opens_the_chapters_source_not_a_missing_notebook():
+    from alexnet_repro import sphinx_ext
+
+    binder = "https://mybinder.org/v2/gh/o/r/main?urlpath=tree/book/dropout"
+    colab = "https://colab.research.google.com/github/o/r/blob/main/book/dropout.ipynb"
+    context = {"header_buttons": [
+        {"label": "download-buttons", "buttons": [{"text": "Binder", "url": "x.ipynb"}]},
+        {"label": "launch-buttons", "buttons": [{"text": "Binder", "url": binder + ".ipynb"},
+                                                {"text": "Colab", "url": colab}]}]}
+    sphinx_ext._binder_opens_the_source(None, "book/dropout", "page.html", context, None)
+    launch = context["header_buttons"][1]["buttons"]
+    assert launch[0]["url"] == binder + ".md" and launch[1]["url"] == colab
+    assert context["header_buttons"][0]["buttons"][0]["url"] == "x.ipynb"
+    assert (profiles.REPO / "book" / "dropout.md").exists()

@@ -91,5 +91,26 @@ def test_provenance(tmp_path):
     assert hw["gpu_count"] == len(hw["gpus"])
     assert records.torch_version() == torch.__version__
     p = records.provenance("cpu")
-    assert set(p) == {"hardware", "torch", "git_commit", "time"}
+    assert set(p) == {"hardware", "torch", "git_commit", "git_dirty", "time"}
     assert p["time"].endswith("+00:00")
+
+
+def test_git_dirty_notes_uncommitted_changes(tmp_path):
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    assert records.git_dirty(tmp_path) is None  # not a checkout
+    git("init", "-q")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "0")
+    (tmp_path / "alexnet_repro").mkdir()
+    (tmp_path / "alexnet_repro" / "lib.py").write_text("x = 1\n")
+    git("add", "alexnet_repro/lib.py")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "1")
+    assert records.git_dirty(tmp_path) is False
+    (tmp_path / "notes.txt").write_text("scratch")          # untracked, outside the sources
+    assert records.git_dirty(tmp_path) is False
+    (tmp_path / "alexnet_repro" / "new.py").write_text("")  # untracked library file
+    assert records.git_dirty(tmp_path) is True
+    (tmp_path / "alexnet_repro" / "new.py").unlink()
+    (tmp_path / "alexnet_repro" / "lib.py").write_text("x = 2\n")  # modified tracked file
+    assert records.git_dirty(tmp_path) is True

@@ -1,0 +1,34 @@
+"""Sphinx extension of the book (listed in ``_config.yml``): fixes applied to every built page."""
+from __future__ import annotations
+
+
+def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
+    """Drop repeated script entries: Sphinx 7.4 writes sphinx-thebe's and sphinx-togglebutton's
+    inline scripts twice, and the second copy is a JavaScript error (a redeclared ``const``)."""
+    seen, kept = set(), []
+    for script in context.get("script_files", []):
+        attributes = getattr(script, "attributes", {}) or {}
+        key = (getattr(script, "filename", None) or None,
+               tuple(sorted((k, str(v)) for k, v in attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            kept.append(script)
+    context["script_files"] = kept
+
+
+def _binder_opens_the_source(app, pagename, templatename, context, doctree) -> None:
+    """The Binder button opens the chapter's MyST source (``book/X.md``, a notebook there through
+    jupytext, which environment.yml installs): the repository holds no ``book/X.ipynb``, the path
+    the theme links to because the pages are built from executed notebooks."""
+    for group in context.get("header_buttons", []):
+        for button in group.get("buttons", []) if group.get("label") == "launch-buttons" else []:
+            if button.get("text") == "Binder" and button.get("url", "").endswith(".ipynb"):
+                button["url"] = button["url"][: -len(".ipynb")] + ".md"
+
+
+def setup(app):
+    """Sphinx extension hook: connects the page fixes."""
+    app.connect("html-page-context", _dedupe_scripts, priority=900)
+    # after sphinx-book-theme's launch buttons (priority 501)
+    app.connect("html-page-context", _binder_opens_the_source, priority=600)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
