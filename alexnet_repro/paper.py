@@ -290,7 +290,8 @@ READING_NOTE_ERRORS: dict = {
     },
 }
 
-#: The authors' released 2012 source (Computer History Museum with Google, 2023; mirrored as the
+#: The authors' released 2012 source (published by the Computer History Museum with Google in 2025,
+#: licence (c) 2023 Google LLC; mirrored as the
 #: repository yrmo/AlexNet-Source-Code, commit 8b4ab737). Copies of the configuration files with the
 #: release's licence are in ``reference/alexnet-2012-source/`` (a file's name there is its path in
 #: the release with ``/`` replaced by ``_``). Every value below is read from the file named in its
