@@ -3,13 +3,19 @@
 Architecture figures (computed from a model by ``model.layer_table``):
 ``plot_architecture`` (the paper's Figure 2, redrawn), ``plot_layer_bars`` (parameters or
 multiply-adds per layer), ``plot_receptive_fields``.
+
+Experiment figures: ``plot_runs`` (learning curves of a sweep, median and range over seeds).
 """
 from __future__ import annotations
 
+from typing import Mapping, Sequence
+
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from alexnet_repro.model import layer_table, named_layers
+from alexnet_repro.sweeps import error_curve
 
 WEIGHT_KINDS = ("conv", "fc")
 TOWER_COLOURS = ("#4C72B0", "#DD8452")
@@ -114,7 +120,6 @@ def plot_architecture(model, input_size: int | None = None, title: str | None = 
 def plot_layer_bars(tables: dict, key: str = "params", title: str | None = None, log: bool = False):
     """Grouped bars of ``key`` ("params" or "macs") per conv/fc layer, one group member per
     labelled layer table in ``tables`` ({label: rows}). Each bar is annotated with its share."""
-    import numpy as np
 
     labels = list(tables)
     names = [r["name"] for r in _weight_rows(next(iter(tables.values())))]
@@ -185,5 +190,41 @@ def plot_receptive_fields(rows, image=None, input_size: int | None = None):
         ax2.set_title("Field of the central unit", fontsize=10)
         ax2.legend(fontsize=7, loc="lower left", bbox_to_anchor=(1.0, 0.0))
         ax2.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_runs(runs: Mapping[str, Sequence[Mapping]], *, window: int = 1, target: float | None = None,
+              title: str | None = None):
+    """Learning curves of ``{variant: [Run or record per seed]}`` (:func:`~alexnet_repro.sweeps.run_seeds`): training top-1 error (training mode,
+    every ``log_every`` steps, trailing mean over ``window`` points) against steps, and
+    validation top-1 error against epochs; per variant the median over seeds as a line and the
+    range (min to max) as a band. ``target``: a horizontal line on the training panel.
+    Returns the matplotlib figure."""
+    fig, (ax_t, ax_v) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for i, (variant, recs) in enumerate(runs.items()):
+        color = f"C{i}"
+        curves = [error_curve(r["steps"], window=window) for r in recs if r.get("steps")]
+        if curves:
+            n = min(len(c[0]) for c in curves)
+            steps = np.array(curves[0][0][:n])
+            errs = np.array([c[1][:n] for c in curves])
+            ax_t.plot(steps, np.median(errs, 0), color=color, label=variant)
+            ax_t.fill_between(steps, errs.min(0), errs.max(0), color=color, alpha=0.2, lw=0)
+        n = min(len(r["history"]) for r in recs)
+        epochs = np.arange(1, n + 1)
+        val = np.array([[h["val_top1_error"] for h in r["history"][:n]] for r in recs])
+        ax_v.plot(epochs, np.median(val, 0), color=color, label=variant)
+        ax_v.fill_between(epochs, val.min(0), val.max(0), color=color, alpha=0.2, lw=0)
+    if target is not None:
+        ax_t.axhline(target, color="k", lw=0.8, ls="--", label=f"target {target:g}")
+    ax_t.set(xlabel="step", ylabel="training top-1 error (training mode)", ylim=(0, 1))
+    ax_v.set(xlabel="epoch", ylabel="validation top-1 error", ylim=(0, 1))
+    for ax in (ax_t, ax_v):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    nseeds = {len(r) for r in runs.values()}
+    fig.suptitle((title + " — " if title else "") + f"median and range over {'/'.join(map(str, sorted(nseeds)))} seeds",
+                 fontsize=10)
     fig.tight_layout()
     return fig
