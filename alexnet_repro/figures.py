@@ -4,18 +4,25 @@ Architecture figures (computed from a model by ``model.layer_table``):
 ``plot_architecture`` (the paper's Figure 2, redrawn), ``plot_layer_bars`` (parameters or
 multiply-adds per layer), ``plot_receptive_fields``.
 
-Experiment figures: ``plot_runs`` (learning curves of a sweep, median and range over seeds).
+Experiment figures, one per figure of a chapter: ``plot_runs`` (learning curves of a sweep,
+median and range over seeds); ReLU vs tanh: ``plot_unit_derivatives``, ``plot_seed_curves``,
+``plot_speedups``; LRN: ``plot_lrn_maps``, ``plot_lrn_column``, ``plot_damping_vs_gain``;
+augmentation: ``plot_preprocessing``, ``plot_pca_lighting``, ``plot_epoch_curves``; full training:
+``plot_training_record``, ``plot_kernels``.
 """
 from __future__ import annotations
 
+import math
 from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
+from alexnet_repro.augment import PCALighting
 from alexnet_repro.model import layer_table, named_layers
 from alexnet_repro.sweeps import error_curve
+from alexnet_repro.widgets import kernel_grid
 
 WEIGHT_KINDS = ("conv", "fc")
 TOWER_COLOURS = ("#4C72B0", "#DD8452")
@@ -227,4 +234,244 @@ def plot_runs(runs: Mapping[str, Sequence[Mapping]], *, window: int = 1, target:
     fig.suptitle((title + " — " if title else "") + f"median and range over {'/'.join(map(str, sorted(nseeds)))} seeds",
                  fontsize=10)
     fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- ReLU vs tanh (§3.1)
+
+def plot_unit_derivatives(xs, derivs, init_norms, layers, grad_images: int):
+    """Left: ReLU and tanh with their derivatives (``derivs[name]`` at ``xs``); right: the
+    gradient norm per layer at initialisation (``init_norms[name][layer]``)."""
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.6))
+    ax0.plot(xs, derivs["relu"], label="ReLU: $f'(x)$", color="C0")
+    ax0.plot(xs, derivs["tanh"], label="tanh: $f'(x) = 1 - \\tanh^2 x$", color="C1", ls="--")
+    ax0.plot(xs, np.maximum(xs, 0), color="C0", alpha=0.3, label="ReLU: $f(x)$")
+    ax0.plot(xs, np.tanh(xs), color="C1", alpha=0.3, ls="--", label="tanh: $f(x)$")
+    ax0.set(xlabel="input $x$", ylim=(-1.1, 2.1), title="units and their derivatives (autograd)")
+    ax0.grid(alpha=0.3)
+    ax0.legend(fontsize=8)
+    pos = np.arange(len(layers))
+    ax1.bar(pos - 0.2, [init_norms["relu"][k] for k in layers], 0.4, label="ReLU", color="C0")
+    ax1.bar(pos + 0.2, [init_norms["tanh"][k] for k in layers], 0.4, label="tanh", color="C1")
+    ax1.set_xticks(pos, layers)
+    ax1.set_yscale("log")
+    ax1.set(ylabel="‖∂loss/∂W‖", title=f"gradient norm per layer at initialisation ({grad_images} images)")
+    ax1.grid(alpha=0.3, axis="y")
+    ax1.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_seed_curves(runs, best_lr, targets, target, steps_per_epoch: float, window: int, title: str):
+    """The paper's Figure 1 redrawn: training error against epochs (log axis) of every seed
+    (thin lines) and their median, per variant of ``runs`` (``"relu"``/``"tanh"``), with the
+    ``targets`` as dotted lines (``target`` thicker)."""
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    styles = {"relu": dict(color="C0", ls="-"), "tanh": dict(color="C1", ls="--")}
+    for v in runs:
+        curves = [error_curve(r["steps"], window=window) for r in runs[v]]
+        n = min(len(c[0]) for c in curves)
+        ep = np.array(curves[0][0][:n]) / steps_per_epoch
+        errs = np.array([c[1][:n] for c in curves])
+        for e in errs:
+            ax.plot(ep, e, alpha=0.25, lw=0.8, **styles[v])
+        ax.plot(ep, np.median(errs, 0), lw=2, label=f"{v} (lr {best_lr[v]:g}), median of {len(errs)} seeds",
+                **styles[v])
+    for t in targets:
+        ax.axhline(t, color="k", lw=0.6 if t != target else 1.2, ls=":", alpha=0.6)
+    ax.set_xscale("log")
+    ax.set(xlabel="epochs (log scale)", ylabel="training error rate", ylim=(0, 1), title=title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_speedups(by_target, targets, paper_factor: float, paper_label: str):
+    """Speed-up (slow steps / fast steps) per seed pair at each target error (▲ lower bound,
+    ▼ upper bound) and the geometric mean ×/÷ spread; ``by_target[t]["speedup"]`` is
+    :func:`alexnet_repro.verdicts.speedup`'s dict. A dashed line at the paper's factor."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for t in targets:
+        sp = by_target[t]["speedup"]
+        for p in sp["pairs"]:
+            if p["ratio"] is not None:
+                marker = {"exact": "o", "lower": "^", "upper": "v"}[p["kind"]]
+                ax.scatter(100 * t, p["ratio"], marker=marker, color="C2", alpha=0.5, s=20)
+        if sp["geo_mean"] is not None:
+            f = math.exp(sp["log_std"]) if sp["log_std"] is not None else 1.0
+            ax.errorbar(100 * t, sp["geo_mean"], yerr=[[sp["geo_mean"] - sp["geo_mean"] / f],
+                                                       [sp["geo_mean"] * f - sp["geo_mean"]]],
+                        fmt="s", color="k", capsize=3)
+    ax.axhline(1, color="k", lw=0.8)
+    ax.axhline(paper_factor, color="C3", ls="--", lw=1, label=paper_label)
+    ax.set_yscale("log")
+    ticks = [0.125, 0.25, 0.5, 1, 2, 4, 8, 16]
+    lo, hi = ax.get_ylim()
+    ax.set_yticks([t for t in ticks if lo <= t <= hi], [f"{t:g}" for t in ticks if lo <= t <= hi])
+    ax.minorticks_off()
+    ax.invert_xaxis()
+    ax.set(xlabel="target training error (%)", ylabel="speed-up (tanh steps / ReLU steps)",
+           title="speed-up per seed (▲ lower bound, ▼ upper bound) and geometric mean ×/÷ spread")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- LRN (§3.3)
+
+def plot_lrn_maps(image01, a, b, chan: int, damp, k: float, beta: float, gain: float, image_title: str):
+    """One image (``image01``, (C, H, W) in [0, 1]), one kernel map ``chan`` of the conv1
+    responses ``a`` (times ``gain``) before and after LRN (``b``), and the damping map ``damp``."""
+    fig, axes = plt.subplots(1, 4, figsize=(13, 3.4))
+    axes[0].imshow(image01.permute(1, 2, 0).numpy())
+    axes[0].set_title(image_title)
+    im = axes[1].imshow(a[0, chan].numpy(), cmap="magma")
+    axes[1].set_title(f"map {chan}: a (× {gain:.0f})")
+    fig.colorbar(im, ax=axes[1], fraction=0.046)
+    im = axes[2].imshow((b[0, chan] * k ** beta).numpy(), cmap="magma")
+    axes[2].set_title(f"map {chan}: b · k^β after LRN")
+    fig.colorbar(im, ax=axes[2], fraction=0.046)
+    im = axes[3].imshow(damp[0, chan].numpy(), cmap="viridis", vmin=0, vmax=1)
+    axes[3].set_title("damping (k / (k + α Σa²))^β")
+    fig.colorbar(im, ax=axes[3], fraction=0.046)
+    for ax in axes:
+        ax.set_xticks([]), ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def plot_lrn_column(col_a, col_b):
+    """All kernel maps at one position before (``col_a``) and after LRN (``col_b``), each
+    scaled to its largest value."""
+    fig, ax = plt.subplots(figsize=(11, 2.8))
+    idx = np.arange(len(col_a))
+    ax.bar(idx - 0.2, (col_a / col_a.max()).numpy(), width=0.4, label="a / max a (before)")
+    ax.bar(idx + 0.2, (col_b / col_b.max()).numpy(), width=0.4, label="b / max b (after LRN)")
+    ax.set(xlabel="kernel map", ylabel="relative activity",
+           title=f"all {len(col_a)} maps at the position of the strongest total response, each scaled to its largest")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_damping_vs_gain(gains, sweep, gain_star: float, xlabel: str):
+    """Median (band: 5–95%) damping beyond ``k^-β`` against the gain on the responses, per
+    implementation (``sweep[label]``: rows ``(q95, median, q5)`` per gain)."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    for i, (label, d) in enumerate(sweep.items()):
+        ax.plot(gains, d[:, 1], color=f"C{i}", label=label.split(":")[0])
+        ax.fill_between(gains, d[:, 2], d[:, 0], color=f"C{i}", alpha=0.2, lw=0)
+    ax.axvline(1.0, color="grey", lw=0.8)
+    ax.axvline(gain_star, color="grey", lw=0.8, ls="--")
+    ax.set(xscale="log", ylim=(0, 1.02), ylabel="damping beyond k^-β (median, 5–95%)", xlabel=xlabel)
+    ax.legend(fontsize=8)
+    return fig
+
+
+# ----------------------------------------------------------------------------- augmentation (§4.1)
+
+def show_image(ax, img, title=None):
+    """Display a (C, H, W) image in [0, 1] (values outside are clipped)."""
+    ax.imshow(img.permute(1, 2, 0).clamp(0, 1).numpy(), cmap="gray" if img.shape[0] == 1 else None)
+    ax.set_xticks([]), ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+
+
+def plot_preprocessing(originals, images, mean_image, stored: int):
+    """Top: the ``originals`` ({name: uint8 (C, H, W)}) with the central square that survives
+    the preprocessing; bottom: the preprocessed ``images``, the mean image and its channel means."""
+    fig, axes = plt.subplots(2, len(originals) + 1, figsize=(2.4 * (len(originals) + 1), 5))
+    for k, (name, img) in enumerate(originals.items()):
+        h, w = img.shape[1:]
+        show_image(axes[0, k], img.float() / 255, f"{name}: {w}×{h}")
+        s = min(h, w)   # the central square that survives the preprocessing
+        axes[0, k].add_patch(Rectangle(((w - s) / 2, (h - s) / 2), s, s, fill=False, ec="yellow", lw=2))
+        show_image(axes[1, k], images[k], f"{stored}×{stored}")
+    show_image(axes[1, -1], mean_image, "mean image")
+    show_image(axes[0, -1], mean_image.mean((1, 2), keepdim=True).expand_as(mean_image), "per-channel mean")
+    fig.suptitle("Top: originals, the central square in yellow. Bottom: after preprocessing.", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_pca_lighting(image, pca, settings, generator, draws: int = 6):
+    """``draws`` independent PCA-lighting draws of ``image`` per ``(mode, std, label)`` setting."""
+    fig, axes = plt.subplots(len(settings), draws + 1, figsize=(12, 1.9 * len(settings)))
+    for r, (mode, std, label) in enumerate(settings):
+        light = PCALighting(pca, std=std, mode=mode, generator=generator)
+        show_image(axes[r, 0], image, "original" if r == 0 else None)
+        axes[r, 0].set_ylabel(label, fontsize=8)
+        for k in range(1, draws + 1):
+            show_image(axes[r, k], light(image))
+    fig.suptitle(f"{axes.shape[1] - 1} independent draws of α per row", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_epoch_curves(runs, colours):
+    """Training and validation top-1 error per epoch of ``{variant: [Run or record per seed]}``:
+    mean over seeds, band from the seeds' minimum to maximum."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    for v, rs in runs.items():
+        ep = np.array([h["epoch"] for h in rs[0]["history"]])
+        for ax, key in zip(axes, ("train_top1_error", "val_top1_error")):
+            curves = np.array([[h[key] for h in r["history"]] for r in rs])
+            ax.plot(ep, curves.mean(0), color=colours.get(v), label=v)
+            if len(rs) > 1:
+                ax.fill_between(ep, curves.min(0), curves.max(0), color=colours.get(v), alpha=0.2, lw=0)
+    for ax, title in zip(axes, ("training error (on the training patches)", "validation error (centre patch)")):
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("top-1 error")
+    axes[1].legend(title="augment")
+    fig.suptitle("Mean over seeds; the band spans the seeds' minimum and maximum", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- full training (§5)
+
+def _pct(v):
+    return None if v is None else 100.0 * v
+
+
+def plot_training_record(record, batch_size: int, log_every: int):
+    """Top-1 and top-5 error (%) per epoch of one training ``record``, training and validation,
+    the logged training steps on the top-1 panel and the learning-rate drops as dotted lines."""
+    hist, ds = record["history"], record["dataset"]
+    epochs_x = [h["epoch"] for h in hist]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for ax, k, name in ((axes[0], "top1", "top-1"), (axes[1], "top5", "top-5")):
+        for split, style in (("train", "--"), ("val", "-")):
+            ys = [_pct(h.get(f"{split}_{k}_error")) for h in hist]
+            if any(y is not None for y in ys):
+                ax.plot(epochs_x, [np.nan if y is None else y for y in ys], style, marker="o", ms=3,
+                        label=f"{'training (augmented, dropout on; mean over the epoch)' if split == 'train' else 'validation (centre crop, end of epoch)'}")
+        if k == "top1" and record["steps"]:
+            spe = max(1, math.ceil(ds["train_images"] / batch_size))
+            ax.plot([s["step"] / spe for s in record["steps"]], [_pct(s["train_top1_error"]) for s in record["steps"]],
+                    color="0.7", lw=0.8, zorder=0, label=f"training, every {log_every} steps")
+        for d in record["lr_drops"]:
+            ax.axvline(d["epoch"], color="k", ls=":", lw=1)
+            ax.text(d["epoch"], ax.get_ylim()[1], f" lr {d['lr']:g}", va="top", fontsize=8)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"{name} error (%)")
+        ax.set_title(f"{name} error")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_kernels(conv1_weight):
+    """The first layer's kernels (``conv1.weight``) on one common scale, mid-grey = 0."""
+    conv1 = conv1_weight.detach().cpu()
+    grid, _ = kernel_grid(conv1)
+    fig, ax = plt.subplots(figsize=(min(12, 0.5 + grid.shape[1] / 40), min(8, 0.5 + grid.shape[0] / 40)))
+    ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, interpolation="nearest")
+    ax.set_title(f"conv1: {conv1.shape[0]} kernels of {conv1.shape[2]}×{conv1.shape[3]}×{conv1.shape[1]}")
+    ax.axis("off")
     return fig

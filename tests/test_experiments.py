@@ -370,3 +370,23 @@ def test_plot_runs_draws_median_of_seeds():
     line = ax_t.get_lines()[0]
     assert list(line.get_xdata()) == [10, 20] and list(line.get_ydata()) == pytest.approx([0.8, 0.3])
     assert list(ax_v.get_lines()[0].get_ydata()) == pytest.approx([0.7, 0.3])
+
+
+def test_chapter_figures_draw_the_numbers_they_are_given():
+    import matplotlib
+    matplotlib.use("Agg")
+
+    def rec(errs):
+        return {"steps": [{"step": 10 * (i + 1), "train_top1_error": e} for i, e in enumerate(errs)],
+                "history": [{"epoch": i + 1, "train_top1_error": e, "val_top1_error": e / 2}
+                            for i, e in enumerate(errs)]}
+    runs = {"relu": [rec([0.9, 0.5]), rec([0.7, 0.1]), rec([0.8, 0.3])], "tanh": [rec([0.9, 0.8])] * 3}
+    fig = figures.plot_seed_curves(runs, {"relu": 0.01, "tanh": 0.02}, [0.5, 0.25], 0.25, 10, 1, "t")
+    median = [ln for ln in fig.axes[0].get_lines() if ln.get_label().startswith("relu")][0]
+    assert list(median.get_xdata()) == [1.0, 2.0] and list(median.get_ydata()) == pytest.approx([0.8, 0.3])
+    fig = figures.plot_epoch_curves(runs, {})
+    assert list(fig.axes[1].get_lines()[0].get_ydata()) == pytest.approx([0.4, 0.15])   # mean of val = err / 2
+    sp = verdicts.speedup([200, 800], [100, 100])
+    fig = figures.plot_speedups({0.25: {"speedup": sp}}, [0.25], 6.0, "paper")
+    (geo,) = [c for c in fig.axes[0].containers]           # the errorbar of the geometric mean
+    assert geo.lines[0].get_ydata()[0] == pytest.approx(4.0)
