@@ -8,26 +8,32 @@ from typing import Any, Callable, Mapping, Sequence
 __all__ = ["html_table"]
 
 
-def _plain(key: str, row: Mapping[str, Any]) -> str:
+def _plain(key: str, row: Mapping[str, Any], float_format: str | None = None) -> str:
     value = row.get(key)
-    return "" if value is None else html.escape(str(value))
+    if value is None:
+        return ""
+    if float_format is not None and isinstance(value, float):
+        return html.escape(format(value, float_format))
+    return html.escape(str(value))
 
 
 def html_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str]], *,
                cell: Callable[[str, Mapping[str, Any]], str] | None = None,
                row_style: Callable[[Mapping[str, Any]], str] | None = None,
                caption: str | None = None, css_class: str | None = None, style: str = "",
-               scroll: bool = False) -> str:
+               scroll: bool = False, float_format: str | None = None) -> str:
     """An HTML table: one ``<tr>`` per row of ``rows``, one column per ``(key, header)`` pair.
 
     Headers and ``caption`` are escaped. ``cell(key, row)`` returns a cell's HTML (the caller
     escapes what it puts in); the default shows ``row[key]`` escaped, empty when missing or
-    ``None``. ``row_style(row)`` gives an inline style for the row (``""`` for none).
+    ``None``, floats formatted with ``float_format`` (e.g. ``".4g"``) when given. ``row_style(row)`` gives an inline style for the row (``""`` for none).
     ``css_class``/``style`` go on the ``<table>``; ``scroll`` wraps it in a box that scrolls
     sideways (wide tables).
     """
     e = html.escape
-    cell = cell or _plain
+    if cell is None:
+        def cell(key, row):
+            return _plain(key, row, float_format)
     attrs = (f' class="{e(css_class)}"' if css_class else "") + (f' style="{style}"' if style else "")
     out = [f"<table{attrs}>"]
     if caption:
