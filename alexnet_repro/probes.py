@@ -21,12 +21,20 @@ from alexnet_repro.train import evaluate
 __all__ = ["model_inputs", "evaluate_split", "layer_grad_norms", "lrn_share", "train_mode_means"]
 
 
+def _train_result(result):
+    """The :class:`~alexnet_repro.train.TrainResult` of a sweep's ``Run`` (or the result itself)."""
+    inner = getattr(result, "result", result)
+    if inner is None:
+        raise ValueError("this run kept no trained model (it diverged, or the sweep ran with "
+                         "keep_models=False); run it with keep_models=True to probe it")
+    return inner
+
+
 def model_inputs(result, split: str = "val", n: int | None = None, *, seed: int = 0):
     """``(images, labels)`` as a :class:`~alexnet_repro.train.TrainResult`'s model sees them in
     evaluation (training mean image subtracted, centre crop): ``n`` images of ``split`` drawn
-    with ``seed`` (``None`` = all, in order)."""
-
-
+    with ``seed`` (``None`` = all, in order). ``result`` may also be a sweep's ``Run``."""
+    result = _train_result(result)
     ds = getattr(result.data, split)
     idx = np.arange(len(ds)) if n is None or n >= len(ds) else \
         np.sort(np.random.default_rng(seed).choice(len(ds), size=n, replace=False))
@@ -48,7 +56,9 @@ def evaluate_split(result, split: str = "train", *, model=None, batch_size: int 
     error the engine logs is measured in training mode (dropout on) while the weights move, so it
     is not comparable with the validation error. ``model`` replaces ``result.model`` (e.g. a copy
     with another dropout convention). Returns :func:`alexnet_repro.train.evaluate`'s dict.
+    ``result`` may also be a sweep's ``Run``.
     """
+    result = _train_result(result)
     if split not in ("train", "val"):
         raise ValueError(f"split must be 'train' or 'val', got {split!r}")
     data = result.data

@@ -124,3 +124,8 @@ def test_sweep_runs_carry_the_trained_model_and_can_drop_it(tiny_run):
         run["final"]["val_top1_error"], abs=1e-9)          # same config and seed, same run
     with pytest.raises(ValueError, match="keep_models"):
         light.model
+    with pytest.raises(ValueError, match="keep_models"):
+        probes.model_inputs(light)
+    # probes take the run itself as well as its TrainResult
+    assert torch.equal(probes.model_inputs(run, "train", 3)[0], probes.model_inputs(run.result, "train", 3)[0])
+    assert probes.evaluate_split(run, "val") == probes.evaluate_split(run.result, "val")
