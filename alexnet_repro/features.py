@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from alexnet_repro.model import activations
+
 __all__ = ["last_linear", "extract_features", "nearest_neighbours", "neighbour_figure"]
 
 
@@ -102,33 +104,22 @@ def extract_features(model: nn.Module, images, *, layer: str | None = None,
             device = next(model.parameters()).device
         except StopIteration:
             device = torch.device("cpu")
-    captured: list[torch.Tensor] = []
     if layer is None:
-        _, module = last_linear(model)
-        handle = module.register_forward_pre_hook(
-            lambda _m, args: captured.append(args[0].detach().flatten(1).float().cpu()))
+        name, module = last_linear(model)
     else:
-        module = model.get_submodule(layer)
-        handle = module.register_forward_hook(
-            lambda _m, _args, out: captured.append(out.detach().flatten(1).float().cpu()))
-    was_training = model.training
-    model.eval()
-    try:
-        for batch, bad in _batches(images, batch_size, num_workers):
-            batch = batch.to(device)
-            if transform is not None:
-                batch = transform(batch)
-            before = len(captured)
-            model(batch)
-            if len(captured) != before + 1:
-                raise RuntimeError(
-                    f"the hooked layer ran {len(captured) - before} times in one forward pass; "
-                    "name the layer explicitly with layer=...")
-            if bad.any():
-                captured[-1][bad] = float("nan")
-    finally:
-        handle.remove()
-        model.train(was_training)
+        name, module = layer, model.get_submodule(layer)
+    captured: list[torch.Tensor] = []
+    for batch, bad in _batches(images, batch_size, num_workers):
+        batch = batch.to(device)
+        if transform is not None:
+            batch = transform(batch)
+        got = activations(model, batch, {name: module}, inputs=layer is None, eval_mode=True)
+        if name not in got:
+            raise RuntimeError("the hooked layer did not run in the forward pass; "
+                               "name the layer explicitly with layer=...")
+        captured.append(got[name].flatten(1).float().cpu())
+        if bad.any():
+            captured[-1][bad] = float("nan")
     if not captured:
         return torch.empty(0, 0)
     return torch.cat(captured)

@@ -1,8 +1,19 @@
-"""Local response normalization with the paper's semantics (§3.3). Dropout lives in ``dropout.py``."""
+"""The paper's own layers: local response normalization (§3.3), the released 2012 network's
+within-map normalization, and dropout (§4.2) with an
+explicit convention for where the 1/(1-p) factor goes (see :mod:`alexnet_repro.dropout` for the
+conventions' maths used by the dropout chapter).
+
+Here ``p`` is always the probability of *dropping* a unit, as in the paper and in PyTorch.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+__all__ = ["LocalResponseNorm", "CONVENTIONS", "Convention", "Dropout", "dropout",
+           "check_dropout_p", "dropout_convention"]
 
 
 class LocalResponseNorm(nn.Module):
@@ -110,3 +121,84 @@ class WithinMapNorm(nn.Module):
 
     def extra_repr(self) -> str:
         return f"size={self.size}, scale={self.scale}, power={self.power}, k={self.k}"
+
+# ----------------------------------------------------------------------------- dropout
+
+@dataclass(frozen=True)
+class Convention:
+    """Where the scale goes: kept units are multiplied by ``train_scale(p)`` while training,
+    all units by ``test_scale(p)`` at test time."""
+    name: str
+    description: str
+    train_kept_scale: str   # "1" or "1/(1-p)"
+    test_scale: str         # "1" or "1-p"
+
+    def scales(self, p: float) -> tuple[float, float]:
+        keep = 1.0 - p
+        train = 1.0 if self.train_kept_scale == "1" else 1.0 / keep
+        test = 1.0 if self.test_scale == "1" else keep
+        return train, test
+
+
+CONVENTIONS: dict[str, Convention] = {
+    "paper": Convention("paper", "drop with probability p while training, multiply by 1-p at test "
+                        "(the paper's rule, 1-p = 0.5)", "1", "1-p"),
+    "inverted": Convention("inverted", "multiply kept units by 1/(1-p) while training, identity at "
+                           "test (torch.nn.Dropout)", "1/(1-p)", "1"),
+    "note": Convention("note", "the reading note: kept units scaled by 1/(1-p) while training AND "
+                       "outputs multiplied by 1-p at test", "1/(1-p)", "1-p"),
+    "unscaled": Convention("unscaled", "the opposite mix: plain masking while training, identity "
+                           "at test", "1", "1"),
+}
+
+
+def dropout_convention(name: str) -> Convention:
+    try:
+        return CONVENTIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown dropout convention {name!r}; choose one of "
+                         f"{sorted(CONVENTIONS)}") from None
+
+
+def check_dropout_p(p: float) -> None:
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+
+
+def dropout(x: torch.Tensor, p: float = 0.5, convention: str = "paper", training: bool = True,
+            generator: torch.Generator | None = None) -> torch.Tensor:
+    """Dropout of ``x`` with drop probability ``p`` under ``convention``."""
+    check_dropout_p(p)
+    train_scale, test_scale = dropout_convention(convention).scales(p)
+    if not training:
+        return x * test_scale if test_scale != 1.0 else x
+    if p == 0.0:
+        return x
+    keep = torch.rand(x.shape, generator=generator, device=x.device, dtype=torch.float64) >= p
+    return x * keep.to(x.dtype) * train_scale
+
+
+class Dropout(nn.Module):
+    """``nn.Dropout`` with an explicit convention (``"paper"`` by default).
+
+    ``test_factor`` (1 unless changed, see :func:`with_test_factor`) multiplies the test-time
+    output on top of the convention's rule: a deliberate mismatch, for demonstrations.
+    """
+
+    def __init__(self, p: float = 0.5, convention: str = "paper"):
+        super().__init__()
+        check_dropout_p(p)
+        dropout_convention(convention)
+        self.p = p
+        self.convention = convention
+        self.test_factor = 1.0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = dropout(x, self.p, self.convention, self.training)
+        if not self.training and self.test_factor != 1.0:
+            out = out * self.test_factor
+        return out
+
+    def extra_repr(self) -> str:
+        extra = f", test_factor={self.test_factor:g}" if self.test_factor != 1.0 else ""
+        return f"p={self.p}, convention={self.convention!r}{extra}"

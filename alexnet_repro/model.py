@@ -7,16 +7,19 @@ between are ``act<i>`` (ReLU or tanh), ``norm<i>`` (LRN), ``pool<i>`` and ``drop
 """
 from __future__ import annotations
 
+import inspect
 import math
 from collections import OrderedDict
+from collections.abc import Mapping
 from fractions import Fraction
 
 import torch
 from torch import nn
 
-from alexnet_repro.dropout import CONVENTIONS as DROPOUT_CONVENTIONS, Dropout
-from alexnet_repro.layers import LocalResponseNorm, WithinMapNorm
+from alexnet_repro.layers import (CONVENTIONS as DROPOUT_CONVENTIONS, Dropout, LocalResponseNorm,
+                                  WithinMapNorm)
 from alexnet_repro.paper import PAPER, RELEASED_2012, RELEASED_CIFAR
+from alexnet_repro.tables import html_table
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 #: "recipe": the recipe's own initialisation; "paper": N(0, 0.01^2) weights and the paper's
@@ -289,7 +292,6 @@ def build_model(name: str, **kwargs) -> nn.Module:
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(map(repr, MODELS))}")
     cls = MODELS[name]
-    import inspect
     accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:
@@ -342,24 +344,57 @@ def named_layers(model: nn.Module) -> "OrderedDict[str, nn.Module]":
 
 
 @torch.no_grad()
-def layer_outputs(model: nn.Module, x: torch.Tensor, names=None) -> "OrderedDict[str, torch.Tensor]":
-    """Run ``model`` on ``x`` and return the output of each named layer (all leaves by default),
-    in execution order. The model's train/eval mode is left as it is."""
-    layers = named_layers(model)
-    if names is not None:
-        missing = [n for n in names if n not in layers]
-        if missing:
-            raise ValueError(f"no layer(s) {missing} in the model; it has {', '.join(layers)}")
-        layers = OrderedDict((n, layers[n]) for n in names)
-    out = OrderedDict()
-    handles = [m.register_forward_hook(lambda _m, _i, o, n=n: out.__setitem__(n, o.detach()))
-               for n, m in layers.items()]
+def activations(model: nn.Module, x: torch.Tensor, layers=None, *, inputs: bool = False,
+                eval_mode: bool = False) -> "OrderedDict[str, torch.Tensor]":
+    """The one forward-hook helper: run ``model(x)`` once, without gradients, and return what
+    each layer produced (``inputs=True``: the first input it received), detached, in execution
+    order.
+
+    ``layers``: ``None`` = every leaf module by its short name (:func:`named_layers`); a sequence
+    of short names (an unknown name raises ``ValueError`` listing the model's layers); or a
+    mapping ``{name: module}`` of modules the caller resolved itself. A layer that does not run
+    is absent from the result; one that runs more than once in the pass raises ``RuntimeError``
+    (its output would be ambiguous). ``eval_mode``: run in evaluation mode and restore the
+    model's mode afterwards; otherwise the mode is left as it is.
+    """
+    if layers is None or not isinstance(layers, Mapping):
+        known = named_layers(model)
+        if layers is not None:
+            missing = [n for n in layers if n not in known]
+            if missing:
+                raise ValueError(f"no layer(s) {missing} in the model; it has {', '.join(known)}")
+            known = OrderedDict((n, known[n]) for n in layers)
+        layers = known
+    out: "OrderedDict[str, torch.Tensor]" = OrderedDict()
+
+    def keep(name, value):
+        if name in out:
+            raise RuntimeError(f"layer {name!r} ran more than once in one forward pass; hook a "
+                               "layer that runs once (name it explicitly)")
+        out[name] = value.detach() if isinstance(value, torch.Tensor) else value
+
+    if inputs:
+        handles = [m.register_forward_pre_hook(lambda _m, args, n=n: keep(n, args[0]))
+                   for n, m in layers.items()]
+    else:
+        handles = [m.register_forward_hook(lambda _m, _i, o, n=n: keep(n, o))
+                   for n, m in layers.items()]
+    was_training = model.training
     try:
+        if eval_mode:
+            model.eval()
         model(x)
     finally:
+        model.train(was_training)
         for h in handles:
             h.remove()
     return out
+
+
+def layer_outputs(model: nn.Module, x: torch.Tensor, names=None) -> "OrderedDict[str, torch.Tensor]":
+    """Run ``model`` on ``x`` and return the output of each named layer (all leaves by default),
+    in execution order. The model's train/eval mode is left as it is."""
+    return activations(model, x, names)
 
 
 def _kind(m: nn.Module) -> str:
@@ -383,29 +418,12 @@ def layer_table(model: nn.Module, input_size: int | None = None) -> list[dict]:
         raise ValueError("layer_table needs input_size for a model without an input_size attribute")
     channels = getattr(model, "in_channels", 3)
     layers = named_layers(model)
-    shapes: dict = {}
-    order: list = []
-
-    def hook(name):
-        def f(_m, _i, o):
-            order.append(name)
-            shapes[name] = tuple(o.shape[1:])
-        return f
-
-    handles = [m.register_forward_hook(hook(n)) for n, m in layers.items()]
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            model(torch.zeros(1, channels, size, size))
-    finally:
-        model.train(was_training)
-        for h in handles:
-            h.remove()
+    shapes = {name: tuple(o.shape[1:]) for name, o in
+              activations(model, torch.zeros(1, channels, size, size), layers, eval_mode=True).items()}
 
     rows, rf, jump, offset = [], 1, 1, 0
-    for name in order:
-        m, out = layers[name], shapes[name]
+    for name, out in shapes.items():
+        m = layers[name]
         row = dict(name=name, kind=_kind(m), kernel=None, stride=None, padding=None, groups=None,
                    out_shape=out, params=sum(p.numel() for p in m.parameters(recurse=False)), macs=0)
         if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
@@ -432,11 +450,12 @@ def count_parameters(model: nn.Module) -> int:
 def layer_table_html(rows: list[dict], names=None) -> str:
     """An HTML table of ``layer_table`` rows (optionally only the layers in ``names``)."""
     cols = [("name", "layer"), ("kind", "kind"), ("kernel", "kernel"), ("stride", "stride"),
-            ("padding", "pad"), ("groups", "groups"), ("out_shape", "output (H&times;W&times;C)"),
+            ("padding", "pad"), ("groups", "groups"), ("out_shape", "output (H×W×C)"),
             ("params", "parameters"), ("macs", "multiply-adds"), ("rf", "receptive field"),
             ("jump", "jump")]
 
-    def fmt(key, v):
+    def fmt(key, row):
+        v = row[key]
         if v is None:
             return "all" if key == "rf" else "&ndash;"
         if key == "out_shape":
@@ -445,9 +464,5 @@ def layer_table_html(rows: list[dict], names=None) -> str:
             return f"{v:,}"
         return str(v)
 
-    head = "".join(f"<th>{label}</th>" for _, label in cols)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{fmt(k, r[k])}</td>" for k, _ in cols) + "</tr>"
-        for r in rows if names is None or r["name"] in names)
-    return (f'<table class="layer-table"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table>")
+    return html_table([r for r in rows if names is None or r["name"] in names], cols, cell=fmt,
+                      css_class="layer-table")

@@ -8,7 +8,7 @@ Three tables, each a list of row dicts that :func:`to_html` renders:
   protocol* (ten patches vs centre crop), so that numbers measured differently are not read
   as comparable. Measured rows carry their provenance: profile, dataset, hardware, date, commit.
 * :func:`claim_rows` — the paper's ablation claims (``paper.CLAIMS``), each with the
-  measurements and verdicts the experiment chapters recorded (``experiments.claim`` rows in
+  measurements and verdicts the experiment chapters recorded (``judging.claim`` rows in
   ``{"kind": "chapter"}`` records), or :data:`NOT_MEASURED`.
 * :func:`reading_note_rows` — what each number of the reading note's results table is.
 
@@ -19,11 +19,16 @@ Errors in records are fractions; everything shown here is in percent.
 from __future__ import annotations
 
 import html
+import json
 import math
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from alexnet_repro import paper
+from alexnet_repro.augment import scaled_crop_size
+from alexnet_repro.records import load_record
+from alexnet_repro.tables import html_table
+from alexnet_repro.judging import VERDICT_COLOURS, claim, format_pm, verdict
 
 NOT_MEASURED = "not measured in this build"
 NOT_REPORTED = "—"
@@ -75,10 +80,6 @@ def gather_records(*dirs: str | Path) -> list[dict]:
     name; a record identical to one already read (a run that wrote its record to both folders)
     is kept once, with its first origin. Missing folders are skipped.
     """
-    import json
-
-    from alexnet_repro.records import load_record
-
     out, seen = [], set()
     for d in dirs:
         d = Path(d)
@@ -149,7 +150,7 @@ def provenance_of(record: Mapping) -> dict:
     """``{"profile", "dataset", "hardware", "date", "commit"}`` of a training or chapter record.
 
     Training records (``train.train``) carry these at the top level; chapter records
-    (``experiments.chapter_record``) under ``"provenance"``. Anything absent is "unknown".
+    (``judging.chapter_record``) under ``"provenance"``. Anything absent is "unknown".
     """
     prov = record.get("provenance") or {}
     profile = record.get("profile")
@@ -269,8 +270,6 @@ def _model_summary(record: Mapping) -> str:
 
 def _differs(record: Mapping) -> str:
     """What this run does differently from the paper, read from its record."""
-    from alexnet_repro.augment import scaled_crop_size
-
     p = paper.PAPER
     cfg = record.get("config") or {}
     ds = record.get("dataset") or {}
@@ -395,10 +394,8 @@ def ten_crop_claim(record: Mapping, z: float = 1.96) -> dict:
     validation images, ``sqrt((e1 (1-e1) + e2 (1-e2)) / n)``. Both errors are measured on the
     same images and are positively correlated, so this overstates the uncertainty of the paired
     difference: a "consistent" verdict is conservative. The verdict is
-    ``experiments.verdict(estimate, spread, "greater")``.
+    ``judging.verdict(estimate, spread, "greater")``.
     """
-    from alexnet_repro.experiments import claim, format_pm, verdict
-
     spec = paper.CLAIMS["ten_patch_test"]
     final = record.get("final") or {}
     centre, ten = final.get("val_top1_error"), final.get("val_top1_error_ten_crop")
@@ -513,8 +510,7 @@ READING_NOTE_COLUMNS = [
     ("what_it_is", "What the number is"),
 ]
 
-_VERDICT_COLOURS = {"consistent": "#1a7f37", "not consistent": "#b3261e",
-                    "inconclusive at this scale": "#8a6100", NOT_MEASURED: "#6e7781"}
+_VERDICT_COLOURS = {**VERDICT_COLOURS, NOT_MEASURED: "#6e7781"}
 
 
 def _cell(key: str, value: Any, digits: int) -> str:
@@ -538,26 +534,17 @@ def to_html(rows: Sequence[Mapping], columns: Sequence[tuple[str, str]], *,
     Rows whose profile is ``ci`` are shaded and tagged, verdicts coloured. Tables of more than
     six columns get a minimum width and scroll sideways.
     """
-    e = html.escape
     # wide tables scroll sideways in the page instead of squeezing every column
     wide = f" min-width:{7 * len(columns)}em;" if len(columns) > 6 else ""
-    out = ['<div style="overflow-x:auto">',
-           f'<table class="{e(css_class)}" style="font-size:0.8em;{wide}">']
-    if caption:
-        out.append(f"<caption>{e(caption)}</caption>")
-    out.append("<thead><tr>" + "".join(f"<th>{e(h)}</th>" for _, h in columns) + "</tr></thead>")
-    out.append("<tbody>")
-    for r in rows:
-        is_ci = r.get("profile") == "ci"
-        style = ' style="background:#fff3cd"' if is_ci else ""
-        cells = []
-        for key, _ in columns:
-            text = e(_cell(key, r.get(key), digits))
-            if key == "profile" and is_ci:
-                text = f"<strong>ci — not a result</strong>"
-            elif key == "verdict" and r.get(key) in _VERDICT_COLOURS:
-                text = f'<strong style="color:{_VERDICT_COLOURS[r[key]]}">{text}</strong>'
-            cells.append(f"<td>{text}</td>")
-        out.append(f"<tr{style}>" + "".join(cells) + "</tr>")
-    out += ["</tbody>", "</table>", "</div>"]
-    return "\n".join(out)
+
+    def cell(key, r):
+        text = html.escape(_cell(key, r.get(key), digits))
+        if key == "profile" and r.get("profile") == "ci":
+            return "<strong>ci — not a result</strong>"
+        if key == "verdict" and r.get(key) in _VERDICT_COLOURS:
+            return f'<strong style="color:{_VERDICT_COLOURS[r[key]]}">{text}</strong>'
+        return text
+
+    return html_table(rows, columns, cell=cell, caption=caption, css_class=css_class,
+                      style=f"font-size:0.8em;{wide}", scroll=True,
+                      row_style=lambda r: "background:#fff3cd" if r.get("profile") == "ci" else "")

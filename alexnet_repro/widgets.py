@@ -33,6 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from alexnet_repro.model import activations
+
 # Widget state (all pictures, base64-encoded as in a notebook's metadata) allowed per explorer.
 STATE_BUDGET_BYTES = 1_500_000
 
@@ -350,28 +352,16 @@ class ActivationExplorer:
         param = next(self.model.parameters(), None)
         device = param.device if param is not None else torch.device("cpu")
         dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
-        got: dict[str, torch.Tensor] = {}
-
-        def hook_for(name):
-            def hook(module, inputs, output):
-                if not isinstance(output, torch.Tensor) or output.ndim != 4:
-                    raise ValueError(f"layer {name!r} outputs {type(output).__name__} of shape "
-                                     f"{tuple(getattr(output, 'shape', ()))}; the explorer "
-                                     f"shows 4-D (N, C, H, W) feature maps: choose conv layers")
-                out = output.detach()[0].float().cpu()
-                got[name] = out.clamp(min=0) if self.rectify else out
-            return hook
-
-        handles = [self.modules[n].register_forward_hook(hook_for(n)) for n in self.layers]
-        was_training = self.model.training
-        try:
-            self.model.eval()
-            with torch.no_grad():
-                self.model(x[None].to(device=device, dtype=dtype))
-        finally:
-            self.model.train(was_training)
-            for h in handles:
-                h.remove()
+        got = activations(self.model, x[None].to(device=device, dtype=dtype),
+                          {n: self.modules[n] for n in self.layers}, eval_mode=True)
+        for name in self.layers:
+            output = got[name]
+            if not isinstance(output, torch.Tensor) or output.ndim != 4:
+                raise ValueError(f"layer {name!r} outputs {type(output).__name__} of shape "
+                                 f"{tuple(getattr(output, 'shape', ()))}; the explorer "
+                                 f"shows 4-D (N, C, H, W) feature maps: choose conv layers")
+            out = output[0].float().cpu()
+            got[name] = out.clamp(min=0) if self.rectify else out
         return {n: got[n] for n in self.layers}
 
     def _compute(self, name: str, image) -> None:

@@ -1,4 +1,4 @@
-"""Tests of alexnet_repro.experiments on hand-built histories and a fake training function
+"""Tests of alexnet_repro.sweeps and alexnet_repro.judging on hand-built histories and a fake training function
 (plus one tiny real run through the engine when it is importable)."""
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ import math
 
 import pytest
 
-from alexnet_repro import experiments as ex
-from alexnet_repro.experiments import CONSISTENT, INCONCLUSIVE, NOT_CONSISTENT
+from alexnet_repro import figures, probes, sweeps, judging
+from alexnet_repro.data import load_dataset
+from alexnet_repro.model import build_model
+from alexnet_repro.records import load_record, save_record
+from alexnet_repro.train import TrainConfig, TrainingDiverged
+from alexnet_repro.judging import CONSISTENT, INCONCLUSIVE, NOT_CONSISTENT
 
 
 # ----------------------------------------------------------------------------- verdict
@@ -33,28 +37,28 @@ from alexnet_repro.experiments import CONSISTENT, INCONCLUSIVE, NOT_CONSISTENT
     (0.0, 0.0, "greater", 0.0, INCONCLUSIVE),        # no effect at all
 ])
 def test_verdict_cases(estimate, spread, direction, null, expected):
-    assert ex.verdict(estimate, spread, direction, null) == expected
+    assert judging.verdict(estimate, spread, direction, null) == expected
 
 
 def test_verdict_rejects_bad_input():
     with pytest.raises(ValueError, match="direction"):
-        ex.verdict(1.0, 0.1, "bigger")
+        judging.verdict(1.0, 0.1, "bigger")
     with pytest.raises(ValueError, match="negative"):
-        ex.verdict(1.0, -0.1, "greater")
+        judging.verdict(1.0, -0.1, "greater")
 
 
 def test_samples_verdict_uses_sample_std():
     # mean 2, sample std (ddof=1) of [1, 2, 3] is 1 -> [1, 3] above 0
-    out = ex.samples_verdict([1.0, 2.0, 3.0], "greater")
+    out = judging.samples_verdict([1.0, 2.0, 3.0], "greater")
     assert out["mean"] == pytest.approx(2.0) and out["std"] == pytest.approx(1.0)
     assert out["verdict"] == CONSISTENT
     # mean 0.5, std of [-0.5, 0.5, 1.5] is 1 -> contains 0
-    assert ex.samples_verdict([-0.5, 0.5, 1.5], "greater")["verdict"] == INCONCLUSIVE
+    assert judging.samples_verdict([-0.5, 0.5, 1.5], "greater")["verdict"] == INCONCLUSIVE
     # a single seed: no spread, whatever its size
-    one = ex.samples_verdict([10.0], "greater")
+    one = judging.samples_verdict([10.0], "greater")
     assert one["std"] is None and one["verdict"] == INCONCLUSIVE
     # identical seeds: zero spread is a known spread
-    assert ex.samples_verdict([0.2, 0.2], "less")["verdict"] == NOT_CONSISTENT
+    assert judging.samples_verdict([0.2, 0.2], "less")["verdict"] == NOT_CONSISTENT
 
 
 # ----------------------------------------------------------------------------- steps to target
@@ -66,39 +70,39 @@ def hist(errors, every=10):
 
 def test_steps_to_target_first_crossing_inclusive():
     h = hist([0.9, 0.6, 0.4, 0.25, 0.3, 0.2])
-    assert ex.steps_to_target(h, 0.5) == 30
-    assert ex.steps_to_target(h, 0.25) == 40      # <= counts
-    assert ex.steps_to_target(h, 0.2) == 60
-    assert ex.steps_to_target(h, 0.1) is None     # censored
-    assert ex.horizon(h) == 60
-    assert ex.horizon([]) is None
-    assert ex.steps_to_target([], 0.5) is None
+    assert sweeps.steps_to_target(h, 0.5) == 30
+    assert sweeps.steps_to_target(h, 0.25) == 40      # <= counts
+    assert sweeps.steps_to_target(h, 0.2) == 60
+    assert sweeps.steps_to_target(h, 0.1) is None     # censored
+    assert sweeps.horizon(h) == 60
+    assert sweeps.horizon([]) is None
+    assert sweeps.steps_to_target([], 0.5) is None
 
 
 def test_steps_to_target_sorts_and_treats_nan_as_not_reached():
     h = hist([0.9, float("nan"), 0.3])
-    assert ex.steps_to_target(list(reversed(h)), 0.5) == 30
-    assert ex.steps_to_target(h, 0.95) == 10
+    assert sweeps.steps_to_target(list(reversed(h)), 0.5) == 30
+    assert sweeps.steps_to_target(h, 0.95) == 10
     h2 = hist([0.9, None, 0.95])
-    assert ex.steps_to_target(h2, 0.99) == 10
-    assert ex.error_curve(h2)[1] == [0.9, 1.0, 0.95]
+    assert sweeps.steps_to_target(h2, 0.99) == 10
+    assert sweeps.error_curve(h2)[1] == [0.9, 1.0, 0.95]
 
 
 def test_steps_to_target_window_ignores_a_single_noisy_dip():
     h = hist([0.8, 0.2, 0.8, 0.4, 0.3, 0.2])
-    assert ex.steps_to_target(h, 0.3) == 20                  # raw: the dip counts
+    assert sweeps.steps_to_target(h, 0.3) == 20                  # raw: the dip counts
     # trailing means over 3: 0.8, 0.5, 0.6, 0.4667, 0.5, 0.3
-    steps, errs = ex.error_curve(h, window=3)
+    steps, errs = sweeps.error_curve(h, window=3)
     assert errs == pytest.approx([0.8, 0.5, 0.6, 1.4 / 3, 0.5, 0.3])
-    assert ex.steps_to_target(h, 0.3, window=3) == 60
+    assert sweeps.steps_to_target(h, 0.3, window=3) == 60
     with pytest.raises(ValueError):
-        ex.error_curve(h, window=0)
+        sweeps.error_curve(h, window=0)
 
 
 # ----------------------------------------------------------------------------- speed-up
 
 def test_speedup_exact_pairs():
-    sp = ex.speedup([200, 800, 300], [100, 100, 100])
+    sp = judging.speedup([200, 800, 300], [100, 100, 100])
     assert sp["ratios"] == [2.0, 8.0, 3.0] and sp["kinds"] == ["exact"] * 3
     logs = [math.log(2), math.log(8), math.log(3)]
     assert sp["geo_mean"] == pytest.approx(math.exp(sum(logs) / 3))
@@ -107,18 +111,18 @@ def test_speedup_exact_pairs():
     assert sp["mean"] == pytest.approx(13 / 3)
     assert sp["ratio_of_medians"] == pytest.approx(3.0)      # median 300 / median 100
     assert sp["n_exact"] == 3
-    assert ex.ratio_verdict(sp, "greater") == CONSISTENT     # log geo-mean 1.28 > log-std 0.69
+    assert judging.ratio_verdict(sp, "greater") == CONSISTENT     # log geo-mean 1.28 > log-std 0.69
 
 
 def test_speedup_censoring_kinds_and_bounds():
-    sp = ex.speedup([None, 300, None], [100, None, None],
+    sp = judging.speedup([None, 300, None], [100, None, None],
                     slow_horizons=[1000, 1000, 1000], fast_horizons=[1000, 1000, 1000])
     assert sp["kinds"] == ["lower", "upper", "unknown"]
     assert sp["ratios"] == [10.0, 0.3, None]
     # medians with censored = inf: slow (inf, 300, inf) -> inf
     assert sp["ratio_of_medians"] is None
     with pytest.raises(ValueError, match="paired"):
-        ex.speedup([1, 2], [1])
+        judging.speedup([1, 2], [1])
 
 
 def test_ratio_verdict_only_trusts_bounds_that_cannot_overturn_it():
@@ -129,17 +133,17 @@ def test_ratio_verdict_only_trusts_bounds_that_cannot_overturn_it():
         return {"geo_mean": math.exp(m), "log_std": sd, "kinds": kinds}
 
     up = [5.0, 6.0, 7.0]
-    assert ex.ratio_verdict(fake(up, ["exact", "lower", "lower"]), "greater") == CONSISTENT
-    assert ex.ratio_verdict(fake(up, ["exact", "upper", "exact"]), "greater") == INCONCLUSIVE
-    assert ex.ratio_verdict(fake(up, ["exact", "unknown", "exact"]), "greater") == INCONCLUSIVE
+    assert judging.ratio_verdict(fake(up, ["exact", "lower", "lower"]), "greater") == CONSISTENT
+    assert judging.ratio_verdict(fake(up, ["exact", "upper", "exact"]), "greater") == INCONCLUSIVE
+    assert judging.ratio_verdict(fake(up, ["exact", "unknown", "exact"]), "greater") == INCONCLUSIVE
     down = [0.2, 0.25, 0.3]
-    assert ex.ratio_verdict(fake(down, ["exact"] * 3), "greater") == NOT_CONSISTENT
-    assert ex.ratio_verdict(fake(down, ["upper", "exact", "exact"]), "greater") == NOT_CONSISTENT
-    assert ex.ratio_verdict(fake(down, ["lower", "exact", "exact"]), "greater") == INCONCLUSIVE
-    assert ex.ratio_verdict(fake(down, ["upper", "exact", "exact"]), "less") == CONSISTENT
+    assert judging.ratio_verdict(fake(down, ["exact"] * 3), "greater") == NOT_CONSISTENT
+    assert judging.ratio_verdict(fake(down, ["upper", "exact", "exact"]), "greater") == NOT_CONSISTENT
+    assert judging.ratio_verdict(fake(down, ["lower", "exact", "exact"]), "greater") == INCONCLUSIVE
+    assert judging.ratio_verdict(fake(down, ["upper", "exact", "exact"]), "less") == CONSISTENT
     # one seed: no spread
-    assert ex.ratio_verdict(ex.speedup([600], [100]), "greater") == INCONCLUSIVE
-    assert ex.ratio_verdict({"geo_mean": None, "log_std": None, "kinds": ["unknown"]}) == INCONCLUSIVE
+    assert judging.ratio_verdict(judging.speedup([600], [100]), "greater") == INCONCLUSIVE
+    assert judging.ratio_verdict({"geo_mean": None, "log_std": None, "kinds": ["unknown"]}) == INCONCLUSIVE
 
 
 # ----------------------------------------------------------------------------- running (fake engine)
@@ -162,8 +166,6 @@ def fake_train_factory(calls):
     """Error after step t: max(floor, 0.9 * exp(-speed * t)), speed = lr * gain, diverging
     (error stuck at 0.9) above lr_max, loss blowing up above 4 lr_max. relu: gain 2, lr_max 0.1;
     tanh: gain 1, lr_max 0.05."""
-    from alexnet_repro.train import TrainingDiverged
-
     def train(cfg, data=None):
         calls.append(cfg)
         act = cfg.model_kwargs["activation"]
@@ -181,11 +183,11 @@ def fake_train_factory(calls):
 
 def test_config_with_merges_model_kwargs_and_rejects_unknown():
     base = FakeConfig()
-    c = ex.config_with(base, {"model_kwargs": {"activation": "tanh"}}, lr=0.1)
+    c = sweeps.config_with(base, {"model_kwargs": {"activation": "tanh"}}, lr=0.1)
     assert c.model_kwargs == {"activation": "tanh", "width": 1.0} and c.lr == 0.1
     assert base.model_kwargs == {"activation": "relu", "width": 1.0}   # base untouched
     with pytest.raises(ValueError, match="learning_rate"):
-        ex.config_with(base, {"learning_rate": 0.1})
+        sweeps.config_with(base, {"learning_rate": 0.1})
 
 
 def test_run_seeds_runs_every_variant_and_seed_and_caches():
@@ -194,17 +196,17 @@ def test_run_seeds_runs_every_variant_and_seed_and_caches():
     variants = {"relu": {"model_kwargs": {"activation": "relu"}},
                 "tanh": {"model_kwargs": {"activation": "tanh"}}}
     cache = {}
-    out = ex.run_seeds(FakeConfig(), variants, [0, 1, 2], train_fn=train, cache=cache)
+    out = sweeps.run_seeds(FakeConfig(), variants, [0, 1, 2], train_fn=train, cache=cache)
     assert list(out) == ["relu", "tanh"]
     assert [r["seed"] for r in out["tanh"]] == [0, 1, 2]
     assert {r["variant"] for r in out["relu"]} == {"relu"}
     assert [(c.model_kwargs["activation"], c.seed) for c in calls] == [
         ("relu", 0), ("relu", 1), ("relu", 2), ("tanh", 0), ("tanh", 1), ("tanh", 2)]
     # the same runs again come from the cache; a new seed trains once more
-    ex.run_seeds(FakeConfig(), variants, [0, 1, 2, 3], train_fn=train, cache=cache)
+    sweeps.run_seeds(FakeConfig(), variants, [0, 1, 2, 3], train_fn=train, cache=cache)
     assert len(calls) == 8
     with pytest.raises(ValueError, match="seed"):
-        ex.run_seeds(FakeConfig(), variants, [], train_fn=train)
+        sweeps.run_seeds(FakeConfig(), variants, [], train_fn=train)
 
 
 def test_lr_sweep_picks_each_variants_fastest_and_fake_speedup_is_recovered():
@@ -213,7 +215,7 @@ def test_lr_sweep_picks_each_variants_fastest_and_fake_speedup_is_recovered():
     variants = {"relu": {"model_kwargs": {"activation": "relu"}},
                 "tanh": {"model_kwargs": {"activation": "tanh"}}}
     lrs = [0.001, 0.01, 0.04, 0.08, 0.3]
-    sw = ex.lr_sweep(FakeConfig(), lrs, variants, target_error=0.25, seeds=[7], train_fn=train)
+    sw = sweeps.lr_sweep(FakeConfig(), lrs, variants, target_error=0.25, seeds=[7], train_fn=train)
     # relu stalls above 0.1 -> fastest is 0.08; tanh above 0.05 -> 0.04
     assert sw["relu"]["best_lr"] == 0.08 and sw["tanh"]["best_lr"] == 0.04
     row = {r["lr"]: r for r in sw["tanh"]["table"]}
@@ -221,27 +223,26 @@ def test_lr_sweep_picks_each_variants_fastest_and_fake_speedup_is_recovered():
     assert row[0.3]["diverged"] == 1 and row[0.3]["mean_error"] == 1.0 and row[0.08]["diverged"] == 0
     assert sw["tanh"]["records"][0.3][0]["diverged"] is True
     # outside a sweep a diverging run raises
-    from alexnet_repro.train import TrainingDiverged
     with pytest.raises(TrainingDiverged):
-        ex.run_seeds(FakeConfig(), {"tanh": {**variants["tanh"], "lr": 0.3}}, [0], train_fn=train)
+        sweeps.run_seeds(FakeConfig(), {"tanh": {**variants["tanh"], "lr": 0.3}}, [0], train_fn=train)
     # at their best lrs: speed relu 0.16, tanh 0.04 -> time to 0.25 is ln(0.9/0.25)/speed,
     # rounded up to the logging grid of 10 steps
     t = lambda speed: 10 * math.ceil(math.log(0.9 / 0.25) / speed / 10)
-    best = ex.run_seeds(FakeConfig(), {"relu": {**variants["relu"], "lr": 0.08},
+    best = sweeps.run_seeds(FakeConfig(), {"relu": {**variants["relu"], "lr": 0.08},
                                        "tanh": {**variants["tanh"], "lr": 0.04}},
                         [0, 1], train_fn=train)
-    slow = [ex.steps_to_target(r["steps"], 0.25) for r in best["tanh"]]
-    fast = [ex.steps_to_target(r["steps"], 0.25) for r in best["relu"]]
+    slow = [sweeps.steps_to_target(r["steps"], 0.25) for r in best["tanh"]]
+    fast = [sweeps.steps_to_target(r["steps"], 0.25) for r in best["relu"]]
     assert slow == [t(0.04)] * 2 and fast == [t(0.16)] * 2
-    sp = ex.speedup(slow, fast)
+    sp = judging.speedup(slow, fast)
     assert sp["geo_mean"] == pytest.approx(t(0.04) / t(0.16))
-    assert sp["log_std"] == 0.0 and ex.ratio_verdict(sp) == CONSISTENT
+    assert sp["log_std"] == 0.0 and judging.ratio_verdict(sp) == CONSISTENT
 
 
 def test_lr_sweep_without_any_crossing_prefers_lower_error():
     calls = []
     train = fake_train_factory(calls)
-    sw = ex.lr_sweep(FakeConfig(), [0.0001, 0.0002], {"tanh": {"model_kwargs": {"activation": "tanh"}}},
+    sw = sweeps.lr_sweep(FakeConfig(), [0.0001, 0.0002], {"tanh": {"model_kwargs": {"activation": "tanh"}}},
                      target_error=0.01, train_fn=train)
     assert sw["tanh"]["best_lr"] == 0.0002
     assert all(r["steps_to_target"] is None for r in sw["tanh"]["table"])
@@ -251,13 +252,11 @@ def test_lr_sweep_without_any_crossing_prefers_lower_error():
 
 def test_layer_grad_norms_match_backward():
     torch = pytest.importorskip("torch")
-    from alexnet_repro.model import build_model
-
     torch.manual_seed(0)
     model = build_model("small_cnn", activation="tanh", in_channels=1, input_size=12, width=0.25,
                         init="kaiming")
     x, y = torch.rand(6, 1, 12, 12), torch.randint(0, 10, (6,))
-    norms = ex.layer_grad_norms(model, x, y)
+    norms = probes.layer_grad_norms(model, x, y)
     assert list(norms) == ["conv1", "conv2", "conv3", "fc4"]
     assert all(p.grad is None for p in model.parameters())       # nothing left behind
     torch.nn.functional.cross_entropy(model(x), y).backward()
@@ -269,66 +268,61 @@ def test_layer_grad_norms_match_backward():
 # ----------------------------------------------------------------------------- claims
 
 def make_claim(verdict=CONSISTENT):
-    return ex.claim("relu_speedup", statement="ReLU <6x> | faster", source="paper §3.1",
-                    paper="6×", measured=ex.format_pm(3.14159, 0.5, 3, unit="×"), verdict=verdict,
+    return judging.claim("relu_speedup", statement="ReLU <6x> | faster", source="paper §3.1",
+                    paper="6×", measured=judging.format_pm(3.14159, 0.5, 3, unit="×"), verdict=verdict,
                     setting="fashion-mnist", values={"geo_mean": 3.14})
 
 
 def test_format_pm():
-    assert ex.format_pm(3.14159, 0.5, 3, unit="×") == "3.14 ± 0.50× (3 seeds)"
-    assert ex.format_pm(3.14159, None, 1) == "3.14 (1 seed, spread unknown)"
-    assert ex.format_pm(None, None) == "n/a"
-    assert ex.format_pm(0.1234, 0.01, digits=3) == "0.123 ± 0.010"
+    assert judging.format_pm(3.14159, 0.5, 3, unit="×") == "3.14 ± 0.50× (3 seeds)"
+    assert judging.format_pm(3.14159, None, 1) == "3.14 (1 seed, spread unknown)"
+    assert judging.format_pm(None, None) == "n/a"
+    assert judging.format_pm(0.1234, 0.01, digits=3) == "0.123 ± 0.010"
 
 
 def test_claims_table_html_and_markdown():
     rows = [make_claim(), make_claim(INCONCLUSIVE)]
-    h = ex.claims_table(rows)
+    h = judging.claims_table(rows)
     assert h.count("<tr>") == 3 and "&lt;6x&gt;" in h and "<6x>" not in h
     assert "inconclusive at this scale" in h and "3.14 ± 0.50× (3 seeds)" in h
-    md = ex.claims_table(rows, fmt="markdown")
+    md = judging.claims_table(rows, fmt="markdown")
     lines = md.strip().splitlines()
     assert len(lines) == 4 and "\\|" in lines[2] and lines[2].count(" | ") == 3
     with pytest.raises(ValueError):
-        ex.claims_table(rows, fmt="latex")
+        judging.claims_table(rows, fmt="latex")
     with pytest.raises(ValueError, match="verdict"):
         make_claim("probably")
 
 
 def test_chapter_record_carries_profile_and_saves(tmp_path):
-    from alexnet_repro.records import load_record, save_record
-
-    rec = ex.chapter_record("relu_vs_tanh", "ci", [make_claim()], {"speedups": {"0.25": 3.0}})
+    rec = judging.chapter_record("relu_vs_tanh", "ci", [make_claim()], {"speedups": {"0.25": 3.0}})
     assert rec["kind"] == "chapter" and rec["profile"] == "ci" and rec["claims"][0]["verdict"] == CONSISTENT
     assert "git_commit" in rec["provenance"]
     path = save_record(rec, tmp_path, "relu_vs_tanh")
     assert load_record(path)["claims"][0]["values"] == {"geo_mean": 3.14}
     with pytest.raises(ValueError, match="profile"):
-        ex.chapter_record("x", "ci", [], {"profile": "full"})
+        judging.chapter_record("x", "ci", [], {"profile": "full"})
     bad = dict(make_claim(), verdict="maybe")
     with pytest.raises(ValueError, match="verdict"):
-        ex.chapter_record("x", "ci", [bad])
+        judging.chapter_record("x", "ci", [bad])
 
 
 def test_format_ratio():
-    sp = ex.speedup([200, 800], [100, 100])       # ratios 2 and 8: geo-mean 4, log-std ln4/sqrt2
+    sp = judging.speedup([200, 800], [100, 100])       # ratios 2 and 8: geo-mean 4, log-std ln4/sqrt2
     spread = math.exp(math.log(4) / math.sqrt(2))
-    assert ex.format_ratio(sp) == f"4.00× (×/÷ {spread:.2f}, 2 seeds)"
-    low = ex.speedup([None, 800], [100, 100], slow_horizons=[1000, 1000])
-    assert ex.format_ratio(low).startswith("≥ ") and "1 censored" in ex.format_ratio(low)
-    assert ex.format_ratio(ex.speedup([300], [100])) == "3.00× (1 seed, spread unknown)"
-    assert ex.format_ratio(ex.speedup([None], [None])).startswith("n/a")
-    both = ex.speedup([200, 800, None], [100, 100, None], slow_horizons=[900] * 3, fast_horizons=[900] * 3)
-    assert ex.format_ratio(both) == f"4.00× (×/÷ {spread:.2f}, 2 of 3 seeds, 1 censored)"
+    assert judging.format_ratio(sp) == f"4.00× (×/÷ {spread:.2f}, 2 seeds)"
+    low = judging.speedup([None, 800], [100, 100], slow_horizons=[1000, 1000])
+    assert judging.format_ratio(low).startswith("≥ ") and "1 censored" in judging.format_ratio(low)
+    assert judging.format_ratio(judging.speedup([300], [100])) == "3.00× (1 seed, spread unknown)"
+    assert judging.format_ratio(judging.speedup([None], [None])).startswith("n/a")
+    both = judging.speedup([200, 800, None], [100, 100, None], slow_horizons=[900] * 3, fast_horizons=[900] * 3)
+    assert judging.format_ratio(both) == f"4.00× (×/÷ {spread:.2f}, 2 of 3 seeds, 1 censored)"
 
 
 def test_run_seeds_and_lr_sweep_through_the_real_engine():
     """A few tiny runs of the one engine: the variant's overrides reach the model, seeds reach
     the record, and a learning rate whose loss blows up is recorded as diverged in a sweep."""
     pytest.importorskip("torch")
-    from alexnet_repro.data import load_dataset
-    from alexnet_repro.train import TrainConfig
-
     data = load_dataset("synthetic", limit=64, val_limit=32, image_size=16, channels=1, seed=0)
     base = TrainConfig(dataset="synthetic", crop_size=16, model="small_cnn",
                        model_kwargs={"width": 0.25, "init": "kaiming"}, augment="none", epochs=1,
@@ -337,14 +331,62 @@ def test_run_seeds_and_lr_sweep_through_the_real_engine():
     variants = {"relu": {"model_kwargs": {"activation": "relu"}},
                 "tanh": {"model_kwargs": {"activation": "tanh"}}}
     cache = {}
-    runs = ex.run_seeds(base, variants, [0, 1], data=data, cache=cache)
+    runs = sweeps.run_seeds(base, variants, [0, 1], data=data, cache=cache)
     for v in variants:
         assert [r["model"]["activation"] for r in runs[v]] == [v, v]
         assert [r["config"]["seed"] for r in runs[v]] == [0, 1]
         assert [s["step"] for s in runs[v][0]["steps"]] == [1, 2]
         assert runs[v][0]["config"]["model_kwargs"]["width"] == 0.25
     assert len(cache) == 4
-    sw = ex.lr_sweep(base, [0.01, 1e12], {"relu": variants["relu"]}, target_error=0.0, data=data)
+    sw = sweeps.lr_sweep(base, [0.01, 1e12], {"relu": variants["relu"]}, target_error=0.0, data=data)
     row = {r["lr"]: r for r in sw["relu"]["table"]}
     assert row[1e12]["diverged"] == 1 and row[0.01]["diverged"] == 0
     assert sw["relu"]["best_lr"] == 0.01
+
+
+# ----------------------------------------------------------------------------- summaries and figures
+
+def test_variant_summary_and_table_against_hand_values():
+    runs = {"a": [{"v": 0.1}, {"v": 0.3}, {"v": None}], "b": [{"v": 0.2}, {"v": 0.2}, {"v": 0.5}]}
+    rows = sweeps.variant_summary(runs, {"err": lambda r: r["v"]})
+    a, b = rows
+    assert a["n"] == 2 and a["missing"] == 1 and a["mean"] == pytest.approx(0.2)
+    assert a["std"] == pytest.approx(math.sqrt(((0.1 - 0.2) ** 2 + (0.3 - 0.2) ** 2) / 1))
+    assert b["mean"] == pytest.approx(0.3) and b["std"] == pytest.approx(math.sqrt(0.03))
+    html = sweeps.summary_table(rows, scale=100, digits=1)
+    assert "20.0 ± 14.1 (2 of 3)" in html and "30.0 ± 17.3" in html
+
+
+def test_plot_runs_draws_median_of_seeds():
+    import matplotlib
+    matplotlib.use("Agg")
+
+    def rec(errs, vals):
+        return {"steps": [{"step": 10 * (i + 1), "train_top1_error": e} for i, e in enumerate(errs)],
+                "history": [{"val_top1_error": v} for v in vals]}
+    runs = {"x": [rec([0.9, 0.5], [0.6, 0.4]), rec([0.7, 0.1], [0.8, 0.2]), rec([0.8, 0.3], [0.7, 0.3])]}
+    fig = figures.plot_runs(runs, target=0.2)
+    ax_t, ax_v = fig.axes
+    line = ax_t.get_lines()[0]
+    assert list(line.get_xdata()) == [10, 20] and list(line.get_ydata()) == pytest.approx([0.8, 0.3])
+    assert list(ax_v.get_lines()[0].get_ydata()) == pytest.approx([0.7, 0.3])
+
+
+def test_chapter_figures_draw_the_numbers_they_are_given():
+    import matplotlib
+    matplotlib.use("Agg")
+
+    def rec(errs):
+        return {"steps": [{"step": 10 * (i + 1), "train_top1_error": e} for i, e in enumerate(errs)],
+                "history": [{"epoch": i + 1, "train_top1_error": e, "val_top1_error": e / 2}
+                            for i, e in enumerate(errs)]}
+    runs = {"relu": [rec([0.9, 0.5]), rec([0.7, 0.1]), rec([0.8, 0.3])], "tanh": [rec([0.9, 0.8])] * 3}
+    fig = figures.plot_seed_curves(runs, {"relu": 0.01, "tanh": 0.02}, [0.5, 0.25], 0.25, 10, 1, "t")
+    median = [ln for ln in fig.axes[0].get_lines() if ln.get_label().startswith("relu")][0]
+    assert list(median.get_xdata()) == [1.0, 2.0] and list(median.get_ydata()) == pytest.approx([0.8, 0.3])
+    fig = figures.plot_epoch_curves(runs, {})
+    assert list(fig.axes[1].get_lines()[0].get_ydata()) == pytest.approx([0.4, 0.15])   # mean of val = err / 2
+    sp = judging.speedup([200, 800], [100, 100])
+    fig = figures.plot_speedups({0.25: {"speedup": sp}}, [0.25], 6.0, "paper")
+    (geo,) = [c for c in fig.axes[0].containers]           # the errorbar of the geometric mean
+    assert geo.lines[0].get_ydata()[0] == pytest.approx(4.0)

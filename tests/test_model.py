@@ -210,15 +210,15 @@ def test_architecture_figure_follows_connectivity():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyArrowPatch, Rectangle
-    from alexnet_repro import plots
+    from alexnet_repro import figures
 
     def arrows(fig):
         ps = [p for p in fig.axes[0].patches if isinstance(p, FancyArrowPatch)]
         dashed = [p for p in ps if p.get_linestyle() not in ("-", "solid")]
         return len(ps), len(dashed)
 
-    two = plots.plot_architecture(AlexNet(towers=2, width=0.125))
-    one = plots.plot_architecture(AlexNet(towers=1, width=0.125))
+    two = figures.plot_architecture(AlexNet(towers=2, width=0.125))
+    one = figures.plot_architecture(AlexNet(towers=1, width=0.125))
     boxes = lambda f: sum(isinstance(p, Rectangle) for p in f.axes[0].patches)
     # input + 7 layers x 2 towers + a single fc8; one tower: input + 8 layers
     assert boxes(two) == 1 + 7 * 2 + 1 and boxes(one) == 1 + 8
@@ -226,11 +226,11 @@ def test_architecture_figure_follows_connectivity():
     # conv3, fc6, fc7 (2 each) and both arrows into the single fc8
     assert arrows(two) == (22, 2 + 2 + 2 + 2)
     assert arrows(one) == (8, 0)
-    rf = plots.plot_receptive_fields(layer_table(AlexNet(width=0.125), 227),
+    rf = figures.plot_receptive_fields(layer_table(AlexNet(width=0.125), 227),
                                      image=torch.rand(227, 227, 3).numpy())
     squares = [p for p in rf.axes[1].patches if isinstance(p, Rectangle)]
     assert sorted(p.get_width() for p in squares) == [11, 51, 99, 131, 163]
-    bars = plots.plot_layer_bars({"a": layer_table(AlexNet(width=0.125), 227)}, key="macs")
+    bars = figures.plot_layer_bars({"a": layer_table(AlexNet(width=0.125), 227)}, key="macs")
     assert len(bars.axes[0].patches) == 8
     plt.close("all")
 

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from alexnet_repro import results_table as rt
-from alexnet_repro.experiments import chapter_record, claim
+from alexnet_repro.judging import chapter_record, claim
 from alexnet_repro.records import save_record
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"

@@ -13,7 +13,7 @@ from scipy import stats
 
 matplotlib.use("Agg")
 
-from alexnet_repro import plots  # noqa: E402
+from alexnet_repro import figures  # noqa: E402
 from alexnet_repro.verdicts import (  # noqa: E402
     EFFECT_OUTCOMES, OUTCOMES, chance_effects, chance_sentence, format_replication, log_speedups, replication,
 )
@@ -325,7 +325,7 @@ def test_forest_plot_draws_one_bar_per_claim_and_paper_markers_where_known():
         {"chapter": "lrn", "label": "one seed", "unit": "points",
          **replication([1.0], direction="less", paper=-1.4)},
     ]
-    fig = plots.forest_plot(rows, title="claims")
+    fig = figures.forest_plot(rows, title="claims")
     bars = [c for ax in fig.axes for c in ax.containers
             if isinstance(c, matplotlib.container.ErrorbarContainer)]
     assert len(bars) == len(rows)
@@ -335,4 +335,4 @@ def test_forest_plot_draws_one_bar_per_claim_and_paper_markers_where_known():
     assert labels[0] == "relu" and "dropout" in labels and labels[-1].startswith("one seed")
     matplotlib.pyplot.close(fig)
     with pytest.raises(ValueError, match="unit"):
-        plots.forest_plot([{**rows[0], "unit": "seconds"}])
+        figures.forest_plot([{**rows[0], "unit": "seconds"}])

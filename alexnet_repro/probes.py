@@ -1,0 +1,124 @@
+"""Probes of trained networks: what a network sees (:func:`model_inputs`), how it does on a
+split in evaluation mode (:func:`evaluate_split`), gradient norms per layer
+(:func:`layer_grad_norms`), how much an LRN layer normalizes (:func:`lrn_share`) and dropout's
+training-mode averages (:func:`train_mode_means`). Layer outputs come from the one forward-hook
+helper, :func:`alexnet_repro.model.activations`.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from alexnet_repro.augment import center_crop, subtract_mean
+from alexnet_repro.data import collate
+from alexnet_repro.model import activations, named_layers
+from alexnet_repro.train import evaluate
+
+__all__ = ["model_inputs", "evaluate_split", "layer_grad_norms", "lrn_share", "train_mode_means"]
+
+
+def _train_result(result):
+    """The :class:`~alexnet_repro.train.TrainResult` of a sweep's ``Run`` (or the result itself)."""
+    inner = getattr(result, "result", result)
+    if inner is None:
+        raise ValueError("this run kept no trained model (it diverged, or the sweep ran with "
+                         "keep_models=False); run it with keep_models=True to probe it")
+    return inner
+
+
+def model_inputs(result, split: str = "val", n: int | None = None, *, seed: int = 0):
+    """``(images, labels)`` as a :class:`~alexnet_repro.train.TrainResult`'s model sees them in
+    evaluation (training mean image subtracted, centre crop): ``n`` images of ``split`` drawn
+    with ``seed`` (``None`` = all, in order). ``result`` may also be a sweep's ``Run``."""
+    result = _train_result(result)
+    ds = getattr(result.data, split)
+    idx = np.arange(len(ds)) if n is None or n >= len(ds) else \
+        np.sort(np.random.default_rng(seed).choice(len(ds), size=n, replace=False))
+    if hasattr(ds, "get_batch"):
+        images, labels = ds.get_batch(idx)
+    else:
+        images, labels, _ = collate([ds[int(i)] for i in idx])
+    x = center_crop(subtract_mean(images, result.mean_image), result.record["dataset"]["crop_size"])
+    device = next(result.model.parameters()).device
+    return x.to(device), torch.as_tensor(labels).to(device)
+
+
+def evaluate_split(result, split: str = "train", *, model=None, batch_size: int = 256) -> dict:
+    """Loss and errors of a :class:`~alexnet_repro.train.TrainResult`'s model on ``split``
+    ("train" or "val") of its data, in evaluation mode: dropout at its test rule, no
+    augmentation, centre crop, the training set's mean image subtracted, as the engine evaluates.
+
+    The overfitting gap is ``val error - evaluate_split(result, "train") error``: the training
+    error the engine logs is measured in training mode (dropout on) while the weights move, so it
+    is not comparable with the validation error. ``model`` replaces ``result.model`` (e.g. a copy
+    with another dropout convention). Returns :func:`alexnet_repro.train.evaluate`'s dict.
+    ``result`` may also be a sweep's ``Run``.
+    """
+    result = _train_result(result)
+    if split not in ("train", "val"):
+        raise ValueError(f"split must be 'train' or 'val', got {split!r}")
+    data = result.data
+    net = result.model if model is None else model
+    device = next(net.parameters()).device
+    return evaluate(net, getattr(data, split), mean=result.mean_image,
+                    crop_size=result.record["dataset"]["crop_size"], batch_size=batch_size,
+                    device=device, num_classes=len(data.classes))
+
+
+def layer_grad_norms(model, images, labels, layers: Sequence[str] | None = None) -> dict[str, float]:
+    """L2 norm of the cross-entropy loss's gradient with respect to each layer's weight, for one
+    batch (``{layer name: norm}``, conv and fc layers in order). The model's ``.grad`` fields
+    are restored afterwards; its train/eval mode is left as it is."""
+
+
+    named = [(n, m) for n, m in named_layers(model).items()
+             if isinstance(m, (nn.Conv2d, nn.Linear)) and (layers is None or n in layers)]
+    weights = [m.weight for _, m in named]
+    loss = nn.functional.cross_entropy(model(images), labels)
+    grads = torch.autograd.grad(loss, weights)
+    return {n: float(g.norm()) for (n, _), g in zip(named, grads)}
+
+
+def lrn_share(layer, x):
+    """How much a local-response-normalization ``layer`` (``layers.LocalResponseNorm`` or
+    ``torch.nn.LocalResponseNorm``) actually normalizes activations ``x`` (N, C, H, W): at every
+    unit with ``x != 0``, the neighbours' term of the denominator relative to ``k``,
+    ``(denominator - k) / k`` with ``denominator = (x / layer(x)) ** (1 / beta)``, i.e.
+    ``alpha * sum(a_j^2) / k`` for the paper's formula (``alpha / n * sum`` for PyTorch's).
+    Returns a 1-D float64 tensor (one value per non-zero unit). Near 0: the layer is the
+    constant division by ``k ** beta``."""
+
+
+    x = x.detach().double()
+    with torch.no_grad():
+        out = copy.deepcopy(layer).double()(x)
+    nz = x != 0
+    denominator = (x[nz] / out[nz]) ** (1.0 / layer.beta)
+    return (denominator - layer.k) / layer.k
+
+
+@torch.no_grad()
+def train_mode_means(model: nn.Module, x: torch.Tensor, names, samples: int,
+                     seed: int = 0) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """For each layer in ``names`` (short names, e.g. ``"fc7"``): the mean of its output over
+    ``samples`` training-mode passes of ``x`` (fresh dropout masks each pass, float64 sums) and
+    its evaluation-mode output. The global RNG is left as it was; the model's mode is restored.
+    ``{name: (train_mean, eval_output)}``."""
+    was_training = model.training
+    try:
+        model.eval()
+        ev = activations(model, x, names)
+        sums = {n: torch.zeros_like(v, dtype=torch.float64) for n, v in ev.items()}
+        model.train()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            for _ in range(samples):
+                for n, v in activations(model, x, names).items():
+                    sums[n] += v.double()
+    finally:
+        model.train(was_training)
+    return {n: (sums[n] / samples, ev[n]) for n in ev}

@@ -1,0 +1,303 @@
+"""Sweeps: train variants of a base config over seeds (:func:`run_seeds`) or learning rates
+(:func:`lr_sweep`), and read the runs: error curves, steps to a target error, the horizon a
+censored run is known to exceed, per-variant summaries.
+
+Everything trains through the one engine, :func:`alexnet_repro.train.train`. A sweep returns
+:class:`Run` objects that carry both the record and the trained model (with its data and mean
+image), so a chapter can probe the networks it trained. Verdicts on the runs live in
+:mod:`alexnet_repro.judging`; figures of them in :mod:`alexnet_repro.figures`.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import html
+import json
+import math
+import statistics
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from alexnet_repro.probes import evaluate_split
+from alexnet_repro.tables import html_table
+from alexnet_repro.train import TrainingDiverged, train
+from alexnet_repro.judging import format_pm, median_censored, summarize
+
+__all__ = [
+    "Run", "config_with", "run_seeds", "lr_sweep", "error_curve", "steps_to_target", "horizon",
+    "variant_summary", "summary_table",
+]
+
+
+# ----------------------------------------------------------------------------- running
+
+def config_with(base_config, overrides: Mapping[str, Any] | None = None, **more):
+    """A copy of the dataclass ``base_config`` with ``overrides`` (and ``more``) applied.
+
+    ``model_kwargs`` is merged key by key (``{"model_kwargs": {"activation": "tanh"}}`` keeps
+    the base's other model arguments); every other field is replaced. Unknown field names raise
+    ``ValueError`` naming them.
+    """
+    changes = {**(overrides or {}), **more}
+    fields = {f.name for f in dataclasses.fields(base_config)}
+    unknown = sorted(set(changes) - fields)
+    if unknown:
+        raise ValueError(f"unknown TrainConfig field(s) {', '.join(unknown)}; "
+                         f"known: {', '.join(sorted(fields))}")
+    if "model_kwargs" in changes:
+        merged = dict(getattr(base_config, "model_kwargs") or {})
+        merged.update(changes["model_kwargs"] or {})
+        changes["model_kwargs"] = merged
+    return dataclasses.replace(copy.deepcopy(base_config), **changes)
+
+
+#: Config fields that do not change what a run computes (left out of the cache key).
+_NOT_IN_KEY = ("progress", "out_dir", "resume", "num_workers", "checkpoint_every_steps")
+
+
+def _config_key(config) -> str:
+    """A canonical JSON string of the config's fields that change the result (cache key)."""
+    d = {k: v for k, v in dataclasses.asdict(config).items() if k not in _NOT_IN_KEY}
+    return json.dumps(d, sort_keys=True, default=str)
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One trained run of a sweep: its ``record`` (the engine's record dict plus ``"variant"``)
+    and, when the sweep kept it, the engine's ``result`` (:class:`~alexnet_repro.train.TrainResult`:
+    ``model``, ``data``, ``mean_image``, ``record``). ``result`` is ``None`` for a diverged run,
+    when the sweep was asked not to keep models, or when ``train_fn`` returned a bare record.
+
+    A ``Run`` reads like its record (``run["steps"]`` is ``run.record["steps"]``), so functions
+    that take records (:func:`error_curve`, :func:`variant_summary`, ``figures.plot_runs``) take
+    runs as they are.
+    """
+    record: Mapping[str, Any]
+    result: Any = None
+
+    @property
+    def model(self):
+        """The trained network (``result.model``); ``ValueError`` when the sweep did not keep it."""
+        if self.result is None:
+            raise ValueError(f"run {self.record.get('variant')!r} seed {self.record.get('seed')!r} "
+                             "kept no model (diverged, or run with keep_models=False)")
+        return self.result.model
+
+    @property
+    def seed(self):
+        return self.record.get("seed")
+
+    @property
+    def variant(self):
+        return self.record.get("variant")
+
+    def __getitem__(self, key):
+        return self.record[key]
+
+    def get(self, key, default=None):
+        return self.record.get(key, default)
+
+    def __contains__(self, key):
+        return key in self.record
+
+    def keys(self):
+        return self.record.keys()
+
+
+def _record(run) -> Mapping[str, Any]:
+    """The record of a :class:`Run` or of a bare record dict."""
+    return run.record if isinstance(run, Run) else run
+
+
+def run_seeds(base_config, variants: Mapping[str, Mapping[str, Any]], seeds: Iterable[int], *,
+              data=None, cache: dict | None = None, train_fn: Callable | None = None,
+              on_run: Callable | None = None, diverged_ok: bool = False,
+              keep_models: bool = True, eval_train_split: bool = False) -> dict[str, list[Run]]:
+    """Train every variant with every seed; return ``{variant: [Run per seed]}``.
+
+    ``variants`` maps a name to overrides of ``base_config`` (see :func:`config_with`); the
+    seed is set by ``seeds``. Runs come back in the order of ``seeds``; each :class:`Run` has
+    the ``record`` (with the variant name under ``"variant"``) and, with ``keep_models``, the
+    engine's ``result`` (trained model, data, mean image). ``keep_models=False`` drops the
+    models as soon as each run is done (large networks).
+
+    ``data``: a ``DataBundle`` passed to every run (load it once); ``None`` lets the engine load
+    the dataset itself. ``cache``: a dict shared between calls (e.g. with :func:`lr_sweep`); a
+    run whose config (the fields that change the result) is already in it is not trained again.
+    ``train_fn`` replaces :func:`alexnet_repro.train.train` (tests; it may return a bare
+    record); ``on_run(name, seed, record)`` is called after each run (progress).
+    ``eval_train_split``: also store :func:`alexnet_repro.probes.evaluate_split` on the training
+    set in ``record["final"]["train_eval"]`` (``loss``, ``top1_error``, ``top5_error``).
+    ``diverged_ok``: a run whose loss blows up (:class:`alexnet_repro.train.TrainingDiverged`)
+    comes back as a record ``{"kind": "training", "diverged": True, "error": message, "config",
+    "seed", "steps": []}`` (it never reaches any target) instead of raising: what a
+    learning-rate sweep needs.
+    """
+    train_fn = train if train_fn is None else train_fn
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("run_seeds needs at least one seed")
+    out: dict[str, list[Run]] = {}
+    for name, overrides in variants.items():
+        out[name] = []
+        for seed in seeds:
+            cfg = config_with(base_config, overrides, seed=int(seed))
+            key = _config_key(cfg)
+            if cache is not None and key in cache:
+                run = cache[key]
+            else:
+                run = _train_one(cfg, data, train_fn, diverged_ok, eval_train_split)
+                if not keep_models:
+                    run = Run(run.record)
+                if cache is not None:
+                    cache[key] = run
+            run = Run({**run.record, "variant": name}, run.result)
+            out[name].append(run)
+            if on_run is not None:
+                on_run(name, seed, run.record)
+    return out
+
+
+def _train_one(cfg, data, train_fn, diverged_ok: bool, eval_train_split: bool) -> Run:
+    try:
+        result = train_fn(cfg, data) if data is not None else train_fn(cfg)
+    except TrainingDiverged as e:
+        if not diverged_ok:
+            raise
+        return Run({"kind": "training", "diverged": True, "error": str(e),
+                    "config": dataclasses.asdict(cfg), "seed": cfg.seed, "steps": [],
+                    "history": []})
+    if not hasattr(result, "record"):
+        return Run(result)
+    if eval_train_split:
+        ev = evaluate_split(result, "train")
+        result.record["final"]["train_eval"] = {k: ev[k] for k in ("loss", "top1_error", "top5_error")}
+    return Run(result.record, result)
+
+
+# ----------------------------------------------------------------------------- learning rates
+
+def lr_sweep(base_config, lrs: Sequence[float], variants: Mapping[str, Mapping[str, Any]], *,
+             target_error: float, seeds: Sequence[int] = (0,), window: int = 1, data=None,
+             cache: dict | None = None, train_fn: Callable | None = None,
+             on_run: Callable | None = None, keep_models: bool = True) -> dict:
+    """For each variant, train with every learning rate in ``lrs`` and pick the fastest.
+
+    The paper (Figure 1): "The learning rates for each network were chosen independently to
+    make training as fast as possible." Fastest = fewest steps to reach ``target_error``
+    (median over ``seeds``, censored runs counted as +inf); ties, and variants for which no lr
+    reaches the target, are decided by the lower mean training error over the logged steps (the
+    area under the error curve). Use sweep seeds different from the evaluation seeds so the
+    choice is not tuned on the runs that are then reported.
+
+    A run that diverges counts as never reaching the target, with mean error 1.
+
+    Returns ``{variant: {"best_lr", "table": [{"lr", "steps_to_target", "mean_error",
+    "reached", "diverged"}...], "records": {lr: [records]}}}``. ``keep_models``: as in
+    :func:`run_seeds` (the models stay in ``cache``, e.g. for reuse by a later :func:`run_seeds`).
+    """
+    out = {}
+    for name, overrides in variants.items():
+        table, records = [], {}
+        for lr in lrs:
+            recs = run_seeds(base_config, {name: {**overrides, "lr": float(lr)}}, seeds, data=data,
+                             cache=cache, train_fn=train_fn, on_run=on_run, diverged_ok=True,
+                             keep_models=keep_models)[name]
+            recs = [r.record for r in recs]
+            records[float(lr)] = recs
+            steps = [steps_to_target(r["steps"], target_error, window=window) for r in recs]
+            curves = [error_curve(r["steps"], window=window)[1] for r in recs]
+            mean_err = statistics.fmean(statistics.fmean(c) if c else 1.0 for c in curves)
+            med = median_censored(steps)
+            table.append({"lr": float(lr), "steps_to_target": med if math.isfinite(med) else None,
+                          "mean_error": mean_err, "reached": sum(s is not None for s in steps),
+                          "diverged": sum(bool(r.get("diverged")) for r in recs)})
+        best = min(table, key=lambda row: (row["steps_to_target"] if row["steps_to_target"] is not None
+                                           else math.inf, row["mean_error"]))
+        out[name] = {"best_lr": best["lr"], "table": table, "records": records}
+    return out
+
+
+# ----------------------------------------------------------------------------- curves
+
+def error_curve(steps_history: Sequence[Mapping], key: str = "train_top1_error",
+                window: int = 1) -> tuple[list[int], list[float]]:
+    """``(steps, errors)`` from a record's ``"steps"`` list, sorted by step.
+
+    ``window > 1`` replaces each error by the mean of the last ``window`` logged values (a
+    trailing moving average; the first entries average what is there). Non-finite or missing
+    errors (a diverged run) count as 1.0, i.e. as never reaching any target.
+    """
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    rows = sorted(steps_history, key=lambda r: r["step"])
+    steps = [int(r["step"]) for r in rows]
+    raw = []
+    for r in rows:
+        v = r.get(key)
+        raw.append(float(v) if v is not None and math.isfinite(float(v)) else 1.0)
+    errors = []
+    for i in range(len(raw)):
+        chunk = raw[max(0, i - window + 1): i + 1]
+        errors.append(sum(chunk) / len(chunk))
+    return steps, errors
+
+
+def steps_to_target(steps_history: Sequence[Mapping], target_error: float, *,
+                    key: str = "train_top1_error", window: int = 1) -> int | None:
+    """The first logged step at which the (windowed, see :func:`error_curve`) training error is
+    ``<= target_error``; ``None`` when the run never gets there (censored at :func:`horizon`).
+    """
+    for step, err in zip(*error_curve(steps_history, key, window)):
+        if err <= target_error:
+            return step
+    return None
+
+
+def horizon(steps_history: Sequence[Mapping]) -> int | None:
+    """The last logged step: what a censored steps-to-target is known to exceed."""
+    return max((int(r["step"]) for r in steps_history), default=None)
+
+
+# ----------------------------------------------------------------------------- summaries
+
+def variant_summary(runs: Mapping[str, Sequence[Mapping]],
+                    metrics: Mapping[str, Callable[[Mapping], float | None]]) -> list[dict]:
+    """Per variant of ``runs`` (``{variant: [Run or record per seed]}``, as from :func:`run_seeds`) and
+    per metric (``{label: function(record) -> number}``), :func:`summarize` of the seeds' values
+    (``None`` values, e.g. a censored steps-to-target, are counted in ``missing``).
+    Returns ``[{"variant", "metric", "values", "missing", **summarize(...)}...]``."""
+    rows = []
+    for variant, recs in runs.items():
+        for label, fn in metrics.items():
+            vals = [fn(_record(r)) for r in recs]
+            finite = [float(v) for v in vals if v is not None and math.isfinite(float(v))]
+            rows.append({"variant": variant, "metric": label, "values": vals,
+                         "missing": len(vals) - len(finite), **summarize(finite)})
+    return rows
+
+
+def summary_table(rows: Sequence[Mapping], *, digits: int = 3, scale: float = 1.0) -> str:
+    """HTML table of :func:`variant_summary` rows: one row per variant, one column per metric,
+    cells ``mean ± std`` of ``scale`` times the values (``n/a`` with no value; "k of n" when
+    some seeds have none)."""
+    variants = list(dict.fromkeys(r["variant"] for r in rows))
+    metrics = list(dict.fromkeys(r["metric"] for r in rows))
+    cells = {(r["variant"], r["metric"]): r for r in rows}
+
+    def fmt(r):
+        if r["mean"] is None:
+            return "n/a"
+        std = None if r["std"] is None else r["std"] * scale
+        text = format_pm(r["mean"] * scale, std, digits=digits)
+        if r["missing"]:
+            text += f" ({r['n']} of {r['n'] + r['missing']})"
+        return text
+
+    def cell(key, row):
+        v = row["variant"]
+        if key is None:
+            return html.escape(v)
+        return html.escape(fmt(cells[(v, key)])) if (v, key) in cells else ""
+
+    return html_table([{"variant": v} for v in variants], [(None, "variant")] + [(m, m) for m in metrics],
+                      cell=cell, css_class="summary-table")

@@ -1,0 +1,131 @@
+"""Tests of alexnet_repro.probes (and of the trained models a sweep's runs carry) against
+independent references: plain forward passes, float64 loops over the formula, Monte-Carlo bounds."""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+import pytest
+import torch
+from torch import nn
+
+from alexnet_repro import probes, sweeps
+from alexnet_repro.data import load_dataset
+from alexnet_repro.layers import Dropout, LocalResponseNorm
+from alexnet_repro.train import TrainConfig
+
+
+@pytest.fixture(scope="module")
+def tiny_run():
+    data = load_dataset("synthetic", limit=48, val_limit=24, image_size=67, seed=0, channels=1)
+    cfg = TrainConfig(dataset="synthetic", image_size=67, crop_size=67, model="alexnet",
+                      model_kwargs={"width": 0.0625, "init": "kaiming", "dropout": 0.5},
+                      augment="none", epochs=1, batch_size=16, device="cpu", progress=False,
+                      ten_crop_eval=False, schedule="fixed")
+    runs = sweeps.run_seeds(cfg, {"a": {}}, [0], data=data, eval_train_split=True)
+    return cfg, data, runs["a"][0]
+
+
+def _reference_errors(model, data, split):
+    # independent of train.evaluate: plain forward passes on (image - mean image), eval mode
+    ds = getattr(data, split)
+    xs = torch.stack([ds[i][0] for i in range(len(ds))])
+    ys = torch.tensor([ds[i][1] for i in range(len(ds))])
+    mean = torch.stack([data.train[i][0] for i in range(len(data.train))]).double().mean(0).float()
+    model.eval()
+    with torch.no_grad():
+        logits = model(xs - mean)
+    loss = nn.functional.cross_entropy(logits.double(), ys).item()
+    return loss, (logits.argmax(1) != ys).double().mean().item()
+
+
+def test_evaluate_split_matches_plain_forward_passes(tiny_run):
+    cfg, data, run = tiny_run
+    result, record = run.result, run.record
+    for split in ("train", "val"):
+        ev = probes.evaluate_split(result, split)
+        loss, err = _reference_errors(result.model, data, split)
+        assert ev["images"] == len(getattr(data, split))
+        assert ev["top1_error"] == pytest.approx(err, abs=1e-9)
+        assert ev["loss"] == pytest.approx(loss, rel=1e-4)
+    assert record["final"]["train_eval"]["top1_error"] == pytest.approx(
+        _reference_errors(result.model, data, "train")[1], abs=1e-9)
+    # the engine's own validation figure agrees too
+    assert record["final"]["val_top1_error"] == pytest.approx(probes.evaluate_split(result, "val")["top1_error"])
+    with pytest.raises(ValueError):
+        probes.evaluate_split(result, "test")
+
+
+def test_train_mode_means_linear_after_dropout_matches_test_rule():
+    torch.manual_seed(0)
+    net = nn.Sequential(OrderedDict([("fc1", nn.Linear(3, 8)), ("act1", nn.ReLU()),
+                                     ("drop1", Dropout(0.5, "paper")), ("fc2", nn.Linear(8, 2))]))
+    x = torch.randn(4, 3)
+    state = torch.get_rng_state()
+    out = probes.train_mode_means(net, x, ["drop1", "fc2"], samples=4000, seed=3)
+    assert torch.equal(torch.get_rng_state(), state)         # global RNG untouched
+    h = torch.relu(net[0](x)).double()
+    mc_drop, ev_drop = out["drop1"]
+    assert torch.allclose(ev_drop.double(), 0.5 * h, atol=1e-6)
+    # E[mask * h] = 0.5 h; 6 standard errors of a Bernoulli(0.5) mean
+    assert torch.all((mc_drop - 0.5 * h).abs() <= 6 * h * 0.5 / math.sqrt(4000) + 1e-6)
+    # fc2 is linear: its training-mode mean equals its test output up to Monte-Carlo error
+    w = net[3].weight.double()
+    se = 6 * torch.sqrt((h ** 2 * 0.25) @ (w.T ** 2) / 4000) + 1e-6
+    mc_fc, ev_fc = out["fc2"]
+    assert torch.all((mc_fc - ev_fc.double()).abs() <= se)
+
+
+def test_model_inputs_give_the_evaluated_error(tiny_run):
+    cfg, data, run = tiny_run
+    result, record = run.result, run.record
+    x, y = probes.model_inputs(result, "val")
+    result.model.eval()
+    with torch.no_grad():
+        err = (result.model(x).argmax(1) != y).double().mean().item()
+    assert err == pytest.approx(record["final"]["val_top1_error"], abs=1e-9)
+    xs, ys = probes.model_inputs(result, "train", 5, seed=1)
+    assert xs.shape == (5, 1, 67, 67) and len(ys) == 5
+
+
+def test_lrn_share_matches_a_float64_loop_over_the_formula():
+    torch.manual_seed(0)
+    a = torch.relu(torch.randn(2, 7, 3, 3, dtype=torch.float64) * 80)
+    n, alpha, beta, k = 5, 1e-4, 0.75, 2.0
+    ref = []
+    N = a.shape[1]
+    for b in range(2):
+        for i in range(N):
+            for y in range(3):
+                for x in range(3):
+                    if a[b, i, y, x] == 0:
+                        continue
+                    s = sum(a[b, j, y, x].item() ** 2 for j in range(max(0, i - n // 2), min(N - 1, i + n // 2) + 1))
+                    ref.append(alpha * s / k)
+    ref = torch.tensor(ref, dtype=torch.float64)
+    got = probes.lrn_share(LocalResponseNorm(n, alpha, beta, k), a)
+    assert torch.allclose(got, ref, rtol=1e-9, atol=1e-12)
+    # torch's layer divides alpha by n: its share is one n-th of the paper formula's
+    got_torch = probes.lrn_share(nn.LocalResponseNorm(n, alpha, beta, k), a)
+    assert torch.allclose(got_torch, ref / n, rtol=1e-6, atol=1e-12)
+
+
+def test_sweep_runs_carry_the_trained_model_and_can_drop_it(tiny_run):
+    cfg, data, run = tiny_run
+    assert run.model is run.result.model and run.result.data is data
+    assert run["variant"] == run.variant == "a" and run.seed == 0 and run["final"] is run.record["final"]
+    x, y = probes.model_inputs(run.result, "val")
+    run.model.eval()
+    with torch.no_grad():
+        err = (run.model(x).argmax(1) != y).double().mean().item()
+    assert err == pytest.approx(run["final"]["val_top1_error"], abs=1e-9)
+    light = sweeps.run_seeds(cfg, {"b": {}}, [0], data=data, keep_models=False)["b"][0]
+    assert light.result is None and light["final"]["val_top1_error"] == pytest.approx(
+        run["final"]["val_top1_error"], abs=1e-9)          # same config and seed, same run
+    with pytest.raises(ValueError, match="keep_models"):
+        light.model
+    with pytest.raises(ValueError, match="keep_models"):
+        probes.model_inputs(light)
+    # probes take the run itself as well as its TrainResult
+    assert torch.equal(probes.model_inputs(run, "train", 3)[0], probes.model_inputs(run.result, "train", 3)[0])
+    assert probes.evaluate_split(run, "val") == probes.evaluate_split(run.result, "val")
