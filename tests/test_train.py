@@ -16,9 +16,10 @@ import torch
 import torchvision.transforms as T
 from torch import nn
 
-from alexnet_repro import train as engine
+from alexnet_repro import cli as engine
 from alexnet_repro.data import BadImage, BadImageError, load_dataset
-from alexnet_repro.train import (ConfigError, LRSchedule, ResumeError, TrainConfig, TrainingDiverged,
+from alexnet_repro.schedule import make_schedule as LRSchedule
+from alexnet_repro.train import (ConfigError, ResumeError, TrainConfig, TrainingDiverged,
                                  evaluate, train, train_step)
 
 REPO = Path(__file__).resolve().parents[1]
