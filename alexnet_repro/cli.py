@@ -151,7 +151,10 @@ def _resume_settings(given: dict, notes: list[str]) -> dict:
     changed = sorted(k for k in RESUMABLE_CHANGES & set(given) if given[k] != saved.get(k))
     notes.append(f"resuming the run in {given['out_dir']} with its saved settings"
                  + (f"; changed: {', '.join(f'{k}={given[k]!r}' for k in changed)}" if changed else ""))
-    return {**saved, **given}
+    settings = {**saved, **given}
+    if "model_kwargs" in given:   # model options given again add to the saved ones
+        settings["model_kwargs"] = {**saved.get("model_kwargs", {}), **given["model_kwargs"]}
+    return settings
 
 
 def _small_run_defaults(given: dict, notes: list[str]) -> dict:
