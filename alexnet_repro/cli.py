@@ -4,8 +4,8 @@ Every ``train`` option maps to one field of :class:`~alexnet_repro.train.TrainCo
 options to ``model_kwargs``); options not given keep TrainConfig's defaults, with two
 conveniences for small runs, both printed: ``--limit N`` also limits the validation set to
 ``N // 4`` images unless ``--val-limit`` says otherwise, and AlexNet on a dataset whose images
-are smaller than it can take (Fashion-MNIST, CIFAR-10; an error otherwise) gets
-``SMALL_IMAGE_SIZE`` and ``SMALL_IMAGE_MODEL`` wherever the options leave them open. ``--resume`` continues the run the checkpoint in ``--out`` describes,
+are smaller than it can take (Fashion-MNIST, CIFAR-10) and no ``--image-size`` (an error
+otherwise) gets ``SMALL_IMAGE_SIZE`` and ``SMALL_IMAGE_MODEL`` wherever the options leave them open. ``--resume`` continues the run the checkpoint in ``--out`` describes,
 with its saved settings; only settings that may safely change (``checkpoint.RESUMABLE_CHANGES``,
 such as ``--epochs``) may be given again. Errors end in one ``error: ...`` line, not a traceback.
 """
@@ -148,7 +148,7 @@ def _resume_settings(given: dict, notes: list[str]) -> dict:
     if not path.exists():
         return given
     saved = load_checkpoint(path)["config"]
-    changed = sorted(k for k in RESUMABLE_CHANGES & set(given) if given[k] != saved.get(k))
+    changed = sorted(k for k in RESUMABLE_CHANGES & set(given) - {"resume"} if given[k] != saved.get(k))
     notes.append(f"resuming the run in {given['out_dir']} with its saved settings"
                  + (f"; changed: {', '.join(f'{k}={given[k]!r}' for k in changed)}" if changed else ""))
     settings = {**saved, **given}
@@ -166,17 +166,19 @@ def _small_run_defaults(given: dict, notes: list[str]) -> dict:
                      "images (--val-limit N to choose)")
     dataset = out.get("dataset", TrainConfig.dataset)
     native = REGISTRY[dataset].native_size if dataset in REGISTRY else None
-    if out.get("model", TrainConfig.model) != "alexnet" or native is None or native >= SMALL_IMAGE_SIZE:
+    if (out.get("model", TrainConfig.model) != "alexnet" or "image_size" in out or native is None
+            or native >= SMALL_IMAGE_SIZE):
         return out
     # AlexNet cannot take these images at their own size (an error before): small-image settings
     kwargs = dict(out.get("model_kwargs", {}))
-    chosen = [f"image_size={out.setdefault('image_size', SMALL_IMAGE_SIZE)}"]
+    out["image_size"] = SMALL_IMAGE_SIZE
+    chosen = [f"image_size={SMALL_IMAGE_SIZE}"]
     for key, value in SMALL_IMAGE_MODEL.items():
         chosen.append(f"{key}={kwargs.setdefault(key, value)}")
     out["model_kwargs"] = kwargs
     notes.append(f"{dataset}'s images are {native} px, too small for AlexNet: training with "
                  f"{', '.join(chosen)} (67-px crops, the smallest AlexNet takes; a CPU-sized network). "
-                 "Give --image-size, --width or --init to choose.")
+                 "Give --image-size to choose your own settings.")
     return out
 
 

@@ -1,4 +1,4 @@
-"""Devices and processes: which device a run uses, mixed precision, and several processes.
+"""Devices and processes: which device a run uses, mixed precision, several processes, Ctrl-C.
 
 Several GPUs: launch with ``torchrun --nproc_per_node N -m alexnet_repro train ...``;
 :func:`setup_dist` joins the process group torchrun describes (NCCL on CUDA, gloo on CPU).
@@ -6,6 +6,8 @@ Several GPUs: launch with ``torchrun --nproc_per_node N -m alexnet_repro train .
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from dataclasses import dataclass
 
 import torch
@@ -91,3 +93,25 @@ def amp_dtype(amp: str, device: torch.device):
     if amp == "bf16" or (amp == "auto" and device.type == "cuda"):
         return torch.bfloat16
     return None
+
+
+class InterruptFlag:
+    """Turns the first SIGINT into a flag checked between steps; a second one interrupts at once."""
+
+    def __init__(self):
+        self.set = False
+        self._old = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.getsignal(signal.SIGINT)
+            signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.set = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def __exit__(self, *exc):
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)

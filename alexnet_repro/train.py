@@ -8,11 +8,9 @@ steps, learning-rate drops and final centre-crop and ten-crop errors.
 The loop, top to bottom: :func:`train` builds a run (:func:`_start`), then for each epoch trains
 on its batches (:func:`_train_epoch`, one :func:`_step` per batch), validates and asks the
 learning-rate schedule (:func:`_end_epoch`), and at the end evaluates and writes the record
-(:func:`_finish`). The pieces around it live in their own modules: ``schedule.py`` (learning-rate
-rules; PyTorch's SGD keeps its momentum buffer in gradient units, ``v = m v + g + wd w``,
-``w -= lr v``, which with a constant learning rate is the paper's update rule exactly),
-``checkpoint.py`` (checkpoints, RNG state, resume rules), ``evaluate.py`` (centre crop and ten
-patches), ``distributed.py`` (devices, several processes) and ``cli.py`` (the command line).
+(:func:`_finish`). Around it: ``sgd.py`` (the update rule), ``schedule.py`` (learning-rate
+rules), ``checkpoint.py`` (checkpoints, RNG state, resume rules), ``evaluate.py`` (centre crop
+and ten patches), ``distributed.py`` (devices, processes, Ctrl-C), ``cli.py`` (command line).
 
 Runs are repeatable: model init, data order (a permutation per epoch from ``(seed, epoch)``),
 dropout and augmentation all follow ``seed``. Checkpoints (``out_dir/checkpoint.pt``, written
@@ -34,8 +32,6 @@ import dataclasses
 import difflib
 import math
 import os
-import signal
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +39,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -52,18 +47,16 @@ from alexnet_repro.augment import AUGMENTS, PCA, make_batch_augment, scaled_crop
 from alexnet_repro.checkpoint import (CHECKPOINT, ResumeError, check_resumable, check_same_run,
                                       load_checkpoint, rng_state, save_checkpoint, set_rng_state)
 from alexnet_repro.data import BAD_IMAGE_MODES, check_bad, iter_batches, load_dataset
-from alexnet_repro.distributed import Dist, amp_dtype, select_device, setup_dist
+from alexnet_repro.distributed import Dist, InterruptFlag, amp_dtype, select_device, setup_dist
 from alexnet_repro.errors import ConfigError, TrainingDiverged
-from alexnet_repro.evaluate import correct_counts, evaluate
+from alexnet_repro.evaluate import evaluate
 from alexnet_repro.model import build_model
 from alexnet_repro.paper import PAPER
 from alexnet_repro.schedule import Schedule, make_schedule, parse_schedule
+from alexnet_repro.sgd import NonFiniteLoss, add_counts, error_rate, new_counts, train_step
 
-# Re-exported: chapters, experiments and benchmarks import these names from here.
-__all__ = ["TrainConfig", "TrainResult", "train", "engine_stats", "train_step", "epoch_batches",
-           "ConfigError", "ResumeError", "TrainingDiverged", "CHECKPOINT", "RECORD", "load_checkpoint",
-           "evaluate", "select_device"]
-
+# Re-exported for chapters, experiments and benchmarks: CHECKPOINT, load_checkpoint, ResumeError,
+# evaluate, select_device, train_step.
 _P = PAPER["training"]
 AMP_MODES = ("auto", "bf16", "off")
 RECORD = "record"
@@ -195,8 +188,8 @@ class Progress:
     steps: list = field(default_factory=list)       # training error every log_every steps
     lr_drops: list = field(default_factory=list)
     bad: list = field(default_factory=list)         # paths of undecodable training images
-    acc: dict = field(default_factory=lambda: _new_acc())       # this epoch's sums
-    log_acc: dict = field(default_factory=lambda: _new_acc())   # sums since the last step log
+    acc: dict = field(default_factory=new_counts)       # this epoch's sums
+    log_acc: dict = field(default_factory=new_counts)   # sums since the last step log
     started: str = field(default_factory=records.now_iso)
     wall_time_s: float = 0.0
     train_time_s: float = 0.0
@@ -241,10 +234,6 @@ class _Run:
                     progress=c.progress, dist=self.dist)
 
 
-class NonFiniteLoss(FloatingPointError):
-    pass
-
-
 # ---------------------------------------------------------------- the loop
 
 
@@ -255,7 +244,7 @@ def train(config: TrainConfig | dict, data=None) -> TrainResult:
     dist = setup_dist(config.device)
     try:
         run = _start(config, data, dist)
-        with _InterruptFlag() as interrupt:
+        with InterruptFlag() as interrupt:
             while run.progress.epoch < config.epochs:
                 _train_epoch(run, interrupt)
                 _end_epoch(run)
@@ -266,7 +255,7 @@ def train(config: TrainConfig | dict, data=None) -> TrainResult:
         dist.close()
 
 
-def _train_epoch(run: _Run, interrupt: "_InterruptFlag") -> None:
+def _train_epoch(run: _Run, interrupt: InterruptFlag) -> None:
     """The SGD steps of the current epoch (from where a resumed run stopped)."""
     config, dist, st = run.config, run.dist, run.progress
     epoch = st.epoch
@@ -316,8 +305,8 @@ def _step(run: _Run, images, labels, bad, stop: bool) -> list[float]:
             f"lr={lr / 10:g}), amp='off', or check the input data for NaN values.") from None
     st.step_in_epoch += 1
     st.global_step += 1
-    _add(st.acc, out)
-    _add(st.log_acc, out)
+    add_counts(st.acc, out)
+    add_counts(st.log_acc, out)
     return out
 
 
@@ -329,8 +318,8 @@ def _log_step(run: _Run, bar) -> None:
     la = st.log_acc
     st.steps.append({"step": st.global_step, "epoch": st.epoch + 1, "lr": run.schedule.lr,
                      "images": int(la["n"]), "train_loss": la["loss"] / la["n"],
-                     "train_top1_error": _err(la["c1"], la["n"])})
-    st.log_acc = _new_acc()
+                     "train_top1_error": error_rate(la["c1"], la["n"])})
+    st.log_acc = new_counts()
     bar.set_postfix(loss=f"{st.steps[-1]['train_loss']:.3f}", err=f"{st.steps[-1]['train_top1_error']:.3f}")
 
 
@@ -346,8 +335,8 @@ def _end_epoch(run: _Run) -> None:
     entry = {
         "epoch": epoch, "lr": run.schedule.lr, "steps": st.global_step,
         "train_loss": acc["loss"] / acc["n"] if acc["n"] else None,
-        "train_top1_error": _err(acc["c1"], acc["n"]),
-        "train_top5_error": _err(acc["c5"], acc["n"]) if run.num_classes > 5 else None,
+        "train_top1_error": error_rate(acc["c1"], acc["n"]),
+        "train_top5_error": error_rate(acc["c5"], acc["n"]) if run.num_classes > 5 else None,
         "val_loss": val["loss"], "val_top1_error": val["top1_error"], "val_top5_error": val["top5_error"],
         "epoch_time_s": train_time + time.perf_counter() - t_eval,
         "train_images_per_s": acc["n"] / train_time if train_time > 0 else None}
@@ -361,7 +350,7 @@ def _end_epoch(run: _Run) -> None:
         tqdm.write(f"epoch {epoch}/{config.epochs}: train loss {entry['train_loss']:.4f}, top-1 error "
                    f"{entry['train_top1_error']:.4f} | val loss {val['loss']:.4f}, top-1 error "
                    f"{val['top1_error']:.4f}" + (f" | lr -> {new_lr:g}" if new_lr is not None else ""))
-    st.epoch, st.step_in_epoch, st.acc, st.epoch_train_time_s = epoch, 0, _new_acc(), 0.0
+    st.epoch, st.step_in_epoch, st.acc, st.epoch_train_time_s = epoch, 0, new_counts(), 0.0
     _save(run)
 
 
@@ -521,28 +510,6 @@ def _interrupted(run: _Run) -> KeyboardInterrupt:
     return KeyboardInterrupt(f"training interrupted; {where}")
 
 
-class _InterruptFlag:
-    """Turns the first SIGINT into a flag checked between steps; a second one interrupts at once."""
-
-    def __init__(self):
-        self.set = False
-        self._old = None
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self._old = signal.getsignal(signal.SIGINT)
-            signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        self.set = True
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    def __exit__(self, *exc):
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
-
-
 # ---------------------------------------------------------------- steps, batches, statistics
 
 
@@ -557,33 +524,6 @@ def epoch_batches(n: int, batch_size: int, seed: int, epoch: int, world: int = 1
     return out
 
 
-def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor,
-               labels: torch.Tensor, *, amp_dtype=None, dist: Dist | None = None,
-               stop: bool = False) -> list[float]:
-    """One SGD step on this process's part of a global batch.
-
-    Returns ``[loss_sum, images, top1_correct, top5_correct, stop]`` summed over processes.
-    The mean loss over the global batch is what is minimised. A NaN/inf loss raises
-    ``NonFiniteLoss`` before any update.
-    """
-    dist = dist or Dist()
-    with torch.autocast(device_type=images.device.type, dtype=amp_dtype or torch.bfloat16,
-                        enabled=amp_dtype is not None):
-        logits = model(images)
-    loss_sum = F.cross_entropy(logits.float(), labels, reduction="sum")
-    top1, top5 = correct_counts(logits.detach(), labels)
-    stats = torch.stack([loss_sum.detach(), torch.tensor(float(len(labels)), device=loss_sum.device),
-                         top1, top5, torch.tensor(float(stop), device=loss_sum.device)])
-    stats = dist.all_reduce(stats).tolist()
-    if not math.isfinite(stats[0]):
-        raise NonFiniteLoss(stats[0])
-    optimizer.zero_grad(set_to_none=True)
-    # DDP averages gradients over processes; scaling by world / n_global makes it the global mean.
-    (loss_sum * (dist.world / stats[1])).backward()
-    optimizer.step()
-    return stats
-
-
 def engine_stats(data):
     """The training-set statistics every run of the engine uses (``augment.TrainingStats``: mean
     image, per-channel mean, RGB PCA), from a seeded sample of at most ``MEAN_IMAGES`` images."""
@@ -594,18 +534,3 @@ def _training_stats(data) -> dict:
     st = engine_stats(data)
     return {"mean_image": st.mean_image, "eigenvalues": st.pca.eigenvalues,
             "eigenvectors": st.pca.eigenvectors, "images": st.images}
-
-
-def _err(correct: float, n: float) -> float | None:
-    return None if n == 0 else 1.0 - correct / n
-
-
-def _new_acc() -> dict:
-    return {"loss": 0.0, "n": 0.0, "c1": 0.0, "c5": 0.0}
-
-
-def _add(acc: dict, stats: list[float]) -> None:
-    acc["loss"] += stats[0]
-    acc["n"] += stats[1]
-    acc["c1"] += stats[2]
-    acc["c5"] += stats[3]

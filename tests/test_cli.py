@@ -50,10 +50,11 @@ def test_limit_bounds_validation_and_alexnet_gets_images_it_can_take(tmp_path):
                             "--out", str(tmp_path)])
     assert (cfg.limit, cfg.val_limit, cfg.image_size) == (2000, 500, 76)
     assert cfg.model == "alexnet" and cfg.model_kwargs == {"width": 0.25, "init": "kaiming"}
-    # given values win; a large-image dataset is left alone
-    cfg = config_from_args(["--dataset", "fashion-mnist", "--limit", "100", "--val-limit", "7",
-                            "--image-size", "100", "--width", "0.5"])
-    assert (cfg.val_limit, cfg.image_size, cfg.model_kwargs["width"]) == (7, 100, 0.5)
+    # given values win; with --image-size nothing is chosen; a large-image dataset is left alone
+    cfg = config_from_args(["--dataset", "fashion-mnist", "--limit", "100", "--val-limit", "7", "--width", "0.5"])
+    assert (cfg.val_limit, cfg.image_size, cfg.model_kwargs) == (7, 76, {"width": 0.5, "init": "kaiming"})
+    cfg = config_from_args(["--dataset", "fashion-mnist", "--image-size", "100"])
+    assert (cfg.image_size, cfg.model_kwargs) == (100, {})
     cfg = config_from_args(["--dataset", "imagenette"])
     assert cfg.image_size is None and cfg.model_kwargs == {} and cfg.val_limit is None
 
