@@ -87,6 +87,9 @@ class Cosine(Schedule):
         self.lr = self.base * (1 + math.cos(math.pi * min(step, self.total) / self.total)) / 2
         return self.lr
 
+    def load_state_dict(self, state):
+        self.lr = state["lr"]   # the horizon is this run's: a resumed run may have more epochs
+
 
 SCHEDULES = {"fixed": Schedule, "plateau": Plateau, "step": StepDrops, "cosine": Cosine}
 
