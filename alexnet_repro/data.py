@@ -482,7 +482,7 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, *, limit: int
     ``synthetic`` only. ``download=True`` fetches through torchvision when the files are missing.
     """
     if name not in REGISTRY:
-        close = difflib.get_close_matches(str(name), DATASETS, n=1)
+        close = difflib.get_close_matches(str(name), list(REGISTRY), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ValueError(f"unknown dataset {name!r}.{hint} Choose one of:\n{describe_datasets()}")
     if on_bad_image not in BAD_IMAGE_MODES:
