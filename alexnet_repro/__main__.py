@@ -20,10 +20,11 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0
     command, rest = argv[0], argv[1:]
+    # each command's module is imported only when asked for (``book`` does not need torch)
     if command == "book":
         from alexnet_repro.runner import main as run
     elif command in ("train", "evaluate"):
-        from alexnet_repro.train import main as run
+        from alexnet_repro.cli import main as run
         rest = [command] + rest
     else:
         print(f"error: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)

@@ -30,6 +30,7 @@ import torch
 import torchvision.transforms as T
 import torchvision.transforms.functional as TF
 
+from alexnet_repro.data import iter_batches
 from alexnet_repro.paper import PAPER
 
 AUGMENTS = ("none", "flip", "crop_flip", "paper")
@@ -109,13 +110,8 @@ class TrainingStats:
 
 
 def _batches(dataset, indices: np.ndarray, batch: int = 128):
-    from alexnet_repro.data import collate
-    for start in range(0, len(indices), batch):
-        chunk = indices[start:start + batch]
-        if hasattr(dataset, "get_batch"):
-            x, _ = dataset.get_batch(chunk)
-        else:
-            x, _, _ = collate([dataset[int(i)] for i in chunk])
+    chunks = [indices[start:start + batch] for start in range(0, len(indices), batch)]
+    for x, _, _ in iter_batches(dataset, chunks):
         if x.numel():
             yield x
 

@@ -5,8 +5,9 @@
 not be decoded (``on_bad_image="skip"``). In-memory datasets also offer
 ``get_batch(indices) -> (images, labels)``, a vectorised path for the training engine.
 
-Names: ``"fashion-mnist"`` (offline default; val = the official t10k test set), ``"cifar10"``,
-``"imagenette"``, ``"imagenet"`` (ILSVRC-2012 folder), ``"synthetic"`` (generated, seeded).
+Names: the registry ``REGISTRY`` (name -> loader, one-line description, native image side);
+``DATASETS`` is its list of names. Adding a dataset is one loader function (the signature of
+:func:`_load_synthetic`) and one registry line. ``iter_batches`` is the one batch iterator.
 """
 from __future__ import annotations
 
@@ -17,15 +18,16 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from alexnet_repro.paper import PAPER
+# load_image and preprocess are re-exported: chapters import them from here
+from alexnet_repro.images import (IMAGE_EXTENSIONS, PAPER_STORED_SIZE, BadImage, BadImageError, FolderImages,
+                                  load_image, preprocess, scan_folder)
 
-DATASETS = ("fashion-mnist", "cifar10", "imagenette", "imagenet", "synthetic")
 BAD_IMAGE_MODES = ("skip", "fail")
 FASHION_MNIST_DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -33,24 +35,11 @@ FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck"]
 DEFAULT_ROOT = "data"            # torchvision root used when downloading with no root given
-PAPER_STORED_SIZE = PAPER["data"]["rescale_to"]  # the paper rescales to 256×256 before cropping
-IMAGE_EXTENSIONS = (".jpeg", ".jpg", ".png", ".bmp", ".ppm", ".webp")
 EAGER_RESIZE_BYTES = 512 * 2**20  # above this, images are kept at native size and resized per batch
 
 
 class DatasetNotFound(FileNotFoundError):
     """A dataset is not where it was looked for; the message names the paths and the fix."""
-
-
-class BadImageError(RuntimeError):
-    """An image could not be decoded and ``on_bad_image="fail"`` was asked for."""
-
-
-@dataclass(frozen=True)
-class BadImage:
-    """A dataset item whose file could not be read or decoded."""
-    path: str
-    error: str
 
 
 @dataclass
@@ -75,6 +64,15 @@ class DataBundle:
         blob = json.dumps(self.describe(), sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
+    def fingerprint(self) -> str | None:
+        """Hash of the images themselves (arrays, or file names and sizes for image folders), so
+        that a resumed run notices other data behind the same description; None if a split's
+        dataset cannot say (e.g. a wrapper without ``fingerprint``)."""
+        parts = [getattr(split, "fingerprint", lambda: None)() for split in (self.train, self.val)]
+        if None in parts:
+            return None
+        return hashlib.sha256("".join(parts).encode()).hexdigest()[:16]
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -90,6 +88,59 @@ def collate(batch: Sequence[Any]) -> tuple[torch.Tensor, torch.Tensor, list[BadI
     images = torch.stack([img for img, _ in good])
     labels = torch.tensor([int(lab) for _, lab in good], dtype=torch.long)
     return images, labels, bad
+
+
+def iter_batches(dataset, batches: Sequence[Sequence[int]], *, num_workers: int = 0,
+                 pin_memory: bool = False, seed: int = 0
+                 ) -> Iterator[tuple[torch.Tensor, torch.Tensor, list[BadImage]]]:
+    """The one batch iterator: ``(images, labels, bad)`` for each list of indices in ``batches``.
+
+    Uses the dataset's vectorised ``get_batch`` where it has one, else :func:`collate` of its
+    items (bad images dropped and returned). ``num_workers > 0`` loads in that many
+    DataLoader processes, whose generator is seeded with ``seed`` so that loading never draws
+    from the global torch RNG (resumed runs stay exact).
+    """
+    batches = _IndexBatches(dataset, batches)
+    if num_workers == 0:
+        return (batches[k] for k in range(len(batches)))
+    return iter(torch.utils.data.DataLoader(
+        batches, batch_size=None, shuffle=False, num_workers=num_workers, pin_memory=pin_memory,
+        generator=torch.Generator().manual_seed(seed)))
+
+
+class _IndexBatches(torch.utils.data.Dataset):
+    """Item k = the k-th batch (a list of indices) of ``dataset``, as (images, labels, bad)."""
+
+    def __init__(self, dataset, batches):
+        self.dataset, self.batches = dataset, batches
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __getitem__(self, k):
+        idx = self.batches[k]
+        if hasattr(self.dataset, "get_batch"):
+            images, labels = self.dataset.get_batch(idx)
+            return images, labels, []
+        return collate([self.dataset[int(i)] for i in idx])
+
+
+def check_bad(bad: Sequence[BadImage], on_bad_image: str, seen: set) -> None:
+    """Add the paths of ``bad`` to ``seen``, or raise :class:`BadImageError` (``"fail"``)."""
+    for b in bad:
+        if on_bad_image == "fail":
+            raise BadImageError(
+                f"cannot decode image {b.path} ({b.error}). Replace or delete the file, or set "
+                "on_bad_image='skip' to count such images and go on.")
+        seen.add(b.path)
+
+
+def _hash_tensors(*tensors: torch.Tensor) -> str:
+    h = hashlib.sha256()
+    for t in tensors:
+        h.update(str((t.dtype, tuple(t.shape))).encode())
+        h.update(t.contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
 
 
 def balanced_subset(labels: Sequence[int] | np.ndarray | torch.Tensor, n: int | None,
@@ -157,6 +208,10 @@ class TensorImages(torch.utils.data.Dataset):
         """Float (n, C, size, size) images in [0, 1] and their labels, in one vectorised step."""
         idx = torch.as_tensor(indices, dtype=torch.long)
         return resize_batch(self.images[idx], self.size), self.labels[idx]
+
+    def fingerprint(self) -> str:
+        """Hash of the stored pixels, labels and output size."""
+        return _hash_tensors(self.images, self.labels, torch.tensor([self.size]))
 
 
 # --------------------------------------------------------------------------- fashion-mnist
@@ -254,64 +309,6 @@ def _cifar10(root, download: bool) -> tuple[dict, str]:
 
 # --------------------------------------------------------------------------- image folders
 
-class FolderImages(torch.utils.data.Dataset):
-    """``root/<class>/*.JPEG`` decoded with PIL: shorter side to ``size``, central ``size`` crop, RGB.
-
-    An unreadable image is returned as :class:`BadImage` (``on_bad_image="skip"``) or raises
-    :class:`BadImageError` naming the file (``"fail"``).
-    """
-
-    def __init__(self, files: list[str], labels: list[int], size: int, on_bad_image: str = "skip"):
-        self.files, self.labels, self.size, self.on_bad_image = files, torch.tensor(labels, dtype=torch.long), size, on_bad_image
-
-    def __len__(self) -> int:
-        return len(self.files)
-
-    def __getitem__(self, i: int):
-        path = self.files[i]
-        try:
-            return load_image(path, self.size), int(self.labels[i])
-        except Exception as err:  # noqa: BLE001 - any decode failure becomes a BadImage
-            bad = BadImage(path, f"{type(err).__name__}: {err}")
-            if self.on_bad_image == "fail":
-                raise BadImageError(
-                    f"cannot decode image {path} ({bad.error}). Replace or delete the file, or pass "
-                    "on_bad_image='skip' to count such images and go on.") from err
-            return bad
-
-
-def load_image(path: str | Path, size: int = PAPER_STORED_SIZE) -> torch.Tensor:
-    """Decode an image file to RGB float (3, size, size): shorter side to ``size``, central crop."""
-    from PIL import Image
-    import torchvision.transforms.functional as TF
-    with Image.open(path) as img:
-        img.load()
-        img = img.convert("RGB")
-    return preprocess(TF.pil_to_tensor(img), size)
-
-
-def preprocess(image: torch.Tensor, size: int = PAPER_STORED_SIZE) -> torch.Tensor:
-    """The paper's preprocessing: rescale the shorter side to ``size``, crop the central ``size``×``size``.
-
-    ``image``: uint8 or float (C, H, W); returns float in [0, 1].
-    """
-    import torchvision.transforms.functional as TF
-    x = image.float() / 255.0 if image.dtype == torch.uint8 else image.float()
-    x = TF.resize(x, size, interpolation=TF.InterpolationMode.BILINEAR, antialias=True)
-    return TF.center_crop(x, [size, size]).clamp_(0.0, 1.0)
-
-
-def _scan_folder(split_dir: Path) -> tuple[list[str], list[int], list[str]]:
-    classes = sorted(d.name for d in split_dir.iterdir() if d.is_dir())
-    files, labels = [], []
-    for k, cls in enumerate(classes):
-        for f in sorted((split_dir / cls).iterdir()):
-            if f.suffix.lower() in IMAGE_EXTENSIONS:
-                files.append(str(f))
-                labels.append(k)
-    return files, labels, classes
-
-
 def _folder_dataset(name: str, base: Path, size: int, limit, val_limit, seed, on_bad_image, how_to: str):
     missing = [str(base / s) for s in ("train", "val") if not (base / s).is_dir()]
     if missing:
@@ -321,7 +318,7 @@ def _folder_dataset(name: str, base: Path, size: int, limit, val_limit, seed, on
             f"Fix: {how_to}")
     out, classes = {}, None
     for split, n, split_seed in (("train", limit, seed), ("val", val_limit, seed + 1)):
-        files, labels, split_classes = _scan_folder(base / split)
+        files, labels, split_classes = scan_folder(base / split)
         if not files:
             raise DatasetNotFound(f"{name}: no image files ({', '.join(IMAGE_EXTENSIONS)}) under "
                                   f"{base / split}/<class>/. Fix: {how_to}")
@@ -371,78 +368,129 @@ class SyntheticImages(torch.utils.data.Dataset):
         items = [self[int(i)] for i in indices]
         return torch.stack([x for x, _ in items]), torch.tensor([y for _, y in items])
 
+    def fingerprint(self) -> str:
+        """Hash of everything the images are generated from."""
+        shape = torch.tensor([self.n, self.size, self.channels, self.num_classes, self.seed, self.split_id])
+        return _hash_tensors(shape, self.freq, self.angle)
 
-# --------------------------------------------------------------------------- entry point
+
+# --------------------------------------------------------------------------- the registry
+
+def _load_synthetic(root, *, limit, val_limit, image_size, seed, download, on_bad_image,
+                    channels=None, num_classes=None) -> DataBundle:
+    size, ch, k = int(image_size or 32), int(channels or 3), int(num_classes or 10)
+    n_train, n_val = (1024 if limit is None else limit), (256 if val_limit is None else val_limit)
+    train = SyntheticImages(n_train, size, ch, k, seed, "train")
+    val = SyntheticImages(n_val, size, ch, k, seed, "val")
+    return DataBundle("synthetic", train, val, [f"class {i}" for i in range(k)], ch, size, "generated",
+                      {"limit": limit, "val_limit": val_limit, "seed": seed,
+                       "note": "generated gratings, class = frequency and orientation"})
+
+
+def _arrays_bundle(name, arrays, source, classes, *, limit, val_limit, image_size, seed, val_split):
+    size = int(image_size or arrays["train"][0].shape[-1])
+    splits = {}
+    for split, n, split_seed in (("train", limit, seed), ("val", val_limit, seed + 1)):
+        images, labels = arrays[split]
+        keep = torch.from_numpy(balanced_subset(labels.numpy(), n, split_seed))
+        splits[split] = TensorImages(images[keep], labels[keep], size)
+    return DataBundle(name, splits["train"], splits["val"], list(classes), int(arrays["train"][0].shape[1]),
+                      size, source, {"limit": limit, "val_limit": val_limit, "seed": seed,
+                                     "val_split": val_split})
+
+
+def _load_fashion_mnist(root, *, limit, val_limit, image_size, seed, download, on_bad_image) -> DataBundle:
+    arrays, source = _fashion_mnist(root, download)
+    return _arrays_bundle("fashion-mnist", arrays, source, FASHION_MNIST_CLASSES, limit=limit,
+                          val_limit=val_limit, image_size=image_size, seed=seed,
+                          val_split="official test set (t10k)")
+
+
+def _load_cifar10(root, *, limit, val_limit, image_size, seed, download, on_bad_image) -> DataBundle:
+    arrays, source = _cifar10(root, download)
+    return _arrays_bundle("cifar10", arrays, source, CIFAR10_CLASSES, limit=limit, val_limit=val_limit,
+                          image_size=image_size, seed=seed, val_split="official test batch")
+
+
+def _load_imagenette(root, *, limit, val_limit, image_size, seed, download, on_bad_image) -> DataBundle:
+    import torchvision   # heavy; only this loader needs it
+    size = int(image_size or PAPER_STORED_SIZE)
+    tv_root = Path(root) if root is not None else Path(DEFAULT_ROOT)
+    base = tv_root / "imagenette2-320"
+    if download and not (base / "train").is_dir():
+        for split in ("train", "val"):
+            torchvision.datasets.Imagenette(str(tv_root), split=split, size="320px", download=True)
+    how_to = (f"with internet: load_dataset('imagenette', root='{tv_root}', download=True), i.e. "
+              f"`python -c \"import torchvision; torchvision.datasets.Imagenette('{tv_root}', "
+              "size='320px', download=True)\"`.")
+    train, val, wnids = _folder_dataset("imagenette", base, size, limit, val_limit, seed, on_bad_image, how_to)
+    names = torchvision.datasets.Imagenette._WNID_TO_CLASS
+    classes = [names[w][0] if w in names else w for w in wnids]
+    return DataBundle("imagenette", train, val, classes, 3, size, str(base),
+                      {"limit": limit, "val_limit": val_limit, "seed": seed, "val_split": "official val"})
+
+
+def _load_imagenet(root, *, limit, val_limit, image_size, seed, download, on_bad_image) -> DataBundle:
+    if root is None:
+        raise DatasetNotFound(
+            "ImageNet (ILSVRC-2012) needs root=<folder> holding train/<wnid>/*.JPEG and "
+            "val/<wnid>/*.JPEG. Download the archives from https://image-net.org (registration "
+            "needed) and sort val into class folders (e.g. with the valprep.sh script).")
+    base, size = Path(root), int(image_size or PAPER_STORED_SIZE)
+    how_to = ("download ILSVRC2012_img_train.tar / ILSVRC2012_img_val.tar from https://image-net.org, "
+              f"extract to {base}/train/<wnid>/ and {base}/val/<wnid>/ (sort val by its ground truth).")
+    train, val, wnids = _folder_dataset("imagenet", base, size, limit, val_limit, seed, on_bad_image, how_to)
+    return DataBundle("imagenet", train, val, wnids, 3, size, str(base),
+                      {"limit": limit, "val_limit": val_limit, "seed": seed,
+                       "val_split": "ILSVRC-2012 validation set"})
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    load: Callable[..., DataBundle]   # (root, *, limit, val_limit, image_size, seed, download, on_bad_image)
+    about: str                        # one line: what it is and how to get it
+    native_size: int | None           # stored side with image_size=None
+
+
+REGISTRY: dict[str, DatasetEntry] = {
+    "fashion-mnist": DatasetEntry(_load_fashion_mnist, "28-px grey clothing, 10 classes; offline "
+                                  "(apt-get install dataset-fashion-mnist) or --download", 28),
+    "cifar10": DatasetEntry(_load_cifar10, "32-px colour, 10 classes; --download (internet)", 32),
+    "imagenette": DatasetEntry(_load_imagenette, "10 ImageNet classes, JPEG folders; --download "
+                               "(internet)", PAPER_STORED_SIZE),
+    "imagenet": DatasetEntry(_load_imagenet, "ILSVRC-2012, 1000 classes; --data-root DIR with "
+                             "train/<wnid>/ and val/<wnid>/ (from image-net.org)", PAPER_STORED_SIZE),
+    "synthetic": DatasetEntry(_load_synthetic, "generated gratings, seeded; no files needed", 32),
+}
+DATASETS = tuple(REGISTRY)
+
+
+def describe_datasets() -> str:
+    """One line per registered dataset (CLI help, error messages)."""
+    return "\n".join(f"  {name}: {entry.about}" for name, entry in REGISTRY.items())
+
 
 def load_dataset(name: str, root: str | os.PathLike | None = None, *, limit: int | None = None,
                  val_limit: int | None = None, image_size: int | None = None, seed: int = 0,
                  download: bool = False, on_bad_image: str = "skip",
                  channels: int | None = None, num_classes: int | None = None) -> DataBundle:
-    """Load a dataset by name (see module docstring) into a :class:`DataBundle`.
+    """Load a dataset of ``REGISTRY`` by name into a :class:`DataBundle`.
 
     ``limit``/``val_limit``: seeded class-balanced subsets (``None`` = all; for ``synthetic``
     the number of images, default 1024/256). ``image_size``: stored side length (default:
     native; 256 for image folders; 32 for synthetic). ``channels``/``num_classes``: for
     ``synthetic`` only. ``download=True`` fetches through torchvision when the files are missing.
     """
-    if name not in DATASETS:
-        close = difflib.get_close_matches(str(name), DATASETS, n=1)
+    if name not in REGISTRY:
+        close = difflib.get_close_matches(str(name), list(REGISTRY), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.{hint}")
+        raise ValueError(f"unknown dataset {name!r}.{hint} Choose one of:\n{describe_datasets()}")
     if on_bad_image not in BAD_IMAGE_MODES:
         raise ValueError(f"on_bad_image must be one of {BAD_IMAGE_MODES}, got {on_bad_image!r}")
     if image_size is not None and int(image_size) < 1:
         raise ValueError(f"image_size must be a positive number of pixels, got {image_size}")
-    if name != "synthetic" and (channels is not None or num_classes is not None):
+    extra = {k: v for k, v in (("channels", channels), ("num_classes", num_classes)) if v is not None}
+    if name != "synthetic" and extra:
         raise ValueError(f"channels/num_classes can only be chosen for 'synthetic', not {name!r}")
-    info = {"limit": limit, "val_limit": val_limit, "seed": seed}
-
-    if name == "synthetic":
-        size, ch, k = int(image_size or 32), int(channels or 3), int(num_classes or 10)
-        n_train, n_val = (1024 if limit is None else limit), (256 if val_limit is None else val_limit)
-        train = SyntheticImages(n_train, size, ch, k, seed, "train")
-        val = SyntheticImages(n_val, size, ch, k, seed, "val")
-        return DataBundle(name, train, val, [f"class {i}" for i in range(k)], ch, size, "generated",
-                          {**info, "note": "generated gratings, class = frequency and orientation"})
-
-    if name in ("fashion-mnist", "cifar10"):
-        arrays, source = _fashion_mnist(root, download) if name == "fashion-mnist" else _cifar10(root, download)
-        classes = FASHION_MNIST_CLASSES if name == "fashion-mnist" else CIFAR10_CLASSES
-        size = int(image_size or arrays["train"][0].shape[-1])
-        splits = {}
-        for split, n, split_seed in (("train", limit, seed), ("val", val_limit, seed + 1)):
-            images, labels = arrays[split]
-            keep = torch.from_numpy(balanced_subset(labels.numpy(), n, split_seed))
-            splits[split] = TensorImages(images[keep], labels[keep], size)
-        return DataBundle(name, splits["train"], splits["val"], list(classes), int(arrays["train"][0].shape[1]),
-                          size, source, {**info, "val_split": "official test set (t10k)" if name == "fashion-mnist"
-                                         else "official test batch"})
-
-    size = int(image_size or PAPER_STORED_SIZE)
-    if name == "imagenette":
-        import torchvision
-        tv_root = Path(root) if root is not None else Path(DEFAULT_ROOT)
-        base = tv_root / "imagenette2-320"
-        if download and not (base / "train").is_dir():
-            for split in ("train", "val"):
-                torchvision.datasets.Imagenette(str(tv_root), split=split, size="320px", download=True)
-        how_to = (f"with internet: load_dataset('imagenette', root='{tv_root}', download=True), i.e. "
-                  f"`python -c \"import torchvision; torchvision.datasets.Imagenette('{tv_root}', "
-                  "size='320px', download=True)\"`.")
-        train, val, wnids = _folder_dataset(name, base, size, limit, val_limit, seed, on_bad_image, how_to)
-        names = torchvision.datasets.Imagenette._WNID_TO_CLASS
-        classes = [names[w][0] if w in names else w for w in wnids]
-        return DataBundle(name, train, val, classes, 3, size, str(base), {**info, "val_split": "official val"})
-
-    # imagenet
-    if root is None:
-        raise DatasetNotFound(
-            "ImageNet (ILSVRC-2012) needs root=<folder> holding train/<wnid>/*.JPEG and "
-            "val/<wnid>/*.JPEG. Download the archives from https://image-net.org (registration "
-            "needed) and sort val into class folders (e.g. with the valprep.sh script).")
-    base = Path(root)
-    how_to = ("download ILSVRC2012_img_train.tar / ILSVRC2012_img_val.tar from https://image-net.org, "
-              f"extract to {base}/train/<wnid>/ and {base}/val/<wnid>/ (sort val by its ground truth).")
-    train, val, wnids = _folder_dataset(name, base, size, limit, val_limit, seed, on_bad_image, how_to)
-    return DataBundle(name, train, val, wnids, 3, size, str(base),
-                      {**info, "val_split": "ILSVRC-2012 validation set"})
+    return REGISTRY[name].load(root, limit=limit, val_limit=val_limit, image_size=image_size, seed=seed,
+                               download=download, on_bad_image=on_bad_image, **extra)

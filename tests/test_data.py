@@ -261,3 +261,45 @@ def test_missing_imagenet_names_layout(tmp_path):
     with pytest.raises(DatasetNotFound) as err:
         load_dataset("imagenette", root=tmp_path)
     assert str(tmp_path / "imagenette2-320") in str(err.value) and "download=True" in str(err.value)
+
+
+# ------------------------------------------------------------------ registry and batches
+
+def test_a_registered_dataset_is_loadable_and_listed(monkeypatch):
+    def load_tiny(root, *, limit, val_limit, image_size, seed, download, on_bad_image):
+        images = torch.arange(4 * 8 * 8, dtype=torch.uint8).reshape(4, 1, 8, 8)
+        split = data.TensorImages(images, torch.tensor([0, 1, 0, 1]), image_size)
+        return data.DataBundle("tiny", split, split, ["a", "b"], 1, split.size, "test", {})
+
+    monkeypatch.setitem(data.REGISTRY, "tiny", data.DatasetEntry(load_tiny, "four 8-px test images", 8))
+    bundle = load_dataset("tiny", image_size=8)
+    assert len(bundle.train) == 4 and bundle.classes == ["a", "b"]
+    assert "tiny: four 8-px test images" in data.describe_datasets()
+    with pytest.raises(ValueError, match=r"Did you mean 'tiny'\?.*\n.*fashion-mnist: "):
+        load_dataset("tinyy")
+
+
+def test_iter_batches_matches_item_by_item_reading():
+    bundle = load_dataset("synthetic", limit=10, val_limit=2, image_size=8, seed=1)
+    batches = [[3, 1, 4], [0, 9], [5]]
+    got = list(data.iter_batches(bundle.train, batches))
+    for (x, y, bad), idx in zip(got, batches):
+        assert torch.equal(x, torch.stack([bundle.train[i][0] for i in idx]))
+        assert y.tolist() == [bundle.train[i][1] for i in idx] and bad == []
+    # a dataset without get_batch goes through collate; bad items are returned, not stacked
+    items = [(torch.full((1, 2, 2), float(i)), i) for i in range(4)] + [BadImage("/x.jpg", "broken")]
+    (x, y, bad), = data.iter_batches(items, [[4, 2, 0]])
+    assert y.tolist() == [2, 0] and x[:, 0, 0, 0].tolist() == [2.0, 0.0] and bad[0].path == "/x.jpg"
+    workers = list(data.iter_batches(bundle.train, batches, num_workers=1))
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(got, workers))
+
+
+def test_fingerprint_changes_with_the_images_not_with_the_folder(tmp_path):
+    a = load_dataset("synthetic", limit=10, val_limit=2, image_size=8, seed=1)
+    assert a.fingerprint() == load_dataset("synthetic", limit=10, val_limit=2, image_size=8, seed=1).fingerprint()
+    assert a.fingerprint() != load_dataset("synthetic", limit=10, val_limit=2, image_size=8, seed=2).fingerprint()
+    imgs = torch.zeros(3, 1, 4, 4, dtype=torch.uint8)
+    one = data.TensorImages(imgs, torch.tensor([0, 1, 2]))
+    imgs2 = imgs.clone()
+    imgs2[1, 0, 2, 2] = 1
+    assert one.fingerprint() != data.TensorImages(imgs2, torch.tensor([0, 1, 2])).fingerprint()

@@ -16,9 +16,10 @@ import torch
 import torchvision.transforms as T
 from torch import nn
 
-from alexnet_repro import train as engine
+from alexnet_repro import cli as engine
 from alexnet_repro.data import BadImage, BadImageError, load_dataset
-from alexnet_repro.train import (ConfigError, LRSchedule, ResumeError, TrainConfig, TrainingDiverged,
+from alexnet_repro.schedule import make_schedule as LRSchedule
+from alexnet_repro.train import (ConfigError, ResumeError, TrainConfig, TrainingDiverged,
                                  evaluate, train, train_step)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -152,6 +153,17 @@ def test_plateau_schedule_divides_by_ten_when_validation_error_stalls():
     assert [e for e in range(1, 7) if s3.end_epoch(e, 0.5)] == [2, 4] and s3.lr == pytest.approx(1e-3)
     s4 = LRSchedule(TrainConfig(lr=0.1, schedule="fixed"))
     assert not any(s4.end_epoch(e, 0.9) for e in range(1, 10))
+
+
+def test_cosine_schedule_sets_every_steps_lr_from_the_formula():
+    s = LRSchedule(TrainConfig(lr=0.1, schedule="cosine"), 10)
+    assert [s.step(k, 0) for k in range(11)] == pytest.approx(
+        [0.05 * (1 + math.cos(math.pi * k / 10)) for k in range(11)])
+    assert s.end_epoch(1, 0.5) is None and s.lr == pytest.approx(0.0, abs=1e-12)
+    # in the engine (8 steps per epoch): step k runs with lr(k) and is logged after it
+    rec = train(tiny(epochs=2, schedule="cosine", log_every=1, ten_crop_eval=False)).record
+    assert [st["lr"] for st in rec["steps"]] == pytest.approx(
+        [0.01 * (1 + math.cos(math.pi * k / 16)) for k in range(16)])
 
 
 # ---------------------------------------------------------------- metrics
