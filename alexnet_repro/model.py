@@ -152,6 +152,7 @@ class AlexNet(nn.Module):
         if lrn_alpha is not None and not lrn_alpha >= 0:
             raise ValueError(f"lrn_alpha must be >= 0 (or None for the paper's {PAPER['lrn']['alpha']:g}); "
                              f"got {lrn_alpha!r}")
+        init = recipe if init == "recipe" else init
         self.config = dict(num_classes=num_classes, in_channels=in_channels, towers=towers,
                            activation=activation, lrn=lrn, lrn_alpha=lrn_alpha, overlap_pool=overlap_pool,
                            dropout=dropout, width=width, input_size=input_size, init=init,
@@ -208,7 +209,7 @@ class AlexNet(nn.Module):
             ("fc7", nn.Linear(f6, f7)), ("act7", act()), ("drop7", drop()),
             ("fc8", nn.Linear(f7, num_classes)),
         ]))
-        _initialise(self, recipe if init == "recipe" else init, activation)
+        _initialise(self, init, activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input(x, self.in_channels, self.input_size, "AlexNet")
@@ -245,6 +246,8 @@ class SmallCNN(nn.Module):
             raise ValueError(f"width must be > 0; got {width!r}")
         released = recipe == "cuda-convnet-18pct"
         lrn = released if lrn is None else bool(lrn)
+        if init == "recipe":
+            init = "cuda-convnet-18pct" if released else "paper"
         self.config = dict(activation=activation, in_channels=in_channels,
                            num_classes=num_classes, width=width, lrn=lrn,
                            input_size=input_size, init=init, recipe=recipe, input_scale=input_scale)
@@ -273,8 +276,6 @@ class SmallCNN(nn.Module):
         self.features = nn.Sequential(OrderedDict(layers))
         side = _check_feature_size(self.features, input_size, "SmallCNN")
         self.classifier = nn.Sequential(OrderedDict([("fc4", nn.Linear(c3 * side * side, num_classes))]))
-        if init == "recipe":
-            init = "cuda-convnet-18pct" if released else "paper"
         _initialise(self, init, activation, bias_one=())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -369,6 +369,7 @@ def _finish(run: _Run) -> TrainResult:
                   **getattr(run.raw, "config", {})},
         "hardware": {**records.hardware(str(run.device)), "processes": dist.world},
         "torch": records.torch_version(), "git_commit": records.git_commit(),
+        "git_dirty": records.git_dirty(),
         "seed": config.seed, "started": st.started, "finished": records.now_iso(),
         "wall_time_s": _wall_time(run), "train_time_s": st.train_time_s,
         "images_per_s": st.train_images / st.train_time_s if st.train_time_s else None,
