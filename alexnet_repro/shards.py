@@ -69,6 +69,9 @@ def shard_name(split: str, k: int) -> str:
 
 def read_meta(root: str | Path) -> dict:
     path = Path(root) / META
+    if not path.is_file() and (Path(root) / "plan.json").is_file():
+        raise NotPrepared(f"{root} is only partly prepared; run the same `prepare` command again "
+                          "to finish it (it resumes where it stopped).")
     if not path.is_file():
         raise NotPrepared(f"{root} is not a prepared dataset (no {META}). Make one with "
                           "`python -m alexnet_repro prepare imagenet SRC DST` (or imagenette/cifar10).")
