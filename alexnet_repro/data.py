@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from alexnet_repro.paper import PAPER
 
-DATASETS = ("fashion-mnist", "cifar10", "imagenette", "imagenet", "synthetic")
+DATASETS = ("fashion-mnist", "cifar10", "imagenette", "imagenet", "synthetic", "prepared")
 BAD_IMAGE_MODES = ("skip", "fail")
 FASHION_MNIST_DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -396,6 +396,9 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, *, limit: int
     if name != "synthetic" and (channels is not None or num_classes is not None):
         raise ValueError(f"channels/num_classes can only be chosen for 'synthetic', not {name!r}")
     info = {"limit": limit, "val_limit": val_limit, "seed": seed}
+    if name == "prepared":   # a folder made by `python -m alexnet_repro prepare` (shards imports this module)
+        from alexnet_repro.shards import load_prepared
+        return load_prepared(root, limit=limit, val_limit=val_limit, seed=seed, image_size=image_size)
 
     if name == "synthetic":
         size, ch, k = int(image_size or 32), int(channels or 3), int(num_classes or 10)

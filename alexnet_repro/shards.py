@@ -275,6 +275,9 @@ def load_prepared(root: str | Path, *, limit: int | None = None, val_limit: int 
     """A prepared folder as a :class:`~alexnet_repro.data.DataBundle` (seeded class-balanced
     subsets as ``load_dataset``); ``bundle.prepared_stats`` holds the whole training split's
     mean image and PCA (an ``augment.TrainingStats``)."""
+    if root is None:
+        raise NotPrepared("dataset 'prepared' needs root=<folder made by `python -m alexnet_repro "
+                          "prepare imagenet SRC DST`> (--data-root DST)")
     meta = read_meta(root)
     if image_size is not None and int(image_size) != int(meta["image_size"]):
         raise ValueError(f"{root} holds {meta['image_size']} px images; prepare it again to get "

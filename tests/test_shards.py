@@ -144,3 +144,18 @@ def test_gpu_loader_and_device_images(prepared_folder):
     dev = DeviceImages(torch.zeros(6, 3, 32, 32, dtype=torch.uint8), torch.arange(6), "cuda")
     x, y = dev.get_batch([0, 2])
     assert x.is_cuda and y.is_cuda
+
+
+def test_the_engine_trains_on_a_prepared_folder(prepared_folder):
+    """`load_dataset("prepared", root)` plugs the shards into the unchanged engine (DataLoader path)."""
+    from alexnet_repro.data import load_dataset
+    from alexnet_repro.train import TrainConfig, train
+
+    bundle = load_dataset("prepared", prepared_folder)
+    assert isinstance(bundle.train, PreparedImages)
+    cfg = TrainConfig(dataset="prepared", data_root=str(prepared_folder), model="small_cnn", epochs=1,
+                      batch_size=6, image_size=None, crop_size=64, device="cpu", progress=False,
+                      ten_crop_eval=True, lr=0.01)
+    rec = train(cfg).record
+    assert rec["final"]["steps"] == 2 and rec["dataset"]["train_images"] == 12
+    assert rec["final"]["val_top1_error_ten_crop"] is not None
