@@ -6,7 +6,8 @@
 #
 # Needs only PyTorch (>= 2.2), torchvision and this repository. On a machine without CUDA it
 # runs end to end in a CPU mode that skips (and says so) what needs a GPU, with tiny sizes.
-# Steps (each under its own time limit; a failing step is recorded and the rest still run):
+# Steps (each under its own time limit, 110+170+60+130 s at most, plus the optional chapter only
+# while 80 s are left; a failing step is recorded and the rest still run):
 #   1. env.json         torch/torchvision/GPU
 #   2. cuda_tests.json  pytest -m cuda (bf16, channels_last, compile, LRN, DDP 1 process, GPU loader)
 #   3. throughput/      bench_throughput.py on CUDA (bf16/channels_last/compile off and on)
@@ -45,7 +46,7 @@ json.dump({"mode": sys.argv[2], "torch": torch.__version__, "torchvision": torch
 print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, GPU {gpu}")
 PY
 
-step cuda_tests 150 "$PY" -m pytest -q -m cuda -p no:cacheprovider tests/test_cuda.py tests/test_shards.py --junitxml="$OUT/cuda_tests.xml"
+step cuda_tests 110 "$PY" -m pytest -q -m cuda -p no:cacheprovider tests/test_cuda.py tests/test_shards.py --junitxml="$OUT/cuda_tests.xml"
 "$PY" - "$OUT" <<'PY'
 import json, sys, xml.etree.ElementTree as ET
 out = sys.argv[1]
@@ -68,13 +69,13 @@ else
 fi
 
 if [ "$MODE" = cuda ]; then
-  step input 90 "$PY" benchmarks/bench_input.py --images 256 --repeats 2 --json "$OUT/input.json"
+  step input 60 "$PY" benchmarks/bench_input.py --images 256 --repeats 2 --json "$OUT/input.json"
 else
   step input 120 "$PY" benchmarks/bench_input.py --images 16 --repeats 1 --json "$OUT/input.json"
 fi
 
-step train 170 "$PY" - "$OUT" "$MODE" <<'PY'
-"""The engine on generated ImageNet-layout data: one epoch to measure, then about 100 s more."""
+step train 130 "$PY" - "$OUT" "$MODE" <<'PY'
+"""The engine on generated ImageNet-layout data: one epoch to measure, then about 75 s more."""
 import json, math, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, "benchmarks")
@@ -86,15 +87,16 @@ gpu = mode == "cuda"
 with tempfile.TemporaryDirectory() as tmp:
     t0 = time.perf_counter()
     make_images(Path(tmp) / "src", 1024 if gpu else 24, classes=8)
-    prepare_folder("imagenet", Path(tmp) / "src", Path(tmp) / "prep", workers=8 if gpu else 1, progress=False)
+    prepare_folder("imagenet", Path(tmp) / "src", Path(tmp) / "prep", size=256 if gpu else 80,
+                   workers=8 if gpu else 1, progress=False)
     prep_s = time.perf_counter() - t0
     base = dict(dataset="prepared", data_root=str(Path(tmp) / "prep"), model="alexnet", augment="paper",
                 batch_size=128 if gpu else 8, num_workers=8 if gpu else 0, progress=False, lr=0.01,
                 model_kwargs={"towers": 2} if gpu else {"towers": 2, "width": 0.25},
-                image_size=None if gpu else 80, crop_size=None if gpu else 71, ten_crop_eval=gpu)
+                crop_size=None if gpu else 71, ten_crop_eval=gpu)
     first = train(TrainConfig(**base, epochs=1, out_dir=str(Path(tmp) / "a"))).record
     rate = first["images_per_s"]
-    epochs = max(1, math.ceil(100 * rate / first["dataset"]["train_images"])) if gpu else 1
+    epochs = max(1, math.ceil(75 * rate / first["dataset"]["train_images"])) if gpu else 1
     rec = train(TrainConfig(**base, epochs=epochs, out_dir=str(Path(tmp) / "b"))).record
 summary = {"prepare_s": prep_s, "crop_size": rec["dataset"]["crop_size"], "epochs": epochs,
            "train_images_per_s": rec["images_per_s"], "wall_time_s": rec["wall_time_s"],
@@ -112,7 +114,7 @@ elif [ "$MODE" != cuda ]; then
 elif [ $(( $(date +%s) - START )) -gt 400 ]; then
   skip chapter "less than 80 s left of the 8-minute budget"
 else
-  step chapter 70 "$PY" -m alexnet_repro book --profile ci --chapter full_training
+  step chapter 60 "$PY" -m alexnet_repro book --profile ci --chapter full_training
 fi
 
 "$PY" - "$OUT" "$START" <<'PY'
