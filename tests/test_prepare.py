@@ -123,3 +123,12 @@ def test_prepare_cifar10_is_lossless(tmp_path):
 def test_prepare_cifar10_missing_batches_is_an_error(tmp_path, capsys):
     assert cli(["prepare", "cifar10", str(tmp_path), str(tmp_path / "out")]) == 2
     assert "data_batch_1" in capsys.readouterr().err
+
+
+def test_prepare_imagenette_names_classes(tmp_path):
+    from conftest import make_jpeg_folder
+    make_jpeg_folder(tmp_path / "imagenette2-320", classes=("n01440764", "n02102040"), train_per_class=1,
+                     val_per_class=1)
+    meta = prepare.prepare_folder("imagenette", tmp_path, tmp_path / "out", workers=1, progress=False)
+    assert meta["classes"] == ["tench", "English springer"] and meta["wnids"] == ["n01440764", "n02102040"]
+    assert meta["splits"]["train"]["images"] == 2 and len(meta["skipped"]) == 1

@@ -104,6 +104,9 @@ def test_subsets_and_bundle(prepared_folder):
     assert x.shape == (2, 3, 256, 256) and x.dtype == torch.float32 and y.tolist() == b.train.labels[[0, 5]].tolist()
     with pytest.raises(ValueError, match="256 px"):
         load_prepared(prepared_folder, image_size=128)
+    from alexnet_repro.data import load_dataset
+    with pytest.raises(FileNotFoundError, match="--data-root DST"):
+        load_dataset("prepared")
 
 
 def test_device_images_match_tensor_images():
