@@ -40,14 +40,21 @@ CPU_GOAL = 3.0    # prepared shards / PIL folder path, images/s per core
 GPU_GOAL = 1.2    # GPU input path / two-tower bf16 training images/s
 
 
-def make_images(root: Path, n: int, classes: int = 4, seed: int = 0) -> None:
-    """``n`` ImageNet-like JPEGs (quality 90, about 500x375, gradients plus texture) in class folders."""
+def make_images(root: Path, n: int, classes: int = 4, seed: int = 0, distinct: int | None = None) -> None:
+    """``n`` ImageNet-like JPEGs (quality 90, about 500x375, gradients plus texture) in class folders;
+    with ``distinct``, only that many are generated and the rest are copies of them (faster)."""
+    import shutil
     from PIL import Image
     rng = np.random.default_rng(seed)
     for split, count in (("train", n), ("val", classes)):
+        made = []
         for i in range(count):
             folder = root / split / f"n{i % classes:08d}"
             folder.mkdir(parents=True, exist_ok=True)
+            if distinct is not None and i >= distinct:
+                shutil.copyfile(made[i % distinct], folder / f"{i}.JPEG")
+                continue
+            made.append(folder / f"{i}.JPEG")
             h, w = (375, 500) if i % 3 else (500, 375)
             y, x = np.mgrid[0:h, 0:w] / 500.0
             f = rng.uniform(1, 6, 3)

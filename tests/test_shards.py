@@ -158,7 +158,7 @@ def test_the_engine_trains_on_a_prepared_folder(prepared_folder):
     assert isinstance(bundle.train, PreparedImages)
     cfg = TrainConfig(dataset="prepared", data_root=str(prepared_folder), model="small_cnn", epochs=1,
                       batch_size=6, image_size=None, crop_size=64, device="cpu", progress=False,
-                      ten_crop_eval=True, lr=0.01)
+                      ten_crop_eval=True, lr=0.01, num_workers=1)   # a worker process opens its own maps
     rec = train(cfg).record
     assert rec["final"]["steps"] == 2 and rec["dataset"]["train_images"] == 12
     assert rec["final"]["val_top1_error_ten_crop"] is not None
