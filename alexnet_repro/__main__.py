@@ -1,4 +1,4 @@
-"""Command line: ``python -m alexnet_repro {book,train,evaluate} ...``."""
+"""Command line: ``python -m alexnet_repro {book,train,evaluate,prepare} ...``."""
 from __future__ import annotations
 
 import sys
@@ -9,6 +9,7 @@ commands:
   book      execute chapters with papermill under a profile and build the HTML book
   train     train a model with the one training engine (resumable)
   evaluate  evaluate a checkpoint (centre crop and ten-crop)
+  prepare   preprocess a dataset once into shards (256x256 JPEGs, mean image, PCA)
 
 Run 'python -m alexnet_repro COMMAND --help' for the options of a command.
 """
@@ -26,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     elif command in ("train", "evaluate"):
         from alexnet_repro.cli import main as run
         rest = [command] + rest
+    elif command == "prepare":
+        from alexnet_repro.prepare import main as run
     else:
         print(f"error: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
         return 2

@@ -445,6 +445,12 @@ def _load_imagenet(root, *, limit, val_limit, image_size, seed, download, on_bad
                        "val_split": "ILSVRC-2012 validation set"})
 
 
+def _load_prepared(root, *, limit, val_limit, image_size, seed, download, on_bad_image) -> DataBundle:
+    # shards builds on this module (DataBundle, TensorImages), so it is imported here, not at the top
+    from alexnet_repro.shards import load_prepared
+    return load_prepared(root, limit=limit, val_limit=val_limit, seed=seed, image_size=image_size)
+
+
 @dataclass(frozen=True)
 class DatasetEntry:
     load: Callable[..., DataBundle]   # (root, *, limit, val_limit, image_size, seed, download, on_bad_image)
@@ -461,6 +467,8 @@ REGISTRY: dict[str, DatasetEntry] = {
     "imagenet": DatasetEntry(_load_imagenet, "ILSVRC-2012, 1000 classes; --data-root DIR with "
                              "train/<wnid>/ and val/<wnid>/ (from image-net.org)", PAPER_STORED_SIZE),
     "synthetic": DatasetEntry(_load_synthetic, "generated gratings, seeded; no files needed", 32),
+    "prepared": DatasetEntry(_load_prepared, "a folder made by `python -m alexnet_repro prepare` "
+                             "(JPEG shards at 256 px, or CIFAR-10 as stored); --data-root DIR", None),
 }
 DATASETS = tuple(REGISTRY)
 

@@ -14,3 +14,42 @@ def built_book():
 
     index = runner.build_book("ci")
     return index.parent
+
+
+def make_jpeg_folder(root, classes=("n001", "n002", "n003"), train_per_class=4, val_per_class=2, seed=0):
+    """An ImageNet-layout folder of generated JPEGs (varied non-square sizes, smooth content with
+    texture) plus one corrupt file ``train/<first class>/corrupt.JPEG``; returns ``root``."""
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    root, rng = Path(root), np.random.default_rng(seed)
+    for split, n in (("train", train_per_class), ("val", val_per_class)):
+        for c in classes:
+            folder = root / split / c
+            folder.mkdir(parents=True, exist_ok=True)
+            for i in range(n):
+                h, w = (int(v) for v in rng.integers(200, 340, 2))
+                y, x = np.mgrid[0:h, 0:w] / max(h, w)
+                f = rng.uniform(1, 4, 3)
+                img = np.stack([0.5 + 0.4 * np.sin(2 * np.pi * (f[k] * x + (k + 1) * y)) for k in range(3)], -1)
+                img = img + rng.normal(0, 0.02, img.shape)
+                Image.fromarray((img.clip(0, 1) * 255).astype(np.uint8)).save(folder / f"img{i}.JPEG", quality=95)
+    (root / "train" / classes[0] / "corrupt.JPEG").write_bytes(b"\xff\xd8 this is not a JPEG")
+    return root
+
+
+@pytest.fixture(scope="session")
+def jpeg_folder(tmp_path_factory):
+    return make_jpeg_folder(tmp_path_factory.mktemp("jpegs"))
+
+
+@pytest.fixture(scope="session")
+def prepared_folder(jpeg_folder, tmp_path_factory):
+    """``jpeg_folder`` prepared once (quality 95, 5 images per shard, in this process)."""
+    from alexnet_repro.prepare import prepare_folder
+
+    dst = tmp_path_factory.mktemp("prepared")
+    prepare_folder("imagenet", jpeg_folder, dst, quality=95, shard_images=5, workers=1, progress=False)
+    return dst
