@@ -20,6 +20,7 @@ from pathlib import Path
 from alexnet_repro.checkpoint import CHECKPOINT, RESUMABLE_CHANGES, ResumeError, load_checkpoint
 from alexnet_repro.data import REGISTRY, BadImageError, DatasetNotFound, describe_datasets
 from alexnet_repro.evaluate import evaluate_checkpoint
+from alexnet_repro.schedule import schedule_names
 from alexnet_repro.train import RECORD, ConfigError, TrainConfig, TrainingDiverged, train
 
 # command-line name -> model_kwargs key (each is a real argument of the models)
@@ -89,7 +90,7 @@ def _optimisation_options(t) -> None:
     t.add_argument("--lr", type=float, help="initial learning rate")
     t.add_argument("--momentum", type=float)
     t.add_argument("--weight-decay", dest="weight_decay", type=float)
-    t.add_argument("--schedule", help="plateau | fixed | cosine | step:E1,E2,...")
+    t.add_argument("--schedule", help=schedule_names())
     t.add_argument("--plateau-patience", dest="plateau_patience", type=int)
     t.add_argument("--max-lr-drops", dest="max_lr_drops", type=int)
     t.add_argument("--seed", type=int)

@@ -94,6 +94,11 @@ class Cosine(Schedule):
 SCHEDULES = {"fixed": Schedule, "plateau": Plateau, "step": StepDrops, "cosine": Cosine}
 
 
+def schedule_names() -> str:
+    """The rules as ``TrainConfig.schedule`` spells them (for help texts and errors)."""
+    return " | ".join("step:E1,E2,..." if name == "step" else name for name in SCHEDULES)
+
+
 def parse_schedule(schedule: str) -> tuple[str, tuple[int, ...]]:
     """``"plateau"`` | ``"fixed"`` | ``"cosine"`` | ``"step:E1,E2,..."`` -> (name, epochs)."""
     if isinstance(schedule, str) and schedule in SCHEDULES and schedule != "step":
@@ -105,8 +110,8 @@ def parse_schedule(schedule: str) -> tuple[str, tuple[int, ...]]:
             epochs = ()
         if epochs and all(e >= 1 for e in epochs) and list(epochs) == sorted(set(epochs)):
             return "step", epochs
-    raise ConfigError(f"schedule must be one of 'plateau', 'fixed', 'cosine' or 'step:E1,E2,...' with "
-                      f"increasing epochs >= 1, got {schedule!r}")
+    raise ConfigError(f"schedule must be one of {schedule_names()} (step epochs increasing, >= 1); "
+                      f"got {schedule!r}")
 
 
 def make_schedule(config, total_steps: int | None = None) -> Schedule:
