@@ -51,6 +51,8 @@ PAPER: dict = {
         "k": 2.0, "n": 5, "alpha": 1e-4, "beta": 0.75,
         "after": ("conv1", "conv2"),              # "Response-normalization layers follow the first
                                                   #  and second convolutional layers" (§3.5)
+        "after_relu": True,                       # "We applied this normalization after applying the
+                                                  #  ReLU nonlinearity in certain layers." (§3.3)
         "formula": r"b^i_{x,y} = a^i_{x,y} \big/ \left(k + \alpha \sum_{j=\max(0, i-n/2)}"
                    r"^{\min(N-1, i+n/2)} (a^j_{x,y})^2\right)^{\beta}",
     },

@@ -190,3 +190,19 @@ def test_released_cifar_18pct_matches_its_files():
     assert tuple(float(params[c]["wc"]) for c in (*convs, "fc10")) == want["weight_decay"]
     assert {float(params[c]["epsW"]) for c in convs} == {want["eps_w"]}
     assert {float(params[c]["epsB"]) for c in convs} == {want["eps_b"]}
+
+
+def test_differences_table_computes_what_the_files_say():
+    from alexnet_repro import released
+    rows = {r["aspect"]: r for r in released.differences()}
+    assert len(rows) == 9 and all(r["paper_source"] and r["released_source"] for r in rows.values())
+    # α: 1e-4 as printed vs scale 1e-4 / size 5 = 2e-5 per term (hand arithmetic)
+    assert "2.0e-05" in rows["α of the cross-map normalization"]["computed"]
+    assert "5× smaller" in rows["α of the cross-map normalization"]["computed"]
+    assert "60,965,224 (paper) vs 60,965,224 (released)" in rows["fc6 and fc7"]["computed"]
+    assert "3× the paper" in rows["Weight init of conv3–conv5"]["computed"]
+    assert "2× the initial" in rows["Bias learning rate"]["computed"]
+    assert "conv1 frozen from epoch 72" in rows["Learning-rate schedule"]["computed"]
+    stds = released.init_stds("released-2012")
+    for name, want in (("conv1", 0.01), ("conv3", 0.03), ("conv5", 0.03), ("fc6", 0.01)):
+        assert abs(stds[name] - want) < 0.1 * want, (name, stds[name])
