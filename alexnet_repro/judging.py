@@ -285,3 +285,58 @@ def chapter_record(chapter: str, profile: str, claims: Sequence[Mapping],
         raise ValueError(f"extra may not set {', '.join(clash)}")
     return {"kind": "chapter", "chapter": chapter, "profile": profile,
             "claims": [dict(c) for c in claims], **dict(extra or {}), "provenance": provenance()}
+
+
+# ----------------------------------------------------------------------------- speed-ups over targets
+
+__all__ += ["verdict_counts", "speedup_overview", "speedup_claim"]
+
+
+def verdict_counts(verdicts) -> dict[str, int]:
+    """How many of ``verdicts`` are each of :data:`VERDICTS` (``{verdict: count}``, zeros kept)."""
+    verdicts = list(verdicts)
+    for v in verdicts:
+        if v not in VERDICTS:
+            raise ValueError(f"not a verdict: {v!r}; verdicts are {VERDICTS}")
+    return {v: verdicts.count(v) for v in VERDICTS}
+
+
+def speedup_overview(by_target: Mapping[float, Mapping], target: float) -> dict[str, Any]:
+    """What a chapter's prose says about speed-ups measured at several target errors
+    (``{target: {"speedup": speedup(...), "verdict": ...}}``, in the order to report): at
+    ``target`` the ratio (:func:`format_ratio`), its verdict and the ratio of medians
+    (``main_ratio``, ``main_verdict``, ``main_rom``); the targets as percentages (``targets``);
+    the smallest and largest geometric mean and where (``min_ratio``, ``min_ratio_at``,
+    ``max_ratio``, ``max_ratio_at``; ``"n/a"`` when no target has one); the number of targets
+    and of each verdict (``n_targets``, ``n_consistent``, ``n_not_consistent``,
+    ``n_inconclusive``). Values are text or ints, ready for ``chapter.glue_all``."""
+    main = by_target[target]["speedup"]
+    rom = main["ratio_of_medians"]
+    out = {"main_ratio": format_ratio(main), "main_verdict": by_target[target]["verdict"],
+           "main_rom": "n/a" if rom is None else f"{rom:.2f}",
+           "targets": ", ".join(f"{100 * t:g}%" for t in by_target)}
+    known = {t: b["speedup"]["geo_mean"] for t, b in by_target.items() if b["speedup"]["geo_mean"] is not None}
+    for end, pick in (("min", min), ("max", max)):
+        at = pick(known, key=known.get) if known else None
+        out[f"{end}_ratio"] = "n/a" if at is None else f"{known[at]:.2f}"
+        out[f"{end}_ratio_at"] = "n/a" if at is None else f"{100 * at:g}"
+    counts = verdict_counts(b["verdict"] for b in by_target.values())
+    out.update(n_targets=len(by_target), n_consistent=counts[CONSISTENT],
+               n_not_consistent=counts[NOT_CONSISTENT], n_inconclusive=counts[INCONCLUSIVE])
+    return out
+
+
+def speedup_claim(key: str, entry: Mapping[str, Any], target: float, *, statement: str, source: str,
+                  paper: str, setting: str = "", detail: bool = True) -> dict:
+    """The :func:`claim` row of a speed-up measured at ``target`` (``entry``: that target's
+    ``{"speedup": speedup(...), "verdict", "<variant>_steps": [...]}``, as from
+    ``sweeps.speedups_by_target``): measured as :func:`format_ratio`; values ``target_error``,
+    ``geo_mean``, ``log_std``, ``ratios``, and with ``detail`` also ``kinds``,
+    ``ratio_of_medians`` and each variant's per-seed steps."""
+    sp = entry["speedup"]
+    values = {"target_error": target, **{k: sp[k] for k in ("geo_mean", "log_std", "ratios")}}
+    if detail:
+        values.update({k: sp[k] for k in ("kinds", "ratio_of_medians")})
+        values.update({k: v for k, v in entry.items() if k.endswith("_steps")})
+    return claim(key, statement=statement, source=source, paper=paper, measured=format_ratio(sp),
+                 verdict=entry["verdict"], setting=setting, values=values)

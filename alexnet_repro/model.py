@@ -467,3 +467,15 @@ def layer_table_html(rows: list[dict], names=None) -> str:
 
     return html_table([r for r in rows if names is None or r["name"] in names], cols, cell=fmt,
                       css_class="layer-table")
+
+
+def weight_layers_text(model: nn.Module) -> str:
+    """The learned layers in one line, e.g. ``"conv1 32×5×5, conv2 32×5×5, conv3 64×5×5,
+    fc4 → 10"``: each convolution's output channels and kernel, each linear layer's outputs."""
+    parts = []
+    for name, m in named_layers(model).items():
+        if isinstance(m, nn.Conv2d):
+            parts.append(f"{name} {m.out_channels}×{m.kernel_size[0]}×{m.kernel_size[1]}")
+        elif isinstance(m, nn.Linear):
+            parts.append(f"{name} → {m.out_features}")
+    return ", ".join(parts)

@@ -16,6 +16,9 @@ from torch import nn
 from alexnet_repro.augment import center_crop, subtract_mean
 from alexnet_repro.data import collate
 from alexnet_repro.model import activations, named_layers
+from alexnet_repro.model import ACTIVATIONS, build_model
+from alexnet_repro.augment import scaled_crop_size
+from alexnet_repro.tables import html_table
 from alexnet_repro.train import evaluate
 
 __all__ = ["model_inputs", "evaluate_split", "layer_grad_norms", "lrn_share", "train_mode_means"]
@@ -122,3 +125,77 @@ def train_mode_means(model: nn.Module, x: torch.Tensor, names, samples: int,
     finally:
         model.train(was_training)
     return {n: (sums[n] / samples, ev[n]) for n in ev}
+
+
+# ----------------------------------------------------------------------------- saturation (§3.1)
+
+__all__ += ["unit_derivative_curves", "mean_unit_derivative", "random_batch", "initial_model",
+            "unit_derivative_table"]
+
+def unit_derivative_curves(names: Sequence[str] = ("relu", "tanh"), lo: float = -4.0,
+                           hi: float = 4.0, n: int = 801):
+    """Each unit of ``names`` (keys of ``model.ACTIVATIONS``) and its derivative by autograd at
+    ``n`` evenly spaced inputs from ``lo`` to ``hi``: ``(xs, {name: f'(xs)})`` as numpy arrays."""
+    x = torch.linspace(lo, hi, n, requires_grad=True)
+    derivs = {}
+    for name in names:
+        (g,) = torch.autograd.grad(ACTIVATIONS[name]()(x).sum(), x)
+        derivs[name] = g.detach().numpy()
+    return x.detach().numpy(), derivs
+
+
+def mean_unit_derivative(models, x: torch.Tensor, activation: str,
+                         layers: Sequence[str] = ("act1", "act2", "act3")) -> dict[str, float]:
+    """How much gradient each activation layer passes on, on the images ``x``, in evaluation
+    mode: for ``"relu"`` the share of active units (derivative 1, the rest 0), for ``"tanh"`` the
+    mean derivative ``1 - tanh(z)^2`` over units and images. ``models``: one network or a list
+    (e.g. the seeds of a sweep; the per-model values are then averaged). ``{layer: value}``."""
+    if activation not in ("relu", "tanh"):
+        raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}")
+    per_model = []
+    for model in (models if isinstance(models, (list, tuple)) else [models]):
+        outs = activations(model, x.to(next(model.parameters()).device), layers, eval_mode=True)
+        per_model.append({k: float((o > 0).float().mean() if activation == "relu" else (1 - o ** 2).mean())
+                          for k, o in outs.items()})
+    if len(per_model) == 1:
+        return per_model[0]
+    return {k: float(np.mean([d[k] for d in per_model])) for k in per_model[0]}
+
+
+def random_batch(dataset, n: int, *, mean_image: torch.Tensor | None = None, seed: int = 0):
+    """``(images, labels)``: ``n`` items of ``dataset`` drawn without replacement by
+    ``torch.randperm`` with a generator seeded ``seed``, in the drawn order, the training mean
+    image subtracted when given (what the engine feeds a network, uncropped)."""
+    idx = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))[:n]
+    images, labels, _ = collate([dataset[int(i)] for i in idx])
+    return subtract_mean(images, mean_image), labels
+
+
+def initial_model(config, data, seed: int = 0) -> nn.Module:
+    """The network ``config`` (a TrainConfig) describes, built for ``data`` as the engine builds
+    it (its channels and classes, ``config.crop_size`` or the scaled crop as input size) and
+    initialised after ``torch.manual_seed(seed)``: the weights a run with that seed starts from.
+    The global RNG is left as it was."""
+    crop = config.crop_size or scaled_crop_size(data.image_size)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build_model(config.model, in_channels=data.channels, num_classes=len(data.classes),
+                           input_size=crop, **config.model_kwargs)
+
+
+def unit_derivative_table(at_init: dict, trained: dict | None = None) -> str:
+    """HTML table of :func:`mean_unit_derivative` per layer for ``"relu"`` and ``"tanh"``
+    (``{activation: {layer: value}}``): ReLU as % active, tanh's mean derivative; with
+    ``trained``, the values at initialisation and after training side by side."""
+    rows = [{"layer": k, "relu_init": f"{100 * at_init['relu'][k]:.0f}%",
+             "tanh_init": f"{at_init['tanh'][k]:.3f}"} for k in at_init["relu"]]
+    if trained is None:
+        return html_table(rows, [("layer", "layer"), ("relu_init", "ReLU: units active (derivative 1)"),
+                                 ("tanh_init", "tanh: mean derivative")])
+    for row in rows:
+        row.update(relu_trained=f"{100 * trained['relu'][row['layer']]:.0f}%",
+                   tanh_trained=f"{trained['tanh'][row['layer']]:.3f}")
+    return html_table(rows, [("layer", "layer"), ("relu_init", "ReLU active, init"),
+                             ("relu_trained", "ReLU active, trained"),
+                             ("tanh_init", "tanh mean derivative, init"),
+                             ("tanh_trained", "tanh mean derivative, trained")])

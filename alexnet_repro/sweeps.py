@@ -21,6 +21,7 @@ from alexnet_repro.probes import evaluate_split
 from alexnet_repro.tables import html_table
 from alexnet_repro.train import TrainingDiverged, train
 from alexnet_repro.judging import format_pm, median_censored, summarize
+from alexnet_repro.judging import format_ratio, ratio_verdict, speedup
 
 __all__ = [
     "Run", "config_with", "run_seeds", "lr_sweep", "error_curve", "steps_to_target", "horizon",
@@ -301,3 +302,89 @@ def summary_table(rows: Sequence[Mapping], *, digits: int = 3, scale: float = 1.
 
     return html_table([{"variant": v} for v in variants], [(None, "variant")] + [(m, m) for m in metrics],
                       cell=cell, css_class="summary-table")
+
+
+# ----------------------------------------------------------------------------- speed-ups (Figure 1)
+
+__all__ += ["tuned_runs", "lr_sweep_table", "speedups_by_target", "speedup_table", "speedups_record"]
+
+
+def tuned_runs(base_config, variants: Mapping[str, Mapping[str, Any]], lrs: Sequence[float],
+               seeds: Sequence[int], *, sweep_seeds: Sequence[int], target_error: float,
+               window: int = 1, data=None, cache: dict | None = None,
+               train_fn: Callable | None = None) -> tuple[dict, dict[str, list[Run]]]:
+    """Figure 1's protocol, "learning rates for each network chosen independently to make
+    training as fast as possible": :func:`lr_sweep` of every variant over ``lrs`` with
+    ``sweep_seeds``, then :func:`run_seeds` of each variant at its fastest rate with ``seeds``
+    (use seeds apart from the sweep's). Returns ``(sweep, runs)``: the sweep's dict
+    (``sweep[v]["best_lr"]``) and ``{variant: [Run per seed]}``. The two share ``cache``."""
+    cache = {} if cache is None else cache
+    sweep = lr_sweep(base_config, lrs, variants, target_error=target_error, seeds=sweep_seeds,
+                     window=window, data=data, cache=cache, train_fn=train_fn)
+    chosen = {v: {**variants[v], "lr": sweep[v]["best_lr"]} for v in variants}
+    return sweep, run_seeds(base_config, chosen, seeds, data=data, cache=cache, train_fn=train_fn)
+
+
+def lr_sweep_table(sweep: Mapping[str, Mapping], target_error: float, steps_per_epoch: float, *,
+                   variant_header: str = "variant") -> str:
+    """HTML table of an :func:`lr_sweep`: per variant and learning rate the median steps to
+    ``target_error`` (and in epochs of ``steps_per_epoch`` steps), the mean training error over
+    the run and the diverged runs; the chosen rate is ticked."""
+    def steps(s):
+        return "not reached" if s is None else f"{s:g} ({s / steps_per_epoch:.2f} epochs)"
+
+    rows = [{"variant": v, "lr": f"{row['lr']:g}" + (" ✔" if row["lr"] == sweep[v]["best_lr"] else ""),
+             "steps": steps(row["steps_to_target"]), "mean_error": f"{row['mean_error']:.3f}",
+             "diverged": row["diverged"]}
+            for v in sweep for row in sweep[v]["table"]]
+    return html_table(rows, [
+        ("variant", variant_header), ("lr", "learning rate"),
+        ("steps", f"steps to {100 * target_error:g}% training error (median over sweep seeds)"),
+        ("mean_error", "mean training error over the run"), ("diverged", "runs diverged")])
+
+
+def speedups_by_target(runs: Mapping[str, Sequence], slow: str, fast: str, targets: Sequence[float],
+                       *, window: int = 1, direction: str = "greater") -> dict[float, dict]:
+    """The speed-up of variant ``fast`` over ``slow`` of ``runs`` (paired by seed) at each
+    target training error: ``{target: {"<fast>_steps", "<slow>_steps" (steps to the target per
+    seed, None = never), "speedup" (:func:`~alexnet_repro.judging.speedup`, censored runs bounded
+    by their :func:`horizon`), "verdict" (:func:`~alexnet_repro.judging.ratio_verdict`)}}``."""
+    out = {}
+    for t in targets:
+        steps = {v: [steps_to_target(r["steps"], t, window=window) for r in runs[v]] for v in (fast, slow)}
+        ends = {v: [horizon(r["steps"]) for r in runs[v]] for v in (fast, slow)}
+        sp = speedup(steps[slow], steps[fast], slow_horizons=ends[slow], fast_horizons=ends[fast])
+        out[t] = {f"{fast}_steps": steps[fast], f"{slow}_steps": steps[slow], "speedup": sp,
+                  "verdict": ratio_verdict(sp, direction)}
+    return out
+
+
+def _median_steps(steps: Sequence[int | None]) -> str:
+    m = median_censored(steps)
+    missed = sum(s is None for s in steps)
+    return ((f"{m:g}" if math.isfinite(m) else "median not reached")
+            + (f" ({missed} of {len(steps)} runs never reached it)" if missed else ""))
+
+
+def speedup_table(by_target: Mapping[float, Mapping], slow: str, fast: str, *,
+                  names: Mapping[str, str] | None = None) -> str:
+    """HTML table of :func:`speedups_by_target`: per target the median steps of each variant
+    (censored runs as +inf, and how many never got there), the speed-up and its verdict.
+    ``names``: how the headers call the variants (default: their keys)."""
+    names = {slow: slow, fast: fast, **(names or {})}
+    rows = [{"target": f"{100 * t:g}%", "fast": _median_steps(b[f"{fast}_steps"]),
+             "slow": _median_steps(b[f"{slow}_steps"]), "speedup": format_ratio(b["speedup"]),
+             "verdict": b["verdict"]} for t, b in by_target.items()]
+    return html_table(rows, [("target", "target training error"), ("fast", f"{names[fast]} steps (median)"),
+                             ("slow", f"{names[slow]} steps (median)"),
+                             ("speedup", f"speed-up {names[slow]}/{names[fast]}"),
+                             ("verdict", f"verdict ({names[fast]} faster?)")])
+
+
+def speedups_record(by_target: Mapping[float, Mapping]) -> dict[str, dict]:
+    """:func:`speedups_by_target` for a chapter record (JSON): keys ``f"{target:g}"``, each with
+    the per-seed steps, the ratios, their kinds, geometric mean, log spread and the verdict."""
+    keep = ("ratios", "kinds", "geo_mean", "log_std")
+    return {f"{t:g}": {**{k: v for k, v in b.items() if k.endswith("_steps")},
+                       **{k: b["speedup"][k] for k in keep}, "verdict": b["verdict"]}
+            for t, b in by_target.items()}

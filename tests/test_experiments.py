@@ -390,3 +390,96 @@ def test_chapter_figures_draw_the_numbers_they_are_given():
     fig = figures.plot_speedups({0.25: {"speedup": sp}}, [0.25], 6.0, "paper")
     (geo,) = [c for c in fig.axes[0].containers]           # the errorbar of the geometric mean
     assert geo.lines[0].get_ydata()[0] == pytest.approx(4.0)
+
+
+# ----------------------------------------------------------------------------- Figure 1 helpers
+
+def _steps_rec(errs, every=10):
+    return {"steps": [{"step": every * (i + 1), "train_top1_error": e} for i, e in enumerate(errs)]}
+
+
+def test_tuned_runs_trains_each_variant_at_its_fastest_lr_and_reuses_the_sweep():
+    calls = []
+    train = fake_train_factory(calls)
+    variants = {"relu": {"model_kwargs": {"activation": "relu"}},
+                "tanh": {"model_kwargs": {"activation": "tanh"}}}
+    lrs = [0.001, 0.01, 0.04, 0.08, 0.3]
+    sweep, runs = sweeps.tuned_runs(FakeConfig(), variants, lrs, [7, 1], sweep_seeds=[7],
+                                    target_error=0.25, train_fn=train)
+    # the fake's fastest rates (see fake_train_factory): relu 0.08, tanh 0.04
+    assert sweep["relu"]["best_lr"] == 0.08 and sweep["tanh"]["best_lr"] == 0.04
+    assert [(r["config"]["lr"], r.seed) for r in runs["tanh"]] == [(0.04, 7), (0.04, 1)]
+    assert [r.variant for r in runs["relu"]] == ["relu", "relu"]
+    # 5 rates x 2 variants for the sweep, then only seed 1 is new (seed 7 at the best rate is cached)
+    assert len(calls) == 10 + 2
+
+
+def test_speedups_by_target_against_hand_counts():
+    # ReLU crosses 0.5 at step 10 and 20; tanh at 30 and never (last logged step 40)
+    runs = {"relu": [_steps_rec([0.4, 0.3, 0.2, 0.1]), _steps_rec([0.6, 0.45, 0.3, 0.2])],
+            "tanh": [_steps_rec([0.9, 0.7, 0.5, 0.35]), _steps_rec([0.9, 0.8, 0.7, 0.6])]}
+    by = sweeps.speedups_by_target(runs, "tanh", "relu", [0.5, 0.15])
+    assert list(by) == [0.5, 0.15]
+    b = by[0.5]
+    assert b["relu_steps"] == [10, 20] and b["tanh_steps"] == [30, None]
+    assert b["speedup"]["ratios"] == [3.0, 2.0] and b["speedup"]["kinds"] == ["exact", "lower"]
+    assert b["speedup"]["geo_mean"] == pytest.approx(math.sqrt(6.0))
+    assert b["verdict"] == CONSISTENT            # both > 1, the bound can only raise the ratio
+    assert by[0.15]["relu_steps"] == [40, None] and by[0.15]["tanh_steps"] == [None, None]
+    assert by[0.15]["speedup"]["kinds"] == ["lower", "unknown"] and by[0.15]["verdict"] == INCONCLUSIVE
+    # the window smooths before the crossing: mean of (0.6, 0.45) = 0.525 > 0.5 at step 20
+    assert sweeps.speedups_by_target(runs, "tanh", "relu", [0.5], window=2)[0.5]["relu_steps"] == [10, 30]
+    rec = sweeps.speedups_record(by)
+    assert set(rec) == {"0.5", "0.15"}
+    assert rec["0.5"] == {"relu_steps": [10, 20], "tanh_steps": [30, None], "ratios": [3.0, 2.0],
+                          "kinds": ["exact", "lower"], "geo_mean": pytest.approx(math.sqrt(6.0)),
+                          "log_std": pytest.approx(abs(math.log(3) - math.log(2)) / math.sqrt(2)),
+                          "verdict": CONSISTENT}
+    html = sweeps.speedup_table(by, "tanh", "relu", names={"relu": "ReLU"})
+    assert "<th>ReLU steps (median)</th>" in html and "<th>speed-up tanh/ReLU</th>" in html
+    assert "<td>15</td>" in html                          # median of 10 and 20
+    assert "median not reached (1 of 2 runs never reached it)" in html    # tanh at 50%: 30, +inf
+    assert "median not reached (2 of 2 runs never reached it)" in html
+
+
+def test_lr_sweep_table_ticks_the_chosen_rate_and_counts_epochs():
+    sweep = {"relu": {"best_lr": 0.1, "table": [
+        {"lr": 0.03, "steps_to_target": None, "mean_error": 0.5, "reached": 0, "diverged": 0},
+        {"lr": 0.1, "steps_to_target": 30.0, "mean_error": 0.41666, "reached": 1, "diverged": 1}]}}
+    html = sweeps.lr_sweep_table(sweep, 0.25, 20, variant_header="units")
+    assert "<th>units</th>" in html and "steps to 25% training error" in html
+    assert "<td>0.1 ✔</td>" in html and "<td>0.03</td>" in html
+    assert "<td>30 (1.50 epochs)</td>" in html and "<td>not reached</td>" in html
+    assert "<td>0.417</td>" in html
+
+
+def test_verdict_counts_and_speedup_overview_against_hand_values():
+    assert judging.verdict_counts([CONSISTENT, INCONCLUSIVE, CONSISTENT]) == {
+        CONSISTENT: 2, NOT_CONSISTENT: 0, INCONCLUSIVE: 1}
+    with pytest.raises(ValueError, match="not a verdict"):
+        judging.verdict_counts(["maybe"])
+    by = {0.5: {"speedup": judging.speedup([30, 60], [10, 20]), "verdict": CONSISTENT},   # 3, 3
+          0.25: {"speedup": judging.speedup([40, 40], [20, 80]), "verdict": INCONCLUSIVE},  # 2, 0.5
+          0.1: {"speedup": judging.speedup([None, None], [50, None]), "verdict": INCONCLUSIVE}}
+    out = judging.speedup_overview(by, 0.25)
+    assert out["main_ratio"] == judging.format_ratio(by[0.25]["speedup"])
+    assert out["main_verdict"] == INCONCLUSIVE
+    assert out["main_rom"] == "0.80"                  # median 40 / median 50
+    assert out["targets"] == "50%, 25%, 10%"
+    assert (out["min_ratio"], out["min_ratio_at"]) == ("1.00", "25")     # sqrt(2 * 0.5)
+    assert (out["max_ratio"], out["max_ratio_at"]) == ("3.00", "50")
+    assert (out["n_targets"], out["n_consistent"], out["n_not_consistent"], out["n_inconclusive"]) == (3, 1, 0, 2)
+    none = judging.speedup_overview({0.1: by[0.1]}, 0.1)
+    assert none["min_ratio"] == none["max_ratio_at"] == "n/a" and none["main_rom"] == "n/a"
+
+
+def test_speedup_claim_carries_the_measurement_and_its_raw_values():
+    entry = {"relu_steps": [10, 20], "tanh_steps": [30, 60],
+             "speedup": judging.speedup([30, 60], [10, 20]), "verdict": CONSISTENT}
+    c = judging.speedup_claim("k", entry, 0.25, statement="s", source="src", paper="6×", setting="here")
+    assert c["measured"] == "3.00× (×/÷ 1.00, 2 seeds)" and c["verdict"] == CONSISTENT
+    assert c["values"] == {"target_error": 0.25, "geo_mean": pytest.approx(3.0), "log_std": pytest.approx(0.0),
+                           "ratios": [3.0, 3.0], "kinds": ["exact", "exact"], "ratio_of_medians": 3.0,
+                           "relu_steps": [10, 20], "tanh_steps": [30, 60]}
+    short = judging.speedup_claim("k", entry, 0.25, statement="s", source="src", paper="6×", detail=False)
+    assert set(short["values"]) == {"target_error", "geo_mean", "log_std", "ratios"}

@@ -10,6 +10,7 @@ from alexnet_repro.layers import LocalResponseNorm
 from alexnet_repro.model import (AlexNet, SmallCNN, build_model, conv_output_size,
                                  count_parameters, layer_outputs, layer_table, layer_table_html,
                                  named_layers)
+from alexnet_repro.model import weight_layers_text
 from alexnet_repro.paper import PAPER
 
 
@@ -364,3 +365,9 @@ def test_small_cnn_cuda_convnet_18pct_recipe():
         assert torch.allclose(scaled, m(x * 255.0))   # input_scale multiplies the input first
     # the book's recipe is unchanged: no normalization unless asked, paper init
     assert "norm1" not in named_layers(SmallCNN())
+
+
+def test_weight_layers_text_names_each_learned_layer():
+    # width 0.25 of cuda-convnet's 32-32-64 channels: 8, 8, 16; 5x5 kernels; fc4 to 7 classes
+    net = SmallCNN(activation="tanh", in_channels=1, num_classes=7, width=0.25, input_size=28)
+    assert weight_layers_text(net) == "conv1 8×5×5, conv2 8×5×5, conv3 16×5×5, fc4 → 7"

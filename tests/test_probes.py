@@ -12,6 +12,7 @@ from torch import nn
 from alexnet_repro import probes, sweeps
 from alexnet_repro.data import load_dataset
 from alexnet_repro.layers import Dropout, LocalResponseNorm
+from alexnet_repro.model import build_model
 from alexnet_repro.train import TrainConfig
 
 
@@ -129,3 +130,88 @@ def test_sweep_runs_carry_the_trained_model_and_can_drop_it(tiny_run):
     # probes take the run itself as well as its TrainResult
     assert torch.equal(probes.model_inputs(run, "train", 3)[0], probes.model_inputs(run.result, "train", 3)[0])
     assert probes.evaluate_split(run, "val") == probes.evaluate_split(run.result, "val")
+
+
+# ----------------------------------------------------------------------------- saturation (§3.1)
+
+def test_unit_derivative_curves_match_the_closed_forms():
+    xs, d = probes.unit_derivative_curves(("relu", "tanh"), lo=-3.0, hi=3.0, n=61)
+    assert len(xs) == 61 and xs[0] == -3.0 and xs[-1] == 3.0
+    for x, r, t in zip(xs, d["relu"], d["tanh"]):
+        assert r == (1.0 if x > 0 else 0.0)
+        assert t == pytest.approx(1 - math.tanh(float(x)) ** 2, abs=1e-6)
+
+
+def test_mean_unit_derivative_against_a_float64_hand_pass():
+    x = torch.rand(5, 1, 12, 12) - 0.5
+    for act in ("relu", "tanh"):
+        nets = []
+        for seed in (0, 1):
+            torch.manual_seed(seed)
+            nets.append(build_model("small_cnn", activation=act, in_channels=1, input_size=12,
+                                    width=0.25, init="kaiming"))
+        want = []
+        for net in nets:   # by hand, in float64: conv -> unit -> pool, layer after layer
+            f = net.features.double()
+            h, vals = x.double(), {}
+            with torch.no_grad():
+                for i in (1, 2, 3):
+                    z = getattr(f, f"conv{i}")(h)
+                    vals[f"act{i}"] = float((z > 0).double().mean()) if act == "relu" else \
+                        float((1 - torch.tanh(z) ** 2).mean())
+                    h = getattr(f, f"pool{i}")(torch.relu(z) if act == "relu" else torch.tanh(z))
+            f.float()
+            want.append(vals)
+        nets[0].train()
+        got = probes.mean_unit_derivative(nets[0], x, act)
+        assert nets[0].training                       # mode restored
+        assert list(got) == ["act1", "act2", "act3"]
+        for k in got:
+            assert got[k] == pytest.approx(want[0][k], abs=1e-5)
+        both = probes.mean_unit_derivative(nets, x, act)
+        for k in both:
+            assert both[k] == pytest.approx((want[0][k] + want[1][k]) / 2, abs=1e-5)
+    with pytest.raises(ValueError, match="relu' or 'tanh"):
+        probes.mean_unit_derivative(nets[0], x, "sigmoid")
+
+
+def test_random_batch_draws_distinct_items_and_subtracts_the_mean():
+    # item i is an image filled with i, labelled i: the label says which image came back
+    dataset = [(torch.full((1, 2, 2), float(i)), i) for i in range(10)]
+    mean = torch.full((1, 2, 2), 0.5)
+    images, labels = probes.random_batch(dataset, 4, mean_image=mean, seed=3)
+    assert images.shape == (4, 1, 2, 2) and labels.dtype == torch.long
+    assert len(set(labels.tolist())) == 4 and set(labels.tolist()) <= set(range(10))
+    for img, lab in zip(images, labels):
+        assert torch.equal(img, torch.full((1, 2, 2), lab.item() - 0.5))
+    again, _ = probes.random_batch(dataset, 4, mean_image=mean, seed=3)
+    assert torch.equal(again, images)                 # seeded
+    _, every = probes.random_batch(dataset, 50, seed=0)
+    assert sorted(every.tolist()) == list(range(10))  # n above the size: every item once
+
+
+def test_initial_model_is_the_seeded_build_and_leaves_the_rng_alone():
+    data = load_dataset("synthetic", limit=8, val_limit=4, image_size=20, seed=0, channels=1)
+    cfg = TrainConfig(dataset="synthetic", crop_size=16, model="small_cnn",
+                      model_kwargs={"width": 0.25, "activation": "tanh", "init": "kaiming"})
+    torch.manual_seed(123)
+    before = torch.rand(3)
+    torch.manual_seed(123)
+    net = probes.initial_model(cfg, data, seed=5)
+    assert torch.equal(torch.rand(3), before)         # global RNG as it was
+    torch.manual_seed(5)
+    ref = build_model("small_cnn", in_channels=1, num_classes=len(data.classes), input_size=16,
+                      width=0.25, activation="tanh", init="kaiming")
+    assert net.input_size == 16 and isinstance(net.features.act1, nn.Tanh)
+    for (n, p), (_, q) in zip(net.named_parameters(), ref.named_parameters()):
+        assert torch.equal(p, q), n
+
+
+def test_unit_derivative_table_shows_percent_active_and_mean_derivative():
+    init = {"relu": {"act1": 0.5, "act2": 0.25}, "tanh": {"act1": 0.75, "act2": 0.5}}
+    trained = {"relu": {"act1": 0.125, "act2": 1.0}, "tanh": {"act1": 0.0625, "act2": 0.2}}
+    html = probes.unit_derivative_table(init)
+    assert "<td>act1</td>\n" not in html and "<td>act1</td><td>50%</td><td>0.750</td>" in html
+    html = probes.unit_derivative_table(init, trained)
+    assert "<td>act1</td><td>50%</td><td>12%</td><td>0.750</td><td>0.062</td>" in html
+    assert "<td>act2</td><td>25%</td><td>100%</td><td>0.500</td><td>0.200</td>" in html
