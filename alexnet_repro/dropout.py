@@ -21,12 +21,14 @@ Here ``p`` is always the probability of *dropping* a unit, as in the paper and i
 from __future__ import annotations
 
 import copy
+import math
 
 import torch
 from torch import nn
 
 from alexnet_repro.layers import (CONVENTIONS, Dropout, check_dropout_p, dropout,  # noqa: F401
                                   dropout_convention)
+from alexnet_repro.probes import evaluate_split, model_inputs, train_mode_means
 
 __all__ = [
     "CONVENTIONS", "Dropout", "dropout",   # re-exported from alexnet_repro.layers
@@ -36,6 +38,10 @@ __all__ = [
     "monte_carlo_mean",
     "set_dropout_convention",
     "with_test_factor",
+    "convention_check",
+    "rule_factors",
+    "evaluate_with_factors",
+    "measured_eval_over_train",
 ]
 
 
@@ -99,3 +105,69 @@ def with_test_factor(model: nn.Module, factor: float) -> nn.Module:
     if not found:
         raise ValueError("the model has no alexnet_repro.layers.Dropout layer")
     return twin
+
+
+# ------------------------------------------------------------------------ what the chapter measures
+
+def convention_check(p: float, units: int, samples: int, *, seed: int = 0, mc_seed: int = 1,
+                     high: float = 3.0) -> list[dict]:
+    """The Monte-Carlo check of every convention of :data:`CONVENTIONS` with the library's own
+    layer: ``units`` activations drawn uniformly in ``[0, high)`` (float64, non-negative like
+    ReLU outputs; generator seeded with ``seed``), each dropped ``samples`` times (seed
+    ``mc_seed``). One row per convention: its ``s_train``/``s_test``, the analytic and measured
+    training mean over ``x``, the largest deviation of a unit's Monte-Carlo mean from
+    ``(1-p) s_train x`` in standard errors ``s_train x sqrt(p(1-p)/samples)``, and the test
+    output over the measured training mean (1 for a consistent convention)."""
+    gen = torch.Generator().manual_seed(seed)
+    x = high * torch.rand(units, generator=gen, dtype=torch.float64)
+    rows = []
+    for name, conv in CONVENTIONS.items():
+        s_train, s_test = conv.scales(p)
+        mc = monte_carlo_mean(x, p, name, samples, seed=mc_seed)       # training-mode average
+        expected = (1 - p) * s_train * x                                  # E[m] s_train x
+        stderr = s_train * x * math.sqrt(p * (1 - p) / samples)
+        at_test = Dropout(p, name).eval()(x)
+        rows.append({"convention": name, "s_train": s_train, "s_test": s_test,
+                     "train mean / x (analytic)": (1 - p) * s_train,
+                     "train mean / x (Monte Carlo)": (mc.sum() / x.sum()).item(),
+                     "largest |MC - analytic| / stderr": ((mc - expected).abs() / stderr).max().item(),
+                     "test / train mean": (at_test.sum() / mc.sum()).item()})
+    return rows
+
+
+def rule_factors(p: float, test_scale: float) -> dict[str, float]:
+    """The three test-time rules the chapter compares on trained networks, as the factor by which
+    the next layer's test input differs from its training average: the paper's rule (1), the
+    reading note's double scaling (``eval_over_train(p, "note")``) and no test-time scaling
+    (``eval_over_train(p, "unscaled")``). Keys are the table's column labels."""
+    return {f"paper's rule (×{test_scale:g})": 1.0,
+            f"reading note (×{test_scale:g} twice)": eval_over_train(p, "note"),
+            "not scaled at test": eval_over_train(p, "unscaled")}
+
+
+def evaluate_with_factors(runs, factors: dict[str, float], split: str = "val") -> tuple[dict, dict]:
+    """Each run (a sweep's ``Run`` with its model) evaluated on ``split`` with every dropout layer
+    handing on ``factor`` times its correct test output (:func:`with_test_factor`; factor 1: the
+    model as trained). Returns ``(top-1 errors in %, losses)``, each ``{name: [value per run]}``."""
+    errors = {name: [] for name in factors}
+    losses = {name: [] for name in factors}
+    for run in runs:
+        for name, factor in factors.items():
+            net = run.model if factor == 1.0 else with_test_factor(run.model, factor)
+            ev = evaluate_split(run, split, model=net)
+            errors[name].append(100 * ev["top1_error"])
+            losses[name].append(ev["loss"])
+    return errors, losses
+
+
+def measured_eval_over_train(runs, layers, images: int, passes: int) -> dict[str, list[float]]:
+    """Per dropout layer (short names, e.g. ``"drop6"``) and per run: the summed test-time output
+    over the summed mean of ``passes`` training-mode outputs (fresh masks each pass,
+    :func:`~alexnet_repro.probes.train_mode_means`) on ``images`` validation images. 1 in
+    expectation when the layer's input is deterministic; ``{layer: [ratio per run]}``."""
+    out = {layer: [] for layer in layers}
+    for run in runs:
+        x_val, _ = model_inputs(run, "val", images)
+        for layer, (mc, ev) in train_mode_means(run.model, x_val, list(layers), passes).items():
+            out[layer].append((ev.double().sum() / mc.sum()).item())
+    return out
