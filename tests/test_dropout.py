@@ -10,6 +10,7 @@ from alexnet_repro import dropout as D
 from alexnet_repro import layers as L
 from alexnet_repro import sweeps
 from alexnet_repro.data import load_dataset
+from alexnet_repro.judging import CONSISTENT, INCONCLUSIVE, VERDICTS
 from alexnet_repro.model import named_layers
 from alexnet_repro.train import TrainConfig
 
@@ -217,3 +218,26 @@ def test_measured_eval_over_train_is_one_at_the_first_dropout_layer(dropout_run)
     # units of 400 Bernoulli(0.5) means is within a few percent of it
     assert out["drop6"][0] == pytest.approx(1.0, abs=0.05)
     assert math.isfinite(out["drop7"][0]) and out["drop7"][0] > 0
+
+
+def test_claim_rows_carry_the_evidence_and_its_verdict():
+    gap_diff = {"mean": 12.5, "std": 2.5, "n": 2, "verdict": CONSISTENT}
+    row = D.overfitting_claim([20.0, 30.0], [10.0, 15.0], gap_diff, {"mean": 1.0}, "ci")
+    assert row["verdict"] == CONSISTENT and row["setting"] == "ci"
+    # mean gaps by hand: 25.0 without, 12.5 with
+    assert row["measured"] == "gap (val - train top-1) 25.0 points without, 12.5 with; reduction 12.5 ± 2.5 points (2 seeds)"
+    assert row["values"]["gap_no_dropout"] == [20.0, 30.0]
+    sp = {"geo_mean": 2 ** 0.5, "n": 2, "kinds": ["exact", "lower"]}
+    row = D.iterations_claim(sp, INCONCLUSIVE, 0.1, 4, "ci")
+    assert row["measured"] == "1.41x (geometric mean of 2 seed pairs; exact, lower) to 10% training error"
+    assert row["values"] == {"target": 0.1, "window": 4, "speedup": sp} and row["paper"] == "about 2x"
+    names = list(D.rule_factors(0.5, 0.5))
+    errors = dict(zip(names, ([10.0, 20.0], [30.0, 40.0], [50.0, 70.0])))
+    losses = dict(zip(names, ([1.0, 2.0], [0.5, 0.75], [3.0, 4.0])))
+    comparisons = {"note_minus_rule_loss": {"verdict": VERDICTS[1]}, "note_minus_rule_error": {"verdict": CONSISTENT}}
+    row = D.scale_rule_claim(errors, losses, comparisons, {"drop6": [1.0]}, "ci")
+    assert row["verdict"] == VERDICTS[1]                      # the loss comparison decides
+    assert row["measured"] == ("val cross-entropy 1.500 with the rule, 0.625 scaled twice (reading note), "
+                               "3.500 unscaled; top-1 15.0%, 35.0%, 60.0%")
+    assert set(row["values"]) == {"errors_pct", "losses", "note_minus_rule_loss", "note_minus_rule_error",
+                                  "test_over_train_mean"}

@@ -129,3 +129,26 @@ def test_sweep_runs_carry_the_trained_model_and_can_drop_it(tiny_run):
     # probes take the run itself as well as its TrainResult
     assert torch.equal(probes.model_inputs(run, "train", 3)[0], probes.model_inputs(run.result, "train", 3)[0])
     assert probes.evaluate_split(run, "val") == probes.evaluate_split(run.result, "val")
+
+
+def test_parameter_share_by_hand_count():
+    net = nn.Sequential(OrderedDict([("fc6", nn.Linear(4, 3)), ("act", nn.ReLU()), ("fc7", nn.Linear(3, 2))]))
+    # fc6: 4*3 + 3 = 15 parameters, fc7: 3*2 + 2 = 8
+    assert probes.parameter_share(net, ["fc6"]) == pytest.approx(100 * 15 / 23)
+    assert probes.parameter_share(net, ["fc6", "fc7"]) == pytest.approx(100.0)
+    with torch.device("meta"):
+        meta = nn.Sequential(OrderedDict([("fc6", nn.Linear(4, 3)), ("fc7", nn.Linear(3, 2))]))
+    assert probes.parameter_share(meta, ["fc7"]) == pytest.approx(100 * 8 / 23)
+    with pytest.raises(ValueError, match="fc8"):
+        probes.parameter_share(net, ["fc8"])
+
+
+def test_output_shape_by_conv_arithmetic():
+    net = nn.Sequential(OrderedDict([("conv1", nn.Conv2d(3, 4, 3, stride=2)), ("pool1", nn.MaxPool2d(2)),
+                                     ("flat", nn.Flatten()), ("fc", nn.Linear(16, 5))]))
+    # (9 - 3) / 2 + 1 = 4, pooled by 2 -> 2
+    assert probes.output_shape(net, "conv1", input_size=9) == (4, 4, 4)
+    assert probes.output_shape(net, "pool1", input_size=9) == (4, 2, 2)
+    assert probes.output_shape(net, "fc", input_size=9) == (5,)
+    with pytest.raises(ValueError, match="input_size"):
+        probes.output_shape(net, "fc")
