@@ -17,6 +17,11 @@ training output. Mixing them does not:
   (identity): test outputs are ``1/(1-p)`` times (2x at p = 0.5) the training average.
 
 Here ``p`` is always the probability of *dropping* a unit, as in the paper and in PyTorch.
+
+The dropout chapter's measurements live here too: the Monte-Carlo check of the conventions
+(:func:`convention_check`), the test-time rules applied to trained networks
+(:func:`rule_factors`, :func:`evaluate_with_factors`, :func:`measured_eval_over_train`) and its
+claims rows (:func:`overfitting_claim`, :func:`iterations_claim`, :func:`scale_rule_claim`).
 """
 from __future__ import annotations
 
