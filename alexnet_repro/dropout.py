@@ -17,16 +17,25 @@ training output. Mixing them does not:
   (identity): test outputs are ``1/(1-p)`` times (2x at p = 0.5) the training average.
 
 Here ``p`` is always the probability of *dropping* a unit, as in the paper and in PyTorch.
+
+The dropout chapter's measurements live here too: the Monte-Carlo check of the conventions
+(:func:`convention_check`), the test-time rules applied to trained networks
+(:func:`rule_factors`, :func:`evaluate_with_factors`, :func:`measured_eval_over_train`) and its
+claims rows (:func:`overfitting_claim`, :func:`iterations_claim`, :func:`scale_rule_claim`).
 """
 from __future__ import annotations
 
 import copy
+import math
 
 import torch
 from torch import nn
 
 from alexnet_repro.layers import (CONVENTIONS, Dropout, check_dropout_p, dropout,  # noqa: F401
                                   dropout_convention)
+from alexnet_repro.judging import claim, format_pm, means, summarize
+from alexnet_repro.paper import CLAIMS
+from alexnet_repro.probes import evaluate_split, model_inputs, train_mode_means
 
 __all__ = [
     "CONVENTIONS", "Dropout", "dropout",   # re-exported from alexnet_repro.layers
@@ -36,6 +45,13 @@ __all__ = [
     "monte_carlo_mean",
     "set_dropout_convention",
     "with_test_factor",
+    "convention_check",
+    "rule_factors",
+    "evaluate_with_factors",
+    "measured_eval_over_train",
+    "overfitting_claim",
+    "iterations_claim",
+    "scale_rule_claim",
 ]
 
 
@@ -99,3 +115,119 @@ def with_test_factor(model: nn.Module, factor: float) -> nn.Module:
     if not found:
         raise ValueError("the model has no alexnet_repro.layers.Dropout layer")
     return twin
+
+
+# ------------------------------------------------------------------------ what the chapter measures
+
+def convention_check(p: float, units: int, samples: int, *, seed: int = 0, mc_seed: int = 1,
+                     high: float = 3.0) -> list[dict]:
+    """The Monte-Carlo check of every convention of :data:`CONVENTIONS` with the library's own
+    layer: ``units`` activations drawn uniformly in ``[0, high)`` (float64, non-negative like
+    ReLU outputs; generator seeded with ``seed``), each dropped ``samples`` times (seed
+    ``mc_seed``). One row per convention: its ``s_train``/``s_test``, the analytic and measured
+    training mean over ``x``, the largest deviation of a unit's Monte-Carlo mean from
+    ``(1-p) s_train x`` in standard errors ``s_train x sqrt(p(1-p)/samples)``, and the test
+    output over the measured training mean (1 for a consistent convention)."""
+    gen = torch.Generator().manual_seed(seed)
+    x = high * torch.rand(units, generator=gen, dtype=torch.float64)
+    rows = []
+    for name, conv in CONVENTIONS.items():
+        s_train, s_test = conv.scales(p)
+        mc = monte_carlo_mean(x, p, name, samples, seed=mc_seed)       # training-mode average
+        expected = (1 - p) * s_train * x                                  # E[m] s_train x
+        stderr = s_train * x * math.sqrt(p * (1 - p) / samples)
+        at_test = Dropout(p, name).eval()(x)
+        rows.append({"convention": name, "s_train": s_train, "s_test": s_test,
+                     "train mean / x (analytic)": (1 - p) * s_train,
+                     "train mean / x (Monte Carlo)": (mc.sum() / x.sum()).item(),
+                     "largest |MC - analytic| / stderr": ((mc - expected).abs() / stderr).max().item(),
+                     "test / train mean": (at_test.sum() / mc.sum()).item()})
+    return rows
+
+
+def rule_factors(p: float, test_scale: float) -> dict[str, float]:
+    """The three test-time rules the chapter compares on trained networks, as the factor by which
+    the next layer's test input differs from its training average: the paper's rule (1), the
+    reading note's double scaling (``eval_over_train(p, "note")``) and no test-time scaling
+    (``eval_over_train(p, "unscaled")``). Keys are the table's column labels."""
+    return {f"paper's rule (×{test_scale:g})": 1.0,
+            f"reading note (×{test_scale:g} twice)": eval_over_train(p, "note"),
+            "not scaled at test": eval_over_train(p, "unscaled")}
+
+
+def evaluate_with_factors(runs, factors: dict[str, float], split: str = "val") -> tuple[dict, dict]:
+    """Each run (a sweep's ``Run`` with its model) evaluated on ``split`` with every dropout layer
+    handing on ``factor`` times its correct test output (:func:`with_test_factor`; factor 1: the
+    model as trained). Returns ``(top-1 errors in %, losses)``, each ``{name: [value per run]}``."""
+    errors = {name: [] for name in factors}
+    losses = {name: [] for name in factors}
+    for run in runs:
+        for name, factor in factors.items():
+            net = run.model if factor == 1.0 else with_test_factor(run.model, factor)
+            ev = evaluate_split(run, split, model=net)
+            errors[name].append(100 * ev["top1_error"])
+            losses[name].append(ev["loss"])
+    return errors, losses
+
+
+def measured_eval_over_train(runs, layers, images: int, passes: int) -> dict[str, list[float]]:
+    """Per dropout layer (short names, e.g. ``"drop6"``) and per run: the summed test-time output
+    over the summed mean of ``passes`` training-mode outputs (fresh masks each pass,
+    :func:`~alexnet_repro.probes.train_mode_means`) on ``images`` validation images. 1 in
+    expectation when the layer's input is deterministic; ``{layer: [ratio per run]}``."""
+    out = {layer: [] for layer in layers}
+    for run in runs:
+        x_val, _ = model_inputs(run, "val", images)
+        for layer, (mc, ev) in train_mode_means(run.model, x_val, list(layers), passes).items():
+            out[layer].append((ev.double().sum() / mc.sum()).item())
+    return out
+
+
+# ------------------------------------------------------------------------ the chapter's claims rows
+
+def overfitting_claim(gap_no, gap_yes, gap_diff: dict, val_diff: dict, setting: str) -> dict:
+    """The claims row for "without dropout, the network exhibits substantial overfitting":
+    per-seed gaps (validation - training top-1, points) without and with dropout, their paired
+    difference (:func:`~alexnet_repro.judging.paired_verdict`, its verdict is the row's) and the
+    paired difference of the validation errors (kept in the values)."""
+    c = CLAIMS["dropout"]
+    s_no, s_yes = summarize(gap_no), summarize(gap_yes)
+    return claim("dropout_overfitting", statement="Without dropout, the network exhibits substantial overfitting.",
+                 source=c["source"], paper="substantial overfitting without dropout (no number given)",
+                 measured=f"gap (val - train top-1) {s_no['mean']:.1f} points without, {s_yes['mean']:.1f} with; "
+                          "reduction " + format_pm(gap_diff["mean"], gap_diff["std"], gap_diff["n"], digits=1,
+                                                   unit=" points"),
+                 verdict=gap_diff["verdict"], setting=setting,
+                 values={"gap_no_dropout": list(gap_no), "gap_dropout": list(gap_yes), "val_error_difference": val_diff})
+
+
+def iterations_claim(sp: dict, verdict: str, target: float, window: int, setting: str) -> dict:
+    """The claims row for "dropout roughly doubles the number of iterations required to
+    converge": the paired speed-up ``sp`` (:func:`~alexnet_repro.sweeps.paired_speedup`, dropout
+    runs as the slow side) to ``target`` training error and its ``verdict``."""
+    c = CLAIMS["dropout"]
+    return claim("dropout_iterations", statement="Dropout roughly doubles the number of iterations required to converge.",
+                 source=c["source"], paper=f"about {c['iterations_factor']:g}x",
+                 measured=(format_pm(sp["geo_mean"], None, digits=2, unit="x")
+                           + f" (geometric mean of {sp['n']} seed pairs; {', '.join(sp['kinds'])}) "
+                           f"to {100 * target:g}% training error"),
+                 verdict=verdict, setting=setting, values={"target": target, "window": window, "speedup": sp})
+
+
+def scale_rule_claim(errors: dict, losses: dict, comparisons: dict, expect: dict, setting: str) -> dict:
+    """The claims row for the test-time rule (multiply by 0.5): ``errors``/``losses`` from
+    :func:`evaluate_with_factors` (keys in the order of :func:`rule_factors`: the rule, the
+    reading note's double scaling, no scaling), ``comparisons`` the paired verdicts against the
+    rule (``note_minus_rule_loss`` gives the row's verdict), ``expect`` from
+    :func:`measured_eval_over_train`."""
+    c = CLAIMS["dropout"]
+    rule, twice, unscaled = errors
+    mm, ml = means(errors), means(losses)
+    return claim("dropout_test_scale",
+                 statement=f"At test time all neurons are used and their outputs multiplied by {c['test_scale']:g}.",
+                 source=c["source"], paper=f"multiply by {c['test_scale']:g}",
+                 measured=(f"val cross-entropy {ml[rule]:.3f} with the rule, {ml[twice]:.3f} scaled twice (reading "
+                           f"note), {ml[unscaled]:.3f} unscaled; top-1 {mm[rule]:.1f}%, {mm[twice]:.1f}%, "
+                           f"{mm[unscaled]:.1f}%"),
+                 verdict=comparisons["note_minus_rule_loss"]["verdict"], setting=setting,
+                 values={"errors_pct": errors, "losses": losses, **comparisons, "test_over_train_mean": expect})

@@ -340,3 +340,29 @@ def speedup_claim(key: str, entry: Mapping[str, Any], target: float, *, statemen
         values.update({k: v for k, v in entry.items() if k.endswith("_steps")})
     return claim(key, statement=statement, source=source, paper=paper, measured=format_ratio(sp),
                  verdict=entry["verdict"], setting=setting, values=values)
+
+
+# ----------------------------------------------------------------------------- paired comparisons
+
+def paired_verdict(a: Sequence[float], b: Sequence[float], direction: str = "greater",
+                   null: float = 0.0) -> dict:
+    """:func:`samples_verdict` of the per-seed differences ``a[i] - b[i]`` of paired runs (the
+    same seed on both sides): is ``a`` greater (``direction="greater"``) than ``b``?"""
+    if len(a) != len(b):
+        raise ValueError(f"paired values needed: {len(a)} against {len(b)}")
+    return samples_verdict([x - y for x, y in zip(a, b)], direction, null)
+
+
+def pm_cells(values: Mapping[str, Sequence[float]], *, digits: int = 2) -> dict[str, str]:
+    """``{column: "mean ± std (n seeds)"}`` (:func:`format_pm` of :func:`summarize`) for each
+    ``{column: [value per seed]}``: one row of a table of per-seed results."""
+    cells = {}
+    for column, vals in values.items():
+        s = summarize(vals)
+        cells[column] = format_pm(s["mean"], s["std"], s["n"], digits=digits)
+    return cells
+
+
+def means(values: Mapping[str, Sequence[float]]) -> dict[str, float | None]:
+    """``{name: mean over seeds}`` (:func:`summarize`'s ``mean``) of ``{name: [value per seed]}``."""
+    return {name: summarize(vals)["mean"] for name, vals in values.items()}

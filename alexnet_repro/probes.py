@@ -199,3 +199,25 @@ def unit_derivative_table(at_init: dict, trained: dict | None = None) -> str:
                              ("relu_trained", "ReLU active, trained"),
                              ("tanh_init", "tanh mean derivative, init"),
                              ("tanh_trained", "tanh mean derivative, trained")])
+
+
+def parameter_share(model: nn.Module, layers: Sequence[str]) -> float:
+    """Percentage of ``model``'s parameters held by the named layers (short names, e.g.
+    ``("fc6", "fc7")``). Works on a model built on the ``meta`` device (shapes only)."""
+    named = named_layers(model)
+    unknown = [n for n in layers if n not in named]
+    if unknown:
+        raise ValueError(f"no layer {unknown} in the model; its layers are {', '.join(named)}")
+    part = sum(t.numel() for n in layers for t in named[n].parameters())
+    return 100 * part / sum(t.numel() for t in model.parameters())
+
+
+def output_shape(model: nn.Module, name: str, input_size: int | None = None) -> tuple[int, ...]:
+    """The shape of layer ``name``'s output for one image ((C, H, W) or (features,)), from a
+    forward pass of zeros of the model's ``input_size`` (or the given one), in evaluation mode."""
+    size = input_size or getattr(model, "input_size", None)
+    if size is None:
+        raise ValueError("output_shape needs input_size for a model without an input_size attribute")
+    param = next(model.parameters())
+    x = torch.zeros(1, getattr(model, "in_channels", 3), size, size, device=param.device, dtype=param.dtype)
+    return tuple(activations(model, x, [name], eval_mode=True)[name].shape[1:])

@@ -388,3 +388,79 @@ def speedups_record(by_target: Mapping[float, Mapping]) -> dict[str, dict]:
     return {f"{t:g}": {**{k: v for k, v in b.items() if k.endswith("_steps")},
                        **{k: b["speedup"][k] for k in keep}, "verdict": b["verdict"]}
             for t, b in by_target.items()}
+
+
+# ----------------------------------------------------------------------------- overfitting, paired speed-ups
+
+def final_value(run: Mapping, path: str):
+    """A value of a run's ``record["final"]`` by dotted path, e.g. ``"val_top1_error"`` or
+    ``"train_eval.top1_error"`` (the latter exists when the sweep ran with ``eval_train_split``)."""
+    value = _record(run)["final"]
+    for key in path.split("."):
+        if key not in value:
+            raise KeyError(f"record['final'] has no {path!r} (missing {key!r}); the training-set "
+                           "evaluation needs run_seeds(..., eval_train_split=True)")
+        value = value[key]
+    return value
+
+
+def overfit_gap(run: Mapping) -> float:
+    """Validation minus training top-1 error, in points (%), both measured after training in
+    evaluation mode on the same terms: how much the network overfits."""
+    return 100 * (final_value(run, "val_top1_error") - final_value(run, "train_eval.top1_error"))
+
+
+def overfitting_metrics(target: float | None = None, window: int = 1) -> dict[str, Callable]:
+    """The :func:`variant_summary` metrics of an overfitting comparison (labels are the table's
+    columns): training and validation top-1 error (%, evaluation mode), their gap
+    (:func:`overfit_gap`), both losses and, with ``target``, the steps to that training error
+    (:func:`steps_to_target` with ``window``)."""
+    metrics = {
+        "training top-1 error (evaluation mode), %": lambda r: 100 * final_value(r, "train_eval.top1_error"),
+        "validation top-1 error, %": lambda r: 100 * final_value(r, "val_top1_error"),
+        "gap (validation - training), points": overfit_gap,
+        "training loss (evaluation mode)": lambda r: final_value(r, "train_eval.loss"),
+        "validation loss": lambda r: final_value(r, "val_loss"),
+    }
+    if target is not None:
+        metrics[f"steps to training error <= {target:g}"] = \
+            lambda r: steps_to_target(r["steps"], target, window=window)
+    return metrics
+
+
+def paired_speedup(slow: Sequence[Mapping], fast: Sequence[Mapping], target: float, *,
+                   window: int = 1) -> dict:
+    """:func:`~alexnet_repro.judging.speedup` of the steps to ``target`` training error of paired
+    runs (same seed order), censored runs bounded by their :func:`horizon`. The per-seed steps
+    are in ``["pairs"][i]["slow"]`` and ``["fast"]`` (``None``: never reached)."""
+    s = [steps_to_target(r["steps"], target, window=window) for r in slow]
+    f = [steps_to_target(r["steps"], target, window=window) for r in fast]
+    return speedup(s, f, slow_horizons=[horizon(r["steps"]) for r in slow],
+                   fast_horizons=[horizon(r["steps"]) for r in fast])
+
+
+def nearby_targets(target: float) -> list[float]:
+    """``2 * target``, ``target`` and ``target / 2`` (those below 1, rounded to 4 places,
+    without repeats), from the highest error down: how a speed-up depends on the target."""
+    return sorted({round(t, 4) for t in (2 * target, target, target / 2) if t < 1}, reverse=True)
+
+
+def paired_speedup_table(by_target: Mapping[float, Mapping], slow_label: str, fast_label: str) -> str:
+    """HTML table of :func:`paired_speedup` results per target error: the per-seed steps of both
+    sides ("—": never reached), the geometric-mean ratio and each seed's kind."""
+    def steps(sp, side):
+        return ", ".join("—" if p[side] is None else str(p[side]) for p in sp["pairs"])
+
+    rows = [{"target": f"{100 * t:g}%", "fast": steps(sp, "fast"), "slow": steps(sp, "slow"),
+             "ratio": "n/a" if sp["geo_mean"] is None else format(sp["geo_mean"], ".2f"),
+             "kinds": ", ".join(sp["kinds"])} for t, sp in by_target.items()]
+    return html_table(rows, [("target", "training error target"), ("fast", f"steps, {fast_label} (per seed)"),
+                             ("slow", f"steps, {slow_label} (per seed)"), ("ratio", "ratio (geometric mean)"),
+                             ("kinds", "kind per seed")])
+
+
+def runs_digest(runs: Mapping[str, Sequence[Mapping]]) -> dict[str, list[dict]]:
+    """What a chapter record keeps of ``{variant: [Run per seed]}``: per run its ``seed``, the
+    ``final`` block and ``wall_time_s`` (not the step-by-step logs)."""
+    return {k: [{"seed": r["seed"], "final": r["final"], "wall_time_s": r["wall_time_s"]} for r in v]
+            for k, v in runs.items()}

@@ -1,4 +1,5 @@
 """Dropout conventions against hand-derived float64 expectations (Monte Carlo with error bars)."""
+import copy
 import math
 
 import pytest
@@ -7,6 +8,11 @@ from torch import nn
 
 from alexnet_repro import dropout as D
 from alexnet_repro import layers as L
+from alexnet_repro import sweeps
+from alexnet_repro.data import load_dataset
+from alexnet_repro.judging import CONSISTENT, INCONCLUSIVE, VERDICTS
+from alexnet_repro.model import named_layers
+from alexnet_repro.train import TrainConfig
 
 X = torch.tensor([1.0, -2.0, 0.5, 3.0, 10.0, -0.25, 7.0, 0.0], dtype=torch.float64)
 SAMPLES = 200_000
@@ -143,3 +149,95 @@ def test_test_factor_scales_only_the_test_output():
     assert torch.equal(a, b)                              # training is unaffected
     with pytest.raises(ValueError):
         D.with_test_factor(nn.Sequential(nn.Linear(2, 2)), 0.5)
+
+
+# ---------------------------------------------------------------- what the chapter measures
+
+@pytest.mark.parametrize("p", [0.5, 0.2])
+def test_convention_check_rows_match_the_hand_table(p):
+    rows = D.convention_check(p, units=50, samples=20_000)
+    assert [r["convention"] for r in rows] == list(D.CONVENTIONS)
+    for r in rows:
+        kept, test = HAND[(r["convention"], p)]
+        assert (r["s_train"], r["s_test"]) == pytest.approx((kept, test))
+        assert r["train mean / x (analytic)"] == pytest.approx((1 - p) * kept)
+        # the measured mean over 50 units * 20,000 draws: 6 standard errors of the pooled mean
+        assert r["train mean / x (Monte Carlo)"] == pytest.approx((1 - p) * kept, abs=6 * kept * math.sqrt(p * (1 - p) / 20_000))
+        assert r["test / train mean"] == pytest.approx(test / ((1 - p) * kept), rel=0.02)
+        assert 0 < r["largest |MC - analytic| / stderr"] < 6
+
+
+def test_rule_factors_by_hand():
+    # paper: test x(1-p) over training mean (1-p)x = 1; note: (1-p)x over x; unscaled: x over (1-p)x
+    assert list(D.rule_factors(0.5, 0.5).values()) == pytest.approx([1.0, 0.5, 2.0])
+    assert list(D.rule_factors(0.2, 0.8).values()) == pytest.approx([1.0, 0.8, 1.25])
+    assert list(D.rule_factors(0.5, 0.5)) == ["paper's rule (×0.5)", "reading note (×0.5 twice)", "not scaled at test"]
+
+
+@pytest.fixture(scope="module")
+def dropout_run():
+    data = load_dataset("synthetic", limit=48, val_limit=24, image_size=67, seed=0, channels=1)
+    cfg = TrainConfig(dataset="synthetic", image_size=67, crop_size=67, model="alexnet",
+                      model_kwargs={"width": 0.0625, "init": "kaiming", "dropout": 0.5},
+                      augment="none", epochs=1, batch_size=16, device="cpu", progress=False,
+                      ten_crop_eval=False, schedule="fixed")
+    return data, sweeps.run_seeds(cfg, {"a": {}}, [0], data=data)["a"][0]
+
+
+def _errors_with_scaled_next_layers(run, data, factor):
+    # independent of with_test_factor: the layer after each dropout is linear, so handing on
+    # factor * its input is the same as multiplying that layer's weights by factor
+    net = copy.deepcopy(run.model).eval()
+    layers = named_layers(net)
+    for name in ("fc7", "fc8"):
+        layers[name].weight.data *= factor
+    ds = data.val
+    xs = torch.stack([ds[i][0] for i in range(len(ds))])
+    ys = torch.tensor([ds[i][1] for i in range(len(ds))])
+    mean = torch.stack([data.train[i][0] for i in range(len(data.train))]).double().mean(0).float()
+    with torch.no_grad():
+        logits = net(xs - mean)
+    return 100 * (logits.argmax(1) != ys).double().mean().item(), nn.functional.cross_entropy(logits.double(), ys).item()
+
+
+def test_evaluate_with_factors_matches_scaled_next_layers(dropout_run):
+    data, run = dropout_run
+    factors = D.rule_factors(0.5, 0.5)
+    errors, losses = D.evaluate_with_factors([run, run], factors)
+    for name, factor in factors.items():
+        err, loss = _errors_with_scaled_next_layers(run, data, factor)
+        assert errors[name] == pytest.approx([err, err], abs=1e-9)
+        assert losses[name] == pytest.approx([loss, loss], rel=1e-4)
+
+
+def test_measured_eval_over_train_is_one_at_the_first_dropout_layer(dropout_run):
+    _, run = dropout_run
+    out = D.measured_eval_over_train([run], ["drop6", "drop7"], images=8, passes=400)
+    assert set(out) == {"drop6", "drop7"} and all(len(v) == 1 for v in out.values())
+    # drop6's input is deterministic: E[train output] = test output; the sum over 8 images x all
+    # units of 400 Bernoulli(0.5) means is within a few percent of it
+    assert out["drop6"][0] == pytest.approx(1.0, abs=0.05)
+    assert math.isfinite(out["drop7"][0]) and out["drop7"][0] > 0
+
+
+def test_claim_rows_carry_the_evidence_and_its_verdict():
+    gap_diff = {"mean": 12.5, "std": 2.5, "n": 2, "verdict": CONSISTENT}
+    row = D.overfitting_claim([20.0, 30.0], [10.0, 15.0], gap_diff, {"mean": 1.0}, "ci")
+    assert row["verdict"] == CONSISTENT and row["setting"] == "ci"
+    # mean gaps by hand: 25.0 without, 12.5 with
+    assert row["measured"] == "gap (val - train top-1) 25.0 points without, 12.5 with; reduction 12.5 ± 2.5 points (2 seeds)"
+    assert row["values"]["gap_no_dropout"] == [20.0, 30.0]
+    sp = {"geo_mean": 2 ** 0.5, "n": 2, "kinds": ["exact", "lower"]}
+    row = D.iterations_claim(sp, INCONCLUSIVE, 0.1, 4, "ci")
+    assert row["measured"] == "1.41x (geometric mean of 2 seed pairs; exact, lower) to 10% training error"
+    assert row["values"] == {"target": 0.1, "window": 4, "speedup": sp} and row["paper"] == "about 2x"
+    names = list(D.rule_factors(0.5, 0.5))
+    errors = dict(zip(names, ([10.0, 20.0], [30.0, 40.0], [50.0, 70.0])))
+    losses = dict(zip(names, ([1.0, 2.0], [0.5, 0.75], [3.0, 4.0])))
+    comparisons = {"note_minus_rule_loss": {"verdict": VERDICTS[1]}, "note_minus_rule_error": {"verdict": CONSISTENT}}
+    row = D.scale_rule_claim(errors, losses, comparisons, {"drop6": [1.0]}, "ci")
+    assert row["verdict"] == VERDICTS[1]                      # the loss comparison decides
+    assert row["measured"] == ("val cross-entropy 1.500 with the rule, 0.625 scaled twice (reading note), "
+                               "3.500 unscaled; top-1 15.0%, 35.0%, 60.0%")
+    assert set(row["values"]) == {"errors_pct", "losses", "note_minus_rule_loss", "note_minus_rule_error",
+                                  "test_over_train_mean"}

@@ -483,3 +483,73 @@ def test_speedup_claim_carries_the_measurement_and_its_raw_values():
                            "relu_steps": [10, 20], "tanh_steps": [30, 60]}
     short = judging.speedup_claim("k", entry, 0.25, statement="s", source="src", paper="6×", detail=False)
     assert set(short["values"]) == {"target_error", "geo_mean", "log_std", "ratios"}
+
+
+# ----------------------------------------------------------------------------- overfitting, paired speed-ups
+
+def fin(val, train, val_loss=1.0, train_loss=0.5, errors=(0.9, 0.5)):
+    return {"seed": 0, "wall_time_s": 1.5, "steps": hist(list(errors)),
+            "final": {"val_top1_error": val, "val_loss": val_loss,
+                      "train_eval": {"top1_error": train, "loss": train_loss}}}
+
+
+def test_final_value_and_overfit_gap_by_hand():
+    r = fin(0.35, 0.10)
+    assert sweeps.final_value(r, "train_eval.loss") == 0.5
+    assert sweeps.overfit_gap(r) == pytest.approx(25.0)          # 35% - 10%
+    run = sweeps.Run(record=r)
+    assert sweeps.overfit_gap(run) == pytest.approx(25.0)
+    with pytest.raises(KeyError, match="eval_train_split"):
+        sweeps.final_value({"final": {"val_top1_error": 0.3}}, "train_eval.top1_error")
+
+
+def test_overfitting_metrics_against_hand_values():
+    r = fin(0.35, 0.10, val_loss=1.25, train_loss=0.25, errors=(0.9, 0.6, 0.4))
+    m = sweeps.overfitting_metrics(0.5, window=1)
+    assert list(m) == ["training top-1 error (evaluation mode), %", "validation top-1 error, %",
+                       "gap (validation - training), points", "training loss (evaluation mode)",
+                       "validation loss", "steps to training error <= 0.5"]
+    assert [m[k](r) for k in m] == pytest.approx([10.0, 35.0, 25.0, 0.25, 1.25, 30])
+    assert len(sweeps.overfitting_metrics()) == 5                     # no target, no steps column
+    # window 2: trailing means 0.9, 0.75, 0.5 -> first <= 0.5 at step 30; <= 0.6 never before 30
+    assert sweeps.overfitting_metrics(0.6, window=2)["steps to training error <= 0.6"](r) == 30
+
+
+def test_paired_speedup_and_table_by_hand():
+    slow = [fin(0, 0, errors=(0.9, 0.8, 0.6, 0.4)), fin(0, 0, errors=(0.9, 0.9, 0.9, 0.9))]
+    fast = [fin(0, 0, errors=(0.9, 0.4, 0.3, 0.2)), fin(0, 0, errors=(0.4, 0.3, 0.2, 0.1))]
+    sp = sweeps.paired_speedup(slow, fast, 0.5)
+    # seed 0: 40 vs 20 steps -> 2; seed 1: never (horizon 40) vs 10 -> lower bound 4
+    assert sp["ratios"] == [2.0, 4.0] and sp["kinds"] == ["exact", "lower"]
+    assert sp["geo_mean"] == pytest.approx(math.sqrt(8))
+    assert [p["slow"] for p in sp["pairs"]] == [40, None] and [p["fast"] for p in sp["pairs"]] == [20, 10]
+    html_text = sweeps.paired_speedup_table({0.5: sp}, slow_label="p = 0.5", fast_label="p = 0")
+    assert "50%" in html_text and "40, —" in html_text and "20, 10" in html_text
+    assert f"{math.sqrt(8):.2f}" in html_text and "exact, lower" in html_text
+    assert "steps, p = 0.5 (per seed)" in html_text
+
+
+def test_nearby_targets():
+    assert sweeps.nearby_targets(0.1) == [0.2, 0.1, 0.05]
+    assert sweeps.nearby_targets(0.6) == [0.6, 0.3]            # 1.2 is no error rate
+    assert sweeps.nearby_targets(0.8) == [0.8, 0.4]
+
+
+def test_runs_digest_keeps_seed_final_and_time_only():
+    r = fin(0.35, 0.10)
+    digest = sweeps.runs_digest({"a": [sweeps.Run(record=r)], "b": [r, r]})
+    assert digest == {"a": [{"seed": 0, "final": r["final"], "wall_time_s": 1.5}],
+                      "b": [{"seed": 0, "final": r["final"], "wall_time_s": 1.5}] * 2}
+
+
+def test_paired_verdict_pm_cells_and_means_by_hand():
+    v = judging.paired_verdict([3.0, 5.0, 4.0], [1.0, 2.0, 1.0])
+    # differences 2, 3, 3: mean 8/3, sample std sqrt(1/3)
+    assert v["mean"] == pytest.approx(8 / 3) and v["std"] == pytest.approx(math.sqrt(1 / 3))
+    assert v["verdict"] == CONSISTENT
+    assert judging.paired_verdict([1.0, 2.0], [3.0, 3.5])["verdict"] == NOT_CONSISTENT
+    with pytest.raises(ValueError, match="paired"):
+        judging.paired_verdict([1.0], [1.0, 2.0])
+    assert judging.pm_cells({"a": [1.0, 3.0], "b": [2.0]}, digits=2) == {
+        "a": "2.00 ± 1.41 (2 seeds)", "b": "2.00 (1 seed, spread unknown)"}
+    assert judging.means({"a": [1.0, 2.0, 6.0], "b": []}) == {"a": 3.0, "b": None}

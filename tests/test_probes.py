@@ -215,3 +215,26 @@ def test_unit_derivative_table_shows_percent_active_and_mean_derivative():
     html = probes.unit_derivative_table(init, trained)
     assert "<td>act1</td><td>50%</td><td>12%</td><td>0.750</td><td>0.062</td>" in html
     assert "<td>act2</td><td>25%</td><td>100%</td><td>0.500</td><td>0.200</td>" in html
+
+
+def test_parameter_share_by_hand_count():
+    net = nn.Sequential(OrderedDict([("fc6", nn.Linear(4, 3)), ("act", nn.ReLU()), ("fc7", nn.Linear(3, 2))]))
+    # fc6: 4*3 + 3 = 15 parameters, fc7: 3*2 + 2 = 8
+    assert probes.parameter_share(net, ["fc6"]) == pytest.approx(100 * 15 / 23)
+    assert probes.parameter_share(net, ["fc6", "fc7"]) == pytest.approx(100.0)
+    with torch.device("meta"):
+        meta = nn.Sequential(OrderedDict([("fc6", nn.Linear(4, 3)), ("fc7", nn.Linear(3, 2))]))
+    assert probes.parameter_share(meta, ["fc7"]) == pytest.approx(100 * 8 / 23)
+    with pytest.raises(ValueError, match="fc8"):
+        probes.parameter_share(net, ["fc8"])
+
+
+def test_output_shape_by_conv_arithmetic():
+    net = nn.Sequential(OrderedDict([("conv1", nn.Conv2d(3, 4, 3, stride=2)), ("pool1", nn.MaxPool2d(2)),
+                                     ("flat", nn.Flatten()), ("fc", nn.Linear(16, 5))]))
+    # (9 - 3) / 2 + 1 = 4, pooled by 2 -> 2
+    assert probes.output_shape(net, "conv1", input_size=9) == (4, 4, 4)
+    assert probes.output_shape(net, "pool1", input_size=9) == (4, 2, 2)
+    assert probes.output_shape(net, "fc", input_size=9) == (5,)
+    with pytest.raises(ValueError, match="input_size"):
+        probes.output_shape(net, "fc")
