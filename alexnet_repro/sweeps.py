@@ -301,3 +301,60 @@ def summary_table(rows: Sequence[Mapping], *, digits: int = 3, scale: float = 1.
 
     return html_table([{"variant": v} for v in variants], [(None, "variant")] + [(m, m) for m in metrics],
                       cell=cell, css_class="summary-table")
+
+
+# ----------------------------------------------------------------------------- reading runs
+
+def final_value(run: Mapping, path: str):
+    """A value of a run's ``record["final"]`` by dotted path, e.g. ``"val_top1_error"`` or
+    ``"train_eval.top1_error"`` (the latter exists when the sweep ran with ``eval_train_split``)."""
+    value = _record(run)["final"]
+    for key in path.split("."):
+        if key not in value:
+            raise KeyError(f"record['final'] has no {path!r} (missing {key!r}); the training-set "
+                           "evaluation needs run_seeds(..., eval_train_split=True)")
+        value = value[key]
+    return value
+
+
+def overfit_gap(run: Mapping) -> float:
+    """Validation minus training top-1 error, in points (%), both measured after training in
+    evaluation mode on the same terms: how much the network overfits."""
+    return 100 * (final_value(run, "val_top1_error") - final_value(run, "train_eval.top1_error"))
+
+
+def paired(runs: Mapping[str, Sequence], a: str, b: str, fn: Callable) -> list[float]:
+    """Per-seed differences ``fn(run of a) - fn(run of b)``: same seed, same images, same initial
+    weights. The two variants must have been run with the same seeds, in the same order."""
+    seeds_a, seeds_b = [_record(r).get("seed") for r in runs[a]], [_record(r).get("seed") for r in runs[b]]
+    if seeds_a != seeds_b:
+        raise ValueError(f"paired: variants {a!r} and {b!r} have different seeds ({seeds_a} and {seeds_b})")
+    return [fn(ra) - fn(rb) for ra, rb in zip(runs[a], runs[b])]
+
+
+def runs_digest(runs: Mapping[str, Sequence[Mapping]]) -> dict[str, list[dict]]:
+    """What a chapter record keeps of ``{variant: [Run per seed]}``: per run its ``seed``, the
+    ``final`` block and ``wall_time_s`` (not the step-by-step logs)."""
+    return {k: [{"seed": r["seed"], "final": r["final"], "wall_time_s": r["wall_time_s"]} for r in v]
+            for k, v in runs.items()}
+
+
+def setting_facts(run) -> dict[str, Any]:
+    """What a chapter's prose says about the setting of one trained :class:`Run` (all runs of a
+    sweep share it but for the seed): ``dataset`` (name), ``train_images``, ``val_images``,
+    ``classes``, ``crop`` (input side), ``parameters``, ``steps`` (taken), and from its config
+    ``epochs``, ``batch_size``, ``lr`` and the model's ``width``, ``init``, ``input_scale``
+    (``None`` where the config does not set them)."""
+    if not isinstance(run, Run) or run.result is None:
+        raise ValueError("setting_facts needs a Run that kept its result (run_seeds with keep_models=True)")
+    rec, data = run.record, run.result.data
+    cfg = rec["config"]
+    kw = cfg.get("model_kwargs") or {}
+    return {"dataset": data.name, "train_images": len(data.train), "val_images": len(data.val),
+            "classes": len(data.classes), "crop": rec["dataset"]["crop_size"],
+            "parameters": rec["model"]["parameters"], "steps": rec["final"]["steps"],
+            "epochs": cfg["epochs"], "batch_size": cfg["batch_size"], "lr": cfg["lr"],
+            **{k: kw.get(k) for k in ("width", "init", "input_scale")}}
+
+
+__all__ += ["final_value", "overfit_gap", "paired", "runs_digest", "setting_facts"]
