@@ -366,3 +366,45 @@ def pm_cells(values: Mapping[str, Sequence[float]], *, digits: int = 2) -> dict[
 def means(values: Mapping[str, Sequence[float]]) -> dict[str, float | None]:
     """``{name: mean over seeds}`` (:func:`summarize`'s ``mean``) of ``{name: [value per seed]}``."""
     return {name: summarize(vals)["mean"] for name, vals in values.items()}
+
+
+# ----------------------------------------------------------------------------- effects for the prose
+
+def format_summary(s: Mapping, *, digits: int = 2, unit: str = "") -> str:
+    """:func:`format_pm` of a :func:`summarize` (or :func:`samples_verdict`) dict:
+    ``"2.50 ± 6.36 points (2 seeds)"``."""
+    return format_pm(s["mean"], s["std"], s["n"], digits=digits, unit=unit)
+
+
+def effect_values(effects: Mapping[str, Mapping]) -> dict[str, Any]:
+    """The numbers a chapter's prose quotes for each :func:`samples_verdict` (or
+    :func:`summarize`) result in ``effects`` (``{name: result}``): ``d_<name>`` (mean),
+    ``d_<name>_std`` (standard deviation; NaN when unknown, e.g. one seed) and, where the result
+    has one, ``v_<name>`` (the verdict), ready for ``chapter.glue_all``."""
+    out: dict[str, Any] = {}
+    for name, s in effects.items():
+        out[f"d_{name}"] = s["mean"]
+        out[f"d_{name}_std"] = s["std"] if s["std"] is not None else float("nan")
+        if "verdict" in s:
+            out[f"v_{name}"] = s["verdict"]
+    return out
+
+
+def effect_claim(key: str, effects: Mapping[str, Mapping], *, measured: str, paper: str,
+                 setting: str = "", statement: str, source: str, verdict_on: str | None = None,
+                 values: Mapping[str, Any] | None = None, digits: int = 2, unit: str = " points") -> dict:
+    """A :func:`claim` whose measurement is one or more :func:`samples_verdict` results
+    (``effects``: ``{name: result}``). ``measured`` is a template in which ``{name}`` becomes
+    :func:`format_summary` of that effect; the verdict is that of ``effects[verdict_on]`` (the
+    first effect by default); the claim's values are the effects, then ``values``."""
+    if not effects:
+        raise ValueError(f"claim {key!r}: effect_claim needs at least one effect")
+    on = next(iter(effects)) if verdict_on is None else verdict_on
+    if on not in effects:
+        raise ValueError(f"claim {key!r}: verdict_on={on!r} is not one of the effects {list(effects)}")
+    texts = {name: format_summary(s, digits=digits, unit=unit) for name, s in effects.items()}
+    return claim(key, statement=statement, source=source, paper=paper, measured=measured.format(**texts),
+                 verdict=effects[on]["verdict"], setting=setting, values={**effects, **(values or {})})
+
+
+__all__ += ["format_summary", "effect_values", "effect_claim"]

@@ -202,3 +202,13 @@ class Dropout(nn.Module):
     def extra_repr(self) -> str:
         extra = f", test_factor={self.test_factor:g}" if self.test_factor != 1.0 else ""
         return f"p={self.p}, convention={self.convention!r}{extra}"
+
+
+def alpha_over_n(layer: LocalResponseNorm) -> LocalResponseNorm:
+    """The same LRN layer under the ``alpha / n`` reading: a new :class:`LocalResponseNorm`
+    whose ``alpha`` is ``layer.alpha / layer.size`` (what cuda-convnet, Caffe and
+    ``nn.LocalResponseNorm`` do with a configured alpha); size, beta, k and groups kept."""
+    return LocalResponseNorm(layer.size, layer.alpha / layer.size, layer.beta, layer.k, layer.groups)
+
+
+__all__ += ["alpha_over_n"]

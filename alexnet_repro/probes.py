@@ -13,11 +13,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from alexnet_repro.augment import center_crop, subtract_mean
+from alexnet_repro.augment import center_crop, scaled_crop_size, subtract_mean
 from alexnet_repro.data import collate
-from alexnet_repro.model import activations, named_layers
-from alexnet_repro.model import ACTIVATIONS, build_model
-from alexnet_repro.augment import scaled_crop_size
+from alexnet_repro.layers import alpha_over_n
+from alexnet_repro.model import ACTIVATIONS, AlexNet, activations, build_model, named_layers
 from alexnet_repro.tables import html_table
 from alexnet_repro.train import evaluate
 
@@ -221,3 +220,121 @@ def output_shape(model: nn.Module, name: str, input_size: int | None = None) -> 
     param = next(model.parameters())
     x = torch.zeros(1, getattr(model, "in_channels", 3), size, size, device=param.device, dtype=param.dtype)
     return tuple(activations(model, x, [name], eval_mode=True)[name].shape[1:])
+
+
+# ----------------------------------------------------------------------------- LRN (§3.3)
+
+def first_layer_responses(image01: torch.Tensor, input_scales, *, seed: int = 0,
+                          init: str = "paper") -> dict:
+    """The ReLU responses of conv1 of an untrained AlexNet (``init``, weights drawn with
+    ``seed``; the global RNG is left as it was) to one image ``image01`` ((C, S, S) in [0, 1])
+    less its mean colour, multiplied by each of ``input_scales`` (255: raw 8-bit pixel values,
+    as the paper's network saw them; 1: this library's scale). ``{scale: float64 (1, C', H', W')}``."""
+    side = image01.shape[-1]
+    centred = image01 - image01.mean(dim=(1, 2), keepdim=True)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = AlexNet(in_channels=image01.shape[0], input_size=side, init=init)
+    conv1 = named_layers(net)["conv1"]
+    with torch.no_grad():
+        return {s: torch.relu(conv1(s * centred[None])).double() for s in input_scales}
+
+
+def lrn_damping(layer, a: torch.Tensor) -> dict:
+    """What the LRN ``layer`` does to activations ``a`` (1, C, H, W) beyond its constant
+    division by ``k ** beta``. Returns (float64 tensors) the output ``b``; the damping ``damp``
+    (``b / a * k ** beta`` where ``a > 0``, else 1: 1 = only the constant); ``chan``, the map
+    with the largest mean; ``col_a`` and ``col_b`` (times ``k ** beta``), all maps at the
+    position of the largest total response; and ``damp_median``/``damp_min`` over ``a > 0``."""
+    a = a.detach().double()
+    with torch.no_grad():
+        b = copy.deepcopy(layer).double()(a)
+    kb = layer.k ** layer.beta
+    damp = torch.where(a > 0, b / a * kb, torch.ones_like(a))
+    total = a[0].sum(0)
+    y, x = torch.nonzero(total == total.max())[0]
+    return {"b": b, "damp": damp, "chan": int(a.mean(dim=(0, 2, 3)).argmax()),
+            "col_a": a[0, :, y, x], "col_b": b[0, :, y, x] * kb,
+            "damp_median": torch.median(damp[a > 0]).item(), "damp_min": damp[a > 0].min().item()}
+
+
+def damping_vs_gain(layers: dict, x: torch.Tensor, gains, quantiles=(0.05, 0.5, 0.95)) -> dict:
+    """How much each LRN layer of ``layers`` (``{label: layer}``) damps ``x`` beyond ``k^-beta``
+    as ``x`` is multiplied by a gain ``g``: the neighbours' term grows with ``g**2``, so a unit
+    whose :func:`lrn_share` is ``s`` at gain 1 is damped by ``(1 + g**2 s) ** -beta``.
+    ``{label: array (len(gains), len(quantiles))}`` at the ``quantiles`` of ``s`` (the damping
+    falls as ``s`` grows: the first column is the least damped)."""
+    qs = torch.tensor(quantiles, dtype=torch.float64)
+    g2 = np.asarray(gains, dtype=float) ** 2
+    return {label: (1.0 + np.outer(g2, lrn_share(layer, x).quantile(qs).numpy())) ** -layer.beta
+            for label, layer in layers.items()}
+
+
+#: The columns of :func:`compare_lrn`'s rows after ``gain`` and ``layer``.
+LRN_COMPARISON = ("median share", "median output / printed", "largest |output - printed| / max(printed)")
+
+
+def compare_lrn(layers: dict, printed, x: torch.Tensor, gains=(1.0,)) -> dict:
+    """LRN implementations ``layers`` (``{label: layer}``) side by side on activations ``x``
+    times each of ``gains``, in float64, against the layer as printed in the paper (``printed``).
+    ``{(gain, label): row}`` (a table's rows, in order of gains then layers), each row with
+    ``gain``, ``layer`` (the label) and the :data:`LRN_COMPARISON` columns: the median
+    :func:`lrn_share`, the median ratio of its outputs to the printed layer's (units with
+    ``x > 0``) and the largest absolute difference from the printed layer's outputs relative to
+    their largest value."""
+    rows = {}
+    for g in gains:
+        act = g * x.detach().double()
+        with torch.no_grad():
+            ref = copy.deepcopy(printed).double()(act)
+            outs = {label: copy.deepcopy(layer).double()(act) for label, layer in layers.items()}
+        nz = act > 0
+        for label, out in outs.items():
+            share, ratio, largest = LRN_COMPARISON
+            rows[g, label] = {"gain": g, "layer": label, share: lrn_share(layers[label], act).median().item(),
+                              ratio: (out[nz] / ref[nz]).median().item(),
+                              largest: ((out - ref).abs().max() / ref.abs().max()).item()}
+    return rows
+
+
+def _lrn_readings_one(result, images: int, norms) -> dict:
+    x, _ = model_inputs(result, "val", images)
+    layers = named_layers(result.model)
+    inputs = activations(result.model, x, list(norms), inputs=True, eval_mode=True)
+    out = {"share": {}, "share_over_n": {}, "reading_diff": 0.0}
+    for name in norms:
+        layer, act = layers[name], inputs[name].double()
+        alt = alpha_over_n(layer)
+        out["share"][name] = lrn_share(layer, act).median().item()
+        out["share_over_n"][name] = lrn_share(alt, act).median().item()
+        with torch.no_grad():
+            b1, b2 = copy.deepcopy(layer).double()(act), alt.double()(act)
+        nz = b1 != 0
+        out["reading_diff"] = max(out["reading_diff"], (b2[nz] / b1[nz] - 1).abs().max().item())
+    twin = copy.deepcopy(result.model)
+    for name in norms:
+        named_layers(twin)[name].alpha = layers[name].alpha / layers[name].size
+    out["swap_top1_points"] = 100 * (evaluate_split(result, "val", model=twin)["top1_error"]
+                                     - result.record["final"]["val_top1_error"])
+    return out
+
+
+def lrn_readings(runs, images: int, norms=("norm1", "norm2")) -> dict:
+    """The LRN layers ``norms`` inside trained networks (``runs``: a sweep's Runs, or
+    TrainResults), probed on ``images`` validation images (:func:`model_inputs`) in evaluation
+    mode: per run, each layer's median :func:`lrn_share` under its own alpha (``share``) and
+    under the ``alpha / n`` reading (``share_over_n``, :func:`~alexnet_repro.layers.alpha_over_n`),
+    the largest relative difference between the two readings' outputs over the layers
+    (``reading_diff``), and how far the validation top-1 error moves, in points, when the
+    ``alpha / n`` reading is swapped into a copy of the network with the same weights
+    (``swap_top1_points``). ``{"share": {norm: [per run]}, "share_over_n": {...},
+    "reading_diff": [per run], "swap_top1_points": [per run]}``."""
+    per_run = [_lrn_readings_one(_train_result(r), images, norms) for r in runs]
+    return {"share": {n: [p["share"][n] for p in per_run] for n in norms},
+            "share_over_n": {n: [p["share_over_n"][n] for p in per_run] for n in norms},
+            "reading_diff": [p["reading_diff"] for p in per_run],
+            "swap_top1_points": [p["swap_top1_points"] for p in per_run]}
+
+
+__all__ += ["first_layer_responses", "lrn_damping", "damping_vs_gain", "LRN_COMPARISON",
+            "compare_lrn", "lrn_readings"]

@@ -17,11 +17,10 @@ import math
 import statistics
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from alexnet_repro.judging import format_pm, format_ratio, median_censored, ratio_verdict, speedup, summarize
 from alexnet_repro.probes import evaluate_split
 from alexnet_repro.tables import html_table
 from alexnet_repro.train import TrainingDiverged, train
-from alexnet_repro.judging import format_pm, median_censored, summarize
-from alexnet_repro.judging import format_ratio, ratio_verdict, speedup
 
 __all__ = [
     "Run", "config_with", "run_seeds", "lr_sweep", "error_curve", "steps_to_target", "horizon",
@@ -392,6 +391,9 @@ def speedups_record(by_target: Mapping[float, Mapping]) -> dict[str, dict]:
 
 # ----------------------------------------------------------------------------- overfitting, paired speed-ups
 
+
+# ----------------------------------------------------------------------------- reading runs
+
 def final_value(run: Mapping, path: str):
     """A value of a run's ``record["final"]`` by dotted path, e.g. ``"val_top1_error"`` or
     ``"train_eval.top1_error"`` (the latter exists when the sweep ran with ``eval_train_split``)."""
@@ -459,8 +461,40 @@ def paired_speedup_table(by_target: Mapping[float, Mapping], slow_label: str, fa
                              ("kinds", "kind per seed")])
 
 
+def paired(runs: Mapping[str, Sequence], a: str, b: str, fn: Callable) -> list[float]:
+    """Per-seed differences ``fn(run of a) - fn(run of b)``: same seed, same images, same initial
+    weights. The two variants must have been run with the same seeds, in the same order."""
+    seeds_a, seeds_b = [_record(r).get("seed") for r in runs[a]], [_record(r).get("seed") for r in runs[b]]
+    if seeds_a != seeds_b:
+        raise ValueError(f"paired: variants {a!r} and {b!r} have different seeds ({seeds_a} and {seeds_b})")
+    return [fn(ra) - fn(rb) for ra, rb in zip(runs[a], runs[b])]
+
+
 def runs_digest(runs: Mapping[str, Sequence[Mapping]]) -> dict[str, list[dict]]:
     """What a chapter record keeps of ``{variant: [Run per seed]}``: per run its ``seed``, the
     ``final`` block and ``wall_time_s`` (not the step-by-step logs)."""
     return {k: [{"seed": r["seed"], "final": r["final"], "wall_time_s": r["wall_time_s"]} for r in v]
             for k, v in runs.items()}
+
+
+
+
+def setting_facts(run) -> dict[str, Any]:
+    """What a chapter's prose says about the setting of one trained :class:`Run` (all runs of a
+    sweep share it but for the seed): ``dataset`` (name), ``train_images``, ``val_images``,
+    ``classes``, ``crop`` (input side), ``parameters``, ``steps`` (taken), and from its config
+    ``epochs``, ``batch_size``, ``lr`` and the model's ``width``, ``init``, ``input_scale``
+    (``None`` where the config does not set them)."""
+    if not isinstance(run, Run) or run.result is None:
+        raise ValueError("setting_facts needs a Run that kept its result (run_seeds with keep_models=True)")
+    rec, data = run.record, run.result.data
+    cfg = rec["config"]
+    kw = cfg.get("model_kwargs") or {}
+    return {"dataset": data.name, "train_images": len(data.train), "val_images": len(data.val),
+            "classes": len(data.classes), "crop": rec["dataset"]["crop_size"],
+            "parameters": rec["model"]["parameters"], "steps": rec["final"]["steps"],
+            "epochs": cfg["epochs"], "batch_size": cfg["batch_size"], "lr": cfg["lr"],
+            **{k: kw.get(k) for k in ("width", "init", "input_scale")}}
+
+
+__all__ += ["final_value", "overfit_gap", "paired", "runs_digest", "setting_facts"]

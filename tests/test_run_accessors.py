@@ -1,0 +1,82 @@
+"""Tests of the small readers of sweep runs (sweeps.final_value, overfit_gap, paired, runs_digest,
+setting_facts) and of the effect helpers of judging (format_summary, effect_values, effect_claim),
+against hand values."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from alexnet_repro import judging, sweeps
+from alexnet_repro.data import load_dataset
+from alexnet_repro.train import TrainConfig
+
+
+def _rec(seed, val, train=None, **more):
+    final = {"val_top1_error": val, "steps": 3}
+    if train is not None:
+        final["train_eval"] = {"top1_error": train}
+    return {"seed": seed, "final": final, "wall_time_s": 1.5, "steps": [], **more}
+
+
+def test_final_value_and_overfit_gap_by_hand():
+    run = sweeps.Run(_rec(0, 0.25, train=0.125))
+    assert sweeps.final_value(run, "val_top1_error") == 0.25
+    assert sweeps.final_value(run.record, "train_eval.top1_error") == 0.125
+    assert sweeps.overfit_gap(run) == pytest.approx(12.5)
+    with pytest.raises(KeyError, match="eval_train_split"):
+        sweeps.final_value(_rec(0, 0.25), "train_eval.top1_error")
+
+
+def test_paired_differences_by_hand_and_seed_check():
+    runs = {"a": [_rec(0, 0.5), _rec(1, 0.4)], "b": [_rec(0, 0.25), _rec(1, 0.5)]}
+    diffs = sweeps.paired(runs, "a", "b", lambda r: 100 * r["final"]["val_top1_error"])
+    assert diffs == pytest.approx([25.0, -10.0])
+    with pytest.raises(ValueError, match="different seeds"):
+        sweeps.paired({"a": runs["a"], "b": runs["b"][::-1]}, "a", "b", lambda r: 0.0)
+
+
+def test_runs_digest_keeps_seed_final_and_time_only():
+    runs = {"a": [sweeps.Run(_rec(3, 0.5, extra="dropped"))]}
+    assert sweeps.runs_digest(runs) == {"a": [{"seed": 3, "final": {"val_top1_error": 0.5, "steps": 3},
+                                                "wall_time_s": 1.5}]}
+
+
+def test_setting_facts_of_a_real_run_by_hand_count():
+    data = load_dataset("synthetic", limit=40, val_limit=20, image_size=36, seed=0, channels=1)
+    cfg = TrainConfig(dataset="synthetic", image_size=36, crop_size=32, model="small_cnn",
+                      model_kwargs={"width": 0.5}, augment="none", epochs=2, batch_size=16,
+                      lr=0.02, device="cpu", progress=False, ten_crop_eval=False, schedule="fixed")
+    run = sweeps.run_seeds(cfg, {"v": {}}, [0], data=data)["v"][0]
+    facts = sweeps.setting_facts(run)
+    params = sum(p.numel() for p in run.model.parameters())
+    assert facts == {"dataset": "synthetic", "train_images": 40, "val_images": 20, "classes": len(data.classes),
+                     "crop": 32, "parameters": params, "steps": 2 * math.ceil(40 / 16), "epochs": 2,
+                     "batch_size": 16, "lr": 0.02, "width": 0.5, "init": None, "input_scale": None}
+    with pytest.raises(ValueError, match="keep_models"):
+        sweeps.setting_facts(sweeps.Run(run.record))
+
+
+def test_format_summary_and_effect_values_by_hand():
+    two = judging.samples_verdict([1.0, 3.0], "greater")          # mean 2, std sqrt(2)
+    one = judging.summarize([0.5])
+    assert judging.format_summary(two, unit=" points") == "2.00 ± 1.41 points (2 seeds)"
+    assert judging.format_summary(one, digits=1) == "0.5 (1 seed, spread unknown)"
+    vals = judging.effect_values({"x": two, "y": one})
+    assert vals["d_x"] == 2.0 and vals["d_x_std"] == pytest.approx(math.sqrt(2)) and vals["v_x"] == judging.CONSISTENT
+    assert vals["d_y"] == 0.5 and math.isnan(vals["d_y_std"]) and "v_y" not in vals
+
+
+def test_effect_claim_fills_the_template_and_takes_the_named_verdict():
+    up = judging.samples_verdict([1.0, 3.0], "greater")
+    flat = judging.samples_verdict([-1.0, 1.0], "greater")
+    c = judging.effect_claim("k", {"top1": up, "top5": flat}, statement="S", source="§1", paper="P",
+                             measured="top-1 {top1}; top-5 {top5}", setting="here", values={"extra": [1]})
+    assert c["measured"] == "top-1 2.00 ± 1.41 points (2 seeds); top-5 0.00 ± 1.41 points (2 seeds)"
+    assert c["verdict"] == judging.CONSISTENT and c["values"] == {"top1": up, "top5": flat, "extra": [1]}
+    assert (c["statement"], c["source"], c["paper"], c["setting"]) == ("S", "§1", "P", "here")
+    c5 = judging.effect_claim("k", {"top1": up, "top5": flat}, statement="S", source="§1", paper="P",
+                              measured="{top5}", verdict_on="top5")
+    assert c5["verdict"] == judging.INCONCLUSIVE
+    with pytest.raises(ValueError, match="verdict_on"):
+        judging.effect_claim("k", {"top1": up}, statement="S", source="§1", paper="P", measured="", verdict_on="x")
