@@ -1,5 +1,5 @@
 """What a chapter calls besides the science: the profile banner, gluing many values at once,
-and its training config from the ``train`` parameter.
+its training config from the ``train`` parameter, and the list of the book's chapters.
 
 A chapter that trains keeps its settings in one parameters-cell dict, ``train`` (TrainConfig
 field names; model knobs under ``model_kwargs``), and builds its base config in one call::
@@ -9,11 +9,13 @@ field names; model knobs under ``model_kwargs``), and builds its base config in 
 from __future__ import annotations
 
 import copy
+import html
 from typing import Any, Mapping
 
 from IPython.display import HTML, display
 from myst_nb import glue
 
+from alexnet_repro.profiles import chapter_source, toc_pages
 from alexnet_repro.train import TrainConfig
 
 
@@ -51,3 +53,17 @@ def train_config(train: Mapping[str, Any], **changes) -> TrainConfig:
     if "model_kwargs" in changes and "model_kwargs" in settings:
         changes["model_kwargs"] = {**settings["model_kwargs"], **changes["model_kwargs"]}
     return TrainConfig(**{**settings, **changes})
+
+
+def chapter_list(covers: Mapping[str, str]) -> str:
+    """HTML list of the book's pages in ``_toc.yml`` order (the root page aside): each page's
+    title (the first ``# `` heading of ``book/<name>.md``, else its name) linked to its HTML
+    page, followed by ``covers[name]`` (what it takes from the paper)."""
+    items = []
+    for name in toc_pages()[1:]:
+        source = chapter_source(name)
+        lines = source.read_text().splitlines() if source.exists() else []
+        title = next((line[2:].strip() for line in lines if line.startswith("# ")), name)
+        items.append(f'<li><a href="{html.escape(name)}.html">{html.escape(title)}</a> &mdash; '
+                     f'{html.escape(covers.get(name, ""))}</li>')
+    return "<ol>" + "".join(items) + "</ol>"

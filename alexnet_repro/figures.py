@@ -57,6 +57,31 @@ def _op_label(ops):
     return "\n".join(labels)
 
 
+def _arch_box(ax, x, y, h, colour, text):
+    """One layer's box (width 0.5) centred at (x, y), with ``text`` inside."""
+    w = 0.5
+    ax.add_patch(Rectangle((x - w / 2, y - h / 2), w, h, facecolor=colour, alpha=0.25,
+                           edgecolor=colour, lw=1.5))
+    ax.text(x, y, text, ha="center", va="center", fontsize=8.5)
+
+
+def _arch_column(r, towers: int, single: bool, first_side: int):
+    """Text and box height of one conv/fc layer's box: its output per tower."""
+    if r["kind"] == "conv":
+        c, h, w = r["out_shape"]
+        return f"{h}\u00d7{w}\n\u00d7{c // towers}", 0.35 + 0.55 * (h / first_side)
+    (c,) = r["out_shape"]
+    return f"{c if single else c // towers}", 0.45
+
+
+def _arch_arrows(ax, i, pairs):
+    """Arrows from column ``i - 1`` to column ``i``: solid within a tower, dashed across."""
+    for a, b in pairs:
+        style = "-" if a == b else (0, (3, 2))
+        ax.add_patch(FancyArrowPatch((i - 1 + 0.26, a), (i - 0.26, b), arrowstyle="-|>",
+                                     mutation_scale=9, lw=1.0, color="black", linestyle=style))
+
+
 def plot_architecture(model, input_size: int | None = None, title: str | None = None):
     """The paper's Figure 2 redrawn from ``model``: one box per conv/fc layer and tower, labelled
     with its output shape per tower; lines show which layers take input from both towers
@@ -72,47 +97,30 @@ def plot_architecture(model, input_size: int | None = None, title: str | None = 
     ys = (0.75, -0.75) if towers == 2 else (0.0,)
     ax.set_ylim(-1.9 if towers == 2 else -1.3, 1.75 if towers == 2 else 1.2)
     ax.axis("off")
-
-    def box(x, y, h, label, colour, shape):
-        w = 0.5
-        ax.add_patch(Rectangle((x - w / 2, y - h / 2), w, h, facecolor=colour, alpha=0.25,
-                               edgecolor=colour, lw=1.5))
-        ax.text(x, y, shape, ha="center", va="center", fontsize=8.5)
-        return (x - w / 2, x + w / 2)
-
+    label_dy = 0.62 if towers == 2 else 0.6
     # the input spans both towers
-    ch = model.in_channels
-    box(0, 0, 2.2 if towers == 2 else 1.0, "input", "grey", f"{size}\u00d7{size}\n\u00d7{ch}")
-    ax.text(0, ys[0] + (0.62 if towers == 2 else 0.6), "input", ha="center", fontsize=10, weight="bold")
+    _arch_box(ax, 0, 0, 2.2 if towers == 2 else 1.0, "grey",
+              f"{size}\u00d7{size}\n\u00d7{model.in_channels}")
+    ax.text(0, ys[0] + label_dy, "input", ha="center", fontsize=10, weight="bold")
     prev_single, prev_is_input = True, True
     for i, r in enumerate(weights, start=1):
-        m = layers[r["name"]]
         single = r["name"] == weights[-1]["name"] and towers == 2   # fc8: one softmax layer
-        if r["kind"] == "conv":
-            c, h, w = r["out_shape"]
-            per = f"{h}\u00d7{w}\n\u00d7{c // towers}"
-            height = 0.35 + 0.55 * (h / rows[0]["out_shape"][1])
-        else:
-            (c,) = r["out_shape"]
-            per = f"{c if single else c // towers}"
-            height = 0.45
+        per, height = _arch_column(r, towers, single, rows[0]["out_shape"][1])
         tower_ys = (0.0,) if single else ys
         for t, y in enumerate(tower_ys):
-            box(i, y, height if not single else 0.6, r["name"],
-                "grey" if single else TOWER_COLOURS[t], per)
-        ax.text(i, (ys[0] if not single else 0.0) + (0.62 if towers == 2 else 0.6) + (0.25 if single and towers == 2 else 0),
-                r["name"], ha="center", fontsize=10, weight="bold")
+            _arch_box(ax, i, y, height if not single else 0.6,
+                      "grey" if single else TOWER_COLOURS[t], per)
+        ax.text(i, (ys[0] if not single else 0.0) + label_dy
+                + (0.25 if single and towers == 2 else 0), r["name"], ha="center", fontsize=10,
+                weight="bold")
         # connections from the previous column: a grouped conv sees only its own tower
         if prev_is_input:
             pairs = [(y, y) for y in tower_ys]
         else:
             srcs = (0.0,) if prev_single else ys
-            crosses = towers == 2 and (r["kind"] == "fc" or m.groups == 1)
+            crosses = towers == 2 and (r["kind"] == "fc" or layers[r["name"]].groups == 1)
             pairs = [(a, b) for a in srcs for b in tower_ys] if crosses else list(zip(srcs, tower_ys))
-        for a, b in pairs:
-            style = "-" if a == b else (0, (3, 2))
-            ax.add_patch(FancyArrowPatch((i - 1 + 0.26, a), (i - 0.26, b), arrowstyle="-|>",
-                                         mutation_scale=9, lw=1.0, color="black", linestyle=style))
+        _arch_arrows(ax, i, pairs)
         ops = _after(rows, r["name"])
         if ops:
             ax.text(i + 0.5, (ys[-1] - 0.75) if towers == 2 else -0.95, _op_label(ops),

@@ -1,6 +1,6 @@
-"""The results tables: the paper's numbers (``paper.py``) next to what this book measured (records).
+"""The results tables' rows: the paper's numbers (``paper.py``) next to what this book measured.
 
-Three tables, each a list of row dicts that :func:`to_html` renders:
+Three tables, each a list of row dicts that :func:`~alexnet_repro.results_html.to_html` renders:
 
 * :func:`comparison_rows` — whole-network error rates: the paper's single-CNN and ensemble
   results, later re-implementations (their accuracies converted to errors here), and every
@@ -12,39 +12,43 @@ Three tables, each a list of row dicts that :func:`to_html` renders:
   ``{"kind": "chapter"}`` records), or :data:`NOT_MEASURED`.
 * :func:`reading_note_rows` — what each number of the reading note's results table is.
 
-Records are read from folders with :func:`gather_records`, which keeps records of the same name
-from different folders apart (the committed ``results/`` and this build's ``results_dir``).
-Errors in records are fractions; everything shown here is in percent.
+Records are read from folders with :func:`~alexnet_repro.provenance.gather_records`, which keeps
+records of the same name from different folders apart (the committed ``results/`` and this
+build's ``results_dir``). Errors in records are fractions; everything shown here is in percent.
+
+The records and their provenance live in :mod:`alexnet_repro.provenance`, the rendering in
+:mod:`alexnet_repro.results_html`; their public names are re-exported here, so that a chapter
+needs one import (``from alexnet_repro import results_table as rt``).
 """
 from __future__ import annotations
 
-import html
-import json
 import math
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Mapping
 
 from alexnet_repro import paper
 from alexnet_repro.augment import scaled_crop_size
-from alexnet_repro.records import load_record
-from alexnet_repro.tables import html_table
-from alexnet_repro.judging import VERDICT_COLOURS, claim, format_pm, verdict
-
-NOT_MEASURED = "not measured in this build"
-NOT_REPORTED = "—"
-#: Profiles whose numbers are results (``full``: GPU, paper scale; ``default``: small CPU runs).
-RESULT_PROFILES = ("default", "full")
+from alexnet_repro.judging import claim, format_pm, verdict
+from alexnet_repro.provenance import (NOT_MEASURED, NOT_REPORTED, RESULT_PROFILES, gather_records,
+                                      hardware_summary, profiles_present, provenance_of,
+                                      provenance_rows, records_list)
+from alexnet_repro.results_html import (CLAIM_COLUMNS, COMPARISON_COLUMNS, PROVENANCE_COLUMNS,
+                                        READING_NOTE_COLUMNS, TABLE1_COLUMNS, TABLE2_COLUMNS,
+                                        profile_banner, provenance_table, to_html)
 
 TEN_PATCH = (f"{paper.PAPER['augmentation']['test_patches']} patches (corners, centre and "
              "their mirror images), softmax averaged")
 CENTRE_CROP = "single centre crop"
 
 __all__ = [
-    "NOT_MEASURED", "NOT_REPORTED", "TEN_PATCH", "CENTRE_CROP",
-    "error_from_accuracy_pct", "gather_records", "provenance_of", "hardware_summary",
-    "table1_rows", "table2_rows", "paper_rows", "reimplementation_rows", "training_rows",
-    "comparison_rows", "claim_rows", "ten_crop_claim", "reading_note_rows", "profiles_present",
-    "profile_banner", "to_html", "COMPARISON_COLUMNS", "CLAIM_COLUMNS", "READING_NOTE_COLUMNS",
+    "NOT_MEASURED", "NOT_REPORTED", "RESULT_PROFILES", "TEN_PATCH", "CENTRE_CROP",
+    "error_from_accuracy_pct", "gather_records", "provenance_of", "provenance_rows",
+    "hardware_summary", "table1_rows", "table2_rows", "paper_rows", "reimplementation_rows",
+    "training_rows", "comparison_rows", "claim_rows", "ten_crop_claim", "reading_note_rows",
+    "record_counts", "quoted_numbers", "headline_numbers", "profiles_present", "profile_banner",
+    "provenance_table", "to_html",
+    "COMPARISON_COLUMNS", "CLAIM_COLUMNS", "READING_NOTE_COLUMNS", "TABLE1_COLUMNS",
+    "TABLE2_COLUMNS", "PROVENANCE_COLUMNS",
 ]
 
 
@@ -69,105 +73,6 @@ def _pct(fraction: float | None) -> float | None:
         return None
     return round(100.0 * f, 10)
 
-
-# ----------------------------------------------------------------------------- records
-
-def gather_records(*dirs: str | Path) -> list[dict]:
-    """Every record of every folder that exists, as ``{"name", "origin", "record"}`` items.
-
-    Unlike ``records.load_records`` a name present in two folders gives two items (``origin``
-    is the file's path), so a committed GPU record is not hidden by a build's record of the same
-    name; a record identical to one already read (a run that wrote its record to both folders)
-    is kept once, with its first origin. Missing folders are skipped.
-    """
-    out, seen = [], set()
-    for d in dirs:
-        d = Path(d)
-        if not d.is_dir():
-            continue
-        for path in sorted(d.glob("*.json")):
-            record = load_record(path)
-            fingerprint = json.dumps(record, sort_keys=True)
-            if fingerprint in seen:
-                continue
-            seen.add(fingerprint)
-            out.append({"name": path.stem, "origin": str(path), "record": record})
-    return out
-
-
-def _records_list(records) -> list[dict]:
-    """Accept ``gather_records`` items, a ``{name: record}`` dict or a list of records."""
-    if isinstance(records, Mapping):
-        return [{"name": k, "origin": k, "record": v} for k, v in records.items()]
-    items = []
-    for i, r in enumerate(records):
-        if isinstance(r, Mapping) and "record" in r and isinstance(r["record"], Mapping):
-            items.append(dict(r))
-        else:
-            items.append({"name": str(i), "origin": str(i), "record": r})
-    return items
-
-
-def hardware_summary(hw: Mapping | None) -> str:
-    """``"1× NVIDIA H200"``, ``"CPU: <model>, 2 threads"`` or ``"unknown"``."""
-    if not hw:
-        return "unknown"
-    gpus = list(hw.get("gpus") or [])
-    device = str(hw.get("device") or "")
-    if gpus and not device.startswith("cpu"):
-        names = {}
-        for g in gpus:
-            names[g] = names.get(g, 0) + 1
-        text = ", ".join(f"{n}× {g}" for g, n in names.items())
-        if hw.get("processes") and int(hw["processes"]) > 1:
-            text += f" ({hw['processes']} processes)"
-        return text
-    cpu = hw.get("cpu") or "unknown CPU"
-    threads = hw.get("torch_threads") or hw.get("cpu_count")
-    return f"CPU: {cpu}" + (f", {threads} threads" if threads else "")
-
-
-def _dataset_summary(ds: Mapping | None) -> str:
-    if not ds:
-        return "unknown"
-    parts = [str(ds.get("name", "?"))]
-    counts = []
-    if ds.get("train_images") is not None:
-        counts.append(f"{ds['train_images']} train")
-    if ds.get("val_images") is not None:
-        counts.append(f"{ds['val_images']} val")
-    if ds.get("classes") is not None:
-        counts.append(f"{ds['classes']} classes")
-    size = ds.get("crop_size") or ds.get("image_size")
-    if size:
-        counts.append(f"{size}×{size} input")
-    if counts:
-        parts.append("(" + ", ".join(counts) + ")")
-    return " ".join(parts)
-
-
-def provenance_of(record: Mapping) -> dict:
-    """``{"profile", "dataset", "hardware", "date", "commit"}`` of a training or chapter record.
-
-    Training records (``train.train``) carry these at the top level; chapter records
-    (``judging.chapter_record``) under ``"provenance"``. Anything absent is "unknown".
-    """
-    prov = record.get("provenance") or {}
-    profile = record.get("profile")
-    if profile is None:
-        profile = (record.get("config") or {}).get("profile")
-    hw = record.get("hardware") or prov.get("hardware")
-    when = record.get("finished") or prov.get("time") or record.get("started")
-    commit = record.get("git_commit") or prov.get("git_commit")
-    dataset = record.get("dataset")
-    return {
-        "profile": profile if profile is not None else "unknown",
-        "dataset": _dataset_summary(dataset) if isinstance(dataset, Mapping)
-        else (str(dataset) if dataset else "unknown"),
-        "hardware": hardware_summary(hw),
-        "date": str(when)[:10] if when else "unknown",
-        "commit": str(commit)[:10] if commit else "unknown",
-    }
 
 
 # ----------------------------------------------------------------------------- the paper
@@ -306,7 +211,7 @@ def _differs(record: Mapping) -> str:
 def training_rows(records) -> list[dict]:
     """Rows for every ``{"kind": "training"}`` record: centre crop and, when measured, ten-crop."""
     rows = []
-    for item in _records_list(records):
+    for item in records_list(records):
         rec = item["record"]
         if rec.get("kind") != "training":
             continue
@@ -358,7 +263,7 @@ def claim_rows(records=()) -> list[dict]:
     Measured claims whose key is not one of the paper's come last, under their own statement."""
     measured: dict[str, list[dict]] = {k: [] for k in paper.CLAIMS}
     other: list[dict] = []
-    for item in _records_list(records):
+    for item in records_list(records):
         rec = item["record"]
         if rec.get("kind") != "chapter":
             continue
@@ -448,103 +353,72 @@ def reading_note_rows() -> list[dict]:
     ]
 
 
-# ----------------------------------------------------------------------------- profiles
 
-def profiles_present(rows: Iterable[Mapping]) -> list[str]:
-    """The profiles of the measured rows (rows of kind "this book" or with a chapter)."""
-    seen = []
-    for r in rows:
-        if r.get("kind") in ("paper", "re-implementation"):
-            continue
-        p = r.get("profile")
-        if p in (None, NOT_MEASURED, NOT_REPORTED):
-            continue
-        if p not in seen:
-            seen.append(p)
-    return seen
+# ----------------------------------------------------------------------------- quoted in prose
 
-
-def profile_banner(rows: Iterable[Mapping]) -> str:
-    """HTML that says which profiles the measured numbers come from; a warning when any of them
-    is not a result profile (``ci``: smoke tests on a few hundred images)."""
-    present = profiles_present(list(rows))
-    e = html.escape
-    if not present:
-        return ('<div class="admonition note"><p class="admonition-title">No measurement yet</p>'
-                f"<p>No record of this book is present: every measured cell reads "
-                f"“{e(NOT_MEASURED)}”.</p></div>")
-    odd = [p for p in present if p not in RESULT_PROFILES]
-    listed = ", ".join(f"<code>{e(str(p))}</code>" for p in present)
-    if odd:
-        bad = ", ".join(f"<code>{e(str(p))}</code>" for p in odd)
-        return ('<div class="admonition warning"><p class="admonition-title">Not results: '
-                f"rows from profile {bad}</p><p>Measured rows come from the profiles {listed}. "
-                f"Rows marked {bad} are smoke-test values (a few hundred images, a few steps) "
-                "that only show the code runs; they say nothing about the paper. Look at the "
-                "profile column of every row.</p></div>")
-    meaning = {"default": "small CPU runs (subsets, reduced width, small inputs)",
-               "full": "paper-scale runs on a GPU"}
-    parts = "; ".join(f"<code>{e(str(p))}</code>: {meaning[p]}" for p in present)
-    return ('<div class="admonition note"><p class="admonition-title">Where the measured '
-            f"numbers come from</p><p>Measured rows come from these profiles: {parts}. The "
-            "dataset and hardware of every row are in its columns.</p></div>")
+def record_counts(records, committed_dir) -> dict:
+    """What the results chapter says about the records it read (``gather_records`` items):
+    ``n_records``, ``n_committed`` (those in ``committed_dir``), ``n_training`` (training runs),
+    ``n_claims`` (the paper's), ``n_measured`` / ``n_claims_unmeasured`` (claim rows with and
+    without a measurement) and ``profiles`` (of the measured rows, or "none")."""
+    comparison, claims = comparison_rows(records), claim_rows(records)
+    measured = [c for c in claims if c["measured"] != NOT_MEASURED]
+    return {
+        "n_records": len(records),
+        "n_committed": sum(Path(r["origin"]).parent == Path(committed_dir) for r in records),
+        "n_training": len({r["record"] for r in training_rows(records)}),
+        "n_claims": len(paper.CLAIMS),
+        "n_measured": len(measured),
+        "n_claims_unmeasured": len(claims) - len(measured),
+        "profiles": ", ".join(profiles_present(comparison + claims)) or "none",
+    }
 
 
-# ----------------------------------------------------------------------------- rendering
-
-COMPARISON_COLUMNS = [
-    ("kind", "Kind"), ("model", "Model"), ("dataset", "Dataset and split"),
-    ("protocol", "Test protocol"), ("top1_error_pct", "Top-1 error %"),
-    ("top5_error_pct", "Top-5 error %"), ("differs", "Differs from the paper"),
-    ("profile", "Profile"), ("hardware", "Hardware"), ("date", "Date"), ("commit", "Commit"),
-]
-CLAIM_COLUMNS = [
-    ("statement", "The paper's claim"), ("source", "Where"), ("paper", "Paper's number"),
-    ("measured", "Measured"),
-    ("setting", "Setting"), ("verdict", "Verdict"), ("chapter", "Chapter"),
-    ("profile", "Profile"), ("hardware", "Hardware"), ("date", "Date"), ("commit", "Commit"),
-]
-READING_NOTE_COLUMNS = [
-    ("note_row", "Note's row"), ("note_column", "Note's column"),
-    ("note_value_pct", "Note says %"), ("paper_value_pct", "Paper %"), ("table", "Paper table"),
-    ("what_it_is", "What the number is"),
-]
-
-_VERDICT_COLOURS = {**VERDICT_COLOURS, NOT_MEASURED: "#6e7781"}
-
-
-def _cell(key: str, value: Any, digits: int) -> str:
-    if value is None:
-        return NOT_REPORTED
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if key.endswith("_pct"):   # up to `digits` decimals, at least one: 39.0, 43.478
-            text = f"{value:.{digits}f}".rstrip("0")
-            return text + "0" if text.endswith(".") else text
-        return f"{value:g}"
-    return str(value)
+def quoted_numbers() -> dict:
+    """The published numbers the results chapter quotes: Tables 1 and 2 (``t1_*``, ``t2_*``),
+    the test patches, the reading note's table, and the re-implementations' errors (percent)
+    with torchvision's top-1 gap to the paper's single network (``tv_gap``)."""
+    t1cnn, sparse = _row(paper.TABLE1, "CNN"), _row(paper.TABLE1, "Sparse coding [2]")
+    one = _row(paper.TABLE2, "1 CNN")
+    tv, caffe = paper.REIMPLEMENTATIONS["torchvision"], paper.REIMPLEMENTATIONS["caffe"]
+    note = paper.READING_NOTE["results_table"]
+    return {
+        "t1_cnn_top1": t1cnn["top1_pct"], "t1_cnn_top5": t1cnn["top5_pct"],
+        "t1_sc_top1": sparse["top1_pct"], "t1_sc_top5": sparse["top5_pct"],
+        "t2_one_top1": one["val_top1_pct"], "t2_one_top5": one["val_top5_pct"],
+        "t2_seven_test5": _row(paper.TABLE2, "7 CNNs*")["test_top5_pct"],
+        "t2_fv_test5": _row(paper.TABLE2, "SIFT + FVs [7]")["test_top5_pct"],
+        "patches": paper.PAPER["augmentation"]["test_patches"],
+        "patch": paper.PAPER["augmentation"]["crop"],
+        "note_top1": note["top1_pct"], "note_top5": note["top5_pct"],
+        "tv_top1_acc": tv["top1_acc_pct"], "tv_top5_acc": tv["top5_acc_pct"],
+        "tv_top1_err": error_from_accuracy_pct(tv["top1_acc_pct"]),
+        "tv_top5_err": error_from_accuracy_pct(tv["top5_acc_pct"]),
+        "caffe_top1_err": error_from_accuracy_pct(caffe["top1_acc_pct"]),
+        "caffe_top5_err": error_from_accuracy_pct(caffe["top5_acc_pct"]),
+        "tv_gap": error_from_accuracy_pct(tv["top1_acc_pct"]) - one["val_top1_pct"],
+    }
 
 
-def to_html(rows: Sequence[Mapping], columns: Sequence[tuple[str, str]], *,
-            caption: str | None = None, digits: int = 3, css_class: str = "results-table") -> str:
-    """An HTML table of ``rows`` with ``columns`` (``(key, header)`` pairs), values escaped.
-
-    Percentages (keys ending in ``_pct``) show up to ``digits`` decimals; None shows "—".
-    Rows whose profile is ``ci`` are shaded and tagged, verdicts coloured. Tables of more than
-    six columns get a minimum width and scroll sideways.
-    """
-    # wide tables scroll sideways in the page instead of squeezing every column
-    wide = f" min-width:{7 * len(columns)}em;" if len(columns) > 6 else ""
-
-    def cell(key, r):
-        text = html.escape(_cell(key, r.get(key), digits))
-        if key == "profile" and r.get("profile") == "ci":
-            return "<strong>ci — not a result</strong>"
-        if key == "verdict" and r.get(key) in _VERDICT_COLOURS:
-            return f'<strong style="color:{_VERDICT_COLOURS[r[key]]}">{text}</strong>'
-        return text
-
-    return html_table(rows, columns, cell=cell, caption=caption, css_class=css_class,
-                      style=f"font-size:0.8em;{wide}", scroll=True,
-                      row_style=lambda r: "background:#fff3cd" if r.get("profile") == "ci" else "")
+def headline_numbers() -> dict:
+    """The paper in numbers, as the introduction quotes it: data, network and training facts
+    (§2, §3.5, §5), Table 1's network and the best earlier method (``2010_*``), the best
+    ILSVRC-2012 test entry of Table 2 and the runner-up (``2012_*``), and the reading note's
+    results-table numbers."""
+    data, arch, train = (paper.PAPER[k] for k in ("data", "architecture", "training"))
+    t1cnn, sparse = _row(paper.TABLE1, "CNN"), _row(paper.TABLE1, "Sparse coding [2]")
+    best = min((r for r in paper.TABLE2["rows"] if r["test_top5_pct"] is not None),
+               key=lambda r: r["test_top5_pct"])
+    note = paper.READING_NOTE["results_table"]
+    return {
+        "train_m": data["ilsvrc_train_images"] / 1e6, "classes": data["ilsvrc_classes"],
+        "params_m": arch["parameters"] // 10**6, "neurons": arch["neurons"],
+        "n_conv": len(arch["conv_kernels"]), "n_fc": len(arch["fc_neurons"]),
+        "2010_top1": t1cnn["top1_pct"], "2010_top5": t1cnn["top5_pct"],
+        "2010_prev_top1": sparse["top1_pct"], "2010_prev_top5": sparse["top5_pct"],
+        "2012_best": best["test_top5_pct"], "2012_best_model": best["model"],
+        "2012_runner_up": _row(paper.TABLE2, "SIFT + FVs [7]")["test_top5_pct"],
+        "days": "{}–{}".format(*train["days"]), "epochs": train["epochs"],
+        "gpus": train["hardware"],
+        "note_top1": note["top1_pct"], "note_top5": note["top5_pct"],
+    }

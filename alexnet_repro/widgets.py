@@ -20,223 +20,31 @@ All the pictures are inlined in the page as widget state, so their size is bound
 In a live notebook (a kernel is running) ``add_image(array, name)`` computes the pictures for an
 image of your own and adds it to the buttons, and ``upload_widget()`` returns a file-upload button
 that does the same for a file from your computer. Neither does anything in the static HTML book.
+
+The images in and the pictures (PNG grids, kernel grid) are made by :mod:`alexnet_repro.pictures`.
 """
 from __future__ import annotations
 
 import io
-import math
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from alexnet_repro.model import activations
+# example_images and kernel_grid are re-exported: chapters and figures import them from here
+from alexnet_repro.pictures import (example_images, feature_grid_png, jpeg_bytes, kernel_grid,
+                                    network_view, png_bytes, to_float_image)
+
+__all__ = ["ActivationExplorer", "LayerView", "example_images", "kernel_grid", "find_layer",
+           "state_size", "STATE_BUDGET_BYTES", "DEFAULT_LAYERS"]
 
 # Widget state (all pictures, base64-encoded as in a notebook's metadata) allowed per explorer.
 STATE_BUDGET_BYTES = 1_500_000
-
-# Feature-map grid geometry (pixels).
-TILE = 96          # a map is enlarged by an integer factor to at most TILE × TILE
-GAP = 4            # space between tiles
-LABEL_H = 12       # space above each tile for its channel label
-# Palette of the feature-map PNGs (8-bit indexed): map values use LEVELS viridis colours,
-# index 0 = the map's own minimum, LEVELS - 1 = its own maximum.
-LEVELS = 250
-BACKGROUND = LEVELS      # palette index of the background (white)
-INK = LEVELS + 1         # palette index of the label text (dark grey)
-
-# conv1 kernel grid (Figure 3)
-KERNEL_SCALE = 4   # each kernel pixel shown as KERNEL_SCALE × KERNEL_SCALE
-KERNEL_GAP = 2
 THUMB = 112        # size of the input thumbnail
-
 DEFAULT_LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5")
-PHOTOGRAPHS = ("chelsea", "astronaut", "coffee", "rocket")
-
-
-# --------------------------------------------------------------------------- images in
-
-def to_float_image(image, name: str = "image") -> torch.Tensor:
-    """Return ``image`` as a float32 tensor C×H×W in [0, 1].
-
-    Accepts a NumPy array or tensor H×W or H×W×C of dtype uint8 (C = 1, 3 or 4; alpha dropped),
-    a float tensor/array C×H×W with values in [0, 1] (the library's convention), or a PIL image.
-    """
-    try:
-        from PIL import Image as PILImage
-        if isinstance(image, PILImage.Image):
-            image = np.asarray(image.convert("RGB"))
-    except ImportError:  # pragma: no cover - pillow is a dependency
-        pass
-    if isinstance(image, np.ndarray):
-        t = torch.from_numpy(np.array(image))  # a copy: the caller keeps its array
-    elif isinstance(image, torch.Tensor):
-        t = image.detach().cpu()
-    else:
-        raise TypeError(f"{name}: expected a NumPy array, a torch tensor or a PIL image, "
-                        f"got {type(image).__name__}")
-    if t.dtype == torch.uint8:
-        if t.ndim == 2:
-            t = t[:, :, None]
-        if t.ndim != 3 or t.shape[2] not in (1, 3, 4):
-            raise ValueError(f"{name}: a uint8 image must be H×W or H×W×C with C in (1, 3, 4), "
-                             f"got shape {tuple(t.shape)}")
-        t = t[:, :, :3].permute(2, 0, 1).float() / 255.0
-    elif t.is_floating_point():
-        if t.ndim == 2:
-            t = t[None]
-        if t.ndim != 3 or t.shape[0] not in (1, 3):
-            raise ValueError(f"{name}: a float image must be C×H×W with C in (1, 3) (the library's "
-                             f"convention), got shape {tuple(t.shape)}; pass H×W×C images as uint8")
-        lo, hi = float(t.min()), float(t.max())
-        if lo < 0.0 or hi > 1.0:
-            raise ValueError(f"{name}: float image values must lie in [0, 1], found [{lo:.3g}, "
-                             f"{hi:.3g}]; pass the image before mean subtraction/normalisation "
-                             f"and give that step as `preprocess=`")
-        t = t.float()
-    else:
-        raise TypeError(f"{name}: unsupported dtype {t.dtype}; use uint8 (H×W×C) or float (C×H×W)")
-    if min(t.shape[1:]) < 2:
-        raise ValueError(f"{name}: image of size {tuple(t.shape[1:])} is too small")
-    return t
-
-
-def network_view(image: torch.Tensor, channels: int, size: int) -> torch.Tensor:
-    """The image as the network sees it: central square crop, resized to ``size``, and converted
-    to ``channels`` channels (grey repeated to RGB; RGB to grey by ITU-R 601 luma)."""
-    c, h, w = image.shape
-    s = min(h, w)
-    top, left = (h - s) // 2, (w - s) // 2
-    x = image[:, top:top + s, left:left + s]
-    if s != size:
-        x = F.interpolate(x[None], size=(size, size), mode="bilinear", align_corners=False,
-                          antialias=s > size)[0].clamp(0, 1)
-    if c == channels:
-        return x
-    if c == 1:
-        return x.expand(channels, -1, -1).clone()
-    if channels == 1:
-        luma = torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)
-        return (x * luma).sum(0, keepdim=True)
-    raise ValueError(f"cannot convert a {c}-channel image for a network with {channels} input "
-                     f"channels; pass images with {channels} channels")
-
-
-def example_images(bundle=None, count: int = 2,
-                   photographs: Sequence[str] = PHOTOGRAPHS) -> dict[str, torch.Tensor]:
-    """Real photographs shipped with scikit-image, plus the first ``count`` validation images of a
-    ``data.DataBundle`` (named by class), as float tensors C×H×W in [0, 1]."""
-    import skimage.data
-
-    out: dict[str, torch.Tensor] = {}
-    for name in photographs:
-        loader = getattr(skimage.data, name, None)
-        if loader is None:
-            raise ValueError(f"skimage.data has no photograph {name!r}; try one of "
-                             f"{', '.join(PHOTOGRAPHS)}")
-        out[name] = to_float_image(loader(), name)
-    if bundle is not None:
-        for i in range(min(count, len(bundle.val))):
-            item = bundle.val[i]
-            if not isinstance(item, tuple):  # a BadImage
-                continue
-            x, label = item
-            out[f"{bundle.name} {i}: {bundle.classes[label]}"] = to_float_image(x)
-    return out
-
-
-# --------------------------------------------------------------------------- pictures
-
-def _palette() -> list[int]:
-    from matplotlib import colormaps
-
-    rgb = (colormaps["viridis"](np.linspace(0, 1, LEVELS))[:, :3] * 255).round().astype(np.uint8)
-    pal = np.zeros((256, 3), np.uint8)
-    pal[:LEVELS] = rgb
-    pal[BACKGROUND] = (255, 255, 255)
-    pal[INK] = (40, 40, 40)
-    return pal.reshape(-1).tolist()
-
-
-def quantize(maps: torch.Tensor) -> np.ndarray:
-    """Palette indices of feature maps (k×h×w): each map scaled from its own minimum (index 0)
-    to its own maximum (index LEVELS - 1); a constant map is all 0."""
-    m = maps.float()
-    lo = m.flatten(1).amin(1).view(-1, 1, 1)
-    span = (m.flatten(1).amax(1).view(-1, 1, 1) - lo).clamp(min=1e-12)
-    return torch.round((m - lo) / span * (LEVELS - 1)).to(torch.uint8).numpy()
-
-
-def grid_boxes(k: int, h: int, w: int) -> tuple[list[tuple[int, int, int, int]], int, int, int]:
-    """Tile boxes (x0, y0, x1, y1) of a grid of ``k`` maps of size h×w, the enlargement factor,
-    and the grid's width and height."""
-    scale = max(1, TILE // max(h, w))
-    th, tw = h * scale, w * scale
-    cols = math.ceil(math.sqrt(k))
-    rows = math.ceil(k / cols)
-    boxes = []
-    for i in range(k):
-        r, c = divmod(i, cols)
-        x0 = GAP + c * (tw + GAP)
-        y0 = GAP + LABEL_H + r * (th + LABEL_H + GAP)
-        boxes.append((x0, y0, x0 + tw, y0 + th))
-    width = GAP + cols * (tw + GAP)
-    height = GAP + rows * (th + LABEL_H + GAP)
-    return boxes, scale, width, height
-
-
-def feature_grid_png(maps: torch.Tensor, channels: Sequence[int]) -> bytes:
-    """An indexed PNG of the maps (k×h×w) in a grid, each tile labelled 'ch N'."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    k, h, w = maps.shape
-    boxes, scale, width, height = grid_boxes(k, h, w)
-    canvas = np.full((height, width), BACKGROUND, np.uint8)
-    q = quantize(maps)
-    for (x0, y0, x1, y1), tile in zip(boxes, q):
-        canvas[y0:y1, x0:x1] = np.kron(tile, np.ones((scale, scale), np.uint8))
-    img = Image.fromarray(canvas)   # "L"; putpalette makes it "P" with these indices
-    img.putpalette(_palette())
-    draw = ImageDraw.Draw(img)
-    font = ImageFont.load_default()
-    for (x0, y0, _, _), ch in zip(boxes, channels):
-        draw.text((x0, y0 - LABEL_H), f"ch {ch}", fill=INK, font=font)
-    return _png(img)
-
-
-def kernel_grid(weight: torch.Tensor) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
-    """The kernels of a conv layer (out × in × kh × kw) as one image grid (H×W×3 or H×W uint8),
-    one tile per kernel, all kernels on one common scale (mid-grey = 0), and the tile boxes."""
-    n, cin, kh, kw = weight.shape
-    wt = weight.detach().float().cpu()
-    if cin not in (1, 3):
-        wt = wt.mean(1, keepdim=True)
-        cin = 1
-    peak = float(wt.abs().max()) or 1.0
-    tiles = ((wt / peak * 0.5 + 0.5).clamp(0, 1) * 255).round().to(torch.uint8)
-    cols = 16 if n % 16 == 0 and n >= 32 else math.ceil(math.sqrt(n))
-    rows = math.ceil(n / cols)
-    th, tw = kh * KERNEL_SCALE, kw * KERNEL_SCALE
-    height = KERNEL_GAP + rows * (th + KERNEL_GAP)
-    width = KERNEL_GAP + cols * (tw + KERNEL_GAP)
-    canvas = np.full((height, width, cin), 255, np.uint8)
-    boxes = []
-    up = np.ones((KERNEL_SCALE, KERNEL_SCALE, 1), np.uint8)
-    for i in range(n):
-        r, c = divmod(i, cols)
-        x0, y0 = KERNEL_GAP + c * (tw + KERNEL_GAP), KERNEL_GAP + r * (th + KERNEL_GAP)
-        canvas[y0:y0 + th, x0:x0 + tw] = np.kron(tiles[i].permute(1, 2, 0).numpy(), up)
-        boxes.append((x0, y0, x0 + tw, y0 + th))
-    return (canvas[:, :, 0] if cin == 1 else canvas), boxes
-
-
-def _png(img) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=True)
-    return buf.getvalue()
 
 
 def _natural_size_image(png: bytes):
@@ -249,17 +57,6 @@ def _natural_size_image(png: bytes):
     return W.Image(value=png, format="png",
                    layout=W.Layout(width=f"{width}px", max_width="100%", height="auto",
                                    object_fit="contain"))
-
-
-def _jpeg(x: torch.Tensor, size: int) -> bytes:
-    from PIL import Image
-
-    arr = (x.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
-    img = Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr)
-    img = img.resize((size, size), Image.Resampling.LANCZOS)
-    buf = io.BytesIO()
-    img.save(buf, format="JPEG", quality=85)
-    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------- the explorer
@@ -444,7 +241,7 @@ class ActivationExplorer:
     def _image_panel(self, name: str):
         import ipywidgets as W
 
-        thumb = W.Image(value=_jpeg(self.inputs[name], THUMB), format="jpeg",
+        thumb = W.Image(value=jpeg_bytes(self.inputs[name], THUMB), format="jpeg",
                         layout=W.Layout(width=f"{THUMB}px", height=f"{THUMB}px"))
         x = self.inputs[name]
         caption = W.HTML(f"<b>{name}</b><br>network input {x.shape[0]}×{x.shape[1]}×"
@@ -475,7 +272,7 @@ class ActivationExplorer:
         n, cin, kh, kw = weight.shape
         caption = W.HTML(f"<b>{self.kernel_layer} kernels</b> (cf. the paper's Figure 3): {n} "
                          f"kernels of {kh}×{kw}×{cin}, on one common scale (grey = 0).")
-        return W.VBox([caption, _natural_size_image(_png(Image.fromarray(grid)))])
+        return W.VBox([caption, _natural_size_image(png_bytes(Image.fromarray(grid)))])
 
     # ---------------------------------------------------------------- live kernel only
     def add_image(self, image, name: str) -> None:

@@ -217,3 +217,47 @@ def test_profile_banner():
     ok = rt.profile_banner([{"kind": "this book", "profile": "full"}])
     assert "warning" not in ok and "<code>full</code>" in ok and "default" not in ok
     assert "No measurement" in rt.profile_banner([{"kind": "paper", "profile": "paper"}])
+
+
+def test_record_counts_by_hand(tmp_path):
+    from alexnet_repro.paper import CLAIMS
+    committed, build = tmp_path / "results", tmp_path / "build"
+    save_record(training_record(profile="full"), committed, "gpu_run")
+    save_record(training_record(profile="default"), build, "cpu_run")
+    save_record(chapter_record("lrn_pooling", "default", [lrn_claim()]), build, "lrn_pooling")
+    items = rt.gather_records(committed, build)
+    counts = rt.record_counts(items, committed)
+    # 3 records, 1 of them committed, 2 training runs; of the paper's claims only "lrn" measured
+    assert counts == {"n_records": 3, "n_committed": 1, "n_training": 2,
+                      "n_claims": len(CLAIMS), "n_measured": 1,
+                      "n_claims_unmeasured": len(CLAIMS) - 1, "profiles": "full, default"}
+    assert rt.record_counts([], committed)["profiles"] == "none"
+
+
+def test_quoted_and_headline_numbers_are_the_printed_ones():
+    q = rt.quoted_numbers()
+    # Table 1: 37.5 / 17.0 against sparse coding 47.1 / 28.2; Table 2: 40.7 / 18.2, 15.3, 26.2
+    assert (q["t1_cnn_top1"], q["t1_cnn_top5"], q["t1_sc_top1"], q["t1_sc_top5"]) == \
+        (37.5, 17.0, 47.1, 28.2)
+    assert (q["t2_one_top1"], q["t2_one_top5"], q["t2_seven_test5"], q["t2_fv_test5"]) == \
+        (40.7, 18.2, 15.3, 26.2)
+    assert (q["patches"], q["patch"]) == (10, 224)
+    # torchvision: 56.522 / 79.066 accuracy; 100 - 56.522 = 43.478, 43.478 - 40.7 = 2.778
+    assert (q["tv_top1_err"], q["tv_top5_err"]) == (43.478, 20.934)
+    assert q["tv_gap"] == pytest.approx(2.778)
+    assert (q["caffe_top1_err"], q["caffe_top5_err"]) == (42.9, 19.8)
+    h = rt.headline_numbers()
+    assert (h["train_m"], h["classes"], h["params_m"], h["neurons"]) == (1.2, 1000, 60, 650000)
+    assert (h["n_conv"], h["n_fc"], h["epochs"], h["days"]) == (5, 3, 90, "5–6")
+    assert (h["2012_best"], h["2012_best_model"], h["2012_runner_up"]) == (15.3, "7 CNNs*", 26.2)
+    assert (h["2010_top1"], h["2010_prev_top5"]) == (37.5, 28.2)
+
+
+def test_provenance_table(tmp_path):
+    assert rt.provenance_table([], "results", "_build/x") == \
+        "<p>No record found in <code>results</code> or <code>_build/x</code>.</p>"
+    save_record(chapter_record("lrn_pooling", "default", [lrn_claim()]), tmp_path, "lrn_pooling")
+    html = rt.provenance_table(rt.gather_records(tmp_path), "results")
+    assert str(tmp_path / "lrn_pooling.json") in html
+    assert "<td>chapter</td><td>lrn_pooling</td><td>default</td>" in html
+    assert html.count("<tr") == 2

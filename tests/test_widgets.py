@@ -22,7 +22,7 @@ from torch import nn
 import ipywidgets
 from ipywidgets.widgets.widget import _instances
 
-from alexnet_repro import widgets as wmod
+from alexnet_repro import pictures, widgets as wmod
 from alexnet_repro.model import AlexNet
 from alexnet_repro.widgets import ActivationExplorer
 
@@ -102,12 +102,12 @@ def expected_indices(maps):
     m = maps.double().numpy()
     lo = m.reshape(len(m), -1).min(1)[:, None, None]
     hi = m.reshape(len(m), -1).max(1)[:, None, None]
-    return np.round((m - lo) / np.maximum(hi - lo, 1e-12) * (wmod.LEVELS - 1))
+    return np.round((m - lo) / np.maximum(hi - lo, 1e-12) * (pictures.LEVELS - 1))
 
 
 def tile_blocks(img_indices, k, h, w):
     """Cut the k tiles out of a decoded feature grid and undo the integer enlargement."""
-    boxes, scale, width, height = wmod.grid_boxes(k, h, w)
+    boxes, scale, width, height = pictures.grid_boxes(k, h, w)
     assert img_indices.shape == (height, width)
     out = []
     for x0, y0, x1, y1 in boxes:
@@ -170,15 +170,15 @@ def test_network_view_crops_the_centre_and_converts_channels():
     img = np.zeros((100, 160, 3), np.uint8)
     img[:, 30:130] = 200          # exactly the central 100×100 square
     img[:, 30:130, 0] = 100
-    x = wmod.network_view(wmod.to_float_image(img), channels=3, size=100)
+    x = pictures.network_view(pictures.to_float_image(img), channels=3, size=100)
     assert x.shape == (3, 100, 100)
     np.testing.assert_allclose(x[0].numpy(), 100 / 255, atol=1e-6)
     np.testing.assert_allclose(x[1].numpy(), 200 / 255, atol=1e-6)
-    grey = wmod.network_view(wmod.to_float_image(img), channels=1, size=100)
+    grey = pictures.network_view(pictures.to_float_image(img), channels=1, size=100)
     luma = (0.299 * 100 + 0.587 * 200 + 0.114 * 200) / 255   # ITU-R BT.601
     np.testing.assert_allclose(grey.numpy(), luma, atol=1e-6)
     # a grey image for an RGB network: the same plane three times
-    g = wmod.network_view(torch.full((1, 50, 50), 0.25), channels=3, size=25)
+    g = pictures.network_view(torch.full((1, 50, 50), 0.25), channels=3, size=25)
     np.testing.assert_allclose(g.numpy(), 0.25, atol=1e-6)
 
 
@@ -265,7 +265,7 @@ def test_conv1_kernel_grid_has_one_tile_per_kernel():
         assert len(cells) == weight.shape[0] == 96
         # tile i shows kernel i: an increasing affine image of the weights
         for i, ((r0, r1), (c0, c1)) in enumerate(cells):
-            tile = grid[r0:r1:wmod.KERNEL_SCALE, c0:c1:wmod.KERNEL_SCALE]
+            tile = grid[r0:r1:pictures.KERNEL_SCALE, c0:c1:pictures.KERNEL_SCALE]
             kernel = weight[i].permute(1, 2, 0).numpy()
             assert tile.shape == kernel.shape
             corr = np.corrcoef(tile.ravel(), kernel.ravel())[0, 1]
@@ -279,8 +279,8 @@ def test_state_of_a_chapter_sized_explorer_is_under_the_budget():
 
     torch.manual_seed(4)
     fashion = load_dataset("fashion-mnist", limit=10, val_limit=2)
-    images = wmod.example_images(fashion, count=2)
-    assert len(images) == len(wmod.PHOTOGRAPHS) + 2
+    images = pictures.example_images(fashion, count=2)
+    assert len(images) == len(pictures.PHOTOGRAPHS) + 2
     for cin in (3, 1):
         ex = ActivationExplorer(AlexNet(num_classes=10, in_channels=cin), images, top_k=16)
         box, created = new_widgets(ex.widget)

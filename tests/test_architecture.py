@@ -1,0 +1,211 @@
+"""The architecture chapter's measurements of the built network (``alexnet_repro.architecture``).
+
+References are hand counts from the paper's layer sizes (kernel × kernel × depth × maps + biases,
+output side × side × maps × fan-in), the receptive-field recursion done by hand, and the LRN
+formula evaluated with explicit float64 loops — never values read back from the code under test.
+"""
+import numpy as np
+import pytest
+import torch
+
+from alexnet_repro import architecture as arch
+from alexnet_repro.judging import CONSISTENT, NOT_CONSISTENT
+from alexnet_repro.model import AlexNet, layer_table, named_layers
+
+# (maps, kernel side, depth each kernel sees) of the paper's two-tower network (§3.5)
+CONV = {"conv1": (96, 11, 3), "conv2": (256, 5, 48), "conv3": (384, 3, 256),
+        "conv4": (384, 3, 192), "conv5": (256, 3, 192)}
+SIDE = {"conv1": 55, "conv2": 27, "conv3": 13, "conv4": 13, "conv5": 13}
+FC = {"fc6": (6 * 6 * 256, 4096), "fc7": (4096, 4096), "fc8": (4096, 1000)}
+
+
+@pytest.fixture(scope="module")
+def nets():
+    torch.manual_seed(0)
+    net2, net1 = AlexNet(towers=2), AlexNet(towers=1)
+    return net2, net1, layer_table(net2)
+
+
+def test_text_helpers():
+    assert arch.and_join(["conv2"]) == "conv2"
+    assert arch.and_join(["a", "b", "c"]) == "a, b and c"
+    assert arch.shape_text((96, 55, 54)) == "55×54×96"
+    assert arch.shape_text((96, 55, 55), " × ") == "55 × 55 × 96"
+
+
+def test_figure2_facts_by_hand(nets):
+    net2, _, rows = nets
+    f = arch.figure2_facts(net2, rows)
+    assert (f["paper_layers"], f["n_conv"], f["n_fc"]) == (8, 5, 3)
+    assert f["same_tower"] == "conv2, conv4 and conv5"
+    assert f["both_towers"] == "conv3, fc6, fc7 and fc8"
+    for name, (maps, _, _) in CONV.items():
+        assert f[f"{name}_out"] == f"{SIDE[name]}×{SIDE[name]}×{maps}"
+    assert f["pool5_out"] == "6×6×256" and f["fc6_in"] == 9216
+    assert f["our_conv1_neurons"] == 55 * 55 * 96
+    assert f["paper_conv1_neurons"] == 253440 and f["paper_conv2_neurons"] == 27 * 27 * 256
+
+
+def test_input_size_arithmetic_by_hand(nets):
+    net2, _, _ = nets
+    f = arch.input_size_facts(net2)
+    assert f["eq_printed"] == "(224 − 11) / 4 + 1 = 54.25"
+    assert f["eq_227"] == "(227 − 11) / 4 + 1 = 55"
+    assert f["floor_printed"] == 54
+    assert f["unread"] == 224 - (53 * 4 + 11)           # the last row/column never read: 1
+    # 224 -> conv1 54 -> pool 26 -> conv2 26 -> pool 12 -> conv3..5 12 -> pool 5
+    assert f["pool5_224"] == "5×5×256" and f["fc6_in_224"] == 5 * 5 * 256
+    assert f["tv_eq"] == "(224 + 2·2 − 11) / 4 + 1 = 55.25"
+    assert f["dim_224"] == 224 * 224 * 3 == f["dim_paper"]
+
+
+def _params(name):
+    if name in CONV:
+        maps, k, depth = CONV[name]
+        return maps * depth * k * k + maps
+    fan_in, out = FC[name]
+    return fan_in * out + out
+
+
+def test_cost_facts_by_hand(nets):
+    net2, _, rows = nets
+    total = sum(_params(n) for n in [*CONV, *FC])
+    fc = sum(_params(n) for n in FC)
+    conv_macs = sum(SIDE[n] ** 2 * CONV[n][0] * CONV[n][2] * CONV[n][1] ** 2 for n in CONV)
+    fc_macs = sum(a * b for a, b in FC.values())
+    f = arch.cost_facts(net2, rows)
+    assert f["params2"] == total
+    assert f["fc_share"] == pytest.approx(100 * fc / total)
+    assert f["fc6_share"] == pytest.approx(100 * _params("fc6") / total)
+    assert f["conv_mac_share"] == pytest.approx(100 * conv_macs / (conv_macs + fc_macs))
+    assert f["macs_g"] == pytest.approx((conv_macs + fc_macs) / 1e9)
+    assert f["paper_params_m"] == 60
+
+
+def test_one_tower_has_the_grouped_kernels_twice(nets):
+    net2, net1, _ = nets
+    f = arch.tower_facts(net2, net1)
+    halves = sum(CONV[n][0] * CONV[n][2] * CONV[n][1] ** 2 for n in ("conv2", "conv4", "conv5"))
+    assert f["params_diff"] == halves
+    assert f["params1"] == sum(_params(n) for n in [*CONV, *FC]) + halves
+    assert (f["conv2_depth"], f["conv2_depth1"]) == (48, 96)
+    assert f["paper_conv2_kernel"] == "5×5×48"
+
+
+def test_receptive_fields_by_hand(nets):
+    net2, _, rows = nets
+    # rf += (k - 1) * jump; jump *= stride: conv1 11/4, pool 19/8, conv2 51/8, pool 67/16,
+    # conv3 99, conv4 131, conv5 163 (jump 16)
+    f = arch.receptive_field_facts(net2, rows)
+    assert f["rfs"] == "11, 51, 99, 131, 163"
+    assert f["rf5"] == 163 and f["jump5"] == 16
+    assert arch.record_extra(net2, net2, rows)["receptive_fields"] == {
+        "conv1": 11, "conv2": 51, "conv3": 99, "conv4": 131, "conv5": 163}
+
+
+def test_init_facts(nets):
+    net2, _, _ = nets
+    f = arch.init_facts(net2)
+    assert f["bias_one"] == "conv2, conv4, conv5, fc6 and fc7"
+    assert (f["bias_hi"], f["bias_lo"], f["last"]) == (1, 0, "fc8")
+    n = sum(_params(x) for x in [*CONV, *FC]) - sum(CONV[c][0] for c in CONV) \
+        - sum(o for _, o in FC.values())
+    assert f["init_n"] == n
+    # sample std of n draws of N(0, 0.01²): standard error 0.01 / sqrt(2n), far below 1e-5
+    assert f["init_std"] == pytest.approx(0.01, abs=1e-5)
+
+
+def test_output_spread_scale_is_the_input_multiplied():
+    torch.manual_seed(1)
+    net = AlexNet(towers=1, width=0.25, num_classes=10)
+    batch = torch.rand(3, 3, 227, 227) - 0.5
+    a = arch.output_spread(net, batch, scales=(1.0, 255.0))
+    net.input_scale = 1.0
+    b = arch.output_spread(net, 255.0 * batch, scales=(1.0,))
+    assert a[255.0] == pytest.approx(b[1.0], rel=1e-4)
+    assert a[255.0] > a[1.0]
+    assert net.input_scale == 1.0 and not net.training
+
+
+def _paper_lrn(a, n, alpha, beta, k):
+    a = np.asarray(a, dtype=np.float64)
+    out = []
+    for i in range(len(a)):
+        window = a[max(0, i - n // 2):min(len(a) - 1, i + n // 2) + 1]
+        out.append(a[i] / (k + alpha * np.sum(window ** 2)) ** beta)
+    return np.array(out)
+
+
+def test_lrn_conventions_against_the_formula():
+    a = torch.tensor(arch.LRN_EXAMPLE, dtype=torch.float64).view(1, -1, 1, 1)
+    cols = arch.lrn_conventions(a)
+    assert list(cols)[:4] == ["a", arch.OURS, arch.TORCH, arch.TORCH_AN]
+    np.testing.assert_allclose(cols[arch.OURS].numpy(),
+                               _paper_lrn(arch.LRN_EXAMPLE, 5, 1e-4, 0.75, 2.0), rtol=1e-12)
+    np.testing.assert_allclose(cols[arch.TORCH_AN].numpy(),
+                               _paper_lrn(arch.LRN_EXAMPLE, 5, 1e-4, 0.75, 2.0), rtol=1e-12)
+    # PyTorch divides alpha by n
+    np.testing.assert_allclose(cols[arch.TORCH].numpy(),
+                               _paper_lrn(arch.LRN_EXAMPLE, 5, 1e-4 / 5, 0.75, 2.0), rtol=1e-12)
+    html = arch.lrn_table(cols)
+    assert html.count("<tr>") == len(arch.LRN_EXAMPLE) + 1 and "Caffe" in html
+
+
+def test_lrn_share_against_explicit_window_sums(nets):
+    net2, _, _ = nets
+    torch.manual_seed(2)
+    image = torch.rand(3, 227, 227)
+    a = torch.tensor(arch.LRN_EXAMPLE, dtype=torch.float64).view(1, -1, 1, 1)
+    cols = arch.lrn_conventions(a)
+    f = arch.lrn_facts(cols, net2, image)
+    assert f["lrn_kbeta"] == pytest.approx(2.0 ** 0.75)
+    assert f["lrn_same"] < 1e-12 and f["lrn_torch_rel"] > 0
+    conv1 = named_layers(net2)["conv1"]
+    centred = image - image.mean(dim=(1, 2), keepdim=True)
+    for scale, key in ((1.0, "lrn_share_01"), (255.0, "lrn_share_255")):
+        pixels = (scale * centred).double()        # scaled in float32, as the chapter's image
+        act = torch.relu(torch.nn.functional.conv2d(
+            pixels[None], conv1.weight.double(), conv1.bias.double(),
+            stride=4)).detach().numpy()[0]
+        shares = []
+        for g in range(2):                        # each tower normalized on its own
+            grp = act[48 * g:48 * (g + 1)]
+            sq = grp ** 2
+            for i in range(48):
+                s = sq[max(0, i - 2):min(47, i + 2) + 1].sum(0)
+                pos = grp[i] > 0
+                shares.append(1e-4 * s[pos] / 2.0)
+        values = np.sort(np.concatenate(shares))
+        lower_median = values[(len(values) - 1) // 2]     # torch.median's convention
+        # the library back-solves the share from the layer's output ((x / y) ** (1 / beta) - k):
+        # float64 cancellation leaves ~1e-9 relative error when the share is ~1e-7 of k
+        assert f[key] == pytest.approx(100 * float(lower_median), rel=1e-6)
+
+
+def test_claims_verdicts(nets):
+    net2, net1, rows = nets
+    claims = {c["key"]: c for c in arch.claims(net2, net1, rows)}
+    total = sum(_params(n) for n in [*CONV, *FC])
+    assert abs(total - 60_000_000) / 60_000_000 < 0.05
+    assert claims["parameters"]["verdict"] == CONSISTENT
+    assert claims["parameters"]["values"]["two_towers"] == total
+    assert claims["input_size"]["verdict"] == NOT_CONSISTENT
+    assert claims["input_size"]["values"]["out_printed"] == 54.25
+    assert claims["neurons_conv1"]["verdict"] == NOT_CONSISTENT
+    assert claims["neurons_conv1"]["values"] == {"paper": 253440, "model": 290400}
+
+
+def test_a_model_that_contradicts_the_prose_is_a_clear_error():
+    torch.manual_seed(0)
+    one = AlexNet(towers=1)            # no grouped convolutions: the tower split does not hold
+    with pytest.raises(arch.ProseMismatch, match="architecture chapter says"):
+        arch.figure2_facts(one, layer_table(one))
+
+
+def test_photo_batch_is_mean_free(nets):
+    net2, _, _ = nets
+    batch = arch.photo_batch(net2, ("chelsea", "coffee"))
+    assert batch.shape == (2, 3, 227, 227)
+    assert batch.mean(dim=(0, 2, 3)).abs().max() < 1e-6
+    with pytest.raises(ValueError, match="chelsea, astronaut, coffee"):
+        arch.photo_batch(net2, ("rocket",))
