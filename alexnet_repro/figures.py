@@ -21,6 +21,7 @@ import numpy as np
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from alexnet_repro.augment import PCALighting
+from alexnet_repro.features import neighbour_figure
 from alexnet_repro.model import layer_table, named_layers
 from alexnet_repro.sweeps import error_curve
 from alexnet_repro.widgets import kernel_grid
@@ -597,3 +598,15 @@ def plot_ten_crops(image, windows, patches):
         ax = fig.add_axes([0.3 + 0.14 * (k % 5), 0.52 - 0.5 * (k // 5), 0.13, 0.4])
         show_image(ax, patches[k], w["name"] + (" ↔" if w["flipped"] else ""))
     return fig
+
+
+# ----------------------------------------------------------------------------- full training: Figure 4
+
+def plot_neighbours(data, found: dict):
+    """The paper's Figure 4 (right) for a :func:`features.figure4_neighbours` result ``found`` on
+    its ``data`` (a ``DataBundle``): each query, then its neighbours with class and distance."""
+    return neighbour_figure(
+        [data.val[i][0] for i in found["queries"]],
+        [[data.train[int(found["pool_idx"][j])][0] for j in row] for row in found["idx"]],
+        query_labels=found["query_labels"], neighbour_labels=found["neighbour_labels"],
+        distances=found["dist"])
