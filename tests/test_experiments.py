@@ -406,7 +406,7 @@ def test_final_errors_against_hand_values():
     r = runs["none"][1]
     assert sweeps.final_error(r, "train") == 0.20 and sweeps.final_error(r) == 0.50
     assert sweeps.final_error(r, "ten_crop") == 0.46
-    assert sweeps.overfitting_gap(r) == pytest.approx(0.30) and sweeps.ten_crop_gain(r) == pytest.approx(0.04)
+    assert sweeps.train_val_gap(r) == pytest.approx(0.30) and sweeps.ten_crop_gain(r) == pytest.approx(0.04)
     with pytest.raises(ValueError, match="which must be one of"):
         sweeps.final_error(r, "test")
     table = sweeps.final_errors(runs)
@@ -415,7 +415,7 @@ def test_final_errors_against_hand_values():
     assert table["paper"]["val"]["std"] == pytest.approx(math.sqrt(2 * 0.05 ** 2))    # ddof = 1
     assert table["paper"]["ten_minus_centre"]["mean"] == pytest.approx(-0.03)         # (-0.05 - 0.01) / 2
     # per seed: none - paper of the gap: (0.30 - 0.05, 0.30 - 0.15)
-    assert sweeps.paired(runs, "none", "paper", sweeps.overfitting_gap) == pytest.approx([0.25, 0.15])
+    assert sweeps.paired(runs, "none", "paper", sweeps.train_val_gap) == pytest.approx([0.25, 0.15])
     html = sweeps.final_errors_table(table, [("augment", "augment"), ("val", "validation")])
     assert "<td>paper</td><td>40.0 ± 7.1 %</td>" in html and "<th>validation</th>" in html
 
