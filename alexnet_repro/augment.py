@@ -32,6 +32,7 @@ import torchvision.transforms.functional as TF
 
 from alexnet_repro.data import iter_batches
 from alexnet_repro.paper import PAPER
+from alexnet_repro.tables import html_table
 
 AUGMENTS = ("none", "flip", "crop_flip", "paper")
 LIGHTING_MODES = ("paper", "sqrt")
@@ -328,3 +329,44 @@ def make_batch_augment(name: str, stored_size: int, crop_size: int, *, pca: PCA 
     return BatchAugment(crop_size, random_crop=name in ("crop_flip", "paper"), flip=name != "none",
                         pca=pca if name == "paper" else None, mean=mean, lighting_std=lighting_std,
                         lighting=lighting, generator=generator)
+
+
+# --------------------------------------------------------------------------- the chapter's numbers
+
+def translation_counts(stored: int, crops) -> dict[str, int]:
+    """:func:`translation_count` of a ``stored`` image for each crop side in ``crops``, the
+    paper's way and exactly: ``{"count_224": ..., "exact_224": ..., "count_227": ...}``."""
+    return {f"{kind}_{crop}": translation_count(stored, crop, exact=kind == "exact")
+            for crop in crops for kind in ("count", "exact")}
+
+
+def lighting_scale(pca: PCA, std: float = PCA_ALPHA_STD) -> dict:
+    """How large the paper's PCA lighting is along the first component, for pixels in [0, 1]:
+    ``lambda1`` and its ``share`` of the variance; one standard deviation ``std`` of the shift
+    in grey levels of a byte image, as printed (``levels``: ``std·λ₁·255``), with the formula
+    applied to pixels measured in levels (``levels_255``: ``std·λ₁·255²``), and with ``√λ``
+    (``levels_sqrt``: ``std·√λ₁·255``). Floats."""
+    lam = pca.eigenvalues
+    return {"lambda1": float(lam[0]), "share": float(lam[0] / lam.sum()),
+            "levels": float(std * lam[0] * 255), "levels_255": float(std * lam[0] * 255 ** 2),
+            "levels_sqrt": float(std * lam[0].sqrt() * 255)}
+
+
+def pca_table(pca: PCA) -> str:
+    """HTML table of a pixel PCA: per component ``i``, ``λᵢ``, its share of the variance and the
+    eigenvector's coordinates (one column per channel, R G B for three channels)."""
+    lam, p = pca.eigenvalues, pca.eigenvectors
+    names = "RGB" if len(lam) == 3 else [f"c{c}" for c in range(len(lam))]
+    rows = [{"i": i + 1, "lam": f"{lam[i]:.4f}", "share": f"{lam[i] / lam.sum():.1%}",
+             **{c: f"{v:+.3f}" for c, v in zip(names, p[:, i])}} for i in range(len(lam))]
+    heads = [f"pᵢ {names[0]}"] + list(names[1:])
+    return html_table(rows, [("i", "i"), ("lam", "λᵢ (pixels in [0, 1])"),
+                             ("share", "share of variance")] + list(zip(names, heads)))
+
+
+def check_variants(variants, required=("none", "paper")) -> None:
+    """A clear error unless ``variants`` are names of :data:`AUGMENTS` that include ``required``."""
+    unknown = sorted(set(variants) - set(AUGMENTS))
+    if unknown or not set(required) <= set(variants):
+        raise ValueError(f"variants must include {' and '.join(map(repr, required))} and may add "
+                         f"{AUGMENTS}; got {list(variants)}" + (f" (unknown: {unknown})" if unknown else ""))

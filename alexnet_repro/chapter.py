@@ -1,5 +1,6 @@
 """What a chapter calls besides the science: the profile banner, gluing many values at once,
-its training config from the ``train`` parameter, and the list of the book's chapters.
+its training config from the ``train`` parameter, the list of the book's chapters, and a single
+run trained in the build's own folder (:func:`train_in_build`).
 
 A chapter that trains keeps its settings in one parameters-cell dict, ``train`` (TrainConfig
 field names; model knobs under ``model_kwargs``), and builds its base config in one call::
@@ -9,14 +10,17 @@ field names; model knobs under ``model_kwargs``), and builds its base config in 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import html
+from pathlib import Path
 from typing import Any, Mapping
 
 from IPython.display import HTML, display
 from myst_nb import glue
 
 from alexnet_repro.profiles import chapter_source, toc_pages
-from alexnet_repro.train import TrainConfig
+from alexnet_repro.records import save_record
+from alexnet_repro.train import CHECKPOINT, RECORD, TrainConfig, train
 
 
 def profile_note(profile: str) -> None:
@@ -67,3 +71,28 @@ def chapter_list(covers: Mapping[str, str]) -> str:
         items.append(f'<li><a href="{html.escape(name)}.html">{html.escape(title)}</a> &mdash; '
                      f'{html.escape(covers.get(name, ""))}</li>')
     return "<ol>" + "".join(items) + "</ol>"
+
+
+def train_in_build(config: TrainConfig, results_dir, name: str, *, chapter: str, publish_dir=None):
+    """Train ``config`` for a chapter (one run, :func:`alexnet_repro.train.train`) and save its
+    record as ``results_dir/name.json``, and in ``publish_dir`` too when given; returns the
+    engine's ``TrainResult``.
+
+    ``config.out_dir`` ``None`` means the build's own folder, ``<build>/runs/<profile>/<chapter>``
+    beside ``<build>/results/<profile>``: unless ``config.resume``, what an earlier build left
+    there (checkpoint, record) is removed first, so the run starts afresh. A folder the reader
+    chose is never emptied (the engine refuses to overwrite its checkpoint).
+    """
+    if config.out_dir is None:
+        run_dir = Path(results_dir).parent.parent / "runs" / str(config.profile) / chapter
+        config = dataclasses.replace(config, out_dir=str(run_dir))
+        if not config.resume:
+            for leftover in (run_dir / CHECKPOINT, run_dir / f"{RECORD}.json"):
+                leftover.unlink(missing_ok=True)
+    result = train(config)
+    save_record(result.record, results_dir, name)
+    if publish_dir:
+        save_record(result.record, publish_dir, name)
+    print(f"trained in {result.record['wall_time_s']:.0f} s; record {name} written to {results_dir}"
+          + (f" and {publish_dir}" if publish_dir else ""))
+    return result

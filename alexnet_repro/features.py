@@ -208,3 +208,53 @@ def neighbour_figure(query_images: Sequence[torch.Tensor], neighbour_images: Seq
             ax.set_title("\n".join(parts), fontsize=7)
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- Figure 4 of a trained run
+
+def class_examples(dataset, n: int) -> list[int]:
+    """Indices of the first readable item of each class, in dataset order, for the first ``n``
+    classes met (items are ``(image, label)``; a ``data.BadImage`` is skipped)."""
+    picked, seen = [], set()
+    for i in range(len(dataset)):
+        item = dataset[i]
+        if not isinstance(item, tuple) or item[1] in seen:
+            continue
+        seen.add(item[1])
+        picked.append(i)
+        if len(picked) == n:
+            break
+    return picked
+
+
+def figure4_neighbours(model: nn.Module, data, *, transform, n_queries: int = 5, k: int = 6,
+                       pool: int | None = None, num_workers: int = 0, seed: int = 0) -> dict:
+    """The paper's Figure 4 experiment on a trained run: one validation image of each of the first
+    ``n_queries`` classes (:func:`class_examples`) and its ``k`` nearest training images in the
+    last hidden layer (:func:`extract_features`, :func:`nearest_neighbours`).
+
+    ``data``: the run's ``data.DataBundle``; ``transform``: what the network saw (mean
+    subtraction and centre crop). ``pool``: search a seeded random subset of that many training
+    images (``None``: all). Returns ``{"queries"`` (validation indices), ``"query_labels"``,
+    ``"pool_idx"`` (training indices searched), ``"idx"``/``"dist"`` (neighbours as rows of
+    ``pool_idx`` positions and their distances), ``"neighbour_labels"``, ``"same_class"`` (share of
+    neighbours of their query's class), ``"feature_dim"``, ``"pool"`` (its size)``}``.
+    """
+    n_train = len(data.train)
+    pool_n = n_train if pool is None else min(pool, n_train)
+    pool_idx = np.sort(np.random.default_rng(seed).choice(n_train, pool_n, replace=False)) \
+        if pool_n < n_train else np.arange(n_train)
+    subset = torch.utils.data.Subset(data.train, pool_idx.tolist())
+    train_feats = extract_features(model, subset, transform=transform, batch_size=256, num_workers=num_workers)
+    queries = class_examples(data.val, n_queries)
+    query_labels = [data.classes[data.val[i][1]] for i in queries]
+    query_feats = extract_features(model, torch.stack([data.val[i][0] for i in queries]), transform=transform)
+    idx, dist = nearest_neighbours(query_feats, train_feats, k=k)
+    labels = [[data.classes[data.train[int(pool_idx[j])][1]] for j in row] for row in idx]
+    same = float(np.mean([[lab == q for lab in row] for q, row in zip(query_labels, labels)]))
+    return {"queries": queries, "query_labels": query_labels, "pool_idx": pool_idx, "idx": idx, "dist": dist,
+            "neighbour_labels": labels, "same_class": same, "feature_dim": int(train_feats.shape[1]),
+            "pool": pool_n}
+
+
+__all__ += ["class_examples", "figure4_neighbours"]

@@ -21,6 +21,7 @@ import numpy as np
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from alexnet_repro.augment import PCALighting
+from alexnet_repro.features import neighbour_figure
 from alexnet_repro.model import layer_table, named_layers
 from alexnet_repro.sweeps import error_curve
 from alexnet_repro.widgets import kernel_grid
@@ -566,3 +567,54 @@ def _forest_panel(ax, placed, unit):
     if handles:
         unique = dict(zip(labels, handles))
         ax.legend(unique.values(), unique.keys(), fontsize=7, loc="lower right")
+
+
+# ----------------------------------------------------------------------------- augmentation: the patches
+
+def plot_random_crops(image, patches, draws, crop: int):
+    """The windows of random crops drawn on ``image`` (yellow; red when reflected) and the
+    ``patches`` beside it, titled with their (top, left) offsets. ``draws``: the ``top``,
+    ``left`` and ``flip`` tensors of :attr:`augment.BatchAugment.last_draw`."""
+    n = len(patches)
+    fig = plt.figure(figsize=(12, 3.6))
+    ax0 = fig.add_axes([0.0, 0.05, 0.3, 0.85])
+    show_image(ax0, image, f"{_count_word(n)} random {crop}×{crop} windows")
+    for t, l, f in zip(draws["top"], draws["left"], draws["flip"]):
+        ax0.add_patch(Rectangle((int(l), int(t)), crop, crop, fill=False, ec="red" if f else "yellow", lw=1))
+    for k in range(n):
+        ax = fig.add_axes([0.31 + 0.086 * (k % 8), 0.3, 0.082, 0.4])
+        title = f"({int(draws['top'][k])},{int(draws['left'][k])})" + (" ↔" if draws["flip"][k] else "")
+        show_image(ax, patches[k], title)
+    fig.text(0.31, 0.15, "Patches (top, left) of the windows; ↔ = reflected (red windows).", fontsize=9)
+    return fig
+
+
+def _count_word(n: int) -> str:
+    words = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight")
+    return words[n] if n < len(words) else str(n)
+
+
+def plot_ten_crops(image, windows, patches):
+    """The five test windows of ``augment.ten_crop_windows`` drawn on ``image`` and the ten
+    ``patches`` (``augment.ten_crop`` of the image, in the same order), named after the windows."""
+    fig = plt.figure(figsize=(12, 4.6))
+    ax0 = fig.add_axes([0.0, 0.1, 0.28, 0.8])
+    show_image(ax0, image, "the five windows (and their reflections)")
+    for w, colour in zip(windows[:5], ["tab:red", "tab:orange", "tab:green", "tab:blue", "white"]):
+        ax0.add_patch(Rectangle((w["left"], w["top"]), w["size"], w["size"], fill=False, ec=colour, lw=1.5))
+    for k, w in enumerate(windows):
+        ax = fig.add_axes([0.3 + 0.14 * (k % 5), 0.52 - 0.5 * (k // 5), 0.13, 0.4])
+        show_image(ax, patches[k], w["name"] + (" ↔" if w["flipped"] else ""))
+    return fig
+
+
+# ----------------------------------------------------------------------------- full training: Figure 4
+
+def plot_neighbours(data, found: dict):
+    """The paper's Figure 4 (right) for a :func:`features.figure4_neighbours` result ``found`` on
+    its ``data`` (a ``DataBundle``): each query, then its neighbours with class and distance."""
+    return neighbour_figure(
+        [data.val[i][0] for i in found["queries"]],
+        [[data.train[int(found["pool_idx"][j])][0] for j in row] for row in found["idx"]],
+        query_labels=found["query_labels"], neighbour_labels=found["neighbour_labels"],
+        distances=found["dist"])

@@ -37,6 +37,7 @@ import math
 import statistics
 from typing import Any, Mapping, Sequence
 
+from alexnet_repro.paper import CLAIMS
 from alexnet_repro.records import provenance
 from alexnet_repro.tables import html_table
 
@@ -408,3 +409,34 @@ def effect_claim(key: str, effects: Mapping[str, Mapping], *, measured: str, pap
 
 
 __all__ += ["format_summary", "effect_values", "effect_claim"]
+
+
+# ----------------------------------------------------------------------------- errors in percent
+
+def format_error_pct(summary: Mapping, unit: str = " %", *, digits: int = 1) -> str:
+    """A :func:`summarize` of errors (fractions) as percent: ``"12.3 ± 1.0 %"``; with
+    ``unit=" points"`` for differences of errors; ``"n/a"`` with no value."""
+    mean, std = summary["mean"], summary["std"]
+    return format_pm(None if mean is None else 100 * mean, None if std is None else 100 * std,
+                     unit=unit, digits=digits)
+
+
+def difference_claim(key: str, samples: Sequence[float], *, measured: str, setting: str,
+                     statement: str | None = None, source: str | None = None, paper: str = "no number",
+                     direction: str = "greater") -> dict:
+    """A :func:`claim` judged by :func:`samples_verdict` on per-seed differences of errors
+    (fractions; e.g. ``sweeps.paired``). ``measured`` is a text in which ``{effect}`` becomes the
+    mean ± std of the differences in percentage points. ``statement``/``source`` default to the
+    paper's claim ``CLAIMS[key]``. The verdict's numbers go into the claim's ``values``."""
+    d = samples_verdict(samples, direction)
+    if statement is None or source is None:
+        if key not in CLAIMS:
+            raise ValueError(f"claim {key!r} is not in paper.CLAIMS: give its statement and source")
+        statement = CLAIMS[key]["text"] if statement is None else statement
+        source = CLAIMS[key]["source"] if source is None else source
+    return claim(key, statement=statement, source=source, paper=paper,
+                 measured=measured.format(effect=format_error_pct(d, " points")),
+                 verdict=d["verdict"], setting=setting, values=d)
+
+
+__all__ += ["format_error_pct", "difference_claim"]

@@ -17,10 +17,14 @@ import math
 import statistics
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from alexnet_repro.judging import format_pm, format_ratio, median_censored, ratio_verdict, speedup, summarize
+from alexnet_repro.judging import (format_error_pct, format_pm, format_ratio, median_censored, ratio_verdict,
+                                   speedup, summarize)
 from alexnet_repro.probes import evaluate_split
 from alexnet_repro.tables import html_table
 from alexnet_repro.train import TrainingDiverged, train
+
+
+from alexnet_repro.judging import format_error_pct, format_pm, median_censored, summarize
 
 __all__ = [
     "Run", "config_with", "run_seeds", "lr_sweep", "error_curve", "steps_to_target", "horizon",
@@ -461,6 +465,52 @@ def paired_speedup_table(by_target: Mapping[float, Mapping], slow_label: str, fa
                              ("kinds", "kind per seed")])
 
 
+# ----------------------------------------------------------------------------- final errors
+
+FINAL_ERROR_KINDS = ("val", "ten_crop", "train")
+
+
+def final_error(run, which: str = "val") -> float:
+    """A run's top-1 error at the end of training: ``"val"`` (validation, centre patch),
+    ``"ten_crop"`` (validation, the paper's ten patches averaged; needs ``ten_crop_eval``) or
+    ``"train"`` (the last epoch's training error, on the augmented patches)."""
+    rec = _record(run)
+    if which == "train":
+        return rec["history"][-1]["train_top1_error"]
+    if which not in FINAL_ERROR_KINDS:
+        raise ValueError(f"which must be one of {FINAL_ERROR_KINDS}, got {which!r}")
+    return rec["final"]["val_top1_error" if which == "val" else "val_top1_error_ten_crop"]
+
+
+def train_val_gap(run) -> float:
+    """Validation error (centre patch) minus the last epoch's training error (as trained: on the
+    augmented patches, dropout on), fractions: the augmentation chapter's measure of overfitting.
+    Both come with every record (no extra evaluation of the training set needed)."""
+    return final_error(run, "val") - final_error(run, "train")
+
+
+def ten_crop_gain(run) -> float:
+    """Centre-patch minus ten-patch validation error: what averaging ten patches saves."""
+    return final_error(run, "val") - final_error(run, "ten_crop")
+
+
+#: The per-run numbers :func:`final_errors` summarizes, by name.
+FINAL_ERRORS: dict[str, Callable] = {
+    "train": lambda r: final_error(r, "train"),
+    "val": lambda r: final_error(r, "val"),
+    "gap": train_val_gap,
+    "ten_crop": lambda r: final_error(r, "ten_crop"),
+    "ten_minus_centre": lambda r: final_error(r, "ten_crop") - final_error(r, "val"),
+}
+
+
+def final_errors(runs: Mapping[str, Sequence], metrics: Mapping[str, Callable] | None = None) -> dict:
+    """``{variant: {metric: summarize(per-seed values)}}`` of ``runs`` (``{variant: [Run]}``) for
+    each of ``metrics`` (default :data:`FINAL_ERRORS`)."""
+    metrics = FINAL_ERRORS if metrics is None else metrics
+    return {v: {k: summarize([fn(r) for r in rs]) for k, fn in metrics.items()} for v, rs in runs.items()}
+
+
 def paired(runs: Mapping[str, Sequence], a: str, b: str, fn: Callable) -> list[float]:
     """Per-seed differences ``fn(run of a) - fn(run of b)``: same seed, same images, same initial
     weights. The two variants must have been run with the same seeds, in the same order."""
@@ -498,3 +548,16 @@ def setting_facts(run) -> dict[str, Any]:
 
 
 __all__ += ["final_value", "overfit_gap", "paired", "runs_digest", "setting_facts"]
+
+
+def final_errors_table(table: Mapping[str, Mapping[str, Mapping]], columns: Sequence[tuple[str, str]], *,
+                       unit: str = " %", digits: int = 1) -> str:
+    """HTML table of :func:`final_errors`: one row per variant (first column, ``columns[0]``),
+    cells the mean ± standard deviation over seeds in percent (``format_error_pct``)."""
+    (first, _), keys = columns[0], [k for k, _ in columns[1:]]
+    rows = [{first: v, **{k: format_error_pct(t[k], unit, digits=digits) for k in keys}} for v, t in table.items()]
+    return html_table(rows, columns)
+
+
+__all__ += ["FINAL_ERRORS", "final_error", "train_val_gap", "ten_crop_gain", "final_errors", "paired",
+            "final_errors_table"]

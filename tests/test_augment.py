@@ -243,3 +243,40 @@ def test_ten_crop_same_set_as_torchvision_tencrop():
     theirs = A.PaperAugment(7).eval_ten(x)
     key = lambda t: tuple(t.flatten().tolist())   # noqa: E731
     assert sorted(map(key, ours)) == sorted(map(key, theirs))
+
+
+# ------------------------------------------------------------------ the chapter's numbers (hand values)
+
+def test_translation_counts_by_hand():
+    # 256 - 224 = 32 offsets (the paper's count) or 33 positions; 256 - 227 = 29 or 30; × 2 flips
+    assert A.translation_counts(256, [224, 227]) == {
+        "count_224": 32 * 32 * 2, "exact_224": 33 * 33 * 2, "count_227": 29 * 29 * 2, "exact_227": 30 * 30 * 2}
+    assert list(A.translation_counts(256, [224, 227])) == ["count_224", "exact_224", "count_227", "exact_227"]
+
+
+def test_lighting_scale_by_hand():
+    pca = A.PCA(torch.tensor([0.04, 0.01, 0.0], dtype=torch.float64), torch.eye(3, dtype=torch.float64))
+    s = A.lighting_scale(pca, 0.1)
+    assert s["lambda1"] == pytest.approx(0.04) and s["share"] == pytest.approx(0.8)
+    assert s["levels"] == pytest.approx(1.02)            # 0.1 × 0.04 × 255
+    assert s["levels_255"] == pytest.approx(260.1)       # 0.1 × 0.04 × 255²
+    assert s["levels_sqrt"] == pytest.approx(5.1)        # 0.1 × √0.04 × 255
+
+
+def test_pca_table_shows_each_component():
+    p = torch.tensor([[0.6, -0.8, 0.0], [0.8, 0.6, 0.0], [0.0, 0.0, 1.0]], dtype=torch.float64)
+    table = A.pca_table(A.PCA(torch.tensor([0.03, 0.01, 0.0], dtype=torch.float64), p))
+    assert table.count("<tr>") == 1 + 3                 # header and three components
+    assert "<td>0.0300</td><td>75.0%</td><td>+0.600</td><td>+0.800</td><td>+0.000</td>" in table
+    assert "<td>0.0100</td><td>25.0%</td><td>-0.800</td><td>+0.600</td>" in table
+    assert "<th>pᵢ R</th><th>G</th><th>B</th>" in table
+    one = A.pca_table(A.PCA(torch.tensor([0.02], dtype=torch.float64), torch.ones(1, 1, dtype=torch.float64)))
+    assert "<td>0.0200</td><td>100.0%</td><td>+1.000</td>" in one
+
+
+def test_check_variants_names_what_is_wrong():
+    A.check_variants(["none", "crop_flip", "paper"])
+    with pytest.raises(ValueError, match="unknown: \\['crops'\\]"):
+        A.check_variants(["none", "paper", "crops"])
+    with pytest.raises(ValueError, match="must include 'none' and 'paper'"):
+        A.check_variants(["none", "flip"])

@@ -424,3 +424,37 @@ def test_binder_button_opens_the_chapters_source_not_a_missing_notebook():
     assert launch[0]["url"] == binder + ".md" and launch[1]["url"] == colab
     assert context["header_buttons"][0]["buttons"][0]["url"] == "x.ipynb"
     assert (profiles.REPO / "book" / "dropout.md").exists()
+
+
+def test_train_in_build_uses_the_builds_folder_and_saves_the_record(tmp_path, monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    seen = []
+
+    def fake_train(config):
+        seen.append(config)
+        return SimpleNamespace(record={"kind": "training", "wall_time_s": 3.0, "out_dir": config.out_dir})
+    monkeypatch.setattr(chapter_helpers, "train", fake_train)
+    results = tmp_path / "build" / "results" / "ci"
+    run_dir = tmp_path / "build" / "runs" / "ci" / "full_training"
+    run_dir.mkdir(parents=True)
+    for name in ("checkpoint.pt", "record.json", "notes.txt"):
+        (run_dir / name).write_text("an earlier build's")
+    config = TrainConfig(profile="ci")
+    result = chapter_helpers.train_in_build(config, results, "run_x", chapter="full_training",
+                                            publish_dir=tmp_path / "pub")
+    assert seen[0].out_dir == str(run_dir) and config.out_dir is None       # the caller's config unchanged
+    assert not (run_dir / "checkpoint.pt").exists() and not (run_dir / "record.json").exists()
+    assert (run_dir / "notes.txt").exists()                                   # only the run's own files go
+    for where in (results, tmp_path / "pub"):
+        assert json.loads((where / "run_x.json").read_text())["out_dir"] == str(run_dir)
+    assert result.record["wall_time_s"] == 3.0 and "record run_x written to" in capsys.readouterr().out
+    # resume keeps the checkpoint; a folder the reader chose is never emptied
+    (run_dir / "checkpoint.pt").write_text("kept")
+    chapter_helpers.train_in_build(TrainConfig(profile="ci", resume=True), results, "run_x", chapter="full_training")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "checkpoint.pt").write_text("kept")
+    chapter_helpers.train_in_build(TrainConfig(profile="ci", out_dir=str(mine)), results, "run_y", chapter="c")
+    assert (run_dir / "checkpoint.pt").read_text() == "kept" and (mine / "checkpoint.pt").read_text() == "kept"
+    assert seen[-1].out_dir == str(mine)

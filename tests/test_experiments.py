@@ -10,6 +10,7 @@ import pytest
 from alexnet_repro import figures, probes, sweeps, judging
 from alexnet_repro.data import load_dataset
 from alexnet_repro.model import build_model
+from alexnet_repro.paper import CLAIMS
 from alexnet_repro.records import load_record, save_record
 from alexnet_repro.train import TrainConfig, TrainingDiverged
 from alexnet_repro.judging import CONSISTENT, INCONCLUSIVE, NOT_CONSISTENT
@@ -553,3 +554,73 @@ def test_paired_verdict_pm_cells_and_means_by_hand():
     assert judging.pm_cells({"a": [1.0, 3.0], "b": [2.0]}, digits=2) == {
         "a": "2.00 ± 1.41 (2 seeds)", "b": "2.00 (1 seed, spread unknown)"}
     assert judging.means({"a": [1.0, 2.0, 6.0], "b": []}) == {"a": 3.0, "b": None}
+
+
+# ----------------------------------------------------------------------------- final errors (augmentation)
+
+def _final_rec(seed, train, val, ten):
+    return {"seed": seed, "history": [{"train_top1_error": 0.99}, {"train_top1_error": train}],
+            "final": {"val_top1_error": val, "val_top1_error_ten_crop": ten}}
+
+
+def test_final_errors_against_hand_values():
+    runs = {"none": [_final_rec(0, 0.10, 0.40, 0.38), _final_rec(1, 0.20, 0.50, 0.46)],
+            "paper": [_final_rec(0, 0.30, 0.35, 0.30), _final_rec(1, 0.30, 0.45, 0.44)]}
+    r = runs["none"][1]
+    assert sweeps.final_error(r, "train") == 0.20 and sweeps.final_error(r) == 0.50
+    assert sweeps.final_error(r, "ten_crop") == 0.46
+    assert sweeps.train_val_gap(r) == pytest.approx(0.30) and sweeps.ten_crop_gain(r) == pytest.approx(0.04)
+    with pytest.raises(ValueError, match="which must be one of"):
+        sweeps.final_error(r, "test")
+    table = sweeps.final_errors(runs)
+    assert table["none"]["gap"]["mean"] == pytest.approx(0.30) and table["none"]["gap"]["std"] == pytest.approx(0.0)
+    assert table["paper"]["val"]["mean"] == pytest.approx(0.40)
+    assert table["paper"]["val"]["std"] == pytest.approx(math.sqrt(2 * 0.05 ** 2))    # ddof = 1
+    assert table["paper"]["ten_minus_centre"]["mean"] == pytest.approx(-0.03)         # (-0.05 - 0.01) / 2
+    # per seed: none - paper of the gap: (0.30 - 0.05, 0.30 - 0.15)
+    assert sweeps.paired(runs, "none", "paper", sweeps.train_val_gap) == pytest.approx([0.25, 0.15])
+    html = sweeps.final_errors_table(table, [("augment", "augment"), ("val", "validation")])
+    assert "<td>paper</td><td>40.0 ± 7.1 %</td>" in html and "<th>validation</th>" in html
+
+
+def test_paired_refuses_runs_of_other_seeds():
+    runs = {"a": [_final_rec(0, 0.1, 0.2, 0.2)], "b": [_final_rec(1, 0.1, 0.2, 0.2)]}
+    with pytest.raises(ValueError, match="different seeds"):
+        sweeps.paired(runs, "a", "b", sweeps.final_error)
+
+
+def test_format_error_pct_and_difference_claim_by_hand():
+    assert judging.format_error_pct({"mean": 0.123, "std": 0.01}) == "12.3 ± 1.0 %"
+    assert judging.format_error_pct({"mean": 0.05, "std": None}, " points") == "5.0 points"
+    assert judging.format_error_pct({"mean": None, "std": None}) == "n/a"
+    c = judging.difference_claim("augmentation_overfitting", [0.02, 0.04], setting="s",
+                                 measured="smaller by {effect}")
+    # mean 0.03, std sqrt(2) × 0.01 = 0.0141: [1.6, 4.4] points, all above 0
+    assert c["measured"] == "smaller by 3.0 ± 1.4 points" and c["verdict"] == CONSISTENT
+    assert c["statement"] == CLAIMS["augmentation_overfitting"]["text"] and c["paper"] == "no number"
+    assert c["values"]["mean"] == pytest.approx(0.03)
+    assert judging.difference_claim("x", [0.01], statement="t", source="s", setting="",
+                                    measured="{effect}")["verdict"] == INCONCLUSIVE
+    with pytest.raises(ValueError, match="not in paper.CLAIMS"):
+        judging.difference_claim("no_such_claim", [0.01, 0.02], setting="", measured="{effect}")
+
+
+def test_patch_figures_draw_the_windows_they_are_given():
+    import matplotlib
+    matplotlib.use("Agg")
+    import torch
+    from matplotlib.patches import Rectangle
+
+    from alexnet_repro import augment as A
+
+    image = torch.rand(3, 20, 20)
+    draws = {"top": torch.tensor([0, 5]), "left": torch.tensor([3, 1]), "flip": torch.tensor([False, True])}
+    fig = figures.plot_random_crops(image, torch.rand(2, 3, 8, 8), draws, 8)
+    rects = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
+    assert [(r.get_x(), r.get_y(), r.get_width()) for r in rects] == [(3, 0, 8), (1, 5, 8)]
+    assert [ax.get_title() for ax in fig.axes[1:]] == ["(0,3)", "(5,1) ↔"] and "two random" in fig.axes[0].get_title()
+    windows = A.ten_crop_windows(20, 16)
+    fig = figures.plot_ten_crops(image, windows, torch.rand(10, 3, 16, 16))
+    rects = [(r.get_x(), r.get_y()) for r in fig.axes[0].patches if isinstance(r, Rectangle)]
+    assert rects == [(0, 0), (4, 0), (0, 4), (4, 4), (2, 2)]          # 20 - 16 = 4; centre at 2
+    assert len(fig.axes) == 11 and fig.axes[6].get_title() == "top-left ↔"

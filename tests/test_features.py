@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch import nn
 
+from alexnet_repro import features
 from alexnet_repro.features import extract_features, last_linear, nearest_neighbours
 
 
@@ -140,3 +141,53 @@ def test_worker_processes_keep_the_order():
     dataset = torch.utils.data.TensorDataset(images, torch.zeros(9, dtype=torch.long))
     with_workers = extract_features(net, dataset, batch_size=4, num_workers=2)
     torch.testing.assert_close(with_workers, extract_features(net, images))
+
+
+# ----------------------------------------------------------------------------- Figure 4 of a run
+
+def _line_data():
+    """Training images on a line (pixel values t, t), labels by position; classes by hand."""
+    from types import SimpleNamespace
+    train = [(torch.full((1, 1, 2), float(t)), t // 3) for t in range(9)]       # classes 0,0,0,1,1,1,2,2,2
+    val = [(torch.full((1, 1, 2), 0.9), 0), (torch.full((1, 1, 2), 1.2), 0),
+           (torch.full((1, 1, 2), 7.1), 2), (torch.full((1, 1, 2), 4.4), 1)]
+    return SimpleNamespace(train=train, val=val, classes=["a", "b", "c"])
+
+
+def test_class_examples_takes_the_first_readable_item_of_each_class():
+    from alexnet_repro.data import BadImage
+    x = torch.zeros(1, 2, 2)
+    items = [(x, 1), (x, 1), BadImage("p", "broken"), (x, 0), (x, 2)]
+    assert features.class_examples(items, 2) == [0, 3]
+    assert features.class_examples(items, 10) == [0, 3, 4]
+
+
+def test_figure4_neighbours_by_hand():
+    data = _line_data()
+    model = nn.Sequential(nn.Flatten(), nn.Linear(2, 3))   # features = the two pixel values
+    found = features.figure4_neighbours(model, data, transform=lambda b: b, n_queries=2, k=2)
+    # queries: val 0 (class a, 0.9) and val 2 (class c, 7.1): nearest t are 1, 0 and 7, 8
+    assert found["queries"] == [0, 2] and found["query_labels"] == ["a", "c"]
+    assert found["idx"].tolist() == [[1, 0], [7, 8]]
+    assert found["dist"][0] == pytest.approx([0.1 * 2 ** 0.5, 0.9 * 2 ** 0.5])
+    assert found["neighbour_labels"] == [["a", "a"], ["c", "c"]] and found["same_class"] == 1.0
+    assert found["feature_dim"] == 2 and found["pool"] == 9
+    sub = features.figure4_neighbours(model, data, transform=lambda b: b - 1.0, n_queries=1, k=1, pool=4)
+    assert sub["pool"] == 4 and len(sub["pool_idx"]) == 4 and list(sub["pool_idx"]) == sorted(sub["pool_idx"])
+    nearest = int(sub["pool_idx"][sub["idx"][0][0]])       # of the 4 searched, the one closest to 0.9
+    assert nearest == min(sub["pool_idx"], key=lambda t: abs(t - 0.9))
+
+
+def test_plot_neighbours_shows_each_query_and_its_neighbours():
+    import matplotlib
+    matplotlib.use("Agg")
+    from alexnet_repro import figures
+
+    data = _line_data()
+    found = features.figure4_neighbours(nn.Sequential(nn.Flatten(), nn.Linear(2, 3)), data,
+                                        transform=lambda b: b, n_queries=3, k=2)
+    fig = figures.plot_neighbours(data, found)
+    assert len(fig.axes) == 3 * 3
+    # rows in validation order: a (0.9), c (7.1), b (4.4); the nearest of 4.4 is 4, at 0.4 √2
+    assert fig.axes[3].get_title() == "query\nc" and fig.axes[6].get_title() == "query\nb"
+    assert fig.axes[7].get_title() == "b\nd=0.566"

@@ -1,0 +1,86 @@
+"""Tests of alexnet_repro.run_report (one training run read for the reader) against hand values."""
+from __future__ import annotations
+
+import pytest
+
+from alexnet_repro import run_report
+from alexnet_repro.train import TrainConfig
+
+
+def _config(**changes):
+    kw = {"dataset": "imagenet", "image_size": 256, "model_kwargs": {"width": 1.0, "init": "paper"},
+          "epochs": 90, "profile": "full", **changes}
+    return TrainConfig(**kw)
+
+
+def _record(dataset="fashion-mnist"):
+    return {
+        "kind": "training", "profile": "ci", "torch": "2.2.0", "git_commit": "0123456789abcdef",
+        "config": {"dataset": dataset, "model": "alexnet", "model_kwargs": {"width": 0.5, "towers": 2,
+                   "init": "kaiming"}, "augment": "paper", "lr": 0.01, "schedule": "plateau",
+                   "batch_size": 128, "epochs": 4, "profile": "ci"},
+        "dataset": {"name": dataset, "train_images": 600, "val_images": 200, "classes": 10,
+                    "image_size": 76, "crop_size": 67, "val_split": "official test set"},
+        "model": {"parameters": 1234567},
+        "hardware": {"device": "cpu", "cpu": "Some CPU", "torch_threads": 2},
+        "wall_time_s": 120.0, "images_per_s": 55.25,
+        "lr_drops": [{"epoch": 3, "lr": 0.001}],
+        "final": {"epochs": 4, "steps": 20, "val_top1_error": 0.25, "val_top5_error": 0.05,
+                  "val_top1_error_ten_crop": 0.2, "val_top5_error_ten_crop": 0.04, "val_images": 200},
+        "history": [], "steps": [],
+    }
+
+
+def test_alexnet_knobs_fill_in_the_model_defaults():
+    knobs = run_report.alexnet_knobs({"width": 0.5})
+    assert knobs["width"] == 0.5 and knobs["towers"] == 1 and knobs["lrn"] is True   # AlexNet's defaults
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({}, False),                                              # ImageNet, 227-px crops of 256, width 1
+    ({"image_size": 128}, True),                              # crops of round(128 × 227/256) = 114
+    ({"model_kwargs": {"width": 0.5}}, True),
+    ({"dataset": "cifar10"}, True),
+    ({"image_size": 300, "crop_size": 227}, False),           # the crop, not the stored side, decides
+])
+def test_scaled_down(changes, expected):
+    assert run_report.scaled_down(_config(**changes)) is expected
+
+
+def test_scale_warning_says_what_differs():
+    text = run_report.scale_warning(_config(dataset="fashion-mnist", image_size=76, limit=500,
+                                            model_kwargs={"width": 0.125, "init": "kaiming"}, epochs=3,
+                                            profile="ci"))
+    assert "at 67×67 input instead of 227×227" in text       # round(76 × 227 / 256) = 67
+    assert "multiplied by 0.125" in text and "(500 training images)" in text and "for 3 epochs" in text
+    assert "-p train.model_kwargs.init=paper" in text and "1 tower)" in text
+    paper_init = run_report.scale_warning(_config(model_kwargs={"width": 0.5, "init": "paper", "towers": 2}))
+    assert "Gaussian" not in paper_init and "(all training images)" in paper_init and "2 towers)" in paper_init
+
+
+def test_run_facts_and_paper_facts_by_hand():
+    facts = run_report.run_facts(_record())
+    assert facts["top1"] == pytest.approx(25.0) and facts["top1_ten"] == pytest.approx(20.0)
+    assert facts["wall_min"] == pytest.approx(2.0) and facts["n_drops"] == 1 and facts["crop"] == 67
+    assert facts["hardware"] == "CPU: Some CPU, 2 threads"
+    paper = run_report.paper_facts()
+    assert paper["paper_days"] == "5–6" and paper["paper_params_m"] == pytest.approx(60)   # "60 million parameters"
+    assert paper["paper_train_m"] == pytest.approx(1.2) and paper["patches"] == 10 and paper["patch"] == 224
+
+
+def test_settings_and_protocol_tables():
+    html = run_report.settings_table(_record())
+    assert "AlexNet, width ×0.5, 2 tower(s), init &#x27;kaiming&#x27;, 1,234,567 parameters" in html
+    assert "0.01, schedule &#x27;plateau&#x27;; drops: after epoch 3 to 0.001" in html
+    assert "<td>55.2 images/s</td>" in html and "<td>2.2.0 / 0123456789</td>" in html
+    protocols = run_report.protocol_table(_record(), "run")
+    assert "<td>single centre crop</td><td>25.0</td><td>5.0</td>" in protocols        # percent of 0.25, 0.05
+    assert "softmax averaged</td><td>20.0</td><td>4.0</td>" in protocols
+
+
+def test_d2l_comparison():
+    text = run_report.d2l_comparison(_record())
+    assert "accuracy of 0.884, i.e. 11.6% error" in text          # 100 − 88.4, by hand
+    assert "This run: 25.00% centre-crop error on 200 images" in text and "widths ×0.5" in text
+    other = run_report.d2l_comparison(_record("cifar10"))
+    assert "not comparable with a run on `cifar10`" in other
