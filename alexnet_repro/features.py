@@ -14,7 +14,7 @@ computed in float64 in chunks so that it fits in memory for the full training se
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch

@@ -331,7 +331,7 @@ def speedup_claim(key: str, entry: Mapping[str, Any], target: float, *, statemen
                   paper: str, setting: str = "", detail: bool = True) -> dict:
     """The :func:`claim` row of a speed-up measured at ``target`` (``entry``: that target's
     ``{"speedup": speedup(...), "verdict", "<variant>_steps": [...]}``, as from
-    ``sweeps.speedups_by_target``): measured as :func:`format_ratio`; values ``target_error``,
+    ``readings.speedups_by_target``): measured as :func:`format_ratio`; values ``target_error``,
     ``geo_mean``, ``log_std``, ``ratios``, and with ``detail`` also ``kinds``,
     ``ratio_of_medians`` and each variant's per-seed steps."""
     sp = entry["speedup"]
@@ -425,7 +425,7 @@ def difference_claim(key: str, samples: Sequence[float], *, measured: str, setti
                      statement: str | None = None, source: str | None = None, paper: str = "no number",
                      direction: str = "greater") -> dict:
     """A :func:`claim` judged by :func:`samples_verdict` on per-seed differences of errors
-    (fractions; e.g. ``sweeps.paired``). ``measured`` is a text in which ``{effect}`` becomes the
+    (fractions; e.g. ``readings.paired``). ``measured`` is a text in which ``{effect}`` becomes the
     mean ± std of the differences in percentage points. ``statement``/``source`` default to the
     paper's claim ``CLAIMS[key]``. The verdict's numbers go into the claim's ``values``."""
     d = samples_verdict(samples, direction)

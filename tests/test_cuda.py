@@ -3,7 +3,6 @@ GPU) and DDP with one process. Marked ``cuda``: skipped without a CUDA device ex
 DDP test, which also runs on a CPU. ``benchmarks/gpu_check.sh`` runs all of them on a GPU."""
 from __future__ import annotations
 
-import os
 import socket
 
 import pytest

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from alexnet_repro import figures, probes, sweeps, judging
+from alexnet_repro import figures, probes, sweeps, readings, judging
 from alexnet_repro.data import load_dataset
 from alexnet_repro.model import build_model
 from alexnet_repro.paper import CLAIMS
@@ -71,33 +71,33 @@ def hist(errors, every=10):
 
 def test_steps_to_target_first_crossing_inclusive():
     h = hist([0.9, 0.6, 0.4, 0.25, 0.3, 0.2])
-    assert sweeps.steps_to_target(h, 0.5) == 30
-    assert sweeps.steps_to_target(h, 0.25) == 40      # <= counts
-    assert sweeps.steps_to_target(h, 0.2) == 60
-    assert sweeps.steps_to_target(h, 0.1) is None     # censored
-    assert sweeps.horizon(h) == 60
-    assert sweeps.horizon([]) is None
-    assert sweeps.steps_to_target([], 0.5) is None
+    assert readings.steps_to_target(h, 0.5) == 30
+    assert readings.steps_to_target(h, 0.25) == 40      # <= counts
+    assert readings.steps_to_target(h, 0.2) == 60
+    assert readings.steps_to_target(h, 0.1) is None     # censored
+    assert readings.horizon(h) == 60
+    assert readings.horizon([]) is None
+    assert readings.steps_to_target([], 0.5) is None
 
 
 def test_steps_to_target_sorts_and_treats_nan_as_not_reached():
     h = hist([0.9, float("nan"), 0.3])
-    assert sweeps.steps_to_target(list(reversed(h)), 0.5) == 30
-    assert sweeps.steps_to_target(h, 0.95) == 10
+    assert readings.steps_to_target(list(reversed(h)), 0.5) == 30
+    assert readings.steps_to_target(h, 0.95) == 10
     h2 = hist([0.9, None, 0.95])
-    assert sweeps.steps_to_target(h2, 0.99) == 10
-    assert sweeps.error_curve(h2)[1] == [0.9, 1.0, 0.95]
+    assert readings.steps_to_target(h2, 0.99) == 10
+    assert readings.error_curve(h2)[1] == [0.9, 1.0, 0.95]
 
 
 def test_steps_to_target_window_ignores_a_single_noisy_dip():
     h = hist([0.8, 0.2, 0.8, 0.4, 0.3, 0.2])
-    assert sweeps.steps_to_target(h, 0.3) == 20                  # raw: the dip counts
+    assert readings.steps_to_target(h, 0.3) == 20                  # raw: the dip counts
     # trailing means over 3: 0.8, 0.5, 0.6, 0.4667, 0.5, 0.3
-    steps, errs = sweeps.error_curve(h, window=3)
+    steps, errs = readings.error_curve(h, window=3)
     assert errs == pytest.approx([0.8, 0.5, 0.6, 1.4 / 3, 0.5, 0.3])
-    assert sweeps.steps_to_target(h, 0.3, window=3) == 60
+    assert readings.steps_to_target(h, 0.3, window=3) == 60
     with pytest.raises(ValueError):
-        sweeps.error_curve(h, window=0)
+        readings.error_curve(h, window=0)
 
 
 # ----------------------------------------------------------------------------- speed-up
@@ -232,8 +232,8 @@ def test_lr_sweep_picks_each_variants_fastest_and_fake_speedup_is_recovered():
     best = sweeps.run_seeds(FakeConfig(), {"relu": {**variants["relu"], "lr": 0.08},
                                        "tanh": {**variants["tanh"], "lr": 0.04}},
                         [0, 1], train_fn=train)
-    slow = [sweeps.steps_to_target(r["steps"], 0.25) for r in best["tanh"]]
-    fast = [sweeps.steps_to_target(r["steps"], 0.25) for r in best["relu"]]
+    slow = [readings.steps_to_target(r["steps"], 0.25) for r in best["tanh"]]
+    fast = [readings.steps_to_target(r["steps"], 0.25) for r in best["relu"]]
     assert slow == [t(0.04)] * 2 and fast == [t(0.16)] * 2
     sp = judging.speedup(slow, fast)
     assert sp["geo_mean"] == pytest.approx(t(0.04) / t(0.16))
@@ -349,12 +349,12 @@ def test_run_seeds_and_lr_sweep_through_the_real_engine():
 
 def test_variant_summary_and_table_against_hand_values():
     runs = {"a": [{"v": 0.1}, {"v": 0.3}, {"v": None}], "b": [{"v": 0.2}, {"v": 0.2}, {"v": 0.5}]}
-    rows = sweeps.variant_summary(runs, {"err": lambda r: r["v"]})
+    rows = readings.variant_summary(runs, {"err": lambda r: r["v"]})
     a, b = rows
     assert a["n"] == 2 and a["missing"] == 1 and a["mean"] == pytest.approx(0.2)
     assert a["std"] == pytest.approx(math.sqrt(((0.1 - 0.2) ** 2 + (0.3 - 0.2) ** 2) / 1))
     assert b["mean"] == pytest.approx(0.3) and b["std"] == pytest.approx(math.sqrt(0.03))
-    html = sweeps.summary_table(rows, scale=100, digits=1)
+    html = readings.summary_table(rows, scale=100, digits=1)
     assert "20.0 ± 14.1 (2 of 3)" in html and "30.0 ± 17.3" in html
 
 
@@ -419,7 +419,7 @@ def test_speedups_by_target_against_hand_counts():
     # ReLU crosses 0.5 at step 10 and 20; tanh at 30 and never (last logged step 40)
     runs = {"relu": [_steps_rec([0.4, 0.3, 0.2, 0.1]), _steps_rec([0.6, 0.45, 0.3, 0.2])],
             "tanh": [_steps_rec([0.9, 0.7, 0.5, 0.35]), _steps_rec([0.9, 0.8, 0.7, 0.6])]}
-    by = sweeps.speedups_by_target(runs, "tanh", "relu", [0.5, 0.15])
+    by = readings.speedups_by_target(runs, "tanh", "relu", [0.5, 0.15])
     assert list(by) == [0.5, 0.15]
     b = by[0.5]
     assert b["relu_steps"] == [10, 20] and b["tanh_steps"] == [30, None]
@@ -429,14 +429,14 @@ def test_speedups_by_target_against_hand_counts():
     assert by[0.15]["relu_steps"] == [40, None] and by[0.15]["tanh_steps"] == [None, None]
     assert by[0.15]["speedup"]["kinds"] == ["lower", "unknown"] and by[0.15]["verdict"] == INCONCLUSIVE
     # the window smooths before the crossing: mean of (0.6, 0.45) = 0.525 > 0.5 at step 20
-    assert sweeps.speedups_by_target(runs, "tanh", "relu", [0.5], window=2)[0.5]["relu_steps"] == [10, 30]
-    rec = sweeps.speedups_record(by)
+    assert readings.speedups_by_target(runs, "tanh", "relu", [0.5], window=2)[0.5]["relu_steps"] == [10, 30]
+    rec = readings.speedups_record(by)
     assert set(rec) == {"0.5", "0.15"}
     assert rec["0.5"] == {"relu_steps": [10, 20], "tanh_steps": [30, None], "ratios": [3.0, 2.0],
                           "kinds": ["exact", "lower"], "geo_mean": pytest.approx(math.sqrt(6.0)),
                           "log_std": pytest.approx(abs(math.log(3) - math.log(2)) / math.sqrt(2)),
                           "verdict": CONSISTENT}
-    html = sweeps.speedup_table(by, "tanh", "relu", names={"relu": "ReLU"})
+    html = readings.speedup_table(by, "tanh", "relu", names={"relu": "ReLU"})
     assert "<th>ReLU steps (median)</th>" in html and "<th>speed-up tanh/ReLU</th>" in html
     assert "<td>15</td>" in html                          # median of 10 and 20
     assert "median not reached (1 of 2 runs never reached it)" in html    # tanh at 50%: 30, +inf
@@ -447,7 +447,7 @@ def test_lr_sweep_table_ticks_the_chosen_rate_and_counts_epochs():
     sweep = {"relu": {"best_lr": 0.1, "table": [
         {"lr": 0.03, "steps_to_target": None, "mean_error": 0.5, "reached": 0, "diverged": 0},
         {"lr": 0.1, "steps_to_target": 30.0, "mean_error": 0.41666, "reached": 1, "diverged": 1}]}}
-    html = sweeps.lr_sweep_table(sweep, 0.25, 20, variant_header="units")
+    html = readings.lr_sweep_table(sweep, 0.25, 20, variant_header="units")
     assert "<th>units</th>" in html and "steps to 25% training error" in html
     assert "<td>0.1 ✔</td>" in html and "<td>0.03</td>" in html
     assert "<td>30 (1.50 epochs)</td>" in html and "<td>not reached</td>" in html
@@ -496,49 +496,49 @@ def fin(val, train, val_loss=1.0, train_loss=0.5, errors=(0.9, 0.5)):
 
 def test_final_value_and_overfit_gap_by_hand():
     r = fin(0.35, 0.10)
-    assert sweeps.final_value(r, "train_eval.loss") == 0.5
-    assert sweeps.overfit_gap(r) == pytest.approx(25.0)          # 35% - 10%
+    assert readings.final_value(r, "train_eval.loss") == 0.5
+    assert readings.overfit_gap(r) == pytest.approx(25.0)          # 35% - 10%
     run = sweeps.Run(record=r)
-    assert sweeps.overfit_gap(run) == pytest.approx(25.0)
+    assert readings.overfit_gap(run) == pytest.approx(25.0)
     with pytest.raises(KeyError, match="eval_train_split"):
-        sweeps.final_value({"final": {"val_top1_error": 0.3}}, "train_eval.top1_error")
+        readings.final_value({"final": {"val_top1_error": 0.3}}, "train_eval.top1_error")
 
 
 def test_overfitting_metrics_against_hand_values():
     r = fin(0.35, 0.10, val_loss=1.25, train_loss=0.25, errors=(0.9, 0.6, 0.4))
-    m = sweeps.overfitting_metrics(0.5, window=1)
+    m = readings.overfitting_metrics(0.5, window=1)
     assert list(m) == ["training top-1 error (evaluation mode), %", "validation top-1 error, %",
                        "gap (validation - training), points", "training loss (evaluation mode)",
                        "validation loss", "steps to training error <= 0.5"]
     assert [m[k](r) for k in m] == pytest.approx([10.0, 35.0, 25.0, 0.25, 1.25, 30])
-    assert len(sweeps.overfitting_metrics()) == 5                     # no target, no steps column
+    assert len(readings.overfitting_metrics()) == 5                     # no target, no steps column
     # window 2: trailing means 0.9, 0.75, 0.5 -> first <= 0.5 at step 30; <= 0.6 never before 30
-    assert sweeps.overfitting_metrics(0.6, window=2)["steps to training error <= 0.6"](r) == 30
+    assert readings.overfitting_metrics(0.6, window=2)["steps to training error <= 0.6"](r) == 30
 
 
 def test_paired_speedup_and_table_by_hand():
     slow = [fin(0, 0, errors=(0.9, 0.8, 0.6, 0.4)), fin(0, 0, errors=(0.9, 0.9, 0.9, 0.9))]
     fast = [fin(0, 0, errors=(0.9, 0.4, 0.3, 0.2)), fin(0, 0, errors=(0.4, 0.3, 0.2, 0.1))]
-    sp = sweeps.paired_speedup(slow, fast, 0.5)
+    sp = readings.paired_speedup(slow, fast, 0.5)
     # seed 0: 40 vs 20 steps -> 2; seed 1: never (horizon 40) vs 10 -> lower bound 4
     assert sp["ratios"] == [2.0, 4.0] and sp["kinds"] == ["exact", "lower"]
     assert sp["geo_mean"] == pytest.approx(math.sqrt(8))
     assert [p["slow"] for p in sp["pairs"]] == [40, None] and [p["fast"] for p in sp["pairs"]] == [20, 10]
-    html_text = sweeps.paired_speedup_table({0.5: sp}, slow_label="p = 0.5", fast_label="p = 0")
+    html_text = readings.paired_speedup_table({0.5: sp}, slow_label="p = 0.5", fast_label="p = 0")
     assert "50%" in html_text and "40, —" in html_text and "20, 10" in html_text
     assert f"{math.sqrt(8):.2f}" in html_text and "exact, lower" in html_text
     assert "steps, p = 0.5 (per seed)" in html_text
 
 
 def test_nearby_targets():
-    assert sweeps.nearby_targets(0.1) == [0.2, 0.1, 0.05]
-    assert sweeps.nearby_targets(0.6) == [0.6, 0.3]            # 1.2 is no error rate
-    assert sweeps.nearby_targets(0.8) == [0.8, 0.4]
+    assert readings.nearby_targets(0.1) == [0.2, 0.1, 0.05]
+    assert readings.nearby_targets(0.6) == [0.6, 0.3]            # 1.2 is no error rate
+    assert readings.nearby_targets(0.8) == [0.8, 0.4]
 
 
 def test_runs_digest_keeps_seed_final_and_time_only():
     r = fin(0.35, 0.10)
-    digest = sweeps.runs_digest({"a": [sweeps.Run(record=r)], "b": [r, r]})
+    digest = readings.runs_digest({"a": [sweeps.Run(record=r)], "b": [r, r]})
     assert digest == {"a": [{"seed": 0, "final": r["final"], "wall_time_s": 1.5}],
                       "b": [{"seed": 0, "final": r["final"], "wall_time_s": 1.5}] * 2}
 
@@ -567,26 +567,26 @@ def test_final_errors_against_hand_values():
     runs = {"none": [_final_rec(0, 0.10, 0.40, 0.38), _final_rec(1, 0.20, 0.50, 0.46)],
             "paper": [_final_rec(0, 0.30, 0.35, 0.30), _final_rec(1, 0.30, 0.45, 0.44)]}
     r = runs["none"][1]
-    assert sweeps.final_error(r, "train") == 0.20 and sweeps.final_error(r) == 0.50
-    assert sweeps.final_error(r, "ten_crop") == 0.46
-    assert sweeps.train_val_gap(r) == pytest.approx(0.30) and sweeps.ten_crop_gain(r) == pytest.approx(0.04)
+    assert readings.final_error(r, "train") == 0.20 and readings.final_error(r) == 0.50
+    assert readings.final_error(r, "ten_crop") == 0.46
+    assert readings.train_val_gap(r) == pytest.approx(0.30) and readings.ten_crop_gain(r) == pytest.approx(0.04)
     with pytest.raises(ValueError, match="which must be one of"):
-        sweeps.final_error(r, "test")
-    table = sweeps.final_errors(runs)
+        readings.final_error(r, "test")
+    table = readings.final_errors(runs)
     assert table["none"]["gap"]["mean"] == pytest.approx(0.30) and table["none"]["gap"]["std"] == pytest.approx(0.0)
     assert table["paper"]["val"]["mean"] == pytest.approx(0.40)
     assert table["paper"]["val"]["std"] == pytest.approx(math.sqrt(2 * 0.05 ** 2))    # ddof = 1
     assert table["paper"]["ten_minus_centre"]["mean"] == pytest.approx(-0.03)         # (-0.05 - 0.01) / 2
     # per seed: none - paper of the gap: (0.30 - 0.05, 0.30 - 0.15)
-    assert sweeps.paired(runs, "none", "paper", sweeps.train_val_gap) == pytest.approx([0.25, 0.15])
-    html = sweeps.final_errors_table(table, [("augment", "augment"), ("val", "validation")])
+    assert readings.paired(runs, "none", "paper", readings.train_val_gap) == pytest.approx([0.25, 0.15])
+    html = readings.final_errors_table(table, [("augment", "augment"), ("val", "validation")])
     assert "<td>paper</td><td>40.0 ± 7.1 %</td>" in html and "<th>validation</th>" in html
 
 
 def test_paired_refuses_runs_of_other_seeds():
     runs = {"a": [_final_rec(0, 0.1, 0.2, 0.2)], "b": [_final_rec(1, 0.1, 0.2, 0.2)]}
     with pytest.raises(ValueError, match="different seeds"):
-        sweeps.paired(runs, "a", "b", sweeps.final_error)
+        readings.paired(runs, "a", "b", readings.final_error)
 
 
 def test_format_error_pct_and_difference_claim_by_hand():

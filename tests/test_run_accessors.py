@@ -1,4 +1,4 @@
-"""Tests of the small readers of sweep runs (sweeps.final_value, overfit_gap, paired, runs_digest,
+"""Tests of the small readers of sweep runs (readings.final_value, overfit_gap, paired, runs_digest,
 setting_facts) and of the effect helpers of judging (format_summary, effect_values, effect_claim),
 against hand values."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from alexnet_repro import judging, sweeps
+from alexnet_repro import judging, sweeps, readings
 from alexnet_repro.data import load_dataset
 from alexnet_repro.train import TrainConfig
 
@@ -21,24 +21,24 @@ def _rec(seed, val, train=None, **more):
 
 def test_final_value_and_overfit_gap_by_hand():
     run = sweeps.Run(_rec(0, 0.25, train=0.125))
-    assert sweeps.final_value(run, "val_top1_error") == 0.25
-    assert sweeps.final_value(run.record, "train_eval.top1_error") == 0.125
-    assert sweeps.overfit_gap(run) == pytest.approx(12.5)
+    assert readings.final_value(run, "val_top1_error") == 0.25
+    assert readings.final_value(run.record, "train_eval.top1_error") == 0.125
+    assert readings.overfit_gap(run) == pytest.approx(12.5)
     with pytest.raises(KeyError, match="eval_train_split"):
-        sweeps.final_value(_rec(0, 0.25), "train_eval.top1_error")
+        readings.final_value(_rec(0, 0.25), "train_eval.top1_error")
 
 
 def test_paired_differences_by_hand_and_seed_check():
     runs = {"a": [_rec(0, 0.5), _rec(1, 0.4)], "b": [_rec(0, 0.25), _rec(1, 0.5)]}
-    diffs = sweeps.paired(runs, "a", "b", lambda r: 100 * r["final"]["val_top1_error"])
+    diffs = readings.paired(runs, "a", "b", lambda r: 100 * r["final"]["val_top1_error"])
     assert diffs == pytest.approx([25.0, -10.0])
     with pytest.raises(ValueError, match="different seeds"):
-        sweeps.paired({"a": runs["a"], "b": runs["b"][::-1]}, "a", "b", lambda r: 0.0)
+        readings.paired({"a": runs["a"], "b": runs["b"][::-1]}, "a", "b", lambda r: 0.0)
 
 
 def test_runs_digest_keeps_seed_final_and_time_only():
     runs = {"a": [sweeps.Run(_rec(3, 0.5, extra="dropped"))]}
-    assert sweeps.runs_digest(runs) == {"a": [{"seed": 3, "final": {"val_top1_error": 0.5, "steps": 3},
+    assert readings.runs_digest(runs) == {"a": [{"seed": 3, "final": {"val_top1_error": 0.5, "steps": 3},
                                                 "wall_time_s": 1.5}]}
 
 
@@ -48,13 +48,13 @@ def test_setting_facts_of_a_real_run_by_hand_count():
                       model_kwargs={"width": 0.5}, augment="none", epochs=2, batch_size=16,
                       lr=0.02, device="cpu", progress=False, ten_crop_eval=False, schedule="fixed")
     run = sweeps.run_seeds(cfg, {"v": {}}, [0], data=data)["v"][0]
-    facts = sweeps.setting_facts(run)
+    facts = readings.setting_facts(run)
     params = sum(p.numel() for p in run.model.parameters())
     assert facts == {"dataset": "synthetic", "train_images": 40, "val_images": 20, "classes": len(data.classes),
                      "crop": 32, "parameters": params, "steps": 2 * math.ceil(40 / 16), "epochs": 2,
                      "batch_size": 16, "lr": 0.02, "width": 0.5, "init": None, "input_scale": None}
     with pytest.raises(ValueError, match="keep_models"):
-        sweeps.setting_facts(sweeps.Run(run.record))
+        readings.setting_facts(sweeps.Run(run.record))
 
 
 def test_format_summary_and_effect_values_by_hand():
