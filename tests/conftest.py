@@ -1,7 +1,32 @@
-"""Shared fixtures: the book built once per test session under the `ci` profile."""
+"""Shared fixtures: the book built once per test session under the `ci` profile, one torch thread
+for tiny models, a tiny AlexNet set-up, generated image folders."""
 from __future__ import annotations
 
 import pytest
+import torch
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny models on one torch thread (extra threads only contend on a shared machine)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def tiny_alexnet_setup():
+    """A synthetic one-channel dataset at 67 px and a one-epoch config of a narrow AlexNet with
+    dropout: ``(data, config)``, for tests that need a trained network in seconds."""
+    from alexnet_repro.data import load_dataset
+    from alexnet_repro.train import TrainConfig
+
+    data = load_dataset("synthetic", limit=48, val_limit=24, image_size=67, seed=0, channels=1)
+    cfg = TrainConfig(dataset="synthetic", image_size=67, crop_size=67, model="alexnet",
+                      model_kwargs={"width": 0.0625, "init": "kaiming", "dropout": 0.5},
+                      augment="none", epochs=1, batch_size=16, device="cpu", progress=False,
+                      ten_crop_eval=False, schedule="fixed")
+    return data, cfg
 
 
 @pytest.fixture(scope="session")

@@ -20,12 +20,7 @@ TINY = dict(dataset="synthetic", limit=64, val_limit=32, image_size=20, model="s
             batch_size=32, lr=0.02, progress=False, ten_crop_eval=False)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny(**kw) -> TrainConfig:

@@ -9,10 +9,9 @@ from torch import nn
 from alexnet_repro import dropout as D
 from alexnet_repro import layers as L
 from alexnet_repro import sweeps
-from alexnet_repro.data import load_dataset
 from alexnet_repro.judging import CONSISTENT, INCONCLUSIVE, VERDICTS
 from alexnet_repro.model import named_layers
-from alexnet_repro.train import TrainConfig
+from conftest import tiny_alexnet_setup
 
 X = torch.tensor([1.0, -2.0, 0.5, 3.0, 10.0, -0.25, 7.0, 0.0], dtype=torch.float64)
 SAMPLES = 200_000
@@ -176,11 +175,7 @@ def test_rule_factors_by_hand():
 
 @pytest.fixture(scope="module")
 def dropout_run():
-    data = load_dataset("synthetic", limit=48, val_limit=24, image_size=67, seed=0, channels=1)
-    cfg = TrainConfig(dataset="synthetic", image_size=67, crop_size=67, model="alexnet",
-                      model_kwargs={"width": 0.0625, "init": "kaiming", "dropout": 0.5},
-                      augment="none", epochs=1, batch_size=16, device="cpu", progress=False,
-                      ten_crop_eval=False, schedule="fixed")
+    data, cfg = tiny_alexnet_setup()
     return data, sweeps.run_seeds(cfg, {"a": {}}, [0], data=data)["a"][0]
 
 

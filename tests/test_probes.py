@@ -14,15 +14,12 @@ from alexnet_repro.data import load_dataset
 from alexnet_repro.layers import Dropout, LocalResponseNorm
 from alexnet_repro.model import build_model
 from alexnet_repro.train import TrainConfig
+from conftest import tiny_alexnet_setup
 
 
 @pytest.fixture(scope="module")
 def tiny_run():
-    data = load_dataset("synthetic", limit=48, val_limit=24, image_size=67, seed=0, channels=1)
-    cfg = TrainConfig(dataset="synthetic", image_size=67, crop_size=67, model="alexnet",
-                      model_kwargs={"width": 0.0625, "init": "kaiming", "dropout": 0.5},
-                      augment="none", epochs=1, batch_size=16, device="cpu", progress=False,
-                      ten_crop_eval=False, schedule="fixed")
+    data, cfg = tiny_alexnet_setup()
     runs = sweeps.run_seeds(cfg, {"a": {}}, [0], data=data, eval_train_split=True)
     return cfg, data, runs["a"][0]
 

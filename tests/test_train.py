@@ -33,12 +33,7 @@ TIME_KEYS = {"epoch_time_s", "train_images_per_s"}
 ONE_THREAD = {"OMP_NUM_THREADS": "1"}   # tiny models: extra threads only contend on a shared machine
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny(**kw) -> TrainConfig:
