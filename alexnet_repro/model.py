@@ -160,44 +160,12 @@ class AlexNet(nn.Module):
                            recipe=recipe)
         self.input_size, self.in_channels, self.towers = input_size, in_channels, towers
         self.recipe = recipe
-        released = recipe == "released-2012"
         self.input_scale = float(input_scale)
-        arch, pool = PAPER["architecture"], PAPER["pooling"]
-        c1, c2, c3, c4, c5 = (_scaled(c, width, towers) for c in arch["conv_kernels"])
-        k1, k2, k3, k4, k5 = arch["conv_kernel_size"]
+        arch = PAPER["architecture"]
+        c5 = _scaled(arch["conv_kernels"][4], width, towers)
         f6, f7 = (_scaled(f, width, 1) for f in arch["fc_neurons"][:2])
         act = ACTIVATIONS[activation]
-        pool_z, pool_s = ((pool["z"], pool["s"]) if overlap_pool
-                          else (pool["non_overlapping_z"], pool["non_overlapping_s"]))
-        g = towers
-        lrn_c, cm = PAPER["lrn"], RELEASED_2012["cross_map_norm"]
-        if lrn_alpha is not None:
-            alpha = float(lrn_alpha)
-        else:  # the released layer divides its configured scale by the window size (layer.py)
-            alpha = cm["scale"] / cm["size"] if released else lrn_c["alpha"]
-
-        def norm():
-            return LocalResponseNorm(lrn_c["n"], alpha, lrn_c["beta"], lrn_c["k"], groups=g)
-
-        # paddings are not printed in the paper: these keep the map sizes of Figure 2
-        layers = [("conv1", nn.Conv2d(in_channels, c1, k1, stride=arch["conv1_stride"]))]
-        if released:  # layers-145: conv1 is linear, rnorm1 normalizes it, pool1 applies the ReLU
-            layers += [("norm1", norm())] if lrn else []
-            layers += [("pool1", nn.MaxPool2d(pool_z, pool_s)), ("act1", act())]
-        else:
-            layers += [("act1", act())] + ([("norm1", norm())] if lrn else [])
-            layers += [("pool1", nn.MaxPool2d(pool_z, pool_s))]
-        layers += [("conv2", nn.Conv2d(c1, c2, k2, padding=k2 // 2, groups=g)), ("act2", act())]
-        if lrn:
-            layers.append(("norm2", norm()))
-            if released:
-                wm = RELEASED_2012["within_map_norm"]
-                layers.append(("wnorm2", WithinMapNorm(wm["size"], wm["scale"], wm["pow"], wm["min_div"])))
-        layers += [("pool2", nn.MaxPool2d(pool_z, pool_s)),
-                   ("conv3", nn.Conv2d(c2, c3, k3, padding=k3 // 2)), ("act3", act()),
-                   ("conv4", nn.Conv2d(c3, c4, k4, padding=k4 // 2, groups=g)), ("act4", act()),
-                   ("conv5", nn.Conv2d(c4, c5, k5, padding=k5 // 2, groups=g)), ("act5", act()),
-                   ("pool5", nn.MaxPool2d(pool_z, pool_s))]
+        layers = _alexnet_features(in_channels, towers, width, act, lrn, lrn_alpha, overlap_pool, recipe)
         self.features = nn.Sequential(OrderedDict(layers))
         side = _check_feature_size(self.features, input_size, "AlexNet")
 
@@ -216,6 +184,50 @@ class AlexNet(nn.Module):
         if self.input_scale != 1.0:
             x = x * self.input_scale
         return self.classifier(torch.flatten(self.features(x), 1))
+
+
+def _norm_alpha(lrn_alpha: float | None, released: bool) -> float:
+    """The cross-map normalization's per-term alpha: as given, else the recipe's (the released
+    layer divides its configured scale by the window size, cuda-convnet's layer.py)."""
+    if lrn_alpha is not None:
+        return float(lrn_alpha)
+    cm = RELEASED_2012["cross_map_norm"]
+    return cm["scale"] / cm["size"] if released else PAPER["lrn"]["alpha"]
+
+
+def _alexnet_features(in_channels: int, towers: int, width: float, act, lrn: bool,
+                      lrn_alpha: float | None, overlap_pool: bool, recipe: str) -> list:
+    """The named layers of AlexNet's five convolutional stages, in the order they run.
+    Paddings are not printed in the paper: these keep the map sizes of Figure 2."""
+    arch, pool, lrn_c = PAPER["architecture"], PAPER["pooling"], PAPER["lrn"]
+    c1, c2, c3, c4, c5 = (_scaled(c, width, towers) for c in arch["conv_kernels"])
+    k1, k2, k3, k4, k5 = arch["conv_kernel_size"]
+    pool_z, pool_s = ((pool["z"], pool["s"]) if overlap_pool
+                      else (pool["non_overlapping_z"], pool["non_overlapping_s"]))
+    g, released = towers, recipe == "released-2012"
+    alpha = _norm_alpha(lrn_alpha, released)
+
+    def norm():
+        return LocalResponseNorm(lrn_c["n"], alpha, lrn_c["beta"], lrn_c["k"], groups=g)
+
+    layers = [("conv1", nn.Conv2d(in_channels, c1, k1, stride=arch["conv1_stride"]))]
+    if released:  # layers-145: conv1 is linear, rnorm1 normalizes it, pool1 applies the ReLU
+        layers += [("norm1", norm())] if lrn else []
+        layers += [("pool1", nn.MaxPool2d(pool_z, pool_s)), ("act1", act())]
+    else:
+        layers += [("act1", act())] + ([("norm1", norm())] if lrn else [])
+        layers += [("pool1", nn.MaxPool2d(pool_z, pool_s))]
+    layers += [("conv2", nn.Conv2d(c1, c2, k2, padding=k2 // 2, groups=g)), ("act2", act())]
+    if lrn:
+        layers.append(("norm2", norm()))
+        if released:
+            wm = RELEASED_2012["within_map_norm"]
+            layers.append(("wnorm2", WithinMapNorm(wm["size"], wm["scale"], wm["pow"], wm["min_div"])))
+    return layers + [("pool2", nn.MaxPool2d(pool_z, pool_s)),
+                     ("conv3", nn.Conv2d(c2, c3, k3, padding=k3 // 2)), ("act3", act()),
+                     ("conv4", nn.Conv2d(c3, c4, k4, padding=k4 // 2, groups=g)), ("act4", act()),
+                     ("conv5", nn.Conv2d(c4, c5, k5, padding=k5 // 2, groups=g)), ("act5", act()),
+                     ("pool5", nn.MaxPool2d(pool_z, pool_s))]
 
 
 class SmallCNN(nn.Module):
