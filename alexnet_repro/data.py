@@ -25,7 +25,9 @@ import torch
 import torch.nn.functional as F
 
 # load_image and preprocess are re-exported: chapters import them from here
-from alexnet_repro.cifar10 import CIFAR10_BATCHES, read_cifar10, read_cifar10_batch, read_cifar10_classes  # noqa: F401 - re-exported
+# read_cifar10_batch is re-exported for callers of this module
+from alexnet_repro.cifar10 import (CIFAR10_BATCHES, read_cifar10, read_cifar10_batch,  # noqa: F401
+                                   read_cifar10_classes)
 from alexnet_repro.images import (IMAGE_EXTENSIONS, PAPER_STORED_SIZE, BadImage, BadImageError, FolderImages,
                                   load_image, preprocess, scan_folder)
 

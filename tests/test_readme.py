@@ -254,7 +254,8 @@ def check_gpu_check(command, tmp_path, monkeypatch):
 # command -> (kind, what is substituted or why it is not run as written, check, slow)
 COVERED = {
     "bash tools/build-book.sh": ("ci", "CI's own command (set-up + default book, ~10 min); its "
-                                 "argument forwarding is checked, the chapters run in test_book", check_build_book_ci, False),
+                                 "argument forwarding is checked, the chapters run in test_book",
+                                 check_build_book_ci, False),
     "bash tools/test.sh": ("ci", "CI's own command (runs this suite: would recurse)", check_test_sh, False),
     "bash tools/build-book.sh --chapter dropout -p epochs=5 -p seeds=[0,1,2]":
         ("cli", "executing dropout under 'default' takes minutes: the arguments are parsed and "
@@ -283,7 +284,8 @@ COVERED = {
     "python -m alexnet_repro train --dataset prepared --data-root /data/imagenet-256 --out runs/imagenet":
         ("substituted", "the prepared generated folder; paper-scale run cut to " + " ".join(TINY_TRAIN),
          check_train_prepared, True),
-    "torchrun --nproc_per_node 8 -m alexnet_repro train --dataset prepared --data-root /data/imagenet-256 --out runs/imagenet":
+    "torchrun --nproc_per_node 8 -m alexnet_repro train --dataset prepared --data-root /data/imagenet-256 "
+    "--out runs/imagenet":
         ("substituted", "2 processes (gloo on CPU) instead of 8 GPUs, the prepared generated folder, "
                         + " ".join(TINY_TRAIN), check_torchrun, True),
     "python benchmarks/bench_throughput.py --quick":
