@@ -25,6 +25,9 @@ import torch
 import torch.nn.functional as F
 
 # load_image and preprocess are re-exported: chapters import them from here
+# read_cifar10_batch is re-exported for callers of this module
+from alexnet_repro.cifar10 import (CIFAR10_BATCHES, read_cifar10, read_cifar10_batch,  # noqa: F401
+                                   read_cifar10_classes)
 from alexnet_repro.images import (IMAGE_EXTENSIONS, PAPER_STORED_SIZE, BadImage, BadImageError, FolderImages,
                                   load_image, preprocess, scan_folder)
 
@@ -292,19 +295,21 @@ def _fashion_mnist(root, download: bool) -> tuple[dict, str]:
 # --------------------------------------------------------------------------- cifar10
 
 def _cifar10(root, download: bool) -> tuple[dict, str]:
-    import torchvision
     tv_root = Path(root) if root is not None else Path(DEFAULT_ROOT)
-    try:
-        sets = {split: torchvision.datasets.CIFAR10(str(tv_root), train=(split == "train"), download=download)
-                for split in ("train", "val")}
-    except RuntimeError as err:
+    folder = tv_root / "cifar-10-batches-py"
+    missing = [n for names in CIFAR10_BATCHES.values() for n in names if not (folder / n).is_file()]
+    if missing and download:
+        import torchvision   # only the download needs it
+        torchvision.datasets.CIFAR10(str(tv_root), train=True, download=True)
+        missing = [n for names in CIFAR10_BATCHES.values() for n in names if not (folder / n).is_file()]
+    if missing:
         raise DatasetNotFound(
-            f"CIFAR-10 not found in {tv_root / 'cifar-10-batches-py'} ({err}).\nFix (needs internet): "
+            f"CIFAR-10 not found in {folder} (missing {', '.join(missing)}).\nFix (needs internet): "
             f"load_dataset('cifar10', root='{tv_root}', download=True), i.e. "
-            f"`python -c \"import torchvision; torchvision.datasets.CIFAR10('{tv_root}', download=True)\"`.") from err
-    arrays = {split: (torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous(),
-                      torch.tensor(ds.targets, dtype=torch.long)) for split, ds in sets.items()}
-    return arrays, str(tv_root / "cifar-10-batches-py")
+            f"`python -c \"import torchvision; torchvision.datasets.CIFAR10('{tv_root}', download=True)\"`; "
+            f"or extract cifar-10-python.tar.gz into {tv_root}.")
+    arrays = {split: (torch.from_numpy(x), torch.from_numpy(y)) for split, (x, y) in read_cifar10(folder).items()}
+    return arrays, str(folder)
 
 
 # --------------------------------------------------------------------------- image folders
@@ -408,7 +413,8 @@ def _load_fashion_mnist(root, *, limit, val_limit, image_size, seed, download, o
 
 def _load_cifar10(root, *, limit, val_limit, image_size, seed, download, on_bad_image) -> DataBundle:
     arrays, source = _cifar10(root, download)
-    return _arrays_bundle("cifar10", arrays, source, CIFAR10_CLASSES, limit=limit, val_limit=val_limit,
+    classes = read_cifar10_classes(source) or CIFAR10_CLASSES
+    return _arrays_bundle("cifar10", arrays, source, classes, limit=limit, val_limit=val_limit,
                           image_size=image_size, seed=seed, val_split="official test batch")
 
 

@@ -17,7 +17,6 @@ import argparse
 import hashlib
 import json
 import os
-import pickle
 import sys
 import time
 from multiprocessing import get_context
@@ -28,6 +27,7 @@ import torch
 from torchvision.io import encode_jpeg
 
 from alexnet_repro.augment import eig_pca
+from alexnet_repro.cifar10 import CIFAR10_BATCHES, read_cifar10
 from alexnet_repro.data import CIFAR10_CLASSES, load_image, scan_folder
 from alexnet_repro.shards import FORMAT, META, STATS, shard_name
 
@@ -245,31 +245,22 @@ def _report(dst: Path, meta: dict, seconds: float) -> None:
 
 # --------------------------------------------------------------------------- cifar-10
 
-def _unpickle(path: Path) -> dict:
-    try:
-        with open(path, "rb") as fh:
-            return pickle.load(fh, encoding="bytes")
-    except Exception as err:  # noqa: BLE001 - any unreadable batch is a clear error
-        raise PrepareError(f"cannot read CIFAR-10 batch {path} ({type(err).__name__}: {err}); "
-                           "replace it (re-download cifar-10-python.tar.gz).") from err
-
-
 def prepare_cifar10(src, dst, progress: bool = True) -> dict:
     """``src/cifar-10-batches-py`` (or that folder) -> raw uint8 arrays + statistics in ``dst``."""
     src, dst = Path(src), Path(dst)
     folder = src / "cifar-10-batches-py" if (src / "cifar-10-batches-py").is_dir() else src
-    names = {"train": [f"data_batch_{i}" for i in range(1, 6)], "val": ["test_batch"]}
-    missing = [n for ns in names.values() for n in ns if not (folder / n).is_file()]
+    missing = [n for ns in CIFAR10_BATCHES.values() for n in ns if not (folder / n).is_file()]
     if missing:
         raise PrepareError(f"CIFAR-10 batches {', '.join(missing)} not found in {folder}; SRC must be the "
                            "folder holding cifar-10-batches-py (torchvision's layout).")
     t0 = time.perf_counter()
     dst.mkdir(parents=True, exist_ok=True)
     counts = {}
-    for split, files in names.items():
-        batches = [_unpickle(folder / n) for n in files]
-        images = np.concatenate([b[b"data"] for b in batches]).reshape(-1, 3, 32, 32).astype(np.uint8)
-        labels = np.concatenate([np.asarray(b[b"labels"], dtype=np.int64) for b in batches])
+    try:
+        arrays = read_cifar10(folder)
+    except ValueError as err:
+        raise PrepareError(str(err)) from err
+    for split, (images, labels) in arrays.items():
         _atomic_write(dst / f"{split}-images.npy", lambda fh: np.save(fh, images))
         _atomic_write(dst / f"{split}-labels.npy", lambda fh: np.save(fh, labels))
         counts[split] = {"images": len(labels), "shards": 0}

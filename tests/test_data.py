@@ -3,6 +3,8 @@ numpy bilinear interpolation, hand-made image folders)."""
 from __future__ import annotations
 
 import gzip
+import os
+import pickle
 import shutil
 
 import numpy as np
@@ -303,3 +305,59 @@ def test_fingerprint_changes_with_the_images_not_with_the_folder(tmp_path):
     imgs2 = imgs.clone()
     imgs2[1, 0, 2, 2] = 1
     assert one.fingerprint() != data.TensorImages(imgs2, torch.tensor([0, 1, 2])).fingerprint()
+
+
+# --------------------------------------------------------------------------- cifar-10 batches
+
+@pytest.mark.parametrize("protocol", [2, pickle.HIGHEST_PROTOCOL])
+def test_cifar10_reads_generated_batches_in_torchvision_layout(tmp_path, protocol):
+    from fakedata import CIFAR10_LABEL_NAMES, make_cifar10_batches
+    written = make_cifar10_batches(tmp_path, per_batch=7, test_images=5, seed=3, protocol=protocol)
+    b = load_dataset("cifar10", root=tmp_path)
+    assert len(b.train) == 35 and len(b.val) == 5 and b.classes == CIFAR10_LABEL_NAMES
+    assert b.train.images.dtype == torch.uint8 and tuple(b.train.images.shape) == (35, 3, 32, 32)
+    raw = np.concatenate([written[f"data_batch_{i}"][0] for i in range(1, 6)])
+    labels = sum((written[f"data_batch_{i}"][1] for i in range(1, 6)), [])
+    # independent reading: row k holds the R, G, B planes, each 32 rows of 32 bytes
+    k, c, y, x = 11, 2, 5, 30
+    assert b.train.images[k, c, y, x] == raw[k, c * 1024 + y * 32 + x]
+    assert np.array_equal(b.train.images.numpy(), raw.reshape(-1, 3, 32, 32))
+    assert b.train.labels.tolist() == labels and b.val.labels.tolist() == written["test_batch"][1]
+
+
+def test_cifar10_agrees_with_torchvision_reading(tmp_path, monkeypatch):
+    torchvision = pytest.importorskip("torchvision")
+    from fakedata import make_cifar10_batches
+    make_cifar10_batches(tmp_path, per_batch=4, test_images=6, seed=1)
+    # torchvision refuses files whose md5 differs from the real ones; here it reads ours anyway
+    monkeypatch.setattr(torchvision.datasets.CIFAR10, "_check_integrity", lambda self: True)
+    monkeypatch.setattr(torchvision.datasets.cifar, "check_integrity", lambda *a, **k: True)
+    tv = torchvision.datasets.CIFAR10(str(tmp_path), train=False, download=False)
+    ours = load_dataset("cifar10", root=tmp_path)
+    assert np.array_equal(ours.val.images.permute(0, 2, 3, 1).numpy(), tv.data)
+    assert ours.val.labels.tolist() == list(tv.targets)
+
+
+def test_cifar10_batch_that_would_run_code_is_refused(tmp_path):
+    from fakedata import make_cifar10_batches
+    make_cifar10_batches(tmp_path, per_batch=2, test_images=2)
+    marker = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    with open(tmp_path / "cifar-10-batches-py" / "data_batch_3", "wb") as fh:
+        pickle.dump({"data": Evil(), "labels": [0]}, fh)
+    with pytest.raises(ValueError, match="data_batch_3") as err:
+        load_dataset("cifar10", root=tmp_path)
+    assert "re-download" in str(err.value) and not marker.exists()
+
+
+def test_cifar10_missing_batch_is_named(tmp_path):
+    from fakedata import make_cifar10_batches
+    make_cifar10_batches(tmp_path, per_batch=2, test_images=2)
+    (tmp_path / "cifar-10-batches-py" / "test_batch").unlink()
+    with pytest.raises(DatasetNotFound, match="missing test_batch") as err:
+        load_dataset("cifar10", root=tmp_path)
+    assert "download=True" in str(err.value)
