@@ -7,7 +7,8 @@ not be decoded (``on_bad_image="skip"``). In-memory datasets also offer
 
 Names: the registry ``REGISTRY`` (name -> loader, one-line description, native image side);
 ``DATASETS`` is its list of names. Adding a dataset is one loader function (the signature of
-:func:`_load_synthetic`) and one registry line. ``iter_batches`` is the one batch iterator.
+:func:`_load_synthetic`) and one registry line. ``iter_batches`` is the one batch iterator;
+``epoch_batches`` the engine's seeded order of batches in an epoch.
 """
 from __future__ import annotations
 
@@ -126,6 +127,17 @@ class _IndexBatches(torch.utils.data.Dataset):
             images, labels = self.dataset.get_batch(idx)
             return images, labels, []
         return collate([self.dataset[int(i)] for i in idx])
+
+
+def epoch_batches(n: int, batch_size: int, seed: int, epoch: int, world: int = 1) -> list[list[int]]:
+    """Global batches of epoch ``epoch`` (0-based): a permutation of ``range(n)`` fixed by
+    ``(seed, epoch)``, cut into ``batch_size`` pieces (the last may be smaller; with several
+    processes it is dropped if it has fewer images than processes)."""
+    perm = np.random.default_rng([seed, epoch]).permutation(n).tolist()
+    out = [perm[i:i + batch_size] for i in range(0, n, batch_size)]
+    if out and len(out[-1]) < world:
+        out.pop()
+    return out
 
 
 def check_bad(bad: Sequence[BadImage], on_bad_image: str, seen: set) -> None:

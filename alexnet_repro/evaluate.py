@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from alexnet_repro import shards
 from alexnet_repro.augment import center_crop, subtract_mean, ten_crop as ten_crops
 from alexnet_repro.checkpoint import ResumeError, load_checkpoint
 from alexnet_repro.data import check_bad, iter_batches, load_dataset
@@ -97,8 +98,12 @@ def evaluate(model: nn.Module, dataset, *, mean: torch.Tensor, crop_size: int, b
     bar = tqdm(total=len(batches), desc=desc, disable=not (progress and dist.main), leave=False)
     autocast = _autocast(device, amp_dtype)
     try:
-        for images, labels, bad in iter_batches(dataset, batches, num_workers=num_workers,
-                                                pin_memory=device.type == "cuda", seed=0):
+        if shards.device_input(dataset, device):   # batched on the device itself (no DataLoader)
+            source = ((images, labels, []) for images, labels in dataset.device_batches(batches, device))
+        else:
+            source = iter_batches(dataset, batches, num_workers=num_workers, pin_memory=device.type == "cuda",
+                                  seed=0)
+        for images, labels, bad in source:
             check_bad(bad, on_bad_image, seen)
             bar.update(1)
             if len(labels) == 0:
@@ -137,7 +142,7 @@ def evaluate_checkpoint(path: str | os.PathLike, *, device: str = "auto", data_r
                         input_size=state["crop_size"], **cfg["model_kwargs"])
     model.load_state_dict(state["model"])
     model.to(dev)
-    result = evaluate(model, data.val, mean=state["stats"]["mean_image"], crop_size=state["crop_size"],
+    result = evaluate(model, shards.for_device(data.val, dev), mean=state["stats"]["mean_image"], crop_size=state["crop_size"],
                       batch_size=batch_size or cfg["batch_size"], device=dev, ten_crop=ten_crop,
                       amp_dtype=amp_dtype(cfg["amp"], dev), num_workers=cfg["num_workers"],
                       on_bad_image=cfg["on_bad_image"], num_classes=state["num_classes"], progress=progress)

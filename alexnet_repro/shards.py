@@ -40,15 +40,14 @@ import torchvision
 from torchvision.io import decode_jpeg
 
 from alexnet_repro.augment import PCA, TrainingStats
-from alexnet_repro.data import DataBundle, TensorImages, balanced_subset, collate
-# the engine's global batches of an epoch (seeded permutation); after the train.py split: data.py
-from alexnet_repro.train import epoch_batches  # the engine's seeded batch order, shared
+from alexnet_repro.data import DataBundle, TensorImages, balanced_subset, collate, epoch_batches
 
 FORMAT = "alexnet-repro-shards-1"
 META = "meta.json"
 STATS = "stats.pt"
 SPLITS = ("train", "val")
 DEVICE_BYTES = 2 * 2**30   # small datasets up to this many uint8 bytes live on the device
+DEVICE_INPUT = ("cuda",)   # device types whose data is batched on the device (no DataLoader)
 
 
 class NotPrepared(FileNotFoundError):
@@ -223,6 +222,20 @@ def on_device(dataset, device: torch.device | str, max_bytes: int = DEVICE_BYTES
     return DeviceImages(dataset.images, dataset.labels, device)
 
 
+def device_input(dataset, device: torch.device | str) -> bool:
+    """Whether the engine batches ``dataset`` on ``device`` itself (``device_batches``, no
+    DataLoader): on CUDA, for :class:`DeviceImages` and :class:`PreparedImages`."""
+    return torch.device(device).type in DEVICE_INPUT and hasattr(dataset, "device_batches")
+
+
+def for_device(dataset, device: torch.device | str):
+    """``dataset`` as the engine reads it on ``device``: moved there (:func:`on_device`) when it
+    is a small uint8 dataset and ``device`` is one of ``DEVICE_INPUT``; else ``dataset`` itself."""
+    if torch.device(device).type not in DEVICE_INPUT:
+        return dataset
+    return on_device(dataset, device) or dataset
+
+
 # --------------------------------------------------------------------------- the engine's call
 
 class TrainIterator:
@@ -256,7 +269,7 @@ def make_train_iterator(dataset, *, batch_size: int, seed: int, epoch: int, rank
     ``epoch``, this process's ``rank`` of ``world``, and ``start_step`` (batches of this epoch
     already done: exact resume mid-epoch). Output: a :class:`TrainIterator` yielding
     ``(images float (n, C, S, S) in [0, 1] on device, labels on device)``, where each global batch
-    of ``train.epoch_batches`` is split across ranks as ``batch[rank::world]`` (disjoint, covering).
+    of ``data.epoch_batches`` is split across ranks as ``batch[rank::world]`` (disjoint, covering).
     Feed the images to the engine's ``BatchAugment`` as now.
     """
     if not 0 <= rank < world:

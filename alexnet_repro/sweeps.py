@@ -9,12 +9,16 @@ image), so a chapter can probe the networks it trained. Verdicts on the runs liv
 """
 from __future__ import annotations
 
+import concurrent.futures
 import copy
 import dataclasses
 import json
 import math
+import multiprocessing
 import statistics
 from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import torch
 
 from alexnet_repro.judging import median_censored
 from alexnet_repro.probes import evaluate_split
@@ -107,7 +111,8 @@ def _record(run) -> Mapping[str, Any]:
 def run_seeds(base_config, variants: Mapping[str, Mapping[str, Any]], seeds: Iterable[int], *,
               data=None, cache: dict | None = None, train_fn: Callable | None = None,
               on_run: Callable | None = None, diverged_ok: bool = False,
-              keep_models: bool = True, eval_train_split: bool = False) -> dict[str, list[Run]]:
+              keep_models: bool = True, eval_train_split: bool = False,
+              workers: int = 1) -> dict[str, list[Run]]:
     """Train every variant with every seed; return ``{variant: [Run per seed]}``.
 
     ``variants`` maps a name to overrides of ``base_config`` (see :func:`config_with`); the
@@ -127,30 +132,68 @@ def run_seeds(base_config, variants: Mapping[str, Mapping[str, Any]], seeds: Ite
     comes back as a record ``{"kind": "training", "diverged": True, "error": message, "config",
     "seed", "steps": []}`` (it never reaches any target) instead of raising: what a
     learning-rate sweep needs.
+
+    ``workers > 1`` (opt-in): train up to that many runs at once, each in a process of its own
+    with one thread (``torch.set_num_threads(1)``); the runs, their order and ``on_run`` calls
+    are the same, and each record equals that of the same run trained here with one thread (a
+    different thread count changes float rounding, not what is computed; ``hardware``
+    records ``torch_threads``). ``train_fn`` must then be picklable (a module-level function).
     """
     train_fn = train if train_fn is None else train_fn
     seeds = list(seeds)
     if not seeds:
         raise ValueError("run_seeds needs at least one seed")
-    out: dict[str, list[Run]] = {}
-    for name, overrides in variants.items():
-        out[name] = []
-        for seed in seeds:
-            cfg = config_with(base_config, overrides, seed=int(seed))
-            key = _config_key(cfg)
-            if cache is not None and key in cache:
-                run = cache[key]
-            else:
-                run = _train_one(cfg, data, train_fn, diverged_ok, eval_train_split)
-                if not keep_models:
-                    run = Run(run.record)
-                if cache is not None:
-                    cache[key] = run
-            run = Run({**run.record, "variant": name}, run.result)
-            out[name].append(run)
-            if on_run is not None:
-                on_run(name, seed, run.record)
+    jobs = [(name, seed, config_with(base_config, overrides, seed=int(seed)))
+            for name, overrides in variants.items() for seed in seeds]
+    cached = set() if cache is None else set(cache)
+    trained = (_train_in_pool([cfg for _, _, cfg in jobs if _config_key(cfg) not in cached], data, train_fn,
+                              diverged_ok, eval_train_split, keep_models, workers) if workers > 1 else {})
+    out: dict[str, list[Run]] = {name: [] for name in variants}
+    for name, seed, cfg in jobs:
+        key = _config_key(cfg)
+        if cache is not None and key in cache:
+            run = cache[key]
+        else:
+            run = trained[key] if key in trained else _train_one(cfg, data, train_fn, diverged_ok,
+                                                                 eval_train_split)
+            if not keep_models:
+                run = Run(run.record)
+            if cache is not None:
+                cache[key] = run
+        run = Run({**run.record, "variant": name}, run.result)
+        out[name].append(run)
+        if on_run is not None:
+            on_run(name, seed, run.record)
     return out
+
+
+def _train_in_pool(configs, data, train_fn, diverged_ok, eval_train_split, keep_models,
+                   workers: int) -> dict[str, Run]:
+    """``{config key: Run}`` of ``configs`` trained by ``workers`` one-thread processes."""
+    unique = list({_config_key(c): c for c in configs}.values())
+    if not unique:
+        return {}
+    ctx = multiprocessing.get_context("spawn")   # no fork of a threaded parent (OpenMP, notebooks)
+    args = [(cfg, data, train_fn, diverged_ok, eval_train_split, keep_models) for cfg in unique]
+    with concurrent.futures.ProcessPoolExecutor(min(workers, len(unique)), mp_context=ctx,
+                                                initializer=_one_thread) as pool:
+        runs = list(pool.map(_train_in_worker, args))
+    if data is not None:   # the workers send no copy of the data back: re-attach the caller's
+        runs = [Run(r.record, dataclasses.replace(r.result, data=data)) if r.result is not None else r
+                for r in runs]
+    return {_config_key(c): r for c, r in zip(unique, runs)}
+
+
+def _one_thread() -> None:
+    torch.set_num_threads(1)
+
+
+def _train_in_worker(args) -> Run:
+    cfg, data, train_fn, diverged_ok, eval_train_split, keep_models = args
+    run = _train_one(cfg, data, train_fn, diverged_ok, eval_train_split)
+    if not keep_models or run.result is None:
+        return Run(run.record)
+    return Run(run.record, dataclasses.replace(run.result, data=None) if data is not None else run.result)
 
 
 def _train_one(cfg, data, train_fn, diverged_ok: bool, eval_train_split: bool) -> Run:

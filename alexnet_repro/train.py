@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -46,7 +45,8 @@ from alexnet_repro import records
 from alexnet_repro.augment import AUGMENTS, PCA, make_batch_augment, scaled_crop_size, training_stats
 from alexnet_repro.checkpoint import (CHECKPOINT, ResumeError, check_resumable, check_same_run,
                                       load_checkpoint, rng_state, save_checkpoint, set_rng_state)
-from alexnet_repro.data import BAD_IMAGE_MODES, check_bad, iter_batches, load_dataset
+from alexnet_repro import shards
+from alexnet_repro.data import BAD_IMAGE_MODES, check_bad, epoch_batches, iter_batches, load_dataset
 from alexnet_repro.distributed import Dist, InterruptFlag, amp_dtype, select_device, setup_dist
 from alexnet_repro.errors import ConfigError, TrainingDiverged
 from alexnet_repro.evaluate import evaluate
@@ -56,7 +56,7 @@ from alexnet_repro.schedule import Schedule, make_schedule, parse_schedule
 from alexnet_repro.sgd import NonFiniteLoss, add_counts, error_rate, new_counts, train_step
 
 # Re-exported for chapters, experiments and benchmarks: CHECKPOINT, load_checkpoint, ResumeError,
-# evaluate, select_device, train_step.
+# evaluate, select_device, train_step, epoch_batches.
 _P = PAPER["training"]
 AMP_MODES = ("auto", "bf16", "off")
 RECORD = "record"
@@ -221,6 +221,8 @@ class _Run:
     channels_last: bool
     bad_seen: set
     clock: tuple = (0.0, 0.0)   # (perf_counter at this session's start, wall time before it)
+    train_set: Any = None       # data.train as read on the device (shards.for_device)
+    val_set: Any = None
 
     @property
     def num_classes(self) -> int:
@@ -260,14 +262,11 @@ def _train_epoch(run: _Run, interrupt: InterruptFlag) -> None:
     config, dist, st = run.config, run.dist, run.progress
     epoch = st.epoch
     batches = epoch_batches(len(run.data.train), config.batch_size, config.seed, epoch, dist.world)
-    mine = [b[dist.rank::dist.world] for b in batches[st.step_in_epoch:]]
     run.raw.train()
     bar = tqdm(total=len(batches), initial=st.step_in_epoch, leave=False,
                desc=f"epoch {epoch + 1}/{config.epochs}", disable=not (config.progress and dist.main))
     seg_start, train_before = time.perf_counter(), st.epoch_train_time_s
-    for images, labels, bad in iter_batches(run.data.train, mine, num_workers=config.num_workers,
-                                            pin_memory=run.device.type == "cuda",
-                                            seed=config.seed * 1009 + epoch):
+    for images, labels, bad in _epoch_input(run, batches):
         out = _step(run, images, labels, bad, stop=interrupt.set)
         st.epoch_train_time_s = train_before + time.perf_counter() - seg_start
         bar.update(1)
@@ -277,6 +276,22 @@ def _train_epoch(run: _Run, interrupt: InterruptFlag) -> None:
         if config.checkpoint_every_steps and st.global_step % config.checkpoint_every_steps == 0:
             _save(run)
     bar.close()
+
+
+def _epoch_input(run: _Run, batches: list[list[int]]):
+    """``(images, labels, bad)`` of this process's share of the epoch's remaining ``batches``:
+    batched on the device itself where it can (``shards.device_input``: small datasets held on
+    a CUDA device, prepared shards decoded there), else through ``data.iter_batches``. Both
+    give the same images in the same order, so checkpoints of one path resume on the other."""
+    config, dist, st = run.config, run.dist, run.progress
+    if shards.device_input(run.train_set, run.device):
+        source = shards.make_train_iterator(run.train_set, batch_size=config.batch_size, seed=config.seed,
+                                            epoch=st.epoch, rank=dist.rank, world=dist.world,
+                                            start_step=st.step_in_epoch, device=run.device)
+        return ((images, labels, []) for images, labels in source)
+    mine = [b[dist.rank::dist.world] for b in batches[st.step_in_epoch:]]
+    return iter_batches(run.train_set, mine, num_workers=config.num_workers,
+                        pin_memory=run.device.type == "cuda", seed=config.seed * 1009 + st.epoch)
 
 
 def _step(run: _Run, images, labels, bad, stop: bool) -> list[float]:
@@ -331,7 +346,7 @@ def _end_epoch(run: _Run) -> None:
     st.train_time_s += train_time
     st.train_images += acc["n"]
     t_eval = time.perf_counter()
-    val = evaluate(run.eval_model, run.data.val, desc="validation", **run.eval_kw())
+    val = evaluate(run.eval_model, run.val_set, desc="validation", **run.eval_kw())
     entry = {
         "epoch": epoch, "lr": run.schedule.lr, "steps": st.global_step,
         "train_loss": acc["loss"] / acc["n"] if acc["n"] else None,
@@ -357,7 +372,7 @@ def _end_epoch(run: _Run) -> None:
 def _finish(run: _Run) -> TrainResult:
     """Final evaluation (centre crop, ten patches) and the run's record."""
     config, dist, st, data = run.config, run.dist, run.progress, run.data
-    final = evaluate(run.eval_model, data.val, ten_crop=config.ten_crop_eval, desc="final evaluation",
+    final = evaluate(run.eval_model, run.val_set, ten_crop=config.ten_crop_eval, desc="final evaluation",
                      **run.eval_kw())
     bad_all = sorted(set().union(*dist.gather(run.bad_seen)))
     last = st.history[-1] if st.history else {}
@@ -418,6 +433,7 @@ def _start(config: TrainConfig, data, dist: Dist) -> _Run:
                make_schedule(config, steps_per_epoch * config.epochs), aug_gen, None, {}, Progress(),
                Path(config.out_dir) / CHECKPOINT if config.out_dir is not None else None, fingerprint,
                amp_dtype(config.amp, device), channels_last, set())
+    run.train_set, run.val_set = shards.for_device(data.train, device), shards.for_device(data.val, device)
     _restore(run, saved)
     pca = PCA(run.stats["eigenvalues"], run.stats["eigenvectors"])
     run.augment = make_batch_augment(config.augment, data.image_size, crop, pca=pca,
@@ -512,17 +528,6 @@ def _interrupted(run: _Run) -> KeyboardInterrupt:
 
 
 # ---------------------------------------------------------------- steps, batches, statistics
-
-
-def epoch_batches(n: int, batch_size: int, seed: int, epoch: int, world: int = 1) -> list[list[int]]:
-    """Global batches of epoch ``epoch`` (0-based): a permutation of ``range(n)`` fixed by
-    ``(seed, epoch)``, cut into ``batch_size`` pieces (the last may be smaller; with several
-    processes it is dropped if it has fewer images than processes)."""
-    perm = np.random.default_rng([seed, epoch]).permutation(n).tolist()
-    out = [perm[i:i + batch_size] for i in range(0, n, batch_size)]
-    if out and len(out[-1]) < world:
-        out.pop()
-    return out
 
 
 def engine_stats(data):

@@ -12,7 +12,8 @@
 #   2. cuda_tests.json  pytest -m cuda (bf16, channels_last, compile, LRN, DDP 1 process, GPU loader)
 #   3. throughput/      bench_throughput.py on CUDA (bf16/channels_last/compile off and on)
 #   4. input.json       bench_input.py (GPU decode + augmentation vs two-tower bf16 training)
-#   5. train.json       the engine on generated ImageNet-layout data at 227 px (two towers)
+#   5. train.json       the engine on generated ImageNet-layout data at 227 px (two towers), reading
+#                       the shards through its device path (nvJPEG decode on the GPU)
 #   6. chapter.json     the final chapter under the ci profile, if papermill is installed
 #   summary.json        the headline figures and each step's status
 set -u
@@ -75,11 +76,15 @@ else
 fi
 
 step train 130 "$PY" - "$OUT" "$MODE" <<'PY'
-"""The engine on generated ImageNet-layout data: one epoch to measure, then about 75 s more."""
+"""The engine on generated ImageNet-layout data: one epoch to measure, then about 75 s more.
+On CUDA the engine reads the prepared shards through its device path (batched nvJPEG decode
+and augmentation on the GPU, no DataLoader); on a CPU through the DataLoader path."""
 import json, math, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, "benchmarks")
 from bench_input import make_images
+from alexnet_repro import shards
+from alexnet_repro.data import load_dataset
 from alexnet_repro.prepare import prepare_folder
 from alexnet_repro.train import TrainConfig, train
 out, mode = Path(sys.argv[1]), sys.argv[2]
@@ -91,20 +96,23 @@ with tempfile.TemporaryDirectory() as tmp:
                    workers=8 if gpu else 1, progress=False)
     prep_s = time.perf_counter() - t0
     base = dict(dataset="prepared", data_root=str(Path(tmp) / "prep"), model="alexnet", augment="paper",
-                batch_size=128 if gpu else 8, num_workers=8 if gpu else 0, progress=False, lr=0.01,
+                batch_size=128 if gpu else 8, num_workers=0, progress=False, lr=0.01,
                 model_kwargs={"towers": 2} if gpu else {"towers": 2, "width": 0.25},
                 crop_size=None if gpu else 71, ten_crop_eval=gpu)
-    first = train(TrainConfig(**base, epochs=1)).record      # no out_dir: no checkpoint writes
+    data = load_dataset("prepared", base["data_root"])
+    path = "device" if shards.device_input(shards.for_device(data.train, "cuda" if gpu else "cpu"),
+                                           "cuda" if gpu else "cpu") else "dataloader"
+    first = train(TrainConfig(**base, epochs=1), data=data).record      # no out_dir: no checkpoint writes
     rate = first["images_per_s"]
     epochs = max(1, math.ceil(75 * rate / first["dataset"]["train_images"])) if gpu else 1
-    rec = train(TrainConfig(**base, epochs=epochs)).record
-summary = {"prepare_s": prep_s, "crop_size": rec["dataset"]["crop_size"], "epochs": epochs,
+    rec = train(TrainConfig(**base, epochs=epochs), data=data).record
+summary = {"prepare_s": prep_s, "input_path": path, "crop_size": rec["dataset"]["crop_size"], "epochs": epochs,
            "train_images_per_s": rec["images_per_s"], "wall_time_s": rec["wall_time_s"],
            "first_epoch_images_per_s": rate, "final": rec["final"], "hardware": rec["hardware"],
            "history": rec["history"]}
 json.dump(summary, open(out / "train.json", "w"), indent=1, default=str)
 print(f"trained {epochs} epochs at crop {summary['crop_size']}: {rec['images_per_s']:.0f} images/s "
-      f"(engine DataLoader path over prepared shards), {rec['wall_time_s']:.0f} s")
+      f"(engine {path} path over prepared shards), {rec['wall_time_s']:.0f} s")
 PY
 
 if ! "$PY" -c "import papermill" 2>/dev/null; then
@@ -138,7 +146,7 @@ if inp:
     s["input"] = {k: v for k, v in inp.items() if isinstance(v, (int, float, bool))}
 tr = load("train.json")
 if tr:
-    s["train"] = {k: tr[k] for k in ("epochs", "crop_size", "train_images_per_s", "wall_time_s")}
+    s["train"] = {k: tr.get(k) for k in ("epochs", "crop_size", "train_images_per_s", "wall_time_s", "input_path")}
 tests = load("cuda_tests.json") or {}
 s["cuda_tests"] = {k: sum(v == k for v in tests.values()) for k in ("passed", "failure", "error", "skipped")}
 s["failed_steps"] = [x["step"] for x in steps if x.get("rc", 0) != 0]

@@ -22,6 +22,8 @@ def test_gpu_check_runs_and_writes_json(tmp_path):
     assert summary["failed_steps"] == []
     assert summary["input"]["prepared_images_per_s_per_core"] > 0 and summary["train"]["epochs"] >= 1
     assert summary["cuda_tests"]["failure"] == summary["cuda_tests"]["error"] == 0
+    # the training step reads the shards through the engine's device path on CUDA
+    assert summary["train"]["input_path"] == ("device" if torch.cuda.is_available() else "dataloader")
     steps = {s["step"]: s for s in summary["steps"]}
     if not torch.cuda.is_available():
         assert "no CUDA device" in steps["throughput"]["skipped"]

@@ -162,3 +162,157 @@ def test_the_engine_trains_on_a_prepared_folder(prepared_folder):
     rec = train(cfg).record
     assert rec["final"]["steps"] == 2 and rec["dataset"]["train_images"] == 12
     assert rec["final"]["val_top1_error_ten_crop"] is not None
+
+
+# --------------------------------------------------------------------------- the engine's device path
+# On CUDA the engine batches DeviceImages / PreparedImages on the device (shards.device_input);
+# DEVICE_INPUT = ("cpu",) makes a CPU take the same path, so its wiring is tested here on a CPU
+# against the DataLoader path (same images, same order: the same numbers, bit for bit).
+
+_TIMES = {"epoch_time_s", "train_images_per_s"}
+
+
+def _metrics(rec: dict) -> dict:
+    return {"history": [{k: v for k, v in h.items() if k not in _TIMES} for h in rec["history"]],
+            "steps": rec["steps"], "final": rec["final"], "lr_drops": rec["lr_drops"]}
+
+
+def _toy_bundle(n=96, val=32, size=36):
+    from alexnet_repro.data import DataBundle
+    g = torch.Generator().manual_seed(0)
+    labels = torch.arange(n + val) % 4
+    images = torch.randint(0, 200, (n + val, 3, size, size), dtype=torch.uint8, generator=g)
+    images[labels % 3 == 0] //= 2   # something to learn
+    return DataBundle("toy", TensorImages(images[:n], labels[:n]), TensorImages(images[n:], labels[n:]),
+                      list("abcd"), 3, size, "generated")
+
+
+def _toy_config(**kw):
+    from alexnet_repro.train import TrainConfig
+    return TrainConfig(**{**dict(dataset="synthetic", model="small_cnn", model_kwargs={"width": 0.25},
+                                 augment="paper", epochs=2, batch_size=16, lr=0.02, log_every=2,
+                                 progress=False, ten_crop_eval=True, device="cpu"), **kw})
+
+
+@pytest.fixture
+def device_path_spy(monkeypatch):
+    """Counts the engine's device-path calls: training iterators, and ``device_batches`` calls
+    (one per training iterator and one per evaluation)."""
+    import alexnet_repro.shards as shards
+    calls = {"train": 0, "eval": 0}
+    make = shards.make_train_iterator
+
+    def spy_make(*a, **kw):
+        calls["train"] += 1
+        return make(*a, **kw)
+
+    def spy_batches(cls):
+        orig = cls.device_batches
+
+        def wrapped(self, batches, device, *a, **kw):
+            calls["eval"] += 1
+            return orig(self, batches, device, *a, **kw)
+        monkeypatch.setattr(cls, "device_batches", wrapped)
+
+    monkeypatch.setattr(shards, "make_train_iterator", spy_make)
+    spy_batches(DeviceImages)
+    spy_batches(PreparedImages)
+    return calls
+
+
+def test_device_path_gives_the_loader_paths_run_bit_for_bit(monkeypatch, device_path_spy):
+    import alexnet_repro.shards as shards
+    from alexnet_repro.train import train
+    data = _toy_bundle()
+    ref = train(_toy_config(), data=data).record
+    assert device_path_spy == {"train": 0, "eval": 0}            # CPU: the DataLoader path
+    monkeypatch.setattr(shards, "DEVICE_INPUT", ("cpu",))
+    dev = train(_toy_config(), data=data).record
+    # 2 epochs of training iterators; 2 validations + the final evaluation
+    assert device_path_spy == {"train": 2, "eval": 5}
+    assert _metrics(dev) == _metrics(ref)
+    assert dev["dataset"] == ref["dataset"]
+
+
+def test_device_path_over_prepared_shards_equals_the_loader_path(monkeypatch, device_path_spy, prepared_folder):
+    import alexnet_repro.shards as shards
+    from alexnet_repro.train import train
+    bundle = load_prepared(prepared_folder)
+    cfg = _toy_config(crop_size=64, batch_size=6, epochs=1, augment="crop_flip", log_every=1)
+    ref = train(cfg, data=bundle).record
+    monkeypatch.setattr(shards, "DEVICE_INPUT", ("cpu",))
+    dev = train(cfg, data=bundle).record
+    assert device_path_spy == {"train": 1, "eval": 3}
+    assert _metrics(dev) == _metrics(ref) and dev["final"]["steps"] == 2
+
+
+class _StopAfter(torch.utils.data.Dataset):
+    """Wraps a dataset; sends SIGINT to this process when serving the n-th training batch."""
+
+    def __init__(self, base, n, batch_size):
+        self.base, self.n, self.batch_size, self.calls = base, n, batch_size, 0
+
+    def __len__(self):
+        return len(self.base)
+
+    def __getitem__(self, i):
+        return self.base[i]
+
+    def get_batch(self, idx):
+        import os
+        import signal
+        if len(idx) == self.batch_size:
+            self.calls += 1
+            if self.calls == self.n:
+                os.kill(os.getpid(), signal.SIGINT)
+        return self.base.get_batch(idx)
+
+
+def test_a_run_cut_on_the_loader_path_resumes_mid_epoch_on_the_device_path(monkeypatch, tmp_path,
+                                                                            device_path_spy):
+    import dataclasses
+
+    import alexnet_repro.shards as shards
+    from alexnet_repro.train import train
+    data = _toy_bundle()
+    ref = train(_toy_config(), data=data).record
+    cut = dataclasses.replace(data, train=_StopAfter(data.train, 9, 16))   # step 9 of 12: epoch 2
+    cfg = _toy_config(out_dir=str(tmp_path))
+    with pytest.raises(KeyboardInterrupt, match="step 9"):
+        train(cfg, data=cut)
+    monkeypatch.setattr(shards, "DEVICE_INPUT", ("cpu",))
+    resumed = train(cfg.replace(resume=True), data=data).record
+    assert device_path_spy["train"] == 1                          # only the rest of epoch 2
+    assert resumed["resumes"][0]["step"] == 9
+    assert _metrics(resumed) == _metrics(ref)
+
+
+@cuda
+@needs_cuda
+def test_the_engine_trains_from_device_images_on_cuda(monkeypatch, device_path_spy):
+    """CUDA: the small dataset is moved to the GPU and batched there; the same run through the
+    DataLoader path (DEVICE_INPUT emptied) gives the same numbers up to GPU rounding."""
+    import alexnet_repro.shards as shards
+    from alexnet_repro.train import train
+    data = _toy_bundle()
+    cfg = _toy_config(device="cuda", amp="off", channels_last=False)
+    dev = train(cfg, data=data).record
+    assert device_path_spy == {"train": 2, "eval": 5}
+    monkeypatch.setattr(shards, "DEVICE_INPUT", ())
+    ref = train(cfg, data=data).record
+    assert device_path_spy == {"train": 2, "eval": 5}           # unchanged: the loader path
+    a, b = _metrics(dev), _metrics(ref)
+    np.testing.assert_allclose([s["train_loss"] for s in a["steps"]], [s["train_loss"] for s in b["steps"]],
+                               rtol=1e-3)
+    np.testing.assert_allclose(a["final"]["val_loss"], b["final"]["val_loss"], rtol=1e-3)
+
+
+@cuda
+@needs_cuda
+def test_the_engine_decodes_prepared_shards_on_cuda(device_path_spy, prepared_folder):
+    from alexnet_repro.train import train
+    cfg = _toy_config(device="cuda", crop_size=64, batch_size=6, epochs=1, log_every=1)
+    rec = train(cfg, data=load_prepared(prepared_folder)).record
+    assert device_path_spy == {"train": 1, "eval": 3}
+    assert rec["final"]["steps"] == 2 and rec["hardware"]["device"].startswith("cuda")
+    assert rec["final"]["val_top1_error_ten_crop"] is not None
