@@ -233,7 +233,8 @@ def schedule_sentence(config) -> str:
     if name == "released":
         drops = released_drop_epochs(config.epochs)
         where = ", ".join(str(e) for e in drops) or "none (the run is too short)"
-        return (f"The learning rate starts at {config.lr:g} and is divided by {div} after epoch{"s" if len(drops) > 1 else ""} {where} "
+        plural = "s" if len(drops) > 1 else ""
+        return (f"The learning rate starts at {config.lr:g} and is divided by {div} after epoch{plural} {where} "
                 f"of {config.epochs}, whatever the validation error does: the authors' released "
                 f"configuration (layers-145) divided it after epochs "
                 f"{', '.join(str(e) for e in RELEASED_DROPS)} of the {RELEASED_EPOCHS} it ran, and this "
