@@ -82,9 +82,9 @@ def train_in_build(config: TrainConfig, results_dir, name: str, *, chapter: str,
     engine's ``TrainResult``.
 
     ``config.out_dir`` ``None`` means the build's own folder, ``<build>/runs/<profile>/<chapter>``
-    (``/<subdir>`` when given) beside ``<build>/results/<profile>``: unless ``config.resume``, what an earlier build left
-    there (checkpoint, record) is removed first, so the run starts afresh. A folder the reader
-    chose is never emptied (the engine refuses to overwrite its checkpoint).
+    (``/<subdir>`` when given) beside ``<build>/results/<profile>``: unless ``config.resume``,
+    what an earlier build left there (checkpoint, record) is removed first, so the run starts
+    afresh. A folder the reader chose is never emptied (the engine refuses to overwrite its checkpoint).
     """
     if config.out_dir is None:
         run_dir = Path(results_dir).parent.parent / "runs" / str(config.profile) / chapter / subdir
