@@ -1,6 +1,7 @@
 """What a chapter calls besides the science: the profile banner, gluing many values at once,
 its training config from the ``train`` parameter, the list of the book's chapters, and a single
-run trained in the build's own folder (:func:`train_in_build`).
+run trained in the build's own folder (:func:`train_in_build`), or one per seed
+(:func:`train_seeds_in_build`).
 
 A chapter that trains keeps its settings in one parameters-cell dict, ``train`` (TrainConfig
 field names; model knobs under ``model_kwargs``), and builds its base config in one call::
@@ -18,6 +19,7 @@ from typing import Any, Mapping
 from IPython.display import HTML, display
 from myst_nb import glue
 
+from alexnet_repro.errors import ConfigError
 from alexnet_repro.profiles import chapter_source, toc_pages
 from alexnet_repro.records import save_record
 from alexnet_repro.train import CHECKPOINT, RECORD, TrainConfig, train
@@ -73,18 +75,19 @@ def chapter_list(covers: Mapping[str, str]) -> str:
     return "<ol>" + "".join(items) + "</ol>"
 
 
-def train_in_build(config: TrainConfig, results_dir, name: str, *, chapter: str, publish_dir=None):
+def train_in_build(config: TrainConfig, results_dir, name: str, *, chapter: str, publish_dir=None,
+                   subdir: str = ""):
     """Train ``config`` for a chapter (one run, :func:`alexnet_repro.train.train`) and save its
     record as ``results_dir/name.json``, and in ``publish_dir`` too when given; returns the
     engine's ``TrainResult``.
 
     ``config.out_dir`` ``None`` means the build's own folder, ``<build>/runs/<profile>/<chapter>``
-    beside ``<build>/results/<profile>``: unless ``config.resume``, what an earlier build left
-    there (checkpoint, record) is removed first, so the run starts afresh. A folder the reader
-    chose is never emptied (the engine refuses to overwrite its checkpoint).
+    (``/<subdir>`` when given) beside ``<build>/results/<profile>``: unless ``config.resume``,
+    what an earlier build left there (checkpoint, record) is removed first, so the run starts
+    afresh. A folder the reader chose is never emptied (the engine refuses to overwrite its checkpoint).
     """
     if config.out_dir is None:
-        run_dir = Path(results_dir).parent.parent / "runs" / str(config.profile) / chapter
+        run_dir = Path(results_dir).parent.parent / "runs" / str(config.profile) / chapter / subdir
         config = dataclasses.replace(config, out_dir=str(run_dir))
         if not config.resume:
             for leftover in (run_dir / CHECKPOINT, run_dir / f"{RECORD}.json"):
@@ -96,3 +99,32 @@ def train_in_build(config: TrainConfig, results_dir, name: str, *, chapter: str,
     print(f"trained in {result.record['wall_time_s']:.0f} s; record {name} written to {results_dir}"
           + (f" and {publish_dir}" if publish_dir else ""))
     return result
+
+
+def train_seeds_in_build(config: TrainConfig, seeds, results_dir, name: str, *, chapter: str,
+                         publish_dir=None):
+    """:func:`train_in_build` once per seed of ``seeds`` (``config`` with ``seed`` replaced);
+    returns ``(records, first)``: every run's record, in the order of ``seeds``, and the first
+    seed's whole ``TrainResult`` (model, data; the other runs' are let go to save memory).
+
+    One seed: exactly :func:`train_in_build` (record ``name``, ``config.out_dir`` as given).
+    Several: run ``k`` writes record ``name_seed<k>`` and lives in ``seed<k>/`` of the build's
+    run folder, or of ``config.out_dir`` when the reader gave one, so that every run keeps its
+    own checkpoint (and ``resume`` continues each of them)."""
+    seeds = list(seeds)
+    if not seeds or len(set(seeds)) != len(seeds) or not all(isinstance(s, int) for s in seeds):
+        raise ConfigError(f"seeds must be a list of distinct integers, e.g. [0, 1, 2]; got {seeds!r}")
+    if len(seeds) == 1:
+        first = train_in_build(dataclasses.replace(config, seed=seeds[0]), results_dir, name,
+                               chapter=chapter, publish_dir=publish_dir)
+        return [first.record], first
+    records, first = [], None
+    for seed in seeds:
+        out_dir = None if config.out_dir is None else str(Path(config.out_dir) / f"seed{seed}")
+        result = train_in_build(dataclasses.replace(config, seed=seed, out_dir=out_dir), results_dir,
+                                f"{name}_seed{seed}", chapter=chapter, publish_dir=publish_dir,
+                                subdir=f"seed{seed}")
+        records.append(result.record)
+        if first is None:
+            first = result
+    return records, first

@@ -1,6 +1,9 @@
 """One training run read for the reader (the full-training chapter): how far its settings are
 from the paper's scale, its settings table, the numbers the prose quotes, its test protocols
-table and the comparison with d2l.ai's AlexNet on Fashion-MNIST.
+table and the comparison with d2l.ai's AlexNet on Fashion-MNIST; and the same run repeated over
+seeds: the headline errors as a mean with its t-interval (:func:`headline`), their table, the
+paired ten-patch claim (:func:`ten_crop_claim_seeds`) and the sentence that states the
+learning-rate rule (:func:`schedule_sentence`).
 
 Everything here reads a :class:`~alexnet_repro.train.TrainConfig` (before the run) or the run's
 record (after it); the paper's numbers come from :mod:`alexnet_repro.paper`.
@@ -13,12 +16,16 @@ from typing import Mapping
 
 from alexnet_repro import results_table as rt
 from alexnet_repro.augment import scaled_crop_size
+from alexnet_repro.judging import difference_claim
 from alexnet_repro.model import AlexNet
-from alexnet_repro.paper import PAPER, REIMPLEMENTATIONS
+from alexnet_repro.paper import CLAIMS, PAPER, REIMPLEMENTATIONS
+from alexnet_repro.schedule import RELEASED_DROPS, RELEASED_EPOCHS, parse_schedule, released_drop_epochs
 from alexnet_repro.tables import html_table
+from alexnet_repro.verdicts import mean_interval
 
 __all__ = ["PAPER_INPUT", "alexnet_knobs", "scaled_down", "scale_warning", "paper_facts", "run_facts",
-           "settings_table", "protocol_table", "d2l_comparison"]
+           "settings_table", "protocol_table", "d2l_comparison", "HEADLINE", "headline", "headline_facts",
+           "headline_table", "ten_crop_claim_seeds", "schedule_sentence"]
 
 PAPER_WIDTH = 1.0
 PAPER_INPUT = scaled_crop_size(PAPER["data"]["rescale_to"])   # 224-of-256 patches, 227 by the layer arithmetic
@@ -140,3 +147,103 @@ def d2l_comparison(record: Mapping) -> str:
             f"{final['epochs']} epochs at {crop}×{crop}, with widths ×{knobs['width']:g}, the paper's LRN, "
             f"overlapping pooling, {knobs['towers']} tower(s), momentum and augmentation; d2l's network "
             f"differs from the paper as follows: {d2l['differences']}.")
+
+
+# ----------------------------------------------------------------------------- over seeds
+
+#: The headline errors: record key of ``final`` -> (short name, what it is).
+HEADLINE = {"val_top1_error": ("top1", "top-1, centre crop"),
+            "val_top5_error": ("top5", "top-5, centre crop"),
+            "val_top1_error_ten_crop": ("top1_ten", "top-1, ten patches")}
+
+
+def headline(records, level: float = 0.95) -> dict:
+    """``{short name: verdicts.mean_interval of the percent errors over the runs}`` for each
+    :data:`HEADLINE` error every record measured (one record per seed)."""
+    out = {}
+    for key, (short, _) in HEADLINE.items():
+        values = [(r.get("final") or {}).get(key) for r in records]
+        if values and all(v is not None for v in values):
+            out[short] = mean_interval([100.0 * v for v in values], level)
+    return out
+
+
+def _interval_text(m) -> str:
+    if m is None:
+        return "not measured"
+    if m["half_width"] is None:
+        return "not available (one seed)"
+    return f"{m['lo']:.2f}–{m['hi']:.2f}"
+
+
+def headline_facts(head: Mapping, seeds) -> dict:
+    """What the prose quotes of :func:`headline`, by name: ``n_seeds``, ``seeds``, ``level``
+    (percent) and for each error ``<name>`` (mean, percent; NaN when not measured),
+    ``<name>_ci`` (the interval as text, or why there is none) and ``<name>_per_seed``."""
+    level = next(iter(head.values()))["level"] if head else 0.95
+    out = {"n_seeds": len(seeds), "seeds": ", ".join(str(s) for s in seeds), "level": 100 * level}
+    for short, _ in HEADLINE.values():
+        m = head.get(short)
+        out[short] = m["mean"] if m else float("nan")
+        out[f"{short}_ci"] = _interval_text(m)
+        out[f"{short}_per_seed"] = ", ".join(f"{v:.2f}" for v in m["values"]) if m else "not measured"
+    return out
+
+
+def headline_table(head: Mapping, seeds) -> str:
+    """HTML table: one row per headline error, its value for each seed, the mean and the
+    t-interval (percent)."""
+    rows = []
+    for short, what in HEADLINE.values():
+        if short in head:
+            m = head[short]
+            rows.append({"what": what, **{f"s{i}": f"{v:.2f}" for i, v in enumerate(m["values"])},
+                         "mean": f"{m['mean']:.2f}", "ci": _interval_text(m)})
+    level = next(iter(head.values()))["level"] if head else 0.95
+    columns = ([("what", "Error %")] + [(f"s{i}", f"seed {s}") for i, s in enumerate(seeds)]
+               + [("mean", "mean"), ("ci", f"{100 * level:g}% t-interval")])
+    return html_table(rows, columns)
+
+
+def ten_crop_claim_seeds(records) -> dict:
+    """The ten-patch claim over seeds: with two or more runs, ``judging.difference_claim`` of the
+    paired per-seed differences centre-crop minus ten-patch top-1 error (both measured by the
+    same run on the same images); with one run, :func:`results_table.ten_crop_claim` of it
+    (its binomial spread over the validation images)."""
+    if len(records) < 2:
+        return rt.ten_crop_claim(records[0])
+    finals = [r.get("final") or {} for r in records]
+    pairs = [(f.get("val_top1_error"), f.get("val_top1_error_ten_crop")) for f in finals]
+    if any(c is None or t is None for c, t in pairs):
+        return rt.ten_crop_claim({**records[0], "final": {}})   # "not measured"
+    prov = rt.provenance_of(records[0])
+    return difference_claim(
+        "ten_patch_test", [c - t for c, t in pairs],
+        measured=f"centre-crop minus ten-patch top-1 error: {{effect}} (mean ± sd of the paired "
+                 f"differences over {len(records)} seeds, {finals[0].get('val_images')} validation images each)",
+        setting=f"{prov['dataset']}, profile {prov['profile']}, {len(records)} seeds",
+        statement=CLAIMS["ten_patch_test"]["text"], source=CLAIMS["ten_patch_test"]["source"],
+        paper="no number given (every result in Tables 1 and 2 uses the ten patches)")
+
+
+def schedule_sentence(config) -> str:
+    """One sentence (Markdown) that states the run's learning-rate rule with its numbers."""
+    name, epochs = parse_schedule(config.schedule)
+    div = PAPER["training"]["lr_divisor"]
+    if name == "released":
+        drops = released_drop_epochs(config.epochs)
+        where = ", ".join(str(e) for e in drops) or "none (the run is too short)"
+        plural = "s" if len(drops) > 1 else ""
+        return (f"The learning rate starts at {config.lr:g} and is divided by {div} after epoch{plural} {where} "
+                f"of {config.epochs}, whatever the validation error does: the authors' released "
+                f"configuration (layers-145) divided it after epochs "
+                f"{', '.join(str(e) for e in RELEASED_DROPS)} of the {RELEASED_EPOCHS} it ran, and this "
+                f"run drops it at the same fractions of its length.")
+    if name == "plateau":
+        return (f"The learning rate starts at {config.lr:g} and is divided by {div} whenever the "
+                f"validation error has not improved for {config.plateau_patience} epoch(s), at most "
+                f"{config.max_lr_drops} times: the paper's rule made automatic.")
+    if name == "step":
+        return (f"The learning rate starts at {config.lr:g} and is divided by {div} after epochs "
+                f"{', '.join(str(e) for e in epochs)}.")
+    return f"The learning rate starts at {config.lr:g} and follows the {name!r} schedule."

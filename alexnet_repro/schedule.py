@@ -8,17 +8,23 @@ resumed run continue the schedule exactly.
 Rules (``SCHEDULES``): ``"plateau"``, the paper's §5 rule automated (divide by 10 when the
 validation top-1 error has not improved for ``plateau_patience`` epochs, at most
 ``max_lr_drops`` times); ``"fixed"``; ``"step:E1,E2"`` divides by 10 after epochs E1, E2;
-``"cosine"`` decays from ``lr`` to 0 over the run's steps (half a cosine). Adding a rule is one
-class and one line in ``SCHEDULES``.
+``"cosine"`` decays from ``lr`` to 0 over the run's steps (half a cosine); ``"released"`` is the
+authors' released schedule (layers-145) scaled to the run's length (:func:`released_drop_epochs`).
+Adding a rule is one class and one line in ``SCHEDULES``.
 """
 from __future__ import annotations
 
 import math
 
 from alexnet_repro.errors import ConfigError
-from alexnet_repro.paper import PAPER
+from alexnet_repro.paper import PAPER, RELEASED_2012
 
 LR_DIVISOR = PAPER["training"]["lr_divisor"]   # 10
+#: Epochs after which the released run (layers-145) divided every layer's weight learning rate
+#: by 10, and the epoch it was stopped at: (25, 51, 79) of 91.
+RELEASED_DROPS = tuple(e for e, _, note in RELEASED_2012["schedule"]["steps"]
+                       if note in ("all layers", "all other layers"))
+RELEASED_EPOCHS = RELEASED_2012["schedule"]["killed_at_epoch"]
 
 
 class Schedule:
@@ -76,6 +82,26 @@ class StepDrops(Schedule):
         return self._drop() if epoch in self.milestones else None
 
 
+def released_drop_epochs(epochs: int) -> tuple[int, ...]:
+    """Epochs (1-based) after which the ``"released"`` rule divides the learning rate by 10 in a
+    run of ``epochs`` epochs: ``round(epochs * d / 91)`` for each drop ``d`` of the released run
+    (25, 51, 79 of its 91 epochs), kept within 1 .. ``epochs - 1`` (a drop after the last epoch
+    would change nothing), duplicates collapsed. 90 epochs: (25, 50, 78); 15: (4, 8, 13); 3: (1, 2)."""
+    drops = (min(max(1, math.floor(epochs * d / RELEASED_EPOCHS + 0.5)), epochs - 1) for d in RELEASED_DROPS)
+    return tuple(sorted({e for e in drops if e >= 1}))
+
+
+class Released(StepDrops):
+    """The released configuration's schedule scaled to this run: divide by 10 after each epoch of
+    :func:`released_drop_epochs` (``config.epochs``), whatever the validation error does; does
+    not depend on ``max_lr_drops`` or ``plateau_patience``. A resumed run keeps the drop epochs
+    of the run it continues (they are part of the checkpointed state)."""
+
+    def __init__(self, config, total_steps=None):
+        Schedule.__init__(self, config)
+        self.milestones = list(released_drop_epochs(int(config.epochs)))
+
+
 class Cosine(Schedule):
     """``lr * (1 + cos(pi * step / total_steps)) / 2``: from ``lr`` at step 0 towards 0."""
 
@@ -91,7 +117,7 @@ class Cosine(Schedule):
         self.lr = state["lr"]   # the horizon is this run's: a resumed run may have more epochs
 
 
-SCHEDULES = {"fixed": Schedule, "plateau": Plateau, "step": StepDrops, "cosine": Cosine}
+SCHEDULES = {"fixed": Schedule, "plateau": Plateau, "step": StepDrops, "cosine": Cosine, "released": Released}
 
 
 def schedule_names() -> str:
@@ -100,7 +126,7 @@ def schedule_names() -> str:
 
 
 def parse_schedule(schedule: str) -> tuple[str, tuple[int, ...]]:
-    """``"plateau"`` | ``"fixed"`` | ``"cosine"`` | ``"step:E1,E2,..."`` -> (name, epochs)."""
+    """``"plateau"`` | ``"fixed"`` | ``"cosine"`` | ``"released"`` | ``"step:E1,E2,..."`` -> (name, epochs)."""
     if isinstance(schedule, str) and schedule in SCHEDULES and schedule != "step":
         return schedule, ()
     if isinstance(schedule, str) and schedule.startswith("step:"):

@@ -394,3 +394,25 @@ def format_replication(result: dict, *, unit: str = "points", digits: int | None
     if result.get("n_censored"):
         text += f"; {result['n_censored']} of {result['n']} runs censored"
     return text
+
+
+def mean_interval(values: Sequence[float], level: float = 0.95) -> dict:
+    """Mean of ``values`` (e.g. one error per seed) with its two-sided Student t-interval:
+    ``mean ± t_{(1+level)/2, n-1} · sd / sqrt(n)`` (sample sd, ddof 1). Returns ``n``, ``mean``,
+    ``sd``, ``half_width``, ``lo``, ``hi``, ``level`` and the ``values``; with one value the
+    interval is not available (``sd``, ``half_width``, ``lo``, ``hi`` are ``None``)."""
+    xs = [float(v) for v in values]
+    if not xs:
+        raise ValueError("mean_interval needs at least one value (e.g. one error per seed)")
+    if not all(math.isfinite(v) for v in xs):
+        raise ValueError(f"mean_interval needs finite values, got {xs}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
+    n, mean = len(xs), float(np.mean(xs))
+    out = {"n": n, "mean": mean, "sd": None, "half_width": None, "lo": None, "hi": None,
+           "level": level, "values": xs}
+    if n > 1:
+        sd = float(np.std(xs, ddof=1))
+        half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+        out.update(sd=sd, half_width=half, lo=mean - half, hi=mean + half)
+    return out

@@ -12,6 +12,7 @@ import yaml
 from alexnet_repro import chapter as chapter_helpers
 from alexnet_repro import profiles, runner
 from alexnet_repro import terminal as terminal_bars
+from alexnet_repro.errors import ConfigError
 from alexnet_repro.train import TrainConfig
 
 EXPECTED_ORDER = [
@@ -458,3 +459,33 @@ def test_train_in_build_uses_the_builds_folder_and_saves_the_record(tmp_path, mo
     chapter_helpers.train_in_build(TrainConfig(profile="ci", out_dir=str(mine)), results, "run_y", chapter="c")
     assert (run_dir / "checkpoint.pt").read_text() == "kept" and (mine / "checkpoint.pt").read_text() == "kept"
     assert seen[-1].out_dir == str(mine)
+
+
+def test_train_seeds_in_build_gives_every_seed_its_own_folder_and_record(tmp_path, monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    seen = []
+
+    def fake_train(config):
+        seen.append(config)
+        return SimpleNamespace(record={"kind": "training", "wall_time_s": 1.0, "seed": config.seed,
+                                       "out_dir": config.out_dir}, model=f"model {config.seed}")
+    monkeypatch.setattr(chapter_helpers, "train", fake_train)
+    results = tmp_path / "build" / "results" / "ci"
+    runs = tmp_path / "build" / "runs" / "ci" / "full_training"
+    records, first = chapter_helpers.train_seeds_in_build(TrainConfig(profile="ci"), [3, 1], results, "ft",
+                                                          chapter="full_training")
+    assert [r["seed"] for r in records] == [3, 1] and first.model == "model 3"
+    assert [c.out_dir for c in seen] == [str(runs / "seed3"), str(runs / "seed1")]
+    assert sorted(p.name for p in results.iterdir()) == ["ft_seed1.json", "ft_seed3.json"]
+    mine = tmp_path / "mine"
+    chapter_helpers.train_seeds_in_build(TrainConfig(profile="ci", out_dir=str(mine)), [0, 1], results, "ft",
+                                         chapter="full_training")
+    assert [c.out_dir for c in seen[2:]] == [str(mine / "seed0"), str(mine / "seed1")]
+    # one seed: the single run as before (its own name, the folder as given)
+    records, first = chapter_helpers.train_seeds_in_build(TrainConfig(profile="ci", seed=5), [0], results, "one",
+                                                          chapter="full_training")
+    assert seen[-1].out_dir == str(runs) and seen[-1].seed == 0 and (results / "one.json").exists()
+    for bad in ([], [1, 1], ["0"]):
+        with pytest.raises(ConfigError, match="seeds must be a list of distinct integers"):
+            chapter_helpers.train_seeds_in_build(TrainConfig(profile="ci"), bad, results, "x", chapter="c")

@@ -84,3 +84,46 @@ def test_d2l_comparison():
     assert "This run: 25.00% centre-crop error on 200 images" in text and "widths ×0.5" in text
     other = run_report.d2l_comparison(_record("cifar10"))
     assert "not comparable with a run on `cifar10`" in other
+
+
+def _seeded(top1, ten, top5=0.05):
+    rec = _record()
+    rec["final"] = {**rec["final"], "val_top1_error": top1, "val_top1_error_ten_crop": ten, "val_top5_error": top5}
+    return rec
+
+
+def test_headline_over_seeds_is_the_mean_with_its_t_interval():
+    records = [_seeded(0.16, 0.15), _seeded(0.17, 0.15), _seeded(0.18, 0.16)]
+    head = run_report.headline(records)
+    # top-1 16, 17, 18 %: mean 17, sd 1, half-width t_{0.975, 2} / sqrt(3) = 4.3027 / 1.7321 = 2.4841
+    assert head["top1"]["mean"] == pytest.approx(17.0)
+    assert (head["top1"]["lo"], head["top1"]["hi"]) == pytest.approx((14.5159, 19.4841), abs=1e-3)
+    facts = run_report.headline_facts(head, [0, 1, 2])
+    assert facts["n_seeds"] == 3 and facts["seeds"] == "0, 1, 2" and facts["level"] == pytest.approx(95)
+    assert facts["top1_ci"] == "14.52–19.48" and facts["top1_per_seed"] == "16.00, 17.00, 18.00"
+    assert facts["top5"] == pytest.approx(5.0) and facts["top5_ci"] == "5.00–5.00"
+    html = run_report.headline_table(head, [0, 1, 2])
+    assert "seed 2" in html and "14.52–19.48" in html and "95% t-interval" in html
+    one = run_report.headline_facts(run_report.headline([_seeded(0.2, 0.1)]), [7])
+    assert one["top1"] == pytest.approx(20.0) and one["top1_ci"] == "not available (one seed)"
+
+
+def test_ten_crop_claim_over_seeds_pairs_each_seeds_two_protocols():
+    # differences 1, 2, 2 points: mean 1.667, sd 0.577; mean - sd > 0 -> consistent
+    claim = run_report.ten_crop_claim_seeds([_seeded(0.16, 0.15), _seeded(0.17, 0.15), _seeded(0.18, 0.16)])
+    assert claim["key"] == "ten_patch_test" and claim["verdict"] == "consistent"
+    assert claim["values"]["mean"] == pytest.approx(1 / 60) and claim["values"]["n"] == 3
+    assert "3 seeds" in claim["measured"] and "1.7 ± 0.6 points" in claim["measured"]
+    mixed = run_report.ten_crop_claim_seeds([_seeded(0.16, 0.17), _seeded(0.17, 0.15)])   # -1 and +2 points
+    assert mixed["verdict"] == "inconclusive at this scale"
+    # one run: its own difference with the binomial spread over its 200 images
+    single = run_report.ten_crop_claim_seeds([_record()])
+    assert single["values"]["difference_pct"] == pytest.approx(5.0) and single["values"]["n"] == 200
+
+
+def test_schedule_sentence_states_the_rule_with_its_epochs():
+    released = run_report.schedule_sentence(TrainConfig(schedule="released", epochs=15, lr=0.01))
+    assert "after epochs 4, 8, 13 of 15" in released and "25, 51, 79 of the 91" in released
+    plateau = run_report.schedule_sentence(TrainConfig(schedule="plateau", plateau_patience=2))
+    assert "not improved for 2 epoch(s)" in plateau
+    assert "after epochs 3, 5" in run_report.schedule_sentence(TrainConfig(schedule="step:3,5"))

@@ -150,6 +150,25 @@ def test_plateau_schedule_divides_by_ten_when_validation_error_stalls():
     assert not any(s4.end_epoch(e, 0.9) for e in range(1, 10))
 
 
+def test_released_schedule_drops_at_the_released_runs_fractions_of_the_run():
+    from alexnet_repro.schedule import released_drop_epochs
+    # layers-145: weights' lr / 10 after epochs 25, 51 and 79 of 91. By hand:
+    # 90 epochs: 24.73, 50.44, 78.13 -> 25, 50, 78; 15: 4.12, 8.41, 13.02 -> 4, 8, 13;
+    # 3: 0.82, 1.68, 2.60 -> 1, 2, (3 is the last epoch: no drop after it); 2: 0.55, 1.12 -> 1
+    assert released_drop_epochs(91) == (25, 51, 79)
+    assert released_drop_epochs(90) == (25, 50, 78)
+    assert released_drop_epochs(15) == (4, 8, 13)
+    assert released_drop_epochs(3) == (1, 2)
+    assert released_drop_epochs(2) == (1,) and released_drop_epochs(1) == ()
+    s = LRSchedule(TrainConfig(lr=0.01, schedule="released", epochs=15, max_lr_drops=0))
+    lrs = {e: s.end_epoch(e, 0.5) for e in range(1, 16)}   # a flat validation error changes nothing
+    assert [e for e, lr in lrs.items() if lr is not None] == [4, 8, 13]
+    assert [lrs[e] for e in (4, 8, 13)] == pytest.approx([1e-3, 1e-4, 1e-5])
+    rec = train(tiny(epochs=3, lr=0.05, schedule="released", ten_crop_eval=False)).record
+    assert [d["epoch"] for d in rec["lr_drops"]] == [1, 2]
+    assert [h["lr"] for h in rec["history"]] == pytest.approx([0.05, 0.005, 0.0005])
+
+
 def test_cosine_schedule_sets_every_steps_lr_from_the_formula():
     s = LRSchedule(TrainConfig(lr=0.1, schedule="cosine"), 10)
     assert [s.step(k, 0) for k in range(11)] == pytest.approx(

@@ -15,7 +15,8 @@ matplotlib.use("Agg")
 
 from alexnet_repro import figures  # noqa: E402
 from alexnet_repro.verdicts import (  # noqa: E402
-    EFFECT_OUTCOMES, OUTCOMES, chance_effects, chance_sentence, format_replication, log_speedups, replication,
+    EFFECT_OUTCOMES, OUTCOMES, chance_effects, chance_sentence, format_replication, log_speedups, mean_interval,
+    replication,
 )
 
 T95_DF2, T95_DF4 = 4.303, 2.776          # t-table, two-sided 95%
@@ -336,3 +337,25 @@ def test_forest_plot_draws_one_bar_per_claim_and_paper_markers_where_known():
     matplotlib.pyplot.close(fig)
     with pytest.raises(ValueError, match="unit"):
         figures.forest_plot([{**rows[0], "unit": "seconds"}])
+
+
+def test_mean_interval_is_the_t_table_interval():
+    # 3 seeds 16, 17, 18: mean 17, sd 1 (by hand), half-width 4.303 / sqrt(3) = 2.4843
+    r = mean_interval([16.0, 17.0, 18.0])
+    assert r["n"] == 3 and r["mean"] == pytest.approx(17.0) and r["sd"] == pytest.approx(1.0)
+    assert r["half_width"] == pytest.approx(T95_DF2 / math.sqrt(3), abs=3e-4)   # table: 3 decimals
+    assert (r["lo"], r["hi"]) == pytest.approx((17 - 2.4843, 17 + 2.4843), abs=2e-4)
+    five = mean_interval(TIGHT)
+    assert five["half_width"] == pytest.approx(TIGHT_HALF, abs=2e-4)
+    # other levels: the scipy quantile (two seeds, 90%: t_{0.95, 1} = 6.314 by the table)
+    two = mean_interval([1.0, 2.0], level=0.90)
+    assert two["half_width"] == pytest.approx(stats.t.ppf(0.95, 1) * math.sqrt(0.5) / math.sqrt(2))
+    assert two["half_width"] == pytest.approx(6.314 * 0.5, abs=1e-3)
+
+
+def test_mean_interval_of_one_value_has_no_interval_and_bad_input_is_refused():
+    one = mean_interval([0.2])
+    assert one["mean"] == 0.2 and one["half_width"] is None and one["lo"] is None and one["hi"] is None
+    for bad, words in (([], "at least one"), ([1.0, float("nan")], "finite"), ([1.0, 2.0], "level")):
+        with pytest.raises(ValueError, match=words):
+            mean_interval(bad, level=1.5 if words == "level" else 0.95)
