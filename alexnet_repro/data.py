@@ -13,7 +13,6 @@ Names: the registry ``REGISTRY`` (name -> loader, one-line description, native i
 from __future__ import annotations
 
 import difflib
-import gzip
 import hashlib
 import json
 import os
@@ -29,6 +28,7 @@ import torch.nn.functional as F
 # read_cifar10_batch is re-exported for callers of this module
 from alexnet_repro.cifar10 import (CIFAR10_BATCHES, read_cifar10, read_cifar10_batch,  # noqa: F401
                                    read_cifar10_classes)
+from alexnet_repro.fashion_mnist import FMNIST_FILES, find_idx_dir, idx_file, read_idx
 from alexnet_repro.images import (IMAGE_EXTENSIONS, PAPER_STORED_SIZE, BadImage, BadImageError, FolderImages,
                                   load_image, preprocess, scan_folder)
 
@@ -231,59 +231,18 @@ class TensorImages(torch.utils.data.Dataset):
 
 # --------------------------------------------------------------------------- fashion-mnist
 
-def read_idx(path: str | Path) -> np.ndarray:
-    """Read an IDX file (gzip or not), as used by MNIST/Fashion-MNIST, into a numpy array."""
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as fh:
-            data = fh.read()
-    except (OSError, EOFError) as err:
-        raise ValueError(f"cannot read IDX file {path}: {err}. Replace the file "
-                         "(re-install or re-download the dataset).") from err
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
-        raise ValueError(f"{path} is not an unsigned-byte IDX file (bad magic number); "
-                         "replace the file (re-install or re-download the dataset).")
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * k: 8 + 4 * k], "big") for k in range(ndim)]
-    offset = 4 + 4 * ndim
-    expected = int(np.prod(dims))
-    if len(data) - offset != expected:
-        raise ValueError(f"{path} is truncated or corrupt: header says {dims} "
-                         f"({expected} bytes), file has {len(data) - offset}; replace the file.")
-    return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(dims)
-
-
-_FMNIST_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-                 "val": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
-
-
-def _find_idx_dir(candidates: list[Path]) -> Path | None:
-    for folder in candidates:
-        if all(_idx_file(folder, stem) for pair in _FMNIST_FILES.values() for stem in pair):
-            return folder
-    return None
-
-
-def _idx_file(folder: Path, stem: str) -> Path | None:
-    for name in (stem, stem + ".gz"):
-        if (folder / name).is_file():
-            return folder / name
-    return None
-
-
 def _fashion_mnist(root, download: bool) -> tuple[dict, str]:
     if root is not None:
         candidates = [Path(root), Path(root) / "FashionMNIST" / "raw"]
     else:
         candidates = [FASHION_MNIST_DEBIAN, Path(DEFAULT_ROOT) / "FashionMNIST" / "raw"]
-    folder = _find_idx_dir(candidates)
+    folder = find_idx_dir(candidates)
     if folder is None and download:
         import torchvision
         tv_root = Path(root) if root is not None else Path(DEFAULT_ROOT)
         for train in (True, False):
             torchvision.datasets.FashionMNIST(str(tv_root), train=train, download=True)
-        folder = _find_idx_dir([tv_root / "FashionMNIST" / "raw"])
+        folder = find_idx_dir([tv_root / "FashionMNIST" / "raw"])
     if folder is None:
         looked = "\n  ".join(str(c) for c in candidates)
         raise DatasetNotFound(
@@ -294,9 +253,9 @@ def _fashion_mnist(root, download: bool) -> tuple[dict, str]:
             "`python -c \"import torchvision; torchvision.datasets.FashionMNIST('data', download=True)\"` "
             "and pass root='data'.")
     arrays = {}
-    for split, (img_stem, lab_stem) in _FMNIST_FILES.items():
-        images = read_idx(_idx_file(folder, img_stem))
-        labels = read_idx(_idx_file(folder, lab_stem))
+    for split, (img_stem, lab_stem) in FMNIST_FILES.items():
+        images = read_idx(idx_file(folder, img_stem))
+        labels = read_idx(idx_file(folder, lab_stem))
         if images.ndim != 3 or labels.shape != (images.shape[0],):
             raise ValueError(f"Fashion-MNIST files in {folder} do not match: images "
                              f"{images.shape}, labels {labels.shape}; replace them.")
