@@ -29,7 +29,7 @@ def parameter_counts(towers: int = 2) -> dict[str, int]:
 def init_stds(recipe: str) -> dict[str, float]:
     """Each learned layer's initial weight standard deviation under ``recipe``, as built."""
     net = AlexNet(towers=2, width=0.25, input_size=67, recipe=recipe)   # small: stds do not depend on width
-    return {name: float(m.weight.std()) for name, m in named_layers(net).items() if hasattr(m, "weight")}
+    return {name: float(m.weight.detach().std()) for name, m in named_layers(net).items() if hasattr(m, "weight")}
 
 
 def differences() -> list[dict]:
