@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from alexnet_repro.augment import center_crop, scaled_crop_size, subtract_mean
-from alexnet_repro.data import collate
+from alexnet_repro.data import collate, iter_batches
 from alexnet_repro.layers import alpha_over_n
 from alexnet_repro.model import ACTIVATIONS, AlexNet, activations, build_model, named_layers
 from alexnet_repro.tables import html_table
@@ -40,10 +40,7 @@ def model_inputs(result, split: str = "val", n: int | None = None, *, seed: int 
     ds = getattr(result.data, split)
     idx = np.arange(len(ds)) if n is None or n >= len(ds) else \
         np.sort(np.random.default_rng(seed).choice(len(ds), size=n, replace=False))
-    if hasattr(ds, "get_batch"):
-        images, labels = ds.get_batch(idx)
-    else:
-        images, labels, _ = collate([ds[int(i)] for i in idx])
+    images, labels, _ = next(iter_batches(ds, [idx.tolist()]))
     x = center_crop(subtract_mean(images, result.mean_image), result.record["dataset"]["crop_size"])
     device = next(result.model.parameters()).device
     return x.to(device), torch.as_tensor(labels).to(device)

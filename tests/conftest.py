@@ -2,6 +2,9 @@
 for tiny models, a tiny AlexNet set-up, generated image folders."""
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 import torch
 
@@ -13,6 +16,27 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+class SigintAfter(torch.utils.data.Dataset):
+    """Wraps a dataset; sends SIGINT to this process when serving the n-th training batch (a
+    batch of ``batch_size`` items through ``get_batch``): an interruption at a known step."""
+
+    def __init__(self, base, n, batch_size):
+        self.base, self.n, self.batch_size, self.calls = base, n, batch_size, 0
+
+    def __len__(self):
+        return len(self.base)
+
+    def __getitem__(self, i):
+        return self.base[i]
+
+    def get_batch(self, idx):
+        if len(idx) == self.batch_size:
+            self.calls += 1
+            if self.calls == self.n:
+                os.kill(os.getpid(), signal.SIGINT)
+        return self.base.get_batch(idx)
 
 
 def tiny_alexnet_setup():

@@ -13,6 +13,7 @@ from alexnet_repro.data import FolderImages, TensorImages, collate
 from alexnet_repro.shards import (DeviceImages, PreparedImages, decode_batch, load_prepared,
                                   make_train_iterator, on_device)
 from alexnet_repro.train import epoch_batches
+from conftest import SigintAfter
 
 cuda = pytest.mark.cuda
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -246,28 +247,6 @@ def test_device_path_over_prepared_shards_equals_the_loader_path(monkeypatch, de
     assert _metrics(dev) == _metrics(ref) and dev["final"]["steps"] == 2
 
 
-class _StopAfter(torch.utils.data.Dataset):
-    """Wraps a dataset; sends SIGINT to this process when serving the n-th training batch."""
-
-    def __init__(self, base, n, batch_size):
-        self.base, self.n, self.batch_size, self.calls = base, n, batch_size, 0
-
-    def __len__(self):
-        return len(self.base)
-
-    def __getitem__(self, i):
-        return self.base[i]
-
-    def get_batch(self, idx):
-        import os
-        import signal
-        if len(idx) == self.batch_size:
-            self.calls += 1
-            if self.calls == self.n:
-                os.kill(os.getpid(), signal.SIGINT)
-        return self.base.get_batch(idx)
-
-
 def test_a_run_cut_on_the_loader_path_resumes_mid_epoch_on_the_device_path(monkeypatch, tmp_path,
                                                                             device_path_spy):
     import dataclasses
@@ -276,7 +255,7 @@ def test_a_run_cut_on_the_loader_path_resumes_mid_epoch_on_the_device_path(monke
     from alexnet_repro.train import train
     data = _toy_bundle()
     ref = train(_toy_config(), data=data).record
-    cut = dataclasses.replace(data, train=_StopAfter(data.train, 9, 16))   # step 9 of 12: epoch 2
+    cut = dataclasses.replace(data, train=SigintAfter(data.train, 9, 16))   # step 9 of 12: epoch 2
     cfg = _toy_config(out_dir=str(tmp_path))
     with pytest.raises(KeyboardInterrupt, match="step 9"):
         train(cfg, data=cut)

@@ -21,6 +21,7 @@ from alexnet_repro.data import BadImage, BadImageError, load_dataset
 from alexnet_repro.schedule import make_schedule as LRSchedule
 from alexnet_repro.train import (ConfigError, ResumeError, TrainConfig, TrainingDiverged,
                                  evaluate, train, train_step)
+from conftest import SigintAfter
 
 REPO = Path(__file__).resolve().parents[1]
 FMNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -270,31 +271,11 @@ def test_same_seed_same_run_other_seed_other_run():
 # ---------------------------------------------------------------- interruption and resume
 
 
-class _SigintAfter(torch.utils.data.Dataset):
-    """Wraps a dataset; sends SIGINT to this process on the n-th training batch it serves."""
-
-    def __init__(self, base, n, batch_size):
-        self.base, self.n, self.batch_size, self.calls = base, n, batch_size, 0
-
-    def __len__(self):
-        return len(self.base)
-
-    def __getitem__(self, i):
-        return self.base[i]
-
-    def get_batch(self, idx):
-        if len(idx) == self.batch_size:
-            self.calls += 1
-            if self.calls == self.n:
-                os.kill(os.getpid(), signal.SIGINT)
-        return self.base.get_batch(idx)
-
-
 def test_ctrl_c_saves_a_checkpoint_and_resume_gives_the_same_run(tmp_path):
     cfg = tiny(epochs=2, augment="paper", out_dir=str(tmp_path / "ref"))
     ref = train(cfg).record
     data = load_dataset("synthetic", limit=256, val_limit=64, image_size=36, seed=0)
-    interrupted = replace(data, train=_SigintAfter(data.train, 11, 32))
+    interrupted = replace(data, train=SigintAfter(data.train, 11, 32))
     run = cfg.replace(out_dir=str(tmp_path / "cut"))
     with pytest.raises(KeyboardInterrupt, match="step 11"):
         train(run, data=interrupted)
