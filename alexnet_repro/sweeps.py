@@ -103,11 +103,6 @@ class Run:
         return self.record.keys()
 
 
-def _record(run) -> Mapping[str, Any]:
-    """The record of a :class:`Run` or of a bare record dict."""
-    return run.record if isinstance(run, Run) else run
-
-
 def run_seeds(base_config, variants: Mapping[str, Mapping[str, Any]], seeds: Iterable[int], *,
               data=None, cache: dict | None = None, train_fn: Callable | None = None,
               on_run: Callable | None = None, diverged_ok: bool = False,
