@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import html
+import os
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -22,6 +23,7 @@ from myst_nb import glue
 from alexnet_repro.errors import ConfigError
 from alexnet_repro.profiles import chapter_source, toc_pages
 from alexnet_repro.records import save_record
+from alexnet_repro.config import THREADS_ENV
 from alexnet_repro.train import CHECKPOINT, RECORD, TrainConfig, train
 
 
@@ -49,6 +51,35 @@ def glue_all(values: Mapping[str, Any], prefix: str = "") -> None:
     that the chapter's prose quotes with ``{glue:text}`prefix_name```."""
     for name, value in values.items():
         glue(f"{prefix}{name}", value, display=False)
+
+
+def seed_workers(config: TrainConfig) -> int:
+    """How many runs a chapter trains at once (``sweeps.run_seeds(..., workers=...)``), and the
+    thread count of this kernel, from ``ALEXNET_THREADS`` (``python -m alexnet_repro book
+    --threads N``; default 1): each training process uses N threads and ``cores // N`` of them
+    run side by side. On a GPU (``config.device`` resolving to CUDA) one run at a time.
+
+    One thread per process and one process per core is the fast path on a CPU: the book's
+    networks are small, so per-operation overhead, not arithmetic, sets their speed, and two
+    processes overlap it where two threads of one process cannot. A run's numbers depend on its
+    thread count only through float rounding (the records say which: ``hardware.torch_threads``)."""
+    import torch
+
+    from alexnet_repro.distributed import select_device
+
+    text = os.environ.get(THREADS_ENV, "1")
+    try:
+        threads = int(text)
+        if threads < 1:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"{THREADS_ENV}={text!r}: give a whole number of threads >= 1 "
+                          "(e.g. --threads 1)") from None
+    cores = os.cpu_count() or 1
+    torch.set_num_threads(min(threads, cores))
+    if select_device(config.device).type != "cpu":
+        return 1
+    return max(1, cores // threads)
 
 
 def train_config(train: Mapping[str, Any], **changes) -> TrainConfig:

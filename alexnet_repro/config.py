@@ -17,6 +17,9 @@ from alexnet_repro.schedule import parse_schedule
 
 _P = PAPER["training"]
 AMP_MODES = ("auto", "bf16", "off")
+#: Environment variable with the number of threads of each training process of a book build
+#: (``python -m alexnet_repro book --threads N``; read by ``chapter.seed_workers``).
+THREADS_ENV = "ALEXNET_THREADS"
 
 
 @dataclass

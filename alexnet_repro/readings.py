@@ -11,8 +11,10 @@ import html
 import math
 from typing import Any, Callable, Mapping, Sequence
 
-from alexnet_repro.judging import (format_error_pct, format_pm, format_ratio, median_censored, ratio_verdict,
-                                   speedup, summarize)
+import statistics
+
+from alexnet_repro import verdicts
+from alexnet_repro.judging import format_error_pct, format_pm, summarize
 from alexnet_repro.tables import html_table
 
 
@@ -130,19 +132,40 @@ def lr_sweep_table(sweep: Mapping[str, Mapping], target_error: float, steps_per_
 
 
 def speedups_by_target(runs: Mapping[str, Sequence], slow: str, fast: str, targets: Sequence[float],
-                       *, window: int = 1, direction: str = "greater") -> dict[float, dict]:
+                       *, window: int = 1, resolution_steps: float | None = None,
+                       level: float = 0.95) -> dict[float, dict]:
     """The speed-up of variant ``fast`` over ``slow`` of ``runs`` (paired by seed) at each
-    target training error: ``{target: {"<fast>_steps", "<slow>_steps" (steps to the target per
-    seed, None = never), "speedup" (:func:`~alexnet_repro.judging.speedup`, censored runs bounded
-    by their :func:`horizon`), "verdict" (:func:`~alexnet_repro.judging.ratio_verdict`)}}``."""
+    target training error, as a curve (described, not judged: the chapter judges its claim at
+    the paper's target only, with :func:`alexnet_repro.judging.judge_speedup`).
+
+    ``{target: {"<fast>_steps", "<slow>_steps" (steps to the target per seed, None = never),
+    "<fast>_horizons", "<slow>_horizons" (last logged step per run), "result"
+    (``verdicts.replication`` of the per-seed log speed-ups, direction "greater", no paper
+    value: estimate, interval, MDE)}}``. ``resolution_steps``: how well a step count is known
+    (default: the runs' ``log_every``)."""
     out = {}
     for t in targets:
         steps = {v: [steps_to_target(r["steps"], t, window=window) for r in runs[v]] for v in (fast, slow)}
         ends = {v: [horizon(r["steps"]) for r in runs[v]] for v in (fast, slow)}
-        sp = speedup(steps[slow], steps[fast], slow_horizons=ends[slow], fast_horizons=ends[fast])
-        out[t] = {f"{fast}_steps": steps[fast], f"{slow}_steps": steps[slow], "speedup": sp,
-                  "verdict": ratio_verdict(sp, direction)}
+        res = _log_every(runs[fast]) if resolution_steps is None else resolution_steps
+        ls = verdicts.log_speedups(steps[slow], steps[fast], slow_horizons=ends[slow],
+                                   fast_horizons=ends[fast], resolution_steps=res)
+        out[t] = {f"{fast}_steps": steps[fast], f"{slow}_steps": steps[slow],
+                  f"{fast}_horizons": ends[fast], f"{slow}_horizons": ends[slow], "resolution_steps": res,
+                  "result": verdicts.replication(ls["effects"], direction="greater", level=level,
+                                                 resolution=ls["resolution"], censored=ls["censored"])}
     return out
+
+
+def _log_every(runs: Sequence) -> int:
+    every = {int(_record(r).get("config", {}).get("log_every", 1) or 1) for r in runs}
+    return max(every) if every else 1
+
+
+def median_censored(values):
+    """Median of steps-to-target with censored runs (``None``) counted as +inf."""
+    vals = [math.inf if v is None else float(v) for v in values]
+    return statistics.median(vals) if vals else None
 
 
 def _median_steps(steps: Sequence[int | None]) -> str:
@@ -153,27 +176,31 @@ def _median_steps(steps: Sequence[int | None]) -> str:
 
 
 def speedup_table(by_target: Mapping[float, Mapping], slow: str, fast: str, *,
-                  names: Mapping[str, str] | None = None) -> str:
+                  names: Mapping[str, str] | None = None, judged_at: float | None = None) -> str:
     """HTML table of :func:`speedups_by_target`: per target the median steps of each variant
-    (censored runs as +inf, and how many never got there), the speed-up and its verdict.
-    ``names``: how the headers call the variants (default: their keys)."""
+    (censored runs as +inf, and how many never got there), the speed-up's geometric mean with
+    its 95% interval and MDE, and the direction's outcome. ``judged_at``: the target at which the
+    chapter judges its claim (marked). ``names``: how the headers call the variants."""
     names = {slow: slow, fast: fast, **(names or {})}
-    rows = [{"target": f"{100 * t:g}%", "fast": _median_steps(b[f"{fast}_steps"]),
-             "slow": _median_steps(b[f"{slow}_steps"]), "speedup": format_ratio(b["speedup"]),
-             "verdict": b["verdict"]} for t, b in by_target.items()]
+    rows = [{"target": f"{100 * t:g}%" + (" (judged)" if judged_at is not None and t == judged_at else ""),
+             "fast": _median_steps(b[f"{fast}_steps"]), "slow": _median_steps(b[f"{slow}_steps"]),
+             "speedup": verdicts.format_replication(b["result"], unit="log ratio"),
+             "outcome": b["result"]["outcome"]} for t, b in by_target.items()]
     return html_table(rows, [("target", "target training error"), ("fast", f"{names[fast]} steps (median)"),
                              ("slow", f"{names[slow]} steps (median)"),
-                             ("speedup", f"speed-up {names[slow]}/{names[fast]}"),
-                             ("verdict", f"verdict ({names[fast]} faster?)")])
+                             ("speedup", f"speed-up {names[slow]}/{names[fast]} [95% CI] (MDE)"),
+                             ("outcome", f"{names[fast]} faster? (direction only)")])
 
 
 def speedups_record(by_target: Mapping[float, Mapping]) -> dict[str, dict]:
-    """:func:`speedups_by_target` for a chapter record (JSON): keys ``f"{target:g}"``, each with
-    the per-seed steps, the ratios, their kinds, geometric mean, log spread and the verdict."""
-    keep = ("ratios", "kinds", "geo_mean", "log_std")
-    return {f"{t:g}": {**{k: v for k, v in b.items() if k.endswith("_steps")},
-                       **{k: b["speedup"][k] for k in keep}, "verdict": b["verdict"]}
-            for t, b in by_target.items()}
+    """:func:`speedups_by_target` for a chapter record (JSON): keys ``f"{target:g}"``."""
+    out = {}
+    for t, b in by_target.items():
+        r = b["result"]
+        out[f"{t:g}"] = {**{k: v for k, v in b.items() if k != "result"},
+                         **{k: (list(r[k]) if isinstance(r[k], tuple) else r[k])
+                            for k in ("estimate", "ci", "mde", "n", "n_censored", "outcome")}}
+    return out
 
 
 # ----------------------------------------------------------------------------- overfitting, paired speed-ups
@@ -215,37 +242,6 @@ def overfitting_metrics(target: float | None = None, window: int = 1) -> dict[st
         metrics[f"steps to training error <= {target:g}"] = \
             lambda r: steps_to_target(r["steps"], target, window=window)
     return metrics
-
-
-def paired_speedup(slow: Sequence[Mapping], fast: Sequence[Mapping], target: float, *,
-                   window: int = 1) -> dict:
-    """:func:`~alexnet_repro.judging.speedup` of the steps to ``target`` training error of paired
-    runs (same seed order), censored runs bounded by their :func:`horizon`. The per-seed steps
-    are in ``["pairs"][i]["slow"]`` and ``["fast"]`` (``None``: never reached)."""
-    s = [steps_to_target(r["steps"], target, window=window) for r in slow]
-    f = [steps_to_target(r["steps"], target, window=window) for r in fast]
-    return speedup(s, f, slow_horizons=[horizon(r["steps"]) for r in slow],
-                   fast_horizons=[horizon(r["steps"]) for r in fast])
-
-
-def nearby_targets(target: float) -> list[float]:
-    """``2 * target``, ``target`` and ``target / 2`` (those below 1, rounded to 4 places,
-    without repeats), from the highest error down: how a speed-up depends on the target."""
-    return sorted({round(t, 4) for t in (2 * target, target, target / 2) if t < 1}, reverse=True)
-
-
-def paired_speedup_table(by_target: Mapping[float, Mapping], slow_label: str, fast_label: str) -> str:
-    """HTML table of :func:`paired_speedup` results per target error: the per-seed steps of both
-    sides ("—": never reached), the geometric-mean ratio and each seed's kind."""
-    def steps(sp, side):
-        return ", ".join("—" if p[side] is None else str(p[side]) for p in sp["pairs"])
-
-    rows = [{"target": f"{100 * t:g}%", "fast": steps(sp, "fast"), "slow": steps(sp, "slow"),
-             "ratio": "n/a" if sp["geo_mean"] is None else format(sp["geo_mean"], ".2f"),
-             "kinds": ", ".join(sp["kinds"])} for t, sp in by_target.items()]
-    return html_table(rows, [("target", "training error target"), ("fast", f"steps, {fast_label} (per seed)"),
-                             ("slow", f"steps, {slow_label} (per seed)"), ("ratio", "ratio (geometric mean)"),
-                             ("kinds", "kind per seed")])
 
 
 # ----------------------------------------------------------------------------- final errors

@@ -27,6 +27,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import CaselessStrEnum
 
 from alexnet_repro import profiles as P
+from alexnet_repro.config import THREADS_ENV
 from alexnet_repro.profiles import BookError, DEFAULT_PROFILE
 
 REPO = P.REPO
@@ -117,6 +118,7 @@ def cache_key(chapter: str, params: dict) -> str:
     digest.update(json.dumps(params, sort_keys=True, default=str).encode())
     digest.update(library_digest().encode())
     digest.update(f"torch {torch.__version__}".encode())
+    digest.update(f"threads {os.environ.get(THREADS_ENV, '1')}".encode())
     digest.update(f"data {dataset_fingerprint(params)}".encode())
     if chapter in RECORD_READERS:
         digest.update(records_digest(params["profile"], exclude=chapter).encode())
@@ -432,7 +434,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="re-execute even when cached")
     parser.add_argument("--no-html", action="store_true", help="execute only, do not render")
     parser.add_argument("--list", action="store_true", help="list chapters and their parameters")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="threads per training process (default 1: one process per core "
+                             "trains a seed; 2 on a 2-core machine: one process, two threads)")
     args = parser.parse_args(argv)
+    if args.threads is not None:
+        if args.threads < 1:
+            print(f"error: --threads must be 1 or more, got {args.threads}", file=sys.stderr)
+            return 1
+        os.environ[THREADS_ENV] = str(args.threads)
     try:
         if args.list:
             _list()

@@ -9,20 +9,21 @@ image), so a chapter can probe the networks it trained. Verdicts on the runs liv
 """
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
 import copy
 import dataclasses
 import json
 import math
 import multiprocessing
+from concurrent.futures.process import BrokenProcessPool
 import statistics
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import torch
 
-from alexnet_repro.judging import median_censored
 from alexnet_repro.probes import evaluate_split
-from alexnet_repro.readings import error_curve, steps_to_target
+from alexnet_repro.readings import error_curve, median_censored, steps_to_target
 from alexnet_repro.train import TrainingDiverged, train
 
 __all__ = ["Run", "config_with", "run_seeds", "lr_sweep", "tuned_runs"]
@@ -168,15 +169,38 @@ def _train_in_pool(configs, data, train_fn, diverged_ok, eval_train_split, keep_
     unique = list({_config_key(c): c for c in configs}.values())
     if not unique:
         return {}
-    ctx = multiprocessing.get_context("spawn")   # no fork of a threaded parent (OpenMP, notebooks)
     args = [(cfg, data, train_fn, diverged_ok, eval_train_split, keep_models) for cfg in unique]
-    with concurrent.futures.ProcessPoolExecutor(min(workers, len(unique)), mp_context=ctx,
-                                                initializer=_one_thread) as pool:
-        runs = list(pool.map(_train_in_worker, args))
+    try:
+        runs = list(_pool(workers).map(_train_in_worker, args))
+    except BrokenProcessPool:
+        _POOLS.pop(workers, None)
+        raise
     if data is not None:   # the workers send no copy of the data back: re-attach the caller's
         runs = [Run(r.record, dataclasses.replace(r.result, data=data)) if r.result is not None else r
                 for r in runs]
     return {_config_key(c): r for c, r in zip(unique, runs)}
+
+
+_POOLS: dict[int, concurrent.futures.ProcessPoolExecutor] = {}
+
+
+def _pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
+    """One pool of ``workers`` one-thread processes per Python session, kept between calls (a
+    chapter calls :func:`run_seeds` several times; starting processes that import torch costs
+    seconds each time). Shut down when the interpreter exits."""
+    if workers not in _POOLS:
+        ctx = multiprocessing.get_context("spawn")   # no fork of a threaded parent (OpenMP, notebooks)
+        _POOLS[workers] = concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx,
+                                                                 initializer=_one_thread)
+        if len(_POOLS) == 1:
+            atexit.register(_shutdown_pools)
+    return _POOLS[workers]
+
+
+def _shutdown_pools() -> None:
+    for pool in _POOLS.values():
+        pool.shutdown(cancel_futures=True)
+    _POOLS.clear()
 
 
 def _one_thread() -> None:
@@ -213,7 +237,7 @@ def _train_one(cfg, data, train_fn, diverged_ok: bool, eval_train_split: bool) -
 def lr_sweep(base_config, lrs: Sequence[float], variants: Mapping[str, Mapping[str, Any]], *,
              target_error: float, seeds: Sequence[int] = (0,), window: int = 1, data=None,
              cache: dict | None = None, train_fn: Callable | None = None,
-             on_run: Callable | None = None, keep_models: bool = True) -> dict:
+             on_run: Callable | None = None, keep_models: bool = True, workers: int = 1) -> dict:
     """For each variant, train with every learning rate in ``lrs`` and pick the fastest.
 
     The paper (Figure 1): "The learning rates for each network were chosen independently to
@@ -227,16 +251,18 @@ def lr_sweep(base_config, lrs: Sequence[float], variants: Mapping[str, Mapping[s
 
     Returns ``{variant: {"best_lr", "table": [{"lr", "steps_to_target", "mean_error",
     "reached", "diverged"}...], "records": {lr: [records]}}}``. ``keep_models``: as in
-    :func:`run_seeds` (the models stay in ``cache``, e.g. for reuse by a later :func:`run_seeds`).
+    :func:`run_seeds` (the models stay in ``cache``, e.g. for reuse by a later :func:`run_seeds`);
+    ``workers``: as in :func:`run_seeds` (every variant and rate is trained in one call).
     """
+    grid = {(name, float(lr)): f"{name}@{float(lr)!r}" for name in variants for lr in lrs}
+    trained = run_seeds(base_config, {label: {**variants[name], "lr": lr} for (name, lr), label in grid.items()},
+                        seeds, data=data, cache=cache, train_fn=train_fn, on_run=on_run, diverged_ok=True,
+                        keep_models=keep_models, workers=workers)
     out = {}
-    for name, overrides in variants.items():
+    for name in variants:
         table, records = [], {}
         for lr in lrs:
-            recs = run_seeds(base_config, {name: {**overrides, "lr": float(lr)}}, seeds, data=data,
-                             cache=cache, train_fn=train_fn, on_run=on_run, diverged_ok=True,
-                             keep_models=keep_models)[name]
-            recs = [r.record for r in recs]
+            recs = [r.record for r in trained[grid[(name, float(lr))]]]
             records[float(lr)] = recs
             steps = [steps_to_target(r["steps"], target_error, window=window) for r in recs]
             curves = [error_curve(r["steps"], window=window)[1] for r in recs]
@@ -254,14 +280,15 @@ def lr_sweep(base_config, lrs: Sequence[float], variants: Mapping[str, Mapping[s
 def tuned_runs(base_config, variants: Mapping[str, Mapping[str, Any]], lrs: Sequence[float],
                seeds: Sequence[int], *, sweep_seeds: Sequence[int], target_error: float,
                window: int = 1, data=None, cache: dict | None = None,
-               train_fn: Callable | None = None) -> tuple[dict, dict[str, list[Run]]]:
+               train_fn: Callable | None = None, workers: int = 1) -> tuple[dict, dict[str, list[Run]]]:
     """Figure 1's protocol, "learning rates for each network chosen independently to make
     training as fast as possible": :func:`lr_sweep` of every variant over ``lrs`` with
     ``sweep_seeds``, then :func:`run_seeds` of each variant at its fastest rate with ``seeds``
-    (use seeds apart from the sweep's). Returns ``(sweep, runs)``: the sweep's dict
+    (use seeds apart from the sweep's); ``workers`` as in :func:`run_seeds`. Returns ``(sweep, runs)``: the sweep's dict
     (``sweep[v]["best_lr"]``) and ``{variant: [Run per seed]}``. The two share ``cache``."""
     cache = {} if cache is None else cache
     sweep = lr_sweep(base_config, lrs, variants, target_error=target_error, seeds=sweep_seeds,
-                     window=window, data=data, cache=cache, train_fn=train_fn)
+                     window=window, data=data, cache=cache, train_fn=train_fn, workers=workers)
     chosen = {v: {**variants[v], "lr": sweep[v]["best_lr"]} for v in variants}
-    return sweep, run_seeds(base_config, chosen, seeds, data=data, cache=cache, train_fn=train_fn)
+    return sweep, run_seeds(base_config, chosen, seeds, data=data, cache=cache, train_fn=train_fn,
+                            workers=workers)
