@@ -21,7 +21,7 @@ import math
 import torch
 from torch import nn
 
-from alexnet_repro.judging import CONSISTENT, NOT_CONSISTENT, claim
+from alexnet_repro.judging import exact_claim
 from alexnet_repro.layers import LocalResponseNorm
 from alexnet_repro.model import (AlexNet, conv_output_size, count_parameters, layer_table,
                                  named_layers)
@@ -307,39 +307,35 @@ def lrn_facts(columns: dict[str, torch.Tensor], model: nn.Module, image: torch.T
 
 
 def claims(net2: nn.Module, net1: nn.Module, rows) -> list[dict]:
-    """The chapter's claims (``judging.claim`` rows): the parameter count (consistent within
-    :data:`PARAMETERS_TOLERANCE`), the printed input size, and the neuron count of conv1."""
+    """The chapter's claims (``judging.exact_claim`` rows: facts checked exactly, no seeds): the
+    parameter count (reproduced within :data:`PARAMETERS_TOLERANCE`), the printed input size, and
+    the neuron count of conv1."""
     total2, total1 = count_parameters(net2), count_parameters(net1)
-    rel = abs(total2 - ARCH["parameters"]) / ARCH["parameters"]
     a = _conv1_arithmetic(net2)
     printed, out_printed, out_227 = a["printed"], a["out_printed"], a["out_227"]
     convs, fcs = weight_layers(net2)
     paper_n, ours_n = ARCH["neurons_per_layer"][0], _neurons(rows, convs + fcs)[0]
     conv1_shape = next(r["out_shape"] for r in rows if r["name"] == "conv1")
     return [
-        claim("parameters", statement=f"The network has {ARCH['parameters'] // 10**6} million "
-              "parameters.", source="paper §4, abstract", paper=f"{ARCH['parameters']:,}",
-              measured=f"{total2:,} (two towers), {total1:,} (one tower)",
-              verdict=CONSISTENT if rel < PARAMETERS_TOLERANCE else NOT_CONSISTENT,
-              setting="counted on the built model; consistent if within "
-                      f"{PARAMETERS_TOLERANCE:.0%}",
-              values={"two_towers": total2, "one_tower": total1, "relative_difference": rel}),
-        claim("input_size", statement=(
-                  f"conv1 filters the {printed}×{printed}×{ARCH['input_channels']} input with "
-                  f"stride {ARCH['conv1_stride']} into {int(out_227)}×{int(out_227)} maps."),
-              source="paper §3.5, Figure 2", paper=f"{printed}×{printed}",
-              measured=(f"{float(out_printed):g} outputs per side at {printed}; "
-                        f"{int(out_227)} at {net2.input_size}"),
-              verdict=CONSISTENT if out_printed == out_227 else NOT_CONSISTENT,
-              setting=f"conv1 arithmetic (n − {a['k1']})/{a['s1']} + 1, no padding",
-              values={"printed": printed, "out_printed": float(out_printed),
-                      "out_227": int(out_227)}),
-        claim("neurons_conv1", statement=f"conv1 has {paper_n:,} neurons (the list of §3.5).",
-              source="paper §3.5", paper=f"{paper_n:,}",
-              measured=f"{ours_n:,} (= {shape_text(conv1_shape)})",
-              verdict=CONSISTENT if paper_n == ours_n else NOT_CONSISTENT,
-              setting="the other layers of the list match the model",
-              values={"paper": paper_n, "model": ours_n}),
+        exact_claim("parameters", total2, ARCH["parameters"],
+                    statement=f"The network has {ARCH['parameters'] // 10**6} million parameters.",
+                    source="paper §4, abstract", paper=f"{ARCH['parameters']:,}",
+                    measured=f"{total2:,} (two towers), {total1:,} (one tower)",
+                    setting="counted on the built model; reproduced if within "
+                            f"{PARAMETERS_TOLERANCE:.0%} of the paper's round number",
+                    tolerance=PARAMETERS_TOLERANCE * ARCH["parameters"]),
+        exact_claim("input_size", float(out_printed), int(out_227), statement=(
+                        f"conv1 filters the {printed}×{printed}×{ARCH['input_channels']} input with "
+                        f"stride {ARCH['conv1_stride']} into {int(out_227)}×{int(out_227)} maps."),
+                    source="paper §3.5, Figure 2", paper=f"{int(out_227)} outputs per side from {printed}",
+                    measured=(f"{float(out_printed):g} outputs per side at {printed}; "
+                              f"{int(out_227)} at {net2.input_size}"),
+                    setting=f"conv1 arithmetic (n − {a['k1']})/{a['s1']} + 1, no padding"),
+        exact_claim("neurons_conv1", ours_n, paper_n,
+                    statement=f"conv1 has {paper_n:,} neurons (the list of §3.5).",
+                    source="paper §3.5", paper=f"{paper_n:,}",
+                    measured=f"{ours_n:,} (= {shape_text(conv1_shape)})",
+                    setting="the other layers of the list match the model"),
     ]
 
 

@@ -1,5 +1,5 @@
 """The results tables rendered: :func:`to_html` (every results table of the book, one row dict
-per row; ``ci`` rows shaded, verdicts coloured), the column sets of the results chapter's tables,
+per row; ``ci`` rows shaded, outcomes coloured), the column sets of the results chapter's tables,
 :func:`profile_banner` (where the measured numbers come from) and :func:`provenance_table` (the
 records a build read).
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from typing import Any, Iterable, Mapping, Sequence
 
-from alexnet_repro.judging import VERDICT_COLOURS
+from alexnet_repro.judging import OUTCOME_COLOURS
 from alexnet_repro.provenance import (NOT_MEASURED, NOT_REPORTED, RESULT_PROFILES,
                                       profiles_present, provenance_rows)
 from alexnet_repro.tables import html_table
@@ -23,9 +23,9 @@ COMPARISON_COLUMNS = [
     ("profile", "Profile"), ("hardware", "Hardware"), ("date", "Date"), ("commit", "Commit"),
 ]
 CLAIM_COLUMNS = [
-    ("statement", "The paper's claim"), ("source", "Where"), ("paper", "Paper's number"),
-    ("measured", "Measured"),
-    ("setting", "Setting"), ("verdict", "Verdict"), ("chapter", "Chapter"),
+    ("statement", "The paper's claim"), ("source", "Where"), ("paper", "Paper's number (setting)"),
+    ("measured", "Measured: estimate [95% CI] (MDE; paper)"), ("n", "Seeds"),
+    ("outcome", "Outcome"), ("setting", "Setting"), ("chapter", "Chapter"),
     ("profile", "Profile"), ("hardware", "Hardware"), ("date", "Date"), ("commit", "Commit"),
 ]
 READING_NOTE_COLUMNS = [
@@ -44,7 +44,7 @@ PROVENANCE_COLUMNS = [("file", "Record"), ("kind", "Kind"), ("chapter", "Chapter
                       ("profile", "Profile"), ("dataset", "Dataset"), ("hardware", "Hardware"),
                       ("date", "Date"), ("commit", "Commit")]
 
-_VERDICT_COLOURS = {**VERDICT_COLOURS, NOT_MEASURED: "#6e7781"}
+_OUTCOME_COLOURS = {**OUTCOME_COLOURS, NOT_MEASURED: "#6e7781"}
 
 
 def _cell(key: str, value: Any, digits: int) -> str:
@@ -65,7 +65,7 @@ def to_html(rows: Sequence[Mapping], columns: Sequence[tuple[str, str]], *,
     """An HTML table of ``rows`` with ``columns`` (``(key, header)`` pairs), values escaped.
 
     Percentages (keys ending in ``_pct``) show up to ``digits`` decimals; None shows "—".
-    Rows whose profile is ``ci`` are shaded and tagged, verdicts coloured. Tables of more than
+    Rows whose profile is ``ci`` are shaded and tagged, outcomes coloured. Tables of more than
     six columns get a minimum width and scroll sideways.
     """
     # wide tables scroll sideways in the page instead of squeezing every column
@@ -75,8 +75,8 @@ def to_html(rows: Sequence[Mapping], columns: Sequence[tuple[str, str]], *,
         text = html.escape(_cell(key, r.get(key), digits))
         if key == "profile" and r.get("profile") == "ci":
             return "<strong>ci — not a result</strong>"
-        if key == "verdict" and r.get(key) in _VERDICT_COLOURS:
-            return f'<strong style="color:{_VERDICT_COLOURS[r[key]]}">{text}</strong>'
+        if key == "outcome" and r.get(key) in _OUTCOME_COLOURS:
+            return f'<strong style="color:{_OUTCOME_COLOURS[r[key]]}">{text}</strong>'
         return text
 
     return html_table(rows, columns, cell=cell, caption=caption, css_class=css_class,

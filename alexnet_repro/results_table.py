@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from alexnet_repro import paper
 from alexnet_repro.augment import scaled_crop_size
-from alexnet_repro.judging import claim, format_pm, verdict
+from alexnet_repro import verdicts
+from alexnet_repro.judging import format_pm
 from alexnet_repro.provenance import (NOT_MEASURED, NOT_REPORTED, RESULT_PROFILES, gather_records,
                                       hardware_summary, profiles_present, provenance_of,
                                       provenance_rows, records_list)
@@ -44,7 +45,7 @@ __all__ = [
     "NOT_MEASURED", "NOT_REPORTED", "RESULT_PROFILES", "TEN_PATCH", "CENTRE_CROP",
     "error_from_accuracy_pct", "gather_records", "provenance_of", "provenance_rows",
     "hardware_summary", "table1_rows", "table2_rows", "paper_rows", "reimplementation_rows",
-    "training_rows", "comparison_rows", "claim_rows", "ten_crop_claim", "reading_note_rows",
+    "training_rows", "comparison_rows", "claim_rows", "judged_rows", "outcome_summary", "ten_crop_claim", "reading_note_rows",
     "record_counts", "quoted_numbers", "headline_numbers", "profiles_present", "profile_banner",
     "provenance_table", "to_html",
     "COMPARISON_COLUMNS", "CLAIM_COLUMNS", "READING_NOTE_COLUMNS", "TABLE1_COLUMNS",
@@ -269,11 +270,8 @@ def claim_rows(records=()) -> list[dict]:
             continue
         prov = provenance_of(rec)
         for c in rec.get("claims") or []:
-            row = {"claim": c.get("key", "?"), "statement": c.get("statement", ""),
-                   "source": c.get("source", ""), "paper": c.get("paper", ""),
-                   "measured": c.get("measured", ""), "verdict": c.get("verdict", ""),
-                   "setting": c.get("setting", ""), "chapter": rec.get("chapter", item["name"]),
-                   "record": item["origin"], "values": c.get("values") or {},
+            row = {"claim": c.get("key", "?"), "chapter": rec.get("chapter", item["name"]),
+                   "record": item["origin"], **{k: c.get(k) for k in _CLAIM_KEYS},
                    **{k: prov[k] for k in ("profile", "hardware", "date", "commit")}}
             key = _claim_key(str(c.get("key", "")))
             (measured[key] if key is not None else other).append(row)
@@ -283,11 +281,43 @@ def claim_rows(records=()) -> list[dict]:
             rows += measured[key]
         else:
             rows.append({"claim": key, "statement": spec["text"], "source": spec["source"],
-                         "paper": "as stated", "measured": NOT_MEASURED, "verdict": NOT_MEASURED,
+                         "paper": "as stated", "measured": NOT_MEASURED, "outcome": NOT_MEASURED,
                          "setting": "", "chapter": NOT_REPORTED, "record": NOT_REPORTED,
                          "values": {}, "profile": NOT_REPORTED, "hardware": NOT_REPORTED,
                          "date": NOT_REPORTED, "commit": NOT_REPORTED})
     return rows + other
+
+
+#: What a claim row of the results chapter keeps from a chapter's claim (``judging.judge``).
+_CLAIM_KEYS = ("statement", "source", "paper", "metric", "measured", "setting", "unit", "direction",
+               "outcome", "estimate", "ci", "ci_hull", "mde", "n", "n_censored", "paper_effect",
+               "paper_judged", "values")
+
+
+def judged_rows(rows: Sequence[Mapping]) -> list[dict]:
+    """The measured claim rows judged over seeds (not exact checks, not unmeasured), as rows of
+    ``figures.forest_plot``: ``label`` is the claim key, ``paper`` the paper's effect where it is
+    judged in size, else None (drawn only where judged: a number from another setting is not a
+    target here)."""
+    out = []
+    for r in rows:
+        if r.get("unit") not in ("points", "log ratio") or r.get("outcome") in (None, NOT_MEASURED):
+            continue
+        out.append({**r, "label": r["claim"], "ci": tuple(r["ci"]),
+                    "ci_hull": tuple(r.get("ci_hull") or r["ci"]),
+                    "paper": r.get("paper_effect") if r.get("paper_judged") else None})
+    return out
+
+
+def outcome_summary(rows: Sequence[Mapping]) -> dict:
+    """Counts for the results chapter's prose over the judged rows (:func:`judged_rows`):
+    ``n_judged``, ``n_decisive`` and one count per outcome word, plus the chance sentence
+    (``verdicts.chance_sentence``)."""
+    outcomes = [r["outcome"] for r in rows]
+    out = {"n_judged": len(outcomes), "n_decisive": sum(o in verdicts.DECISIVE for o in outcomes),
+           "chance": verdicts.chance_sentence(outcomes) if outcomes else "No claim was judged over seeds."}
+    out.update({f"n_{o.replace(' ', '_')}": outcomes.count(o) for o in verdicts.OUTCOMES})
+    return out
 
 
 def ten_crop_claim(record: Mapping, z: float = 1.96) -> dict:

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from alexnet_repro import architecture as arch
-from alexnet_repro.judging import CONSISTENT, NOT_CONSISTENT
+from alexnet_repro.verdicts import OUTCOME_LARGER, OUTCOME_REPRODUCED, OUTCOME_SMALLER
 from alexnet_repro.model import AlexNet, layer_table, named_layers
 
 # (maps, kernel side, depth each kernel sees) of the paper's two-tower network (§3.5)
@@ -182,17 +182,20 @@ def test_lrn_share_against_explicit_window_sums(nets):
         assert f[key] == pytest.approx(100 * float(lower_median), rel=1e-6)
 
 
-def test_claims_verdicts(nets):
+def test_claims_outcomes(nets):
     net2, net1, rows = nets
     claims = {c["key"]: c for c in arch.claims(net2, net1, rows)}
-    total = sum(_params(n) for n in [*CONV, *FC])
+    total = sum(_params(n) for n in [*CONV, *FC])          # hand count from the paper's kernel shapes
     assert abs(total - 60_000_000) / 60_000_000 < 0.05
-    assert claims["parameters"]["verdict"] == CONSISTENT
-    assert claims["parameters"]["values"]["two_towers"] == total
-    assert claims["input_size"]["verdict"] == NOT_CONSISTENT
-    assert claims["input_size"]["values"]["out_printed"] == 54.25
-    assert claims["neurons_conv1"]["verdict"] == NOT_CONSISTENT
-    assert claims["neurons_conv1"]["values"] == {"paper": 253440, "model": 290400}
+    assert claims["parameters"]["outcome"] == OUTCOME_REPRODUCED
+    assert claims["parameters"]["estimate"] == total
+    # (224 - 11) / 4 + 1 = 54.25 outputs per side: fewer than the 55 the paper's maps have
+    assert claims["input_size"]["outcome"] == OUTCOME_SMALLER
+    assert claims["input_size"]["estimate"] == 54.25 and claims["input_size"]["paper_effect"] == 55
+    # 55 * 55 * 96 = 290,400 neurons against the printed 253,440
+    assert claims["neurons_conv1"]["outcome"] == OUTCOME_LARGER
+    assert (claims["neurons_conv1"]["estimate"], claims["neurons_conv1"]["paper_effect"]) == (55 * 55 * 96, 253440)
+    assert all(c["unit"] == "exact" for c in claims.values())
 
 
 def test_a_model_that_contradicts_the_prose_is_a_clear_error():

@@ -13,53 +13,7 @@ from alexnet_repro.model import build_model
 from alexnet_repro.paper import CLAIMS
 from alexnet_repro.records import load_record, save_record
 from alexnet_repro.train import TrainConfig, TrainingDiverged
-from alexnet_repro.judging import CONSISTENT, INCONCLUSIVE, NOT_CONSISTENT
 
-
-# ----------------------------------------------------------------------------- verdict
-
-@pytest.mark.parametrize("estimate, spread, direction, null, expected", [
-    (2.0, 0.5, "greater", 0.0, CONSISTENT),          # [1.5, 2.5] above 0, paper says above
-    (2.0, 0.5, "less", 0.0, NOT_CONSISTENT),         # above 0, paper says below
-    (-2.0, 0.5, "less", 0.0, CONSISTENT),
-    (-2.0, 0.5, "greater", 0.0, NOT_CONSISTENT),
-    (0.3, 0.5, "greater", 0.0, INCONCLUSIVE),        # interval contains 0
-    (-0.3, 0.5, "greater", 0.0, INCONCLUSIVE),
-    (1.0, 1.0, "greater", 0.0, INCONCLUSIVE),        # interval touches 0: not strictly beyond
-    (3.0, 1.0, "greater", 1.0, CONSISTENT),          # ratio-like null
-    (1.5, 1.0, "greater", 1.0, INCONCLUSIVE),
-    (0.2, 0.1, "greater", 1.0, NOT_CONSISTENT),
-    (2.0, None, "greater", 0.0, INCONCLUSIVE),       # one seed: spread unknown
-    (2.0, float("nan"), "greater", 0.0, INCONCLUSIVE),
-    (None, 0.1, "greater", 0.0, INCONCLUSIVE),
-    (float("nan"), 0.1, "greater", 0.0, INCONCLUSIVE),
-    (0.5, 0.0, "greater", 0.0, CONSISTENT),          # zero spread from >= 2 seeds: sign decides
-    (-0.5, 0.0, "greater", 0.0, NOT_CONSISTENT),
-    (0.0, 0.0, "greater", 0.0, INCONCLUSIVE),        # no effect at all
-])
-def test_verdict_cases(estimate, spread, direction, null, expected):
-    assert judging.verdict(estimate, spread, direction, null) == expected
-
-
-def test_verdict_rejects_bad_input():
-    with pytest.raises(ValueError, match="direction"):
-        judging.verdict(1.0, 0.1, "bigger")
-    with pytest.raises(ValueError, match="negative"):
-        judging.verdict(1.0, -0.1, "greater")
-
-
-def test_samples_verdict_uses_sample_std():
-    # mean 2, sample std (ddof=1) of [1, 2, 3] is 1 -> [1, 3] above 0
-    out = judging.samples_verdict([1.0, 2.0, 3.0], "greater")
-    assert out["mean"] == pytest.approx(2.0) and out["std"] == pytest.approx(1.0)
-    assert out["verdict"] == CONSISTENT
-    # mean 0.5, std of [-0.5, 0.5, 1.5] is 1 -> contains 0
-    assert judging.samples_verdict([-0.5, 0.5, 1.5], "greater")["verdict"] == INCONCLUSIVE
-    # a single seed: no spread, whatever its size
-    one = judging.samples_verdict([10.0], "greater")
-    assert one["std"] is None and one["verdict"] == INCONCLUSIVE
-    # identical seeds: zero spread is a known spread
-    assert judging.samples_verdict([0.2, 0.2], "less")["verdict"] == NOT_CONSISTENT
 
 
 # ----------------------------------------------------------------------------- steps to target
@@ -101,51 +55,6 @@ def test_steps_to_target_window_ignores_a_single_noisy_dip():
 
 
 # ----------------------------------------------------------------------------- speed-up
-
-def test_speedup_exact_pairs():
-    sp = judging.speedup([200, 800, 300], [100, 100, 100])
-    assert sp["ratios"] == [2.0, 8.0, 3.0] and sp["kinds"] == ["exact"] * 3
-    logs = [math.log(2), math.log(8), math.log(3)]
-    assert sp["geo_mean"] == pytest.approx(math.exp(sum(logs) / 3))
-    m = sum(logs) / 3
-    assert sp["log_std"] == pytest.approx(math.sqrt(sum((x - m) ** 2 for x in logs) / 2))
-    assert sp["mean"] == pytest.approx(13 / 3)
-    assert sp["ratio_of_medians"] == pytest.approx(3.0)      # median 300 / median 100
-    assert sp["n_exact"] == 3
-    assert judging.ratio_verdict(sp, "greater") == CONSISTENT     # log geo-mean 1.28 > log-std 0.69
-
-
-def test_speedup_censoring_kinds_and_bounds():
-    sp = judging.speedup([None, 300, None], [100, None, None],
-                    slow_horizons=[1000, 1000, 1000], fast_horizons=[1000, 1000, 1000])
-    assert sp["kinds"] == ["lower", "upper", "unknown"]
-    assert sp["ratios"] == [10.0, 0.3, None]
-    # medians with censored = inf: slow (inf, 300, inf) -> inf
-    assert sp["ratio_of_medians"] is None
-    with pytest.raises(ValueError, match="paired"):
-        judging.speedup([1, 2], [1])
-
-
-def test_ratio_verdict_only_trusts_bounds_that_cannot_overturn_it():
-    def fake(ratios, kinds):
-        logs = [math.log(r) for r in ratios]
-        m = sum(logs) / len(logs)
-        sd = math.sqrt(sum((x - m) ** 2 for x in logs) / (len(logs) - 1))
-        return {"geo_mean": math.exp(m), "log_std": sd, "kinds": kinds}
-
-    up = [5.0, 6.0, 7.0]
-    assert judging.ratio_verdict(fake(up, ["exact", "lower", "lower"]), "greater") == CONSISTENT
-    assert judging.ratio_verdict(fake(up, ["exact", "upper", "exact"]), "greater") == INCONCLUSIVE
-    assert judging.ratio_verdict(fake(up, ["exact", "unknown", "exact"]), "greater") == INCONCLUSIVE
-    down = [0.2, 0.25, 0.3]
-    assert judging.ratio_verdict(fake(down, ["exact"] * 3), "greater") == NOT_CONSISTENT
-    assert judging.ratio_verdict(fake(down, ["upper", "exact", "exact"]), "greater") == NOT_CONSISTENT
-    assert judging.ratio_verdict(fake(down, ["lower", "exact", "exact"]), "greater") == INCONCLUSIVE
-    assert judging.ratio_verdict(fake(down, ["upper", "exact", "exact"]), "less") == CONSISTENT
-    # one seed: no spread
-    assert judging.ratio_verdict(judging.speedup([600], [100]), "greater") == INCONCLUSIVE
-    assert judging.ratio_verdict({"geo_mean": None, "log_std": None, "kinds": ["unknown"]}) == INCONCLUSIVE
-
 
 # ----------------------------------------------------------------------------- running (fake engine)
 
@@ -235,9 +144,7 @@ def test_lr_sweep_picks_each_variants_fastest_and_fake_speedup_is_recovered():
     slow = [readings.steps_to_target(r["steps"], 0.25) for r in best["tanh"]]
     fast = [readings.steps_to_target(r["steps"], 0.25) for r in best["relu"]]
     assert slow == [t(0.04)] * 2 and fast == [t(0.16)] * 2
-    sp = judging.speedup(slow, fast)
-    assert sp["geo_mean"] == pytest.approx(t(0.04) / t(0.16))
-    assert sp["log_std"] == 0.0 and judging.ratio_verdict(sp) == CONSISTENT
+    assert slow[0] / fast[0] == pytest.approx(4.0, rel=0.3)      # speeds 0.16 / 0.04, on a grid of 10
 
 
 def test_lr_sweep_without_any_crossing_prefers_lower_error():
@@ -268,56 +175,11 @@ def test_layer_grad_norms_match_backward():
 
 # ----------------------------------------------------------------------------- claims
 
-def make_claim(verdict=CONSISTENT):
-    return judging.claim("relu_speedup", statement="ReLU <6x> | faster", source="paper §3.1",
-                    paper="6×", measured=judging.format_pm(3.14159, 0.5, 3, unit="×"), verdict=verdict,
-                    setting="fashion-mnist", values={"geo_mean": 3.14})
-
-
 def test_format_pm():
     assert judging.format_pm(3.14159, 0.5, 3, unit="×") == "3.14 ± 0.50× (3 seeds)"
     assert judging.format_pm(3.14159, None, 1) == "3.14 (1 seed, spread unknown)"
     assert judging.format_pm(None, None) == "n/a"
     assert judging.format_pm(0.1234, 0.01, digits=3) == "0.123 ± 0.010"
-
-
-def test_claims_table_html_and_markdown():
-    rows = [make_claim(), make_claim(INCONCLUSIVE)]
-    h = judging.claims_table(rows)
-    assert h.count("<tr>") == 3 and "&lt;6x&gt;" in h and "<6x>" not in h
-    assert "inconclusive at this scale" in h and "3.14 ± 0.50× (3 seeds)" in h
-    md = judging.claims_table(rows, fmt="markdown")
-    lines = md.strip().splitlines()
-    assert len(lines) == 4 and "\\|" in lines[2] and lines[2].count(" | ") == 3
-    with pytest.raises(ValueError):
-        judging.claims_table(rows, fmt="latex")
-    with pytest.raises(ValueError, match="verdict"):
-        make_claim("probably")
-
-
-def test_chapter_record_carries_profile_and_saves(tmp_path):
-    rec = judging.chapter_record("relu_vs_tanh", "ci", [make_claim()], {"speedups": {"0.25": 3.0}})
-    assert rec["kind"] == "chapter" and rec["profile"] == "ci" and rec["claims"][0]["verdict"] == CONSISTENT
-    assert "git_commit" in rec["provenance"]
-    path = save_record(rec, tmp_path, "relu_vs_tanh")
-    assert load_record(path)["claims"][0]["values"] == {"geo_mean": 3.14}
-    with pytest.raises(ValueError, match="profile"):
-        judging.chapter_record("x", "ci", [], {"profile": "full"})
-    bad = dict(make_claim(), verdict="maybe")
-    with pytest.raises(ValueError, match="verdict"):
-        judging.chapter_record("x", "ci", [bad])
-
-
-def test_format_ratio():
-    sp = judging.speedup([200, 800], [100, 100])       # ratios 2 and 8: geo-mean 4, log-std ln4/sqrt2
-    spread = math.exp(math.log(4) / math.sqrt(2))
-    assert judging.format_ratio(sp) == f"4.00× (×/÷ {spread:.2f}, 2 seeds)"
-    low = judging.speedup([None, 800], [100, 100], slow_horizons=[1000, 1000])
-    assert judging.format_ratio(low).startswith("≥ ") and "1 censored" in judging.format_ratio(low)
-    assert judging.format_ratio(judging.speedup([300], [100])) == "3.00× (1 seed, spread unknown)"
-    assert judging.format_ratio(judging.speedup([None], [None])).startswith("n/a")
-    both = judging.speedup([200, 800, None], [100, 100, None], slow_horizons=[900] * 3, fast_horizons=[900] * 3)
-    assert judging.format_ratio(both) == f"4.00× (×/÷ {spread:.2f}, 2 of 3 seeds, 1 censored)"
 
 
 def test_run_seeds_and_lr_sweep_through_the_real_engine():
@@ -387,10 +249,6 @@ def test_chapter_figures_draw_the_numbers_they_are_given():
     assert list(median.get_xdata()) == [1.0, 2.0] and list(median.get_ydata()) == pytest.approx([0.8, 0.3])
     fig = figures.plot_epoch_curves(runs, {})
     assert list(fig.axes[1].get_lines()[0].get_ydata()) == pytest.approx([0.4, 0.15])   # mean of val = err / 2
-    sp = judging.speedup([200, 800], [100, 100])
-    fig = figures.plot_speedups({0.25: {"speedup": sp}}, [0.25], 6.0, "paper")
-    (geo,) = [c for c in fig.axes[0].containers]           # the errorbar of the geometric mean
-    assert geo.lines[0].get_ydata()[0] == pytest.approx(4.0)
 
 
 # ----------------------------------------------------------------------------- Figure 1 helpers
@@ -416,31 +274,37 @@ def test_tuned_runs_trains_each_variant_at_its_fastest_lr_and_reuses_the_sweep()
 
 
 def test_speedups_by_target_against_hand_counts():
+    from scipy import stats
     # ReLU crosses 0.5 at step 10 and 20; tanh at 30 and never (last logged step 40)
     runs = {"relu": [_steps_rec([0.4, 0.3, 0.2, 0.1]), _steps_rec([0.6, 0.45, 0.3, 0.2])],
             "tanh": [_steps_rec([0.9, 0.7, 0.5, 0.35]), _steps_rec([0.9, 0.8, 0.7, 0.6])]}
-    by = readings.speedups_by_target(runs, "tanh", "relu", [0.5, 0.15])
+    by = readings.speedups_by_target(runs, "tanh", "relu", [0.5, 0.15], resolution_steps=0)
     assert list(by) == [0.5, 0.15]
     b = by[0.5]
-    assert b["relu_steps"] == [10, 20] and b["tanh_steps"] == [30, None]
-    assert b["speedup"]["ratios"] == [3.0, 2.0] and b["speedup"]["kinds"] == ["exact", "lower"]
-    assert b["speedup"]["geo_mean"] == pytest.approx(math.sqrt(6.0))
-    assert b["verdict"] == CONSISTENT            # both > 1, the bound can only raise the ratio
+    assert b["relu_steps"] == [10, 20] and b["tanh_steps"] == [30, None] and b["tanh_horizons"] == [40, 40]
+    r = b["result"]
+    # log ratios log 3 and log(40/20) (the censored one at its bound): mean, t-interval with df 1
+    logs = [math.log(3), math.log(2)]
+    mean, sd = sum(logs) / 2, abs(logs[0] - logs[1]) / math.sqrt(2)
+    half = stats.t.ppf(0.975, 1) * sd / math.sqrt(2)
+    assert r["estimate"] == pytest.approx(mean) and r["n_censored"] == 1
+    assert r["ci"] == pytest.approx((mean - half, mean + half))
+    assert r["outcome"] == "inconclusive"                  # df 1: the interval reaches far below 0
     assert by[0.15]["relu_steps"] == [40, None] and by[0.15]["tanh_steps"] == [None, None]
-    assert by[0.15]["speedup"]["kinds"] == ["lower", "unknown"] and by[0.15]["verdict"] == INCONCLUSIVE
+    assert by[0.15]["result"]["outcome"] == "inconclusive" and by[0.15]["result"]["estimate"] is None
     # the window smooths before the crossing: mean of (0.6, 0.45) = 0.525 > 0.5 at step 20
     assert readings.speedups_by_target(runs, "tanh", "relu", [0.5], window=2)[0.5]["relu_steps"] == [10, 30]
     rec = readings.speedups_record(by)
     assert set(rec) == {"0.5", "0.15"}
-    assert rec["0.5"] == {"relu_steps": [10, 20], "tanh_steps": [30, None], "ratios": [3.0, 2.0],
-                          "kinds": ["exact", "lower"], "geo_mean": pytest.approx(math.sqrt(6.0)),
-                          "log_std": pytest.approx(abs(math.log(3) - math.log(2)) / math.sqrt(2)),
-                          "verdict": CONSISTENT}
-    html = readings.speedup_table(by, "tanh", "relu", names={"relu": "ReLU"})
-    assert "<th>ReLU steps (median)</th>" in html and "<th>speed-up tanh/ReLU</th>" in html
-    assert "<td>15</td>" in html                          # median of 10 and 20
+    assert rec["0.5"]["relu_steps"] == [10, 20] and rec["0.5"]["estimate"] == pytest.approx(mean)
+    html = readings.speedup_table(by, "tanh", "relu", names={"relu": "ReLU"}, judged_at=0.5)
+    assert "<th>ReLU steps (median)</th>" in html and "speed-up tanh/ReLU" in html
+    assert "<td>50% (judged)</td>" in html and "<td>15</td>" in html      # median of 10 and 20
     assert "median not reached (1 of 2 runs never reached it)" in html    # tanh at 50%: 30, +inf
     assert "median not reached (2 of 2 runs never reached it)" in html
+    assert f"{math.exp(mean):.2f}×" in html
+    # default resolution: the runs' log_every (none recorded here: 1 step)
+    assert readings.speedups_by_target(runs, "tanh", "relu", [0.5])[0.5]["resolution_steps"] == 1
 
 
 def test_lr_sweep_table_ticks_the_chosen_rate_and_counts_epochs():
@@ -452,38 +316,6 @@ def test_lr_sweep_table_ticks_the_chosen_rate_and_counts_epochs():
     assert "<td>0.1 ✔</td>" in html and "<td>0.03</td>" in html
     assert "<td>30 (1.50 epochs)</td>" in html and "<td>not reached</td>" in html
     assert "<td>0.417</td>" in html
-
-
-def test_verdict_counts_and_speedup_overview_against_hand_values():
-    assert judging.verdict_counts([CONSISTENT, INCONCLUSIVE, CONSISTENT]) == {
-        CONSISTENT: 2, NOT_CONSISTENT: 0, INCONCLUSIVE: 1}
-    with pytest.raises(ValueError, match="not a verdict"):
-        judging.verdict_counts(["maybe"])
-    by = {0.5: {"speedup": judging.speedup([30, 60], [10, 20]), "verdict": CONSISTENT},   # 3, 3
-          0.25: {"speedup": judging.speedup([40, 40], [20, 80]), "verdict": INCONCLUSIVE},  # 2, 0.5
-          0.1: {"speedup": judging.speedup([None, None], [50, None]), "verdict": INCONCLUSIVE}}
-    out = judging.speedup_overview(by, 0.25)
-    assert out["main_ratio"] == judging.format_ratio(by[0.25]["speedup"])
-    assert out["main_verdict"] == INCONCLUSIVE
-    assert out["main_rom"] == "0.80"                  # median 40 / median 50
-    assert out["targets"] == "50%, 25%, 10%"
-    assert (out["min_ratio"], out["min_ratio_at"]) == ("1.00", "25")     # sqrt(2 * 0.5)
-    assert (out["max_ratio"], out["max_ratio_at"]) == ("3.00", "50")
-    assert (out["n_targets"], out["n_consistent"], out["n_not_consistent"], out["n_inconclusive"]) == (3, 1, 0, 2)
-    none = judging.speedup_overview({0.1: by[0.1]}, 0.1)
-    assert none["min_ratio"] == none["max_ratio_at"] == "n/a" and none["main_rom"] == "n/a"
-
-
-def test_speedup_claim_carries_the_measurement_and_its_raw_values():
-    entry = {"relu_steps": [10, 20], "tanh_steps": [30, 60],
-             "speedup": judging.speedup([30, 60], [10, 20]), "verdict": CONSISTENT}
-    c = judging.speedup_claim("k", entry, 0.25, statement="s", source="src", paper="6×", setting="here")
-    assert c["measured"] == "3.00× (×/÷ 1.00, 2 seeds)" and c["verdict"] == CONSISTENT
-    assert c["values"] == {"target_error": 0.25, "geo_mean": pytest.approx(3.0), "log_std": pytest.approx(0.0),
-                           "ratios": [3.0, 3.0], "kinds": ["exact", "exact"], "ratio_of_medians": 3.0,
-                           "relu_steps": [10, 20], "tanh_steps": [30, 60]}
-    short = judging.speedup_claim("k", entry, 0.25, statement="s", source="src", paper="6×", detail=False)
-    assert set(short["values"]) == {"target_error", "geo_mean", "log_std", "ratios"}
 
 
 # ----------------------------------------------------------------------------- overfitting, paired speed-ups
@@ -516,44 +348,11 @@ def test_overfitting_metrics_against_hand_values():
     assert readings.overfitting_metrics(0.6, window=2)["steps to training error <= 0.6"](r) == 30
 
 
-def test_paired_speedup_and_table_by_hand():
-    slow = [fin(0, 0, errors=(0.9, 0.8, 0.6, 0.4)), fin(0, 0, errors=(0.9, 0.9, 0.9, 0.9))]
-    fast = [fin(0, 0, errors=(0.9, 0.4, 0.3, 0.2)), fin(0, 0, errors=(0.4, 0.3, 0.2, 0.1))]
-    sp = readings.paired_speedup(slow, fast, 0.5)
-    # seed 0: 40 vs 20 steps -> 2; seed 1: never (horizon 40) vs 10 -> lower bound 4
-    assert sp["ratios"] == [2.0, 4.0] and sp["kinds"] == ["exact", "lower"]
-    assert sp["geo_mean"] == pytest.approx(math.sqrt(8))
-    assert [p["slow"] for p in sp["pairs"]] == [40, None] and [p["fast"] for p in sp["pairs"]] == [20, 10]
-    html_text = readings.paired_speedup_table({0.5: sp}, slow_label="p = 0.5", fast_label="p = 0")
-    assert "50%" in html_text and "40, —" in html_text and "20, 10" in html_text
-    assert f"{math.sqrt(8):.2f}" in html_text and "exact, lower" in html_text
-    assert "steps, p = 0.5 (per seed)" in html_text
-
-
-def test_nearby_targets():
-    assert readings.nearby_targets(0.1) == [0.2, 0.1, 0.05]
-    assert readings.nearby_targets(0.6) == [0.6, 0.3]            # 1.2 is no error rate
-    assert readings.nearby_targets(0.8) == [0.8, 0.4]
-
-
 def test_runs_digest_keeps_seed_final_and_time_only():
     r = fin(0.35, 0.10)
     digest = readings.runs_digest({"a": [sweeps.Run(record=r)], "b": [r, r]})
     assert digest == {"a": [{"seed": 0, "final": r["final"], "wall_time_s": 1.5}],
                       "b": [{"seed": 0, "final": r["final"], "wall_time_s": 1.5}] * 2}
-
-
-def test_paired_verdict_pm_cells_and_means_by_hand():
-    v = judging.paired_verdict([3.0, 5.0, 4.0], [1.0, 2.0, 1.0])
-    # differences 2, 3, 3: mean 8/3, sample std sqrt(1/3)
-    assert v["mean"] == pytest.approx(8 / 3) and v["std"] == pytest.approx(math.sqrt(1 / 3))
-    assert v["verdict"] == CONSISTENT
-    assert judging.paired_verdict([1.0, 2.0], [3.0, 3.5])["verdict"] == NOT_CONSISTENT
-    with pytest.raises(ValueError, match="paired"):
-        judging.paired_verdict([1.0], [1.0, 2.0])
-    assert judging.pm_cells({"a": [1.0, 3.0], "b": [2.0]}, digits=2) == {
-        "a": "2.00 ± 1.41 (2 seeds)", "b": "2.00 (1 seed, spread unknown)"}
-    assert judging.means({"a": [1.0, 2.0, 6.0], "b": []}) == {"a": 3.0, "b": None}
 
 
 # ----------------------------------------------------------------------------- final errors (augmentation)
@@ -587,22 +386,6 @@ def test_paired_refuses_runs_of_other_seeds():
     runs = {"a": [_final_rec(0, 0.1, 0.2, 0.2)], "b": [_final_rec(1, 0.1, 0.2, 0.2)]}
     with pytest.raises(ValueError, match="different seeds"):
         readings.paired(runs, "a", "b", readings.final_error)
-
-
-def test_format_error_pct_and_difference_claim_by_hand():
-    assert judging.format_error_pct({"mean": 0.123, "std": 0.01}) == "12.3 ± 1.0 %"
-    assert judging.format_error_pct({"mean": 0.05, "std": None}, " points") == "5.0 points"
-    assert judging.format_error_pct({"mean": None, "std": None}) == "n/a"
-    c = judging.difference_claim("augmentation_overfitting", [0.02, 0.04], setting="s",
-                                 measured="smaller by {effect}")
-    # mean 0.03, std sqrt(2) × 0.01 = 0.0141: [1.6, 4.4] points, all above 0
-    assert c["measured"] == "smaller by 3.0 ± 1.4 points" and c["verdict"] == CONSISTENT
-    assert c["statement"] == CLAIMS["augmentation_overfitting"]["text"] and c["paper"] == "no number"
-    assert c["values"]["mean"] == pytest.approx(0.03)
-    assert judging.difference_claim("x", [0.01], statement="t", source="s", setting="",
-                                    measured="{effect}")["verdict"] == INCONCLUSIVE
-    with pytest.raises(ValueError, match="not in paper.CLAIMS"):
-        judging.difference_claim("no_such_claim", [0.01, 0.02], setting="", measured="{effect}")
 
 
 def test_patch_figures_draw_the_windows_they_are_given():

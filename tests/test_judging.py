@@ -1,0 +1,145 @@
+"""Claims judged through verdicts.replication against paper.CLAIM_TESTS: values checked against
+hand computations and scipy's t quantiles, not against the code's own output."""
+from __future__ import annotations
+
+import math
+
+import pytest
+from scipy import stats
+
+from alexnet_repro import judging, results_table as rt
+from alexnet_repro.paper import CLAIM_TESTS, CLAIMS
+from alexnet_repro.records import load_record, save_record
+from alexnet_repro.verdicts import OUTCOMES
+
+
+def _t_interval(xs, level=0.95):
+    n = len(xs)
+    mean = sum(xs) / n
+    sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1))
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def test_every_pre_registered_claim_is_complete():
+    for key, spec in CLAIM_TESTS.items():
+        assert spec["unit"] in ("points", "log ratio") and spec["direction"] in ("greater", "less"), key
+        assert spec["text"] and spec["source"] and spec["metric"] and spec["paper_text"], key
+        assert (spec["paper_effect"] is None) == (spec["size_in"] is None), key
+    # the paper's numbers as the paper prints them: 6x, 2x, 1.4 and 0.4 points
+    assert judging.paper_effect("relu_speedup") == pytest.approx(math.log(6))
+    assert judging.paper_effect("dropout_iterations") == pytest.approx(math.log(2))
+    assert judging.paper_effect("lrn") == CLAIMS["lrn"]["top1_reduction_pct"] == 1.4
+    assert judging.paper_effect("overlap_pool") == 0.4
+    assert judging.paper_effect("augmentation_overfitting") is None
+
+
+def test_judge_points_interval_outcome_and_mde_against_scipy():
+    effects = [2.0, 3.0, 4.0, 3.5, 2.5]                    # points, on the paper's side (greater)
+    row = judging.judge("augmentation_overfitting", effects, dataset="fashion-mnist", setting="here")
+    mean, lo, hi = _t_interval(effects)
+    assert row["estimate"] == pytest.approx(mean) and row["ci"] == pytest.approx([lo, hi])
+    assert row["n"] == 5 and row["outcome"] == "same direction"     # no paper number: direction only
+    sd = math.sqrt(sum((x - mean) ** 2 for x in effects) / 4)
+    crit = stats.t.ppf(0.975, 4)
+    # MDE: the effect detected with 80% power = ncp * sd / sqrt(n), ncp from the noncentral t
+    mde = row["mde"]
+    power = stats.nct.sf(crit, 4, mde / (sd / math.sqrt(5)))
+    assert power == pytest.approx(0.8, abs=1e-4)
+    assert row["paper_effect"] is None and row["paper_judged"] is False
+    assert "[" in row["measured"] and row["measured"].startswith(f"{mean:.1f}")
+
+
+def test_judge_compares_the_paper_size_only_in_its_own_setting():
+    effects = [1.2, 1.5, 1.3, 1.6, 1.4]                    # contains LRN's 1.4 points
+    on_fmnist = judging.judge("lrn", effects, dataset="fashion-mnist", setting="")
+    assert on_fmnist["outcome"] == "same direction" and on_fmnist["paper_judged"] is False
+    assert "other setting, not judged" in on_fmnist["measured"]
+    on_imagenet = judging.judge("lrn", effects, dataset="imagenet", setting="")
+    assert on_imagenet["outcome"] == "reproduced" and on_imagenet["paper_judged"] is True
+    smaller = judging.judge("lrn", [0.3, 0.4, 0.35, 0.45, 0.4], dataset="imagenet", setting="")
+    assert smaller["outcome"] == "smaller than the paper"
+    # an interval around zero that excludes +-1.4: no effect at this scale (paper judged)
+    none = judging.judge("lrn", [0.1, -0.1, 0.05, -0.05, 0.0], dataset="imagenet", setting="")
+    assert none["outcome"] == "no effect at this scale"
+    # the same interval on Fashion-MNIST (paper not judged): inconclusive
+    assert judging.judge("lrn", [0.1, -0.1, 0.05, -0.05, 0.0], dataset="fashion-mnist",
+                         setting="")["outcome"] == "inconclusive"
+    assert judging.judge("lrn", [-1.0, -1.2, -0.9], dataset="fashion-mnist", setting="")["outcome"] == "opposite"
+    with pytest.raises(ValueError, match="CLAIM_TESTS"):
+        judging.judge("no_such_claim", [1.0, 2.0], dataset="x", setting="")
+
+
+def test_judge_speedup_log_ratios_resolution_and_censoring():
+    # steps: slow 60, 80, 100; fast 20, 20, 25: ratios 3, 4, 4 (log), logged every 5 steps
+    row = judging.judge_speedup("relu_speedup", [60, 80, 100], [20, 20, 25], slow_horizons=[200] * 3,
+                                fast_horizons=[200] * 3, resolution_steps=5, dataset="cifar10", setting="")
+    logs = [math.log(3), math.log(4), math.log(4)]
+    mean, lo, hi = _t_interval(logs)
+    # the resolution widens each end by the mean over pairs of the largest log deviation
+    res = [max(math.log((s + 5) / s) + math.log(f / (f - 5)), math.log(s / (s - 5)) + math.log((f + 5) / f))
+           for s, f in ((60, 20), (80, 20), (100, 25))]
+    r = sum(res) / 3
+    assert row["ci"] == pytest.approx([lo - r, hi + r]) and row["estimate"] == pytest.approx(mean)
+    assert row["unit"] == "log ratio" and row["paper_judged"] is True      # CIFAR-10: the 6x is judged
+    assert lo - r > 0 and lo - r <= math.log(6) <= hi + r      # by hand: [0.55, 2.03] holds log 6 = 1.79
+    assert row["outcome"] == "reproduced"
+    assert row["values"]["slow_steps"] == [60, 80, 100]
+    # zero spread is never certainty: identical ratios still have an interval of width 2r
+    flat = judging.judge_speedup("relu_speedup", [40, 40], [20, 20], slow_horizons=[99, 99],
+                                 fast_horizons=[99, 99], resolution_steps=5, dataset="fashion-mnist", setting="")
+    assert flat["ci"][1] - flat["ci"][0] > 0.4
+    # both runs of a pair censored: no bound at all, inconclusive
+    unknown = judging.judge_speedup("relu_speedup", [None, 60], [None, 20], slow_horizons=[99, 99],
+                                    fast_horizons=[99, 99], resolution_steps=1, dataset="cifar10", setting="")
+    assert unknown["outcome"] == "inconclusive" and unknown["estimate"] is None
+
+
+def test_exact_claim_outcomes_by_hand():
+    assert judging.exact_claim("k", 60_965_224, 60_000_000, statement="s", source="src", paper="60M",
+                               measured="m", tolerance=3_000_000)["outcome"] == "reproduced"
+    big = judging.exact_claim("k", 290_400, 253_440, statement="s", source="src", paper="p", measured="m")
+    assert big["outcome"] == "larger than the paper" and big["unit"] == judging.EXACT
+    assert judging.exact_claim("k", 54.25, 55, statement="s", source="src", paper="p",
+                               measured="m")["outcome"] == "smaller than the paper"
+
+
+def test_claims_table_design_sentence_and_record(tmp_path):
+    rows = [judging.judge("lrn", [1.0, 2.0, 1.5], dataset="fashion-mnist", setting="<set> | x"),
+            judging.exact_claim("parameters", 10, 10, statement="s", source="src", paper="10", measured="10")]
+    h = judging.claims_table(rows)
+    assert h.count("<tr>") == 3 and "&lt;set&gt;" in h and "<set>" not in h
+    assert "same direction" in h and "(3 seeds)" in h and "exact" in h
+    md = judging.claims_table(rows, fmt="markdown")
+    assert len(md.strip().splitlines()) == 4 and "\\|" in md
+    with pytest.raises(ValueError):
+        judging.claims_table(rows, fmt="latex")
+    sentence = judging.design_sentence(rows)
+    assert f"lrn: {rows[0]['mde']:.2f} points with 3 seeds" in sentence
+    assert "1.40 points in its own setting" in sentence and "parameters" not in sentence
+    rec = judging.chapter_record("lrn_pooling", "ci", rows, {"x": 1})
+    assert rec["profile"] == "ci" and rec["claims"][0]["outcome"] in OUTCOMES
+    back = load_record(save_record(rec, tmp_path, "lrn_pooling"))
+    assert back["claims"][0]["ci"] == pytest.approx(rows[0]["ci"])
+    with pytest.raises(ValueError, match="outcome"):
+        judging.chapter_record("x", "ci", [dict(rows[0], outcome="consistent")])
+    with pytest.raises(ValueError, match="profile"):
+        judging.chapter_record("x", "ci", [], {"profile": "full"})
+
+
+def test_results_rows_forest_rows_and_chance_counts(tmp_path):
+    lrn = judging.judge("lrn", [1.0, 2.0, 1.5], dataset="fashion-mnist", setting="")
+    flat = judging.judge("overlap_pool", [0.5, -0.5, 0.1], dataset="fashion-mnist", setting="")
+    exact = judging.exact_claim("parameters", 10, 10, statement="s", source="src", paper="10", measured="10")
+    save_record(judging.chapter_record("lrn_pooling", "default", [lrn, flat, exact]), tmp_path, "lrn_pooling")
+    rows = rt.claim_rows(rt.gather_records(tmp_path / "none", tmp_path))
+    measured = [r for r in rows if r.get("chapter") == "lrn_pooling"]
+    assert {r["claim"] for r in measured} == {"lrn", "overlap_pool", "parameters"}
+    judged = rt.judged_rows(rows)
+    assert [r["label"] for r in judged] == ["lrn", "overlap_pool"]          # exact checks are not effects
+    assert all(r["paper"] is None for r in judged)                          # ImageNet numbers: not targets here
+    summary = rt.outcome_summary(judged)
+    assert summary["n_judged"] == 2 and summary["n_same_direction"] == 1 and summary["n_inconclusive"] == 1
+    assert summary["n_decisive"] == 1
+    # chance alone among 2 claims at 95%: expected 0.1 effect outcomes; P(>= 1) = 1 - 0.95^2
+    assert "0.1 such outcomes" in summary["chance"] and f"{1 - 0.95 ** 2:.2g}" in summary["chance"]
