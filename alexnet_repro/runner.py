@@ -293,7 +293,8 @@ COLAB = "https://colab.research.google.com"
 
 def staged_config(config: dict) -> dict:
     """``_config.yml`` as the build uses it: ``repository.url`` is the one switch for the
-    repository, issues and launch (Binder from environment.yml, Colab) buttons; empty = off."""
+    repository, issues and launch (Binder from environment.yml; Colab, whose button
+    ``sphinx_ext`` drops while the chapters have no .ipynb) buttons; empty = off."""
     config = copy.deepcopy(config)
     url = ((config.get("repository") or {}).get("url") or "").strip()
     html, launch = config.setdefault("html", {}), config.setdefault("launch_buttons", {})

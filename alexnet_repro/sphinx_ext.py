@@ -19,11 +19,21 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
 def _binder_opens_the_source(app, pagename, templatename, context, doctree) -> None:
     """The Binder button opens the chapter's MyST source (``book/X.md``, a notebook there through
     jupytext, which environment.yml installs): the repository holds no ``book/X.ipynb``, the path
-    the theme links to because the pages are built from executed notebooks."""
+    the theme links to because the pages are built from executed notebooks. Colab opens only
+    ``.ipynb`` files from GitHub, and there is none to open, so its button (a dead link) is
+    dropped; the Binder button stays."""
     for group in context.get("header_buttons", []):
-        for button in group.get("buttons", []) if group.get("label") == "launch-buttons" else []:
-            if button.get("text") == "Binder" and button.get("url", "").endswith(".ipynb"):
-                button["url"] = button["url"][: -len(".ipynb")] + ".md"
+        if group.get("label") != "launch-buttons":
+            continue
+        kept = []
+        for button in group.get("buttons", []):
+            url = button.get("url", "")
+            if button.get("text") == "Binder" and url.endswith(".ipynb"):
+                button["url"] = url[: -len(".ipynb")] + ".md"
+            if button.get("text") == "Colab" and url.endswith(".ipynb"):
+                continue
+            kept.append(button)
+        group["buttons"] = kept
 
 
 def setup(app):
