@@ -268,6 +268,26 @@ def check_bench_engine(command, tmp_path, monkeypatch):
     assert (tmp_path / "engine.json").is_file() and "relu_vs_tanh: engine/plain" in out
 
 
+def check_lr_rules(command, tmp_path, monkeypatch):
+    """Tiny sizes: the rules, seeds and the JSON are the point, not the figures."""
+    needs_fashion_mnist()
+    argv = shlex.split(command)
+    for flag, value in (("--limit", "64"), ("--epochs", "2"), ("--seeds", "2"), ("--workers", "1")):
+        if flag in argv:
+            argv[argv.index(flag) + 1] = value
+        else:
+            argv += [flag, value]
+    argv += ["--val-limit", "32"]
+    out = ok(run(argv, tmp_path))
+    import json
+    data = json.loads((tmp_path / "lr_rules.json").read_text())
+    assert set(data["rules"]) == {"plateau, patience 1", "plateau, patience 2", "released"}
+    for rule in data["rules"].values():
+        assert len(rule["errors_pct"]) == 2 and all(0 <= e <= 100 for e in rule["errors_pct"])
+        assert rule["mean"] == sum(rule["errors_pct"]) / 2
+    assert "released" in out and "top-1" in out
+
+
 def check_gpu_check(command, tmp_path, monkeypatch):
     """Run end to end in its CPU mode by tests/test_gpu_check.py (about 2 minutes, slow): not
     repeated here. Checked: the script is there and names the test that runs it."""
@@ -322,6 +342,8 @@ COVERED = {
         ("substituted", "--only relu_vs_tanh (the smallest network)", check_bench_engine, True),
     "python benchmarks/bench_input.py --json input.json":
         ("substituted", "--images 16 --repeats 1", check_bench_input, True),
+    "python benchmarks/lr_rules.py --json lr_rules.json":
+        ("substituted", "--limit 64 --val-limit 32 --epochs 2 --seeds 2 --workers 1", check_lr_rules, True),
     "benchmarks/gpu_check.sh gpu-check-out":
         ("cli", "run end to end in CPU mode by tests/test_gpu_check.py (slow)", check_gpu_check, False),
 }
