@@ -2,6 +2,7 @@
 (seeds, work budget), each against values computed here by hand or with scipy."""
 from __future__ import annotations
 
+import json
 import math
 import statistics
 
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from alexnet_repro import figures, judging, profiles, readings
+from alexnet_repro import figures, judging, profiles, readings, records
 
 matplotlib.use("Agg")
 
@@ -112,3 +113,23 @@ def test_default_design_has_five_seeds_apart_from_the_sweep_and_fits_the_budget(
     assert work <= WORK_BEFORE, f"{work:,} training images, budget {WORK_BEFORE:,}"
     ci = profiles.resolve_parameters("relu_vs_tanh", "ci")
     assert 2 <= len(ci["seeds"]) <= 3
+
+
+def test_unbounded_intervals_are_saved_as_none(tmp_path):
+    """A pair with both runs censored leaves the claim without estimate or interval, one seed
+    leaves the curve without an interval: the chapter's record stores those ends as null."""
+    runs = _runs([None, 300], [None, 100], last=400)
+    by_target = readings.speedups_by_target(runs, "tanh", "relu", [0.25, 0.1], resolution_steps=1)
+    b = by_target[0.25]
+    claim = judging.judge_speedup("relu_speedup", b["tanh_steps"], b["relu_steps"], slow_horizons=b["tanh_horizons"],
+                                  fast_horizons=b["relu_horizons"], resolution_steps=1, dataset="fashion-mnist",
+                                  setting="test")
+    assert claim["outcome"] == "inconclusive" and math.isinf(claim["ci"][1])
+    one = readings.speedups_by_target({v: rs[1:] for v, rs in runs.items()}, "tanh", "relu", [0.25])
+    record = judging.chapter_record("relu_vs_tanh", "ci", [claim],
+                                    {"speedup_by_target": readings.speedups_record(one)})
+    path = records.save_record(record, tmp_path, "relu_vs_tanh")
+    back = json.loads(path.read_text())
+    assert back["claims"][0]["ci"] == [None, None] and back["claims"][0]["estimate"] is None
+    curve = back["speedup_by_target"]["0.25"]
+    assert curve["estimate"] == pytest.approx(math.log(3)) and curve["ci"] == [None, None] and curve["mde"] is None
