@@ -22,6 +22,7 @@ from alexnet_repro.diagrams import (plot_architecture, plot_kernels, plot_layer_
                                     plot_pca_lighting, plot_preprocessing, plot_random_crops,
                                     plot_receptive_fields, plot_ten_crops, show_image)  # noqa: F401
 from alexnet_repro.readings import error_curve
+from alexnet_repro.verdicts import EFFECT_OUTCOMES
 
 
 def plot_runs(runs: Mapping[str, Sequence[Mapping]], *, window: int = 1, target: float | None = None,
@@ -111,34 +112,56 @@ def plot_seed_curves(runs, best_lr, targets, target, steps_per_epoch: float, win
     return fig
 
 
-def plot_speedups(by_target, targets, paper_factor: float, paper_label: str):
-    """Speed-up (slow steps / fast steps) per seed pair at each target error (▲ lower bound,
-    ▼ upper bound) and the geometric mean ×/÷ spread; ``by_target[t]["speedup"]`` is
-    :func:`alexnet_repro.judging.speedup`'s dict. A dashed line at the paper's factor."""
+_RATIO_TICKS = sorted({m * 10.0 ** e for e in range(-4, 5) for m in (1, 2, 5)})
+
+
+def plot_speedups(by_target, paper_factor: float, paper_label: str, *, judged_at: float | None = None,
+                  ylabel: str = "speed-up (tanh steps / ReLU steps)"):
+    """The speed-up curve of :func:`alexnet_repro.readings.speedups_by_target`: per target
+    training error the geometric mean over seeds of the per-seed speed-ups (``exp`` of
+    ``by_target[t]["result"]["estimate"]``) with its 95% interval (``exp`` of ``"ci"``); where
+    runs are censored, dashed, the range of the interval over the censored values
+    (``"ci_hull"``). Filled markers: the interval excludes 1× whatever the censored values are
+    (an outcome in ``verdicts.EFFECT_OUTCOMES``); hollow: the direction is not settled. An
+    infinite interval end (fewer than 2 seeds) is drawn to the axis' edge, as is a censored range
+    beyond the intervals; a target with no estimate (both runs of a pair censored) gets no
+    marker. A dashed line at the paper's factor, a circle around the target the chapter judges
+    (``judged_at``)."""
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    for t in targets:
-        sp = by_target[t]["speedup"]
-        for p in sp["pairs"]:
-            if p["ratio"] is not None:
-                marker = {"exact": "o", "lower": "^", "upper": "v"}[p["kind"]]
-                ax.scatter(100 * t, p["ratio"], marker=marker, color="C2", alpha=0.5, s=20)
-        if sp["geo_mean"] is not None:
-            f = math.exp(sp["log_std"]) if sp["log_std"] is not None else 1.0
-            ax.errorbar(100 * t, sp["geo_mean"], yerr=[[sp["geo_mean"] - sp["geo_mean"] / f],
-                                                       [sp["geo_mean"] * f - sp["geo_mean"]]],
-                        fmt="s", color="k", capsize=3)
+    shown = [(t, b["result"]) for t, b in by_target.items() if b["result"]["estimate"] is not None]
+    finite = [v for _, r in shown for v in (*r["ci"], r["estimate"]) if math.isfinite(v)]
+    lo_edge = min(finite + [0.0, math.log(paper_factor)]) - 0.1
+    hi_edge = max(finite + [0.0, math.log(paper_factor)]) + 0.1
+    for t, r in shown:
+        est = r["estimate"]
+        lo, hi = (min(max(v, lo_edge), hi_edge) for v in r["ci"])
+        if r.get("n_censored") and r.get("ci_hull"):
+            h_lo, h_hi = (math.exp(min(max(v, lo_edge), hi_edge)) for v in r["ci_hull"])
+            ax.plot([100 * t] * 2, [h_lo, h_hi], color="grey", lw=0.8, ls="--",
+                    label="interval's range with censored runs")
+        settled = r["outcome"] in EFFECT_OUTCOMES
+        ax.errorbar([100 * t], [math.exp(est)], yerr=[[math.exp(est) - math.exp(lo)], [math.exp(hi) - math.exp(est)]],
+                    fmt="s", color="k", mfc="k" if settled else "white", capsize=3,
+                    label="geometric mean, 95% interval")
+        if judged_at is not None and t == judged_at:
+            ax.plot([100 * t], [math.exp(est)], marker="o", ms=14, mfc="none", color="C3", ls="none",
+                    label="the judged target")
     ax.axhline(1, color="k", lw=0.8)
     ax.axhline(paper_factor, color="C3", ls="--", lw=1, label=paper_label)
     ax.set_yscale("log")
-    ticks = [0.125, 0.25, 0.5, 1, 2, 4, 8, 16]
-    lo, hi = ax.get_ylim()
-    ax.set_yticks([t for t in ticks if lo <= t <= hi], [f"{t:g}" for t in ticks if lo <= t <= hi])
+    ax.set_ylim(math.exp(lo_edge), math.exp(hi_edge))
+    ticks = [t for t in _RATIO_TICKS if lo_edge <= math.log(t) <= hi_edge]
+    if len(ticks) > 9:
+        ticks = [t for t in ticks if math.log10(t) == round(math.log10(t))]
+    ax.set_yticks(ticks, [f"{t:g}\u00d7" for t in ticks])
     ax.minorticks_off()
     ax.invert_xaxis()
-    ax.set(xlabel="target training error (%)", ylabel="speed-up (tanh steps / ReLU steps)",
-           title="speed-up per seed (▲ lower bound, ▼ upper bound) and geometric mean ×/÷ spread")
+    ax.set(xlabel="target training error (%)", ylabel=ylabel,
+           title="speed-up: geometric mean over seeds, 95% interval (hollow: direction not settled)")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    ax.legend(unique.values(), unique.keys(), fontsize=8)
     fig.tight_layout()
     return fig
 

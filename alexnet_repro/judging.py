@@ -42,7 +42,7 @@ EXACT = "exact"
 
 __all__ = ["OUTCOME_COLOURS", "EXACT", "summarize", "format_pm", "pm_cells", "means", "format_error_pct",
            "points", "paper_effect", "judge", "judge_speedup", "exact_claim", "claims_table",
-           "chapter_record", "design_sentence"]
+           "chapter_record", "design_sentence", "json_safe"]
 
 
 # ----------------------------------------------------------------------------- descriptive
@@ -259,7 +259,8 @@ def chapter_record(chapter: str, profile: str, claims: Sequence[Mapping],
                    extra: Mapping[str, Any] | None = None) -> dict:
     """The record a chapter saves with :func:`alexnet_repro.records.save_record`:
     ``{"kind": "chapter", "chapter", "profile", "claims", ...extra, "provenance"}``.
-    The profile is in the record so that a ``ci`` number cannot pass for a real one."""
+    The profile is in the record so that a ``ci`` number cannot pass for a real one. The claims
+    go through :func:`json_safe` (an infinite interval end or MDE is stored as ``None``)."""
     for c in claims:
         if c.get("outcome") not in OUTCOMES:
             raise ValueError(f"claim {c.get('key')!r} has no valid outcome: {c.get('outcome')!r} "
@@ -269,4 +270,17 @@ def chapter_record(chapter: str, profile: str, claims: Sequence[Mapping],
     if clash:
         raise ValueError(f"extra may not set {', '.join(clash)}")
     return {"kind": "chapter", "chapter": chapter, "profile": profile,
-            "claims": [dict(c) for c in claims], **dict(extra or {}), "provenance": provenance()}
+            "claims": [json_safe(c) for c in claims], **dict(extra or {}), "provenance": provenance()}
+
+
+def json_safe(value: Any) -> Any:
+    """A copy of ``value`` (dicts, lists, tuples as lists) with every non-finite float as
+    ``None``: a record is JSON, which has no inf, and an interval or MDE is infinite when fewer
+    than 2 seeds count or a pair's steps are unknown (both runs censored)."""
+    if isinstance(value, Mapping):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping, Sequence
 import statistics
 
 from alexnet_repro import verdicts
-from alexnet_repro.judging import format_error_pct, format_pm, summarize
+from alexnet_repro.judging import format_error_pct, format_pm, json_safe, summarize
 from alexnet_repro.tables import html_table
 
 
@@ -193,13 +193,13 @@ def speedup_table(by_target: Mapping[float, Mapping], slow: str, fast: str, *,
 
 
 def speedups_record(by_target: Mapping[float, Mapping]) -> dict[str, dict]:
-    """:func:`speedups_by_target` for a chapter record (JSON): keys ``f"{target:g}"``."""
+    """:func:`speedups_by_target` for a chapter record (JSON): keys ``f"{target:g}"``; an
+    infinite interval end or MDE (fewer than 2 seeds, or an unknown pair) is stored as None."""
     out = {}
     for t, b in by_target.items():
         r = b["result"]
-        out[f"{t:g}"] = {**{k: v for k, v in b.items() if k != "result"},
-                         **{k: (list(r[k]) if isinstance(r[k], tuple) else r[k])
-                            for k in ("estimate", "ci", "mde", "n", "n_censored", "outcome")}}
+        out[f"{t:g}"] = json_safe({**{k: v for k, v in b.items() if k != "result"},
+                                   **{k: r[k] for k in ("estimate", "ci", "mde", "n", "n_censored", "outcome")}})
     return out
 
 
