@@ -303,10 +303,16 @@ def judged_rows(rows: Sequence[Mapping]) -> list[dict]:
     for r in rows:
         if r.get("unit") not in ("points", "log ratio") or r.get("outcome") in (None, NOT_MEASURED):
             continue
-        out.append({**r, "label": r["claim"], "ci": tuple(r["ci"]),
-                    "ci_hull": tuple(r.get("ci_hull") or r["ci"]),
+        out.append({**r, "label": r["claim"], "ci": _bounds(r["ci"]),
+                    "ci_hull": _bounds(r.get("ci_hull") or r["ci"]),
                     "paper": r.get("paper_effect") if r.get("paper_judged") else None})
     return out
+
+
+def _bounds(pair) -> tuple[float, float]:
+    """An interval as saved in a record (an unbounded end is stored as null) as numbers."""
+    lo, hi = pair
+    return (-math.inf if lo is None else float(lo), math.inf if hi is None else float(hi))
 
 
 def outcome_summary(rows: Sequence[Mapping]) -> dict:

@@ -16,6 +16,7 @@ import dataclasses
 import json
 import math
 import multiprocessing
+import signal
 from concurrent.futures.process import BrokenProcessPool
 import statistics
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -205,6 +206,9 @@ def _shutdown_pools() -> None:
 
 def _one_thread() -> None:
     torch.set_num_threads(1)
+    # Ctrl-C (or a notebook kernel's interrupt at shutdown) reaches the whole process group: the
+    # parent handles it; a worker would only print a KeyboardInterrupt traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _train_in_worker(args) -> Run:

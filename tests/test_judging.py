@@ -142,4 +142,9 @@ def test_results_rows_forest_rows_and_chance_counts(tmp_path):
     assert summary["n_judged"] == 2 and summary["n_same_direction"] == 1 and summary["n_inconclusive"] == 1
     assert summary["n_decisive"] == 1
     # chance alone among 2 claims at 95%: expected 0.1 effect outcomes; P(>= 1) = 1 - 0.95^2
+    # an unbounded end is saved as null (JSON has no infinity) and read back as one
+    one = judging.judge("lrn", [1.0], dataset="fashion-mnist", setting="")
+    save_record(judging.chapter_record("dropout", "default", [one]), tmp_path, "dropout")
+    back = [r for r in rt.judged_rows(rt.claim_rows(rt.gather_records(tmp_path))) if r["chapter"] == "dropout"]
+    assert back[0]["ci"] == (-math.inf, math.inf) and back[0]["outcome"] == "inconclusive"
     assert "0.1 such outcomes" in summary["chance"] and f"{1 - 0.95 ** 2:.2g}" in summary["chance"]
