@@ -104,6 +104,10 @@ def _run_options(r) -> None:
     r.add_argument("--checkpoint-every-steps", dest="checkpoint_every_steps", type=int,
                    help="also checkpoint every N steps (0 = every epoch only)")
     r.add_argument("--log-every", dest="log_every", type=int, help="record training error every N steps")
+    r.add_argument("--eval-train-every", dest="eval_train_every", type=int,
+                   help="also record the training error in evaluation mode every N steps (a multiple of "
+                        "--log-every), on --eval-train-images training images")
+    r.add_argument("--eval-train-images", dest="eval_train_images", type=int)
     r.add_argument("--device", help="auto | cpu | cuda | cuda:N | mps")
     r.add_argument("--amp", help="auto (bf16 on CUDA) | bf16 | off")
     r.add_argument("--channels-last", dest="channels_last", action="store_true")

@@ -31,7 +31,11 @@ class TrainConfig:
     (``augment`` "crop_flip"/"paper"), the centre crop otherwise and in evaluation; ``None`` =
     ``round(image_size * 227 / 256)`` (the paper's 224-of-256 patches, which the layer
     arithmetic makes 227). ``log_every``: training error every that many steps (0 = per epoch
-    only). ``amp``: "auto" = bf16 autocast on CUDA. ``channels_last``: None = on for CUDA.
+    only), measured on the training batches as trained (dropout on). ``eval_train_every``
+    (a multiple of ``log_every``; 0 = never): every that many steps also the top-1 error and
+    loss in evaluation mode (dropout off, centre crop) on ``eval_train_images`` training images
+    fixed for the run, in that step's log entry as ``eval_train_top1_error``/``eval_train_loss``.
+    ``amp``: "auto" = bf16 autocast on CUDA. ``channels_last``: None = on for CUDA.
     """
     dataset: str = "fashion-mnist"
     data_root: str | None = None
@@ -52,6 +56,8 @@ class TrainConfig:
     plateau_patience: int = 1
     max_lr_drops: int = _P["lr_drops"]
     log_every: int = 0
+    eval_train_every: int = 0
+    eval_train_images: int = 256
     seed: int = 0
     device: str = "auto"
     out_dir: str | None = None
@@ -91,6 +97,11 @@ class TrainConfig:
         need(self.plateau_patience >= 1, f"plateau_patience must be >= 1, got {self.plateau_patience!r}")
         need(self.max_lr_drops >= 0, f"max_lr_drops must be >= 0, got {self.max_lr_drops!r}")
         need(self.log_every >= 0, f"log_every must be >= 0, got {self.log_every!r}")
+        need(self.eval_train_every >= 0 and (self.eval_train_every == 0 or (
+            self.log_every > 0 and self.eval_train_every % self.log_every == 0)),
+            f"eval_train_every must be 0 or a multiple of log_every ({self.log_every}), got "
+            f"{self.eval_train_every!r}: the eval-mode error is stored in the step log")
+        need(self.eval_train_images >= 1, f"eval_train_images must be >= 1, got {self.eval_train_images!r}")
         need(self.checkpoint_every_steps >= 0,
              f"checkpoint_every_steps must be >= 0, got {self.checkpoint_every_steps!r}")
         need(self.num_workers >= 0, f"num_workers must be >= 0, got {self.num_workers!r}")

@@ -20,8 +20,8 @@ Here ``p`` is always the probability of *dropping* a unit, as in the paper and i
 
 The dropout chapter's measurements live here too: the Monte-Carlo check of the conventions
 (:func:`convention_check`), the test-time rules applied to trained networks
-(:func:`rule_factors`, :func:`evaluate_with_factors`, :func:`measured_eval_over_train`) and its
-claims rows (:func:`overfitting_claim`, :func:`iterations_claim`, :func:`scale_rule_claim`).
+(:func:`rule_factors`, :func:`evaluate_with_factors`, :func:`measured_eval_over_train`); the
+chapter judges its claims with :mod:`alexnet_repro.judging`.
 """
 from __future__ import annotations
 
@@ -33,8 +33,6 @@ from torch import nn
 
 from alexnet_repro.layers import (CONVENTIONS, Dropout, check_dropout_p, dropout,  # noqa: F401
                                   dropout_convention)
-from alexnet_repro.judging import claim, format_pm, means, summarize
-from alexnet_repro.paper import CLAIMS
 from alexnet_repro.probes import evaluate_split, model_inputs, train_mode_means
 
 __all__ = [
@@ -49,9 +47,6 @@ __all__ = [
     "rule_factors",
     "evaluate_with_factors",
     "measured_eval_over_train",
-    "overfitting_claim",
-    "iterations_claim",
-    "scale_rule_claim",
 ]
 
 
@@ -181,53 +176,3 @@ def measured_eval_over_train(runs, layers, images: int, passes: int) -> dict[str
         for layer, (mc, ev) in train_mode_means(run.model, x_val, list(layers), passes).items():
             out[layer].append((ev.double().sum() / mc.sum()).item())
     return out
-
-
-# ------------------------------------------------------------------------ the chapter's claims rows
-
-def overfitting_claim(gap_no, gap_yes, gap_diff: dict, val_diff: dict, setting: str) -> dict:
-    """The claims row for "without dropout, the network exhibits substantial overfitting":
-    per-seed gaps (validation - training top-1, points) without and with dropout, their paired
-    difference (:func:`~alexnet_repro.judging.paired_verdict`, its verdict is the row's) and the
-    paired difference of the validation errors (kept in the values)."""
-    c = CLAIMS["dropout"]
-    s_no, s_yes = summarize(gap_no), summarize(gap_yes)
-    return claim("dropout_overfitting", statement="Without dropout, the network exhibits substantial overfitting.",
-                 source=c["source"], paper="substantial overfitting without dropout (no number given)",
-                 measured=f"gap (val - train top-1) {s_no['mean']:.1f} points without, {s_yes['mean']:.1f} with; "
-                          "reduction " + format_pm(gap_diff["mean"], gap_diff["std"], gap_diff["n"], digits=1,
-                                                   unit=" points"),
-                 verdict=gap_diff["verdict"], setting=setting,
-                 values={"gap_no_dropout": list(gap_no), "gap_dropout": list(gap_yes), "val_error_difference": val_diff})
-
-
-def iterations_claim(sp: dict, verdict: str, target: float, window: int, setting: str) -> dict:
-    """The claims row for "dropout roughly doubles the number of iterations required to
-    converge": the paired speed-up ``sp`` (:func:`~alexnet_repro.sweeps.paired_speedup`, dropout
-    runs as the slow side) to ``target`` training error and its ``verdict``."""
-    c = CLAIMS["dropout"]
-    return claim("dropout_iterations", statement="Dropout roughly doubles the number of iterations required to converge.",
-                 source=c["source"], paper=f"about {c['iterations_factor']:g}x",
-                 measured=(format_pm(sp["geo_mean"], None, digits=2, unit="x")
-                           + f" (geometric mean of {sp['n']} seed pairs; {', '.join(sp['kinds'])}) "
-                           f"to {100 * target:g}% training error"),
-                 verdict=verdict, setting=setting, values={"target": target, "window": window, "speedup": sp})
-
-
-def scale_rule_claim(errors: dict, losses: dict, comparisons: dict, expect: dict, setting: str) -> dict:
-    """The claims row for the test-time rule (multiply by 0.5): ``errors``/``losses`` from
-    :func:`evaluate_with_factors` (keys in the order of :func:`rule_factors`: the rule, the
-    reading note's double scaling, no scaling), ``comparisons`` the paired verdicts against the
-    rule (``note_minus_rule_loss`` gives the row's verdict), ``expect`` from
-    :func:`measured_eval_over_train`."""
-    c = CLAIMS["dropout"]
-    rule, twice, unscaled = errors
-    mm, ml = means(errors), means(losses)
-    return claim("dropout_test_scale",
-                 statement=f"At test time all neurons are used and their outputs multiplied by {c['test_scale']:g}.",
-                 source=c["source"], paper=f"multiply by {c['test_scale']:g}",
-                 measured=(f"val cross-entropy {ml[rule]:.3f} with the rule, {ml[twice]:.3f} scaled twice (reading "
-                           f"note), {ml[unscaled]:.3f} unscaled; top-1 {mm[rule]:.1f}%, {mm[twice]:.1f}%, "
-                           f"{mm[unscaled]:.1f}%"),
-                 verdict=comparisons["note_minus_rule_loss"]["verdict"], setting=setting,
-                 values={"errors_pct": errors, "losses": losses, **comparisons, "test_over_train_mean": expect})

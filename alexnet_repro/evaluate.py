@@ -77,19 +77,21 @@ def evaluate(model: nn.Module, dataset, *, mean: torch.Tensor, crop_size: int, b
              device: torch.device | str = "cpu", ten_crop: bool = False, amp_dtype=None,
              channels_last: bool = False, num_workers: int = 0, on_bad_image: str = "skip",
              num_classes: int | None = None, progress: bool = False, desc: str = "eval",
-             dist: Dist | None = None) -> dict:
+             dist: Dist | None = None, indices=None) -> dict:
     """Loss and top-1/top-5 error of ``model`` on ``dataset``: centre crop, and (``ten_crop``)
     softmax averaged over the four corner and centre crops and their mirror images.
 
     Errors are fractions; top-5 is None with fewer than 6 classes (it would be 0 by construction
     with 5 or fewer). Images are mean-subtracted (``mean`` at stored size) before cropping.
-    With several processes each evaluates its share and the sums are added up.
+    With several processes each evaluates its share and the sums are added up. ``indices``:
+    evaluate only those items of ``dataset`` (default: all).
     """
     dist = dist or Dist()
     device = torch.device(device)
     was_training = model.training
     model.eval()
-    mine = list(range(dist.rank, len(dataset), dist.world))
+    items = range(len(dataset)) if indices is None else [int(i) for i in indices]
+    mine = list(items[dist.rank::dist.world])
     batches = [mine[i:i + batch_size] for i in range(0, len(mine), batch_size)]
     mean = mean.to(device)
     # loss, n, top-1 and top-5 correct; the same for ten crops (MPS has no float64)

@@ -26,16 +26,18 @@ from alexnet_repro.verdicts import EFFECT_OUTCOMES
 
 
 def plot_runs(runs: Mapping[str, Sequence[Mapping]], *, window: int = 1, target: float | None = None,
-              title: str | None = None):
+              title: str | None = None, key: str = "train_top1_error",
+              train_label: str = "training top-1 error (training mode)"):
     """Learning curves of ``{variant: [Run or record per seed]}`` (:func:`~alexnet_repro.sweeps.run_seeds`): training top-1 error (training mode,
     every ``log_every`` steps, trailing mean over ``window`` points) against steps, and
     validation top-1 error against epochs; per variant the median over seeds as a line and the
     range (min to max) as a band. ``target``: a horizontal line on the training panel.
-    Returns the matplotlib figure."""
+    ``key``/``train_label``: the step log's error on the training panel and its axis label
+    (e.g. ``"eval_train_top1_error"``, evaluation mode). Returns the matplotlib figure."""
     fig, (ax_t, ax_v) = plt.subplots(1, 2, figsize=(11, 3.8))
     for i, (variant, recs) in enumerate(runs.items()):
         color = f"C{i}"
-        curves = [error_curve(r["steps"], window=window) for r in recs if r.get("steps")]
+        curves = [error_curve(r["steps"], key, window=window) for r in recs if r.get("steps")]
         if curves:
             n = min(len(c[0]) for c in curves)
             steps = np.array(curves[0][0][:n])
@@ -49,7 +51,7 @@ def plot_runs(runs: Mapping[str, Sequence[Mapping]], *, window: int = 1, target:
         ax_v.fill_between(epochs, val.min(0), val.max(0), color=color, alpha=0.2, lw=0)
     if target is not None:
         ax_t.axhline(target, color="k", lw=0.8, ls="--", label=f"target {target:g}")
-    ax_t.set(xlabel="step", ylabel="training top-1 error (training mode)", ylim=(0, 1))
+    ax_t.set(xlabel="step", ylabel=train_label, ylim=(0, 1))
     ax_v.set(xlabel="epoch", ylabel="validation top-1 error", ylim=(0, 1))
     for ax in (ax_t, ax_v):
         ax.grid(alpha=0.3)

@@ -29,12 +29,14 @@ def error_curve(steps_history: Sequence[Mapping], key: str = "train_top1_error",
     """``(steps, errors)`` from a record's ``"steps"`` list, sorted by step.
 
     ``window > 1`` replaces each error by the mean of the last ``window`` logged values (a
-    trailing moving average; the first entries average what is there). Non-finite or missing
-    errors (a diverged run) count as 1.0, i.e. as never reaching any target.
+    trailing moving average; the first entries average what is there). Non-finite or ``None``
+    errors (a diverged run) count as 1.0, i.e. as never reaching any target. Entries without
+    ``key`` at all are left out (e.g. ``"eval_train_top1_error"``, logged only every
+    ``eval_train_every`` steps).
     """
     if window < 1:
         raise ValueError(f"window must be >= 1, got {window}")
-    rows = sorted(steps_history, key=lambda r: r["step"])
+    rows = sorted((r for r in steps_history if key in r), key=lambda r: r["step"])
     steps = [int(r["step"]) for r in rows]
     raw = []
     for r in rows:
@@ -58,9 +60,10 @@ def steps_to_target(steps_history: Sequence[Mapping], target_error: float, *,
     return None
 
 
-def horizon(steps_history: Sequence[Mapping]) -> int | None:
-    """The last logged step: what a censored steps-to-target is known to exceed."""
-    return max((int(r["step"]) for r in steps_history), default=None)
+def horizon(steps_history: Sequence[Mapping], key: str | None = None) -> int | None:
+    """The last logged step (with ``key``, the last one holding ``key``): what a censored
+    steps-to-target is known to exceed."""
+    return max((int(r["step"]) for r in steps_history if key is None or key in r), default=None)
 
 
 # ----------------------------------------------------------------------------- summaries
@@ -133,7 +136,7 @@ def lr_sweep_table(sweep: Mapping[str, Mapping], target_error: float, steps_per_
 
 def speedups_by_target(runs: Mapping[str, Sequence], slow: str, fast: str, targets: Sequence[float],
                        *, window: int = 1, resolution_steps: float | None = None,
-                       level: float = 0.95) -> dict[float, dict]:
+                       level: float = 0.95, key: str = "train_top1_error") -> dict[float, dict]:
     """The speed-up of variant ``fast`` over ``slow`` of ``runs`` (paired by seed) at each
     target training error, as a curve (described, not judged: the chapter judges its claim at
     the paper's target only, with :func:`alexnet_repro.judging.judge_speedup`).
@@ -142,11 +145,13 @@ def speedups_by_target(runs: Mapping[str, Sequence], slow: str, fast: str, targe
     "<fast>_horizons", "<slow>_horizons" (last logged step per run), "result"
     (``verdicts.replication`` of the per-seed log speed-ups, direction "greater", no paper
     value: estimate, interval, MDE)}}``. ``resolution_steps``: how well a step count is known
-    (default: the runs' ``log_every``)."""
+    (default: the runs' ``log_every``). ``key``: the error read from the step log (e.g.
+    ``"eval_train_top1_error"``: evaluation mode, every ``eval_train_every`` steps)."""
     out = {}
     for t in targets:
-        steps = {v: [steps_to_target(r["steps"], t, window=window) for r in runs[v]] for v in (fast, slow)}
-        ends = {v: [horizon(r["steps"]) for r in runs[v]] for v in (fast, slow)}
+        steps = {v: [steps_to_target(r["steps"], t, key=key, window=window) for r in runs[v]]
+                 for v in (fast, slow)}
+        ends = {v: [horizon(r["steps"], key) for r in runs[v]] for v in (fast, slow)}
         res = _log_every(runs[fast]) if resolution_steps is None else resolution_steps
         ls = verdicts.log_speedups(steps[slow], steps[fast], slow_horizons=ends[slow],
                                    fast_horizons=ends[fast], resolution_steps=res)

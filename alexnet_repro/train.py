@@ -3,7 +3,8 @@
 ``train(TrainConfig(...))`` trains a model of ``model.py`` on a dataset of ``data.py`` with the
 augmentation of ``augment.py``, and returns a :class:`TrainResult` whose ``record`` (also written
 to ``out_dir/record.json``) holds the per-epoch history, training error every ``log_every``
-steps, learning-rate drops and final centre-crop and ten-crop errors.
+steps (and, every ``eval_train_every`` steps, in evaluation mode on a fixed draw of training
+images), learning-rate drops and final centre-crop and ten-crop errors.
 
 The loop, top to bottom: :func:`train` builds a run (:func:`_start`), then for each epoch trains
 on its batches (:func:`_train_epoch`, one :func:`_step` per batch), validates and asks the
@@ -113,6 +114,7 @@ class _Run:
     clock: tuple = (0.0, 0.0)   # (perf_counter at this session's start, wall time before it)
     train_set: Any = None       # data.train as read on the device (shards.for_device)
     val_set: Any = None
+    held: list | None = None    # training images of the eval-mode error (config.eval_train_every)
 
     @property
     def num_classes(self) -> int:
@@ -225,6 +227,10 @@ def _log_step(run: _Run, bar) -> None:
                      "images": int(la["n"]), "train_loss": la["loss"] / la["n"],
                      "train_top1_error": error_rate(la["c1"], la["n"])})
     st.log_acc = new_counts()
+    if run.config.eval_train_every and st.global_step % run.config.eval_train_every == 0:
+        ev = evaluate(run.eval_model, run.train_set, desc="training images, eval mode", indices=run.held,
+                      **{**run.eval_kw(), "progress": False})
+        st.steps[-1].update(eval_train_top1_error=ev["top1_error"], eval_train_loss=ev["loss"])
     bar.set_postfix(loss=f"{st.steps[-1]['train_loss']:.3f}", err=f"{st.steps[-1]['train_top1_error']:.3f}")
 
 
@@ -324,6 +330,10 @@ def _start(config: TrainConfig, data, dist: Dist) -> _Run:
                Path(config.out_dir) / CHECKPOINT if config.out_dir is not None else None, fingerprint,
                amp_dtype(config.amp, device), channels_last, set())
     run.train_set, run.val_set = shards.for_device(data.train, device), shards.for_device(data.val, device)
+    if config.eval_train_every:   # a fixed draw of training images (the same for every step)
+        n = min(config.eval_train_images, len(data.train))
+        draw = torch.randperm(len(data.train), generator=torch.Generator().manual_seed(config.seed))
+        run.held = draw[:n].sort().values.tolist()
     _restore(run, saved)
     pca = PCA(run.stats["eigenvalues"], run.stats["eigenvectors"])
     run.augment = make_batch_augment(config.augment, data.image_size, crop, pca=pca,

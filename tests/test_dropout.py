@@ -8,9 +8,10 @@ from torch import nn
 
 from alexnet_repro import dropout as D
 from alexnet_repro import layers as L
-from alexnet_repro import sweeps
-from alexnet_repro.judging import CONSISTENT, INCONCLUSIVE, VERDICTS
+from alexnet_repro import readings, sweeps
+from alexnet_repro.errors import ConfigError
 from alexnet_repro.model import named_layers
+from alexnet_repro.train import train
 from conftest import tiny_alexnet_setup
 
 X = torch.tensor([1.0, -2.0, 0.5, 3.0, 10.0, -0.25, 7.0, 0.0], dtype=torch.float64)
@@ -215,24 +216,54 @@ def test_measured_eval_over_train_is_one_at_the_first_dropout_layer(dropout_run)
     assert math.isfinite(out["drop7"][0]) and out["drop7"][0] > 0
 
 
-def test_claim_rows_carry_the_evidence_and_its_verdict():
-    gap_diff = {"mean": 12.5, "std": 2.5, "n": 2, "verdict": CONSISTENT}
-    row = D.overfitting_claim([20.0, 30.0], [10.0, 15.0], gap_diff, {"mean": 1.0}, "ci")
-    assert row["verdict"] == CONSISTENT and row["setting"] == "ci"
-    # mean gaps by hand: 25.0 without, 12.5 with
-    assert row["measured"] == "gap (val - train top-1) 25.0 points without, 12.5 with; reduction 12.5 ± 2.5 points (2 seeds)"
-    assert row["values"]["gap_no_dropout"] == [20.0, 30.0]
-    sp = {"geo_mean": 2 ** 0.5, "n": 2, "kinds": ["exact", "lower"]}
-    row = D.iterations_claim(sp, INCONCLUSIVE, 0.1, 4, "ci")
-    assert row["measured"] == "1.41x (geometric mean of 2 seed pairs; exact, lower) to 10% training error"
-    assert row["values"] == {"target": 0.1, "window": 4, "speedup": sp} and row["paper"] == "about 2x"
-    names = list(D.rule_factors(0.5, 0.5))
-    errors = dict(zip(names, ([10.0, 20.0], [30.0, 40.0], [50.0, 70.0])))
-    losses = dict(zip(names, ([1.0, 2.0], [0.5, 0.75], [3.0, 4.0])))
-    comparisons = {"note_minus_rule_loss": {"verdict": VERDICTS[1]}, "note_minus_rule_error": {"verdict": CONSISTENT}}
-    row = D.scale_rule_claim(errors, losses, comparisons, {"drop6": [1.0]}, "ci")
-    assert row["verdict"] == VERDICTS[1]                      # the loss comparison decides
-    assert row["measured"] == ("val cross-entropy 1.500 with the rule, 0.625 scaled twice (reading note), "
-                               "3.500 unscaled; top-1 15.0%, 35.0%, 60.0%")
-    assert set(row["values"]) == {"errors_pct", "losses", "note_minus_rule_loss", "note_minus_rule_error",
-                                  "test_over_train_mean"}
+def test_eval_mode_training_error_is_logged_on_a_fixed_draw():
+    """eval_train_every: every that many steps, the top-1 error in eval mode (masks off) on
+    eval_train_images training images (the first of a permutation seeded by the run's seed),
+    against a forward pass written out here."""
+    data, cfg = tiny_alexnet_setup()                  # 48 images, batch 16: 3 steps per epoch
+    cfg = cfg.replace(epochs=2, log_every=1, eval_train_every=2, eval_train_images=20, seed=3)
+    result = train(cfg, data)
+    steps = result.record["steps"]
+    assert [s["step"] for s in steps] == [1, 2, 3, 4, 5, 6]
+    assert [s["step"] for s in steps if "eval_train_top1_error" in s] == [2, 4, 6]
+    last = steps[-1]
+    held = torch.randperm(48, generator=torch.Generator().manual_seed(3))[:20].tolist()
+    x = torch.stack([data.train[i][0] for i in held]).float() - result.mean_image
+    y = torch.tensor([data.train[i][1] for i in held])
+    net = copy.deepcopy(result.model).eval()
+    with torch.no_grad():
+        logits = net(x)
+    assert last["eval_train_top1_error"] == pytest.approx((logits.argmax(1) != y).double().mean().item(), abs=1e-12)
+    assert last["eval_train_loss"] == pytest.approx(nn.functional.cross_entropy(logits.double(), y).item(), rel=1e-4)
+    # the engine's own training-mode numbers are untouched and differ in kind (masks on)
+    assert all("train_top1_error" in s for s in steps)
+
+
+def test_eval_train_every_must_be_a_multiple_of_log_every():
+    _, cfg = tiny_alexnet_setup()
+    with pytest.raises(ConfigError, match="multiple of log_every"):
+        cfg.replace(log_every=4, eval_train_every=6)
+    with pytest.raises(ConfigError, match="multiple of log_every"):
+        cfg.replace(log_every=0, eval_train_every=4)
+    with pytest.raises(ConfigError, match="eval_train_images"):
+        cfg.replace(log_every=2, eval_train_every=4, eval_train_images=0)
+
+
+def test_readings_use_the_eval_mode_curve_where_it_was_logged():
+    key = "eval_train_top1_error"
+    # logged every 10 steps; the eval-mode error every 20 (hand-made)
+    hist = [{"step": 10, "train_top1_error": 0.9}, {"step": 20, "train_top1_error": 0.6, key: 0.5},
+            {"step": 30, "train_top1_error": 0.4}, {"step": 40, "train_top1_error": 0.3, key: 0.1},
+            {"step": 50, "train_top1_error": 0.2}]
+    assert readings.error_curve(hist, key) == ([20, 40], [0.5, 0.1])
+    assert readings.steps_to_target(hist, 0.2, key=key) == 40
+    assert readings.steps_to_target(hist, 0.2) == 50
+    assert readings.steps_to_target(hist, 0.3, key=key, window=2) == 40       # (0.5 + 0.1) / 2
+    assert readings.horizon(hist) == 50 and readings.horizon(hist, key) == 40
+    # a paired speed-up on it: seed 0 2x (40 vs 20), seed 1 never (horizon 40) vs 20: >= 2x
+    fast = [{"step": 20, key: 0.05}, {"step": 40, key: 0.0}]
+    runs = {"no": [{"seed": 0, "steps": fast}, {"seed": 1, "steps": fast}],
+            "yes": [{"seed": 0, "steps": hist}, {"seed": 1, "steps": hist[:3]}]}
+    b = readings.speedups_by_target(runs, "yes", "no", [0.2], key=key, resolution_steps=20)[0.2]
+    assert b["yes_steps"] == [40, None] and b["no_steps"] == [20, 20]
+    assert b["yes_horizons"] == [40, 20] and b["no_horizons"] == [40, 40]
