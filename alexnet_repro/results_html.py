@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from typing import Any, Iterable, Mapping, Sequence
 
-from alexnet_repro.judging import VERDICT_COLOURS
+from alexnet_repro.judging import OUTCOME_COLOURS
 from alexnet_repro.provenance import (NOT_MEASURED, NOT_REPORTED, RESULT_PROFILES,
                                       profiles_present, provenance_rows)
 from alexnet_repro.tables import html_table
@@ -44,7 +44,7 @@ PROVENANCE_COLUMNS = [("file", "Record"), ("kind", "Kind"), ("chapter", "Chapter
                       ("profile", "Profile"), ("dataset", "Dataset"), ("hardware", "Hardware"),
                       ("date", "Date"), ("commit", "Commit")]
 
-_VERDICT_COLOURS = {**VERDICT_COLOURS, NOT_MEASURED: "#6e7781"}
+_VERDICT_COLOURS = {**OUTCOME_COLOURS, NOT_MEASURED: "#6e7781"}
 
 
 def _cell(key: str, value: Any, digits: int) -> str:
