@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import html
 import os
 from pathlib import Path
@@ -24,6 +25,7 @@ from alexnet_repro.errors import ConfigError
 from alexnet_repro.profiles import chapter_source, toc_pages
 from alexnet_repro.records import save_record
 from alexnet_repro.config import THREADS_ENV
+from alexnet_repro.sweeps import run_seeds
 from alexnet_repro.train import CHECKPOINT, RECORD, TrainConfig, train
 
 
@@ -133,7 +135,7 @@ def train_in_build(config: TrainConfig, results_dir, name: str, *, chapter: str,
 
 
 def train_seeds_in_build(config: TrainConfig, seeds, results_dir, name: str, *, chapter: str,
-                         publish_dir=None):
+                         publish_dir=None, workers: int = 1):
     """:func:`train_in_build` once per seed of ``seeds`` (``config`` with ``seed`` replaced);
     returns ``(records, first)``: every run's record, in the order of ``seeds``, and the first
     seed's whole ``TrainResult`` (model, data; the other runs' are let go to save memory).
@@ -141,7 +143,9 @@ def train_seeds_in_build(config: TrainConfig, seeds, results_dir, name: str, *, 
     One seed: exactly :func:`train_in_build` (record ``name``, ``config.out_dir`` as given).
     Several: run ``k`` writes record ``name_seed<k>`` and lives in ``seed<k>/`` of the build's
     run folder, or of ``config.out_dir`` when the reader gave one, so that every run keeps its
-    own checkpoint (and ``resume`` continues each of them)."""
+    own checkpoint (and ``resume`` continues each of them). ``workers > 1`` (e.g.
+    :func:`seed_workers`) trains that many seeds side by side, each in a one-thread process of
+    the pool of :func:`alexnet_repro.sweeps.run_seeds`; the folders and records are the same."""
     seeds = list(seeds)
     if not seeds or len(set(seeds)) != len(seeds) or not all(isinstance(s, int) for s in seeds):
         raise ConfigError(f"seeds must be a list of distinct integers, e.g. [0, 1, 2]; got {seeds!r}")
@@ -149,13 +153,18 @@ def train_seeds_in_build(config: TrainConfig, seeds, results_dir, name: str, *, 
         first = train_in_build(dataclasses.replace(config, seed=seeds[0]), results_dir, name,
                                chapter=chapter, publish_dir=publish_dir)
         return [first.record], first
-    records, first = [], None
-    for seed in seeds:
-        out_dir = None if config.out_dir is None else str(Path(config.out_dir) / f"seed{seed}")
-        result = train_in_build(dataclasses.replace(config, seed=seed, out_dir=out_dir), results_dir,
-                                f"{name}_seed{seed}", chapter=chapter, publish_dir=publish_dir,
-                                subdir=f"seed{seed}")
-        records.append(result.record)
-        if first is None:
-            first = result
-    return records, first
+    one_seed = functools.partial(_seed_in_build, results_dir=str(results_dir), name=name, chapter=chapter,
+                                 publish_dir=publish_dir, base_out=config.out_dir, keep_seed=seeds[0])
+    runs = run_seeds(config, {name: {}}, seeds, train_fn=one_seed, workers=workers)[name]
+    records = [{k: v for k, v in run.record.items() if k != "variant"} for run in runs]
+    return records, runs[0].result
+
+
+def _seed_in_build(config: TrainConfig, *, results_dir, name, chapter, publish_dir, base_out, keep_seed):
+    """One seed of :func:`train_seeds_in_build` (module level: the pool's processes pickle it):
+    the whole ``TrainResult`` for ``keep_seed``, the record alone for the others."""
+    seed = config.seed
+    out_dir = None if base_out is None else str(Path(base_out) / f"seed{seed}")
+    result = train_in_build(dataclasses.replace(config, out_dir=out_dir), results_dir, f"{name}_seed{seed}",
+                            chapter=chapter, publish_dir=publish_dir, subdir=f"seed{seed}")
+    return result if seed == keep_seed else result.record

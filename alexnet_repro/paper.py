@@ -465,6 +465,15 @@ CLAIM_TESTS: dict = {
         "unit": "points", "direction": "greater", "paper_effect": None, "size_in": None,
         "paper_text": "no number",
     },
+    "pca_color": {
+        "text": CLAIMS["pca_color"]["text"], "source": CLAIMS["pca_color"]["source"],
+        "metric": "final validation top-1 error with crops and reflections only minus with PCA "
+                  "lighting added, points",
+        "unit": "points", "direction": "greater",
+        "paper_effect": ("value", CLAIMS["pca_color"]["top1_reduction_pct_at_least"]),
+        "size_in": "imagenet",
+        "paper_text": "over 1 point top-1 (ImageNet)",
+    },
     "ten_patch_test": {
         "text": CLAIMS["ten_patch_test"]["text"] + " (It lowers the error.)",
         "source": CLAIMS["ten_patch_test"]["source"],

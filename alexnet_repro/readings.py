@@ -251,26 +251,24 @@ def overfitting_metrics(target: float | None = None, window: int = 1) -> dict[st
 
 # ----------------------------------------------------------------------------- final errors
 
-FINAL_ERROR_KINDS = ("val", "ten_crop", "train")
+FINAL_ERROR_KINDS = ("val", "ten_crop", "train", "train_eval")
 
 
 def final_error(run, which: str = "val") -> float:
     """A run's top-1 error at the end of training: ``"val"`` (validation, centre patch),
-    ``"ten_crop"`` (validation, the paper's ten patches averaged; needs ``ten_crop_eval``) or
-    ``"train"`` (the last epoch's training error, on the augmented patches)."""
+    ``"ten_crop"`` (validation, the paper's ten patches averaged; needs ``ten_crop_eval``),
+    ``"train"`` (the last epoch's training error as trained: on the augmented patches, dropout
+    on, while the weights move) or ``"train_eval"`` (the training images evaluated after training
+    like the validation images: evaluation mode, un-augmented centre patch; needs
+    ``run_seeds(..., eval_train_split=True)``)."""
     rec = _record(run)
-    if which == "train":
-        return rec["history"][-1]["train_top1_error"]
     if which not in FINAL_ERROR_KINDS:
         raise ValueError(f"which must be one of {FINAL_ERROR_KINDS}, got {which!r}")
+    if which == "train":
+        return rec["history"][-1]["train_top1_error"]
+    if which == "train_eval":
+        return final_value(rec, "train_eval.top1_error")
     return rec["final"]["val_top1_error" if which == "val" else "val_top1_error_ten_crop"]
-
-
-def train_val_gap(run) -> float:
-    """Validation error (centre patch) minus the last epoch's training error (as trained: on the
-    augmented patches, dropout on), fractions: the augmentation chapter's measure of overfitting.
-    Both come with every record (no extra evaluation of the training set needed)."""
-    return final_error(run, "val") - final_error(run, "train")
 
 
 def ten_crop_gain(run) -> float:
@@ -278,11 +276,14 @@ def ten_crop_gain(run) -> float:
     return final_error(run, "val") - final_error(run, "ten_crop")
 
 
-#: The per-run numbers :func:`final_errors` summarizes, by name.
+#: The per-run numbers :func:`final_errors` summarizes, by name (fractions). ``gap`` is the
+#: overfitting gap on equal terms (:func:`overfit_gap`, as a fraction): validation error minus
+#: the training images' error, both in evaluation mode on un-augmented centre patches.
 FINAL_ERRORS: dict[str, Callable] = {
     "train": lambda r: final_error(r, "train"),
+    "train_eval": lambda r: final_error(r, "train_eval"),
     "val": lambda r: final_error(r, "val"),
-    "gap": train_val_gap,
+    "gap": lambda r: final_error(r, "val") - final_error(r, "train_eval"),
     "ten_crop": lambda r: final_error(r, "ten_crop"),
     "ten_minus_centre": lambda r: final_error(r, "ten_crop") - final_error(r, "val"),
 }

@@ -29,7 +29,6 @@ from typing import Mapping, Sequence
 from alexnet_repro import paper
 from alexnet_repro.augment import scaled_crop_size
 from alexnet_repro import verdicts
-from alexnet_repro.judging import format_pm
 from alexnet_repro.provenance import (NOT_MEASURED, NOT_REPORTED, RESULT_PROFILES, gather_records,
                                       hardware_summary, profiles_present, provenance_of,
                                       provenance_rows, records_list)
@@ -45,7 +44,7 @@ __all__ = [
     "NOT_MEASURED", "NOT_REPORTED", "RESULT_PROFILES", "TEN_PATCH", "CENTRE_CROP",
     "error_from_accuracy_pct", "gather_records", "provenance_of", "provenance_rows",
     "hardware_summary", "table1_rows", "table2_rows", "paper_rows", "reimplementation_rows",
-    "training_rows", "comparison_rows", "claim_rows", "judged_rows", "outcome_summary", "ten_crop_claim", "reading_note_rows",
+    "training_rows", "comparison_rows", "claim_rows", "judged_rows", "outcome_summary", "reading_note_rows",
     "record_counts", "quoted_numbers", "headline_numbers", "profiles_present", "profile_banner",
     "provenance_table", "to_html",
     "COMPARISON_COLUMNS", "CLAIM_COLUMNS", "READING_NOTE_COLUMNS", "TABLE1_COLUMNS",
@@ -324,38 +323,6 @@ def outcome_summary(rows: Sequence[Mapping]) -> dict:
            "chance": verdicts.chance_sentence(outcomes) if outcomes else "No claim was judged over seeds."}
     out.update({f"n_{o.replace(' ', '_')}": outcomes.count(o) for o in verdicts.OUTCOMES})
     return out
-
-
-def ten_crop_claim(record: Mapping, z: float = 1.96) -> dict:
-    """The ten-patch test claim (``paper.CLAIMS["ten_patch_test"]``) measured by one training run.
-
-    Estimate: centre-crop top-1 error minus ten-patch top-1 error (percentage points; the paper
-    implies a gain, i.e. a positive difference, without giving a number). Spread: ``z`` times
-    the standard error of a difference of two *independent* proportions over the ``n``
-    validation images, ``sqrt((e1 (1-e1) + e2 (1-e2)) / n)``. Both errors are measured on the
-    same images and are positively correlated, so this overstates the uncertainty of the paired
-    difference: a "consistent" verdict is conservative. The verdict is
-    ``judging.verdict(estimate, spread, "greater")``.
-    """
-    spec = paper.CLAIMS["ten_patch_test"]
-    final = record.get("final") or {}
-    centre, ten = final.get("val_top1_error"), final.get("val_top1_error_ten_crop")
-    n = final.get("val_images")
-    prov = provenance_of(record)
-    setting = f"{prov['dataset']}, profile {prov['profile']}"
-    if centre is None or ten is None or not n:
-        return claim("ten_patch_test", statement=spec["text"], source=spec["source"],
-                     paper="no number given", measured=NOT_MEASURED,
-                     verdict=verdict(None, None, "greater"), setting=setting)
-    estimate = 100.0 * (centre - ten)
-    spread = 100.0 * z * math.sqrt((centre * (1 - centre) + ten * (1 - ten)) / n)
-    text = (f"centre-crop minus ten-patch top-1 error: {format_pm(estimate, spread, digits=2)} "
-            f"points (±{z:g} standard errors over {n} validation images)")
-    return claim("ten_patch_test", statement=spec["text"], source=spec["source"],
-                 paper="no number given (every result in Tables 1 and 2 uses the ten patches)",
-                 measured=text, verdict=verdict(estimate, spread, "greater"), setting=setting,
-                 values={"centre_top1_error": centre, "ten_crop_top1_error": ten, "n": n,
-                         "difference_pct": estimate, "spread_pct": spread, "z": z})
 
 
 # ----------------------------------------------------------------------------- the reading note

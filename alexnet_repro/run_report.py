@@ -2,7 +2,8 @@
 from the paper's scale, its settings table, the numbers the prose quotes, its test protocols
 table and the comparison with d2l.ai's AlexNet on Fashion-MNIST; and the same run repeated over
 seeds: the headline errors as a mean with its t-interval (:func:`headline`), their table, the
-paired ten-patch claim (:func:`ten_crop_claim_seeds`) and the sentence that states the
+paired ten-patch claim (:func:`ten_crop_claim`, judged by :func:`alexnet_repro.judging.judge`;
+the augmentation chapter judges its own with it too) and the sentence that states the
 learning-rate rule (:func:`schedule_sentence`).
 
 Everything here reads a :class:`~alexnet_repro.train.TrainConfig` (before the run) or the run's
@@ -16,16 +17,16 @@ from typing import Mapping
 
 from alexnet_repro import results_table as rt
 from alexnet_repro.augment import scaled_crop_size
-from alexnet_repro.judging import difference_claim
+from alexnet_repro.judging import judge, points
 from alexnet_repro.model import AlexNet
-from alexnet_repro.paper import CLAIMS, PAPER, REIMPLEMENTATIONS
+from alexnet_repro.paper import PAPER, REIMPLEMENTATIONS
 from alexnet_repro.schedule import RELEASED_DROPS, RELEASED_EPOCHS, parse_schedule, released_drop_epochs
 from alexnet_repro.tables import html_table
 from alexnet_repro.verdicts import mean_interval
 
 __all__ = ["PAPER_INPUT", "alexnet_knobs", "scaled_down", "scale_warning", "paper_facts", "run_facts",
            "settings_table", "protocol_table", "d2l_comparison", "HEADLINE", "headline", "headline_facts",
-           "headline_table", "ten_crop_claim_seeds", "schedule_sentence"]
+           "headline_table", "ten_patch_effects", "ten_crop_claim", "schedule_sentence"]
 
 PAPER_WIDTH = 1.0
 PAPER_INPUT = scaled_crop_size(PAPER["data"]["rescale_to"])   # 224-of-256 patches, 227 by the layer arithmetic
@@ -205,25 +206,36 @@ def headline_table(head: Mapping, seeds) -> str:
     return html_table(rows, columns)
 
 
-def ten_crop_claim_seeds(records) -> dict:
-    """The ten-patch claim over seeds: with two or more runs, ``judging.difference_claim`` of the
-    paired per-seed differences centre-crop minus ten-patch top-1 error (both measured by the
-    same run on the same images); with one run, :func:`results_table.ten_crop_claim` of it
-    (its binomial spread over the validation images)."""
-    if len(records) < 2:
-        return rt.ten_crop_claim(records[0])
-    finals = [r.get("final") or {} for r in records]
-    pairs = [(f.get("val_top1_error"), f.get("val_top1_error_ten_crop")) for f in finals]
+def ten_patch_effects(records) -> list[float] | None:
+    """Per run (seed): centre-crop minus ten-patch top-1 validation error, in points (both
+    measured by the same run on the same images: a paired difference). ``None`` when a run did
+    not measure the ten patches (``ten_crop_eval`` off)."""
+    pairs = [((r.get("final") or {}).get("val_top1_error"), (r.get("final") or {}).get("val_top1_error_ten_crop"))
+             for r in records]
     if any(c is None or t is None for c, t in pairs):
-        return rt.ten_crop_claim({**records[0], "final": {}})   # "not measured"
+        return None
+    return points([c - t for c, t in pairs])
+
+
+def ten_crop_claim(records, *, setting: str | None = None) -> dict:
+    """The ten-patch claim (``paper.CLAIM_TESTS["ten_patch_test"]``) over the runs of several
+    seeds (one training record each): :func:`alexnet_repro.judging.judge` of the per-seed
+    :func:`ten_patch_effects`, measured on the first record's dataset. One run gives one effect
+    and the rule calls that "inconclusive" (no interval from one seed); runs that did not
+    measure the ten patches give no effect and "inconclusive" too (``values["measured"]`` is
+    False). ``setting``: the text the claims table shows (default: dataset, profile, seeds)."""
+    records = list(records)
+    if not records:
+        raise ValueError("ten_crop_claim needs at least one training record (one per seed)")
+    effects = ten_patch_effects(records)
     prov = rt.provenance_of(records[0])
-    return difference_claim(
-        "ten_patch_test", [c - t for c, t in pairs],
-        measured=f"centre-crop minus ten-patch top-1 error: {{effect}} (mean ± sd of the paired "
-                 f"differences over {len(records)} seeds, {finals[0].get('val_images')} validation images each)",
-        setting=f"{prov['dataset']}, profile {prov['profile']}, {len(records)} seeds",
-        statement=CLAIMS["ten_patch_test"]["text"], source=CLAIMS["ten_patch_test"]["source"],
-        paper="no number given (every result in Tables 1 and 2 uses the ten patches)")
+    n_val = (records[0].get("final") or {}).get("val_images")
+    if setting is None:
+        setting = (f"{prov['dataset']}, profile {prov['profile']}, {len(records)} "
+                   f"seed{'s' if len(records) != 1 else ''}, {n_val} validation images each")
+    return judge("ten_patch_test", effects or [], dataset=records[0]["dataset"]["name"], setting=setting,
+                 values={"measured": effects is not None, "val_images": n_val,
+                         "seeds": [r.get("seed", (r.get("config") or {}).get("seed")) for r in records]})
 
 
 def schedule_sentence(config) -> str:

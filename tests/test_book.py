@@ -490,3 +490,32 @@ def test_train_seeds_in_build_gives_every_seed_its_own_folder_and_record(tmp_pat
     for bad in ([], [1, 1], ["0"]):
         with pytest.raises(ConfigError, match="seeds must be a list of distinct integers"):
             chapter_helpers.train_seeds_in_build(TrainConfig(profile="ci"), bad, results, "x", chapter="c")
+
+
+@pytest.mark.slow   # two spawned processes import torch
+def test_train_seeds_in_build_side_by_side_gives_the_same_runs_as_one_after_another(tmp_path):
+    """workers=2 trains the seeds in the sweeps' pool of one-thread processes: each seed keeps its
+    own folder, checkpoint and record, and its numbers are those of the same seed trained here
+    with one thread (the record of a one-thread run is the reference)."""
+    import torch
+
+    config = TrainConfig(dataset="synthetic", limit=32, val_limit=16, image_size=20, model="small_cnn",
+                         epochs=1, batch_size=16, log_every=1, device="cpu", profile="ci",
+                         ten_crop_eval=False, progress=False)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        alone, _ = chapter_helpers.train_seeds_in_build(config, [2, 4], tmp_path / "a" / "results" / "ci", "ft",
+                                                        chapter="full_training")
+    finally:
+        torch.set_num_threads(threads)
+    results = tmp_path / "b" / "results" / "ci"
+    records, first = chapter_helpers.train_seeds_in_build(config, [2, 4], results, "ft", chapter="full_training",
+                                                          workers=2)
+    assert [r["seed"] for r in records] == [2, 4] and first.record["seed"] == 2 and first.model is not None
+    assert sorted(p.name for p in results.iterdir()) == ["ft_seed2.json", "ft_seed4.json"]
+    for k in (2, 4):
+        assert (tmp_path / "b" / "runs" / "ci" / "full_training" / f"seed{k}" / "checkpoint.pt").exists()
+    for a, b in zip(alone, records):
+        assert b["final"]["val_top1_error"] == a["final"]["val_top1_error"]
+        assert b["history"][-1]["train_loss"] == pytest.approx(a["history"][-1]["train_loss"], rel=1e-6)

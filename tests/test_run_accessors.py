@@ -28,6 +28,34 @@ def test_final_value_and_overfit_gap_by_hand():
         readings.final_value(_rec(0, 0.25), "train_eval.top1_error")
 
 
+def _aug_rec(seed, trained, train_eval, val, ten):
+    return {"seed": seed, "history": [{"train_top1_error": 0.9}, {"train_top1_error": trained}],
+            "final": {"val_top1_error": val, "val_top1_error_ten_crop": ten,
+                      "train_eval": {"top1_error": train_eval}}}
+
+
+def test_final_errors_gap_uses_the_centre_crop_training_error_not_the_augmented_one():
+    # the augmented net: 30% error on its random training patches, 5% on the centre patches
+    runs = {"none": [_aug_rec(0, 0.00, 0.00, 0.40, 0.38), _aug_rec(1, 0.02, 0.01, 0.50, 0.46)],
+            "paper": [_aug_rec(0, 0.30, 0.05, 0.35, 0.30), _aug_rec(1, 0.30, 0.15, 0.45, 0.44)]}
+    r = runs["paper"][0]
+    assert readings.final_error(r, "train") == 0.30 and readings.final_error(r, "train_eval") == 0.05
+    assert readings.final_error(r, "ten_crop") == 0.30 and readings.final_error(r) == 0.35
+    assert readings.ten_crop_gain(r) == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="which must be one of"):
+        readings.final_error(r, "test")
+    table = readings.final_errors(runs)
+    # gaps val - train_eval: none 0.40, 0.49; paper 0.30, 0.30 (not 0.05, 0.15 from the patches)
+    assert table["none"]["gap"]["mean"] == pytest.approx(0.445)
+    assert table["paper"]["gap"]["mean"] == pytest.approx(0.30) and table["paper"]["gap"]["std"] == pytest.approx(0.0)
+    assert table["paper"]["train_eval"]["mean"] == pytest.approx(0.10)
+    assert table["paper"]["ten_minus_centre"]["mean"] == pytest.approx(-0.03)          # (-0.05 - 0.01) / 2
+    # the chapter's effect: per seed, gap without augmentation minus with, in points
+    assert readings.paired(runs, "none", "paper", readings.overfit_gap) == pytest.approx([10.0, 19.0])
+    with pytest.raises(KeyError, match="eval_train_split"):
+        readings.final_error({"final": {"val_top1_error": 0.3}}, "train_eval")
+
+
 def test_paired_differences_by_hand_and_seed_check():
     runs = {"a": [_rec(0, 0.5), _rec(1, 0.4)], "b": [_rec(0, 0.25), _rec(1, 0.5)]}
     diffs = readings.paired(runs, "a", "b", lambda r: 100 * r["final"]["val_top1_error"])
