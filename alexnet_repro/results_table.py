@@ -8,7 +8,7 @@ Three tables, each a list of row dicts that :func:`~alexnet_repro.results_html.t
   protocol* (ten patches vs centre crop), so that numbers measured differently are not read
   as comparable. Measured rows carry their provenance: profile, dataset, hardware, date, commit.
 * :func:`claim_rows` — the paper's ablation claims (``paper.CLAIMS``), each with the
-  measurements and verdicts the experiment chapters recorded (``judging.claim`` rows in
+  measurements and outcomes the experiment chapters recorded (``judging.judge`` rows in
   ``{"kind": "chapter"}`` records), or :data:`NOT_MEASURED`.
 * :func:`reading_note_rows` — what each number of the reading note's results table is.
 

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from alexnet_repro import figures, probes, sweeps, readings, judging
+from alexnet_repro import figures, judging, probes, sweeps, readings
 from alexnet_repro.data import load_dataset
 from alexnet_repro.model import build_model
 from alexnet_repro.paper import CLAIMS
@@ -357,9 +357,10 @@ def test_runs_digest_keeps_seed_final_and_time_only():
 
 # ----------------------------------------------------------------------------- final errors (augmentation)
 
-def _final_rec(seed, train, val, ten):
+def _final_rec(seed, train, val, ten, train_eval=None):
     return {"seed": seed, "history": [{"train_top1_error": 0.99}, {"train_top1_error": train}],
-            "final": {"val_top1_error": val, "val_top1_error_ten_crop": ten}}
+            "final": {"val_top1_error": val, "val_top1_error_ten_crop": ten,
+                      "train_eval": {"top1_error": train if train_eval is None else train_eval}}}
 
 
 def test_final_errors_against_hand_values():
@@ -368,7 +369,11 @@ def test_final_errors_against_hand_values():
     r = runs["none"][1]
     assert readings.final_error(r, "train") == 0.20 and readings.final_error(r) == 0.50
     assert readings.final_error(r, "ten_crop") == 0.46
-    assert readings.train_val_gap(r) == pytest.approx(0.30) and readings.ten_crop_gain(r) == pytest.approx(0.04)
+    assert readings.ten_crop_gain(r) == pytest.approx(0.04)
+    # the gap uses the eval-mode centre-crop training error, not the error on augmented patches
+    e = _final_rec(0, 0.30, 0.45, 0.44, train_eval=0.05)
+    assert readings.final_error(e, "train") == 0.30 and readings.final_error(e, "train_eval") == 0.05
+    assert readings.FINAL_ERRORS["gap"](e) == pytest.approx(0.40)
     with pytest.raises(ValueError, match="which must be one of"):
         readings.final_error(r, "test")
     table = readings.final_errors(runs)
@@ -377,7 +382,7 @@ def test_final_errors_against_hand_values():
     assert table["paper"]["val"]["std"] == pytest.approx(math.sqrt(2 * 0.05 ** 2))    # ddof = 1
     assert table["paper"]["ten_minus_centre"]["mean"] == pytest.approx(-0.03)         # (-0.05 - 0.01) / 2
     # per seed: none - paper of the gap: (0.30 - 0.05, 0.30 - 0.15)
-    assert readings.paired(runs, "none", "paper", readings.train_val_gap) == pytest.approx([0.25, 0.15])
+    assert readings.paired(runs, "none", "paper", readings.FINAL_ERRORS["gap"]) == pytest.approx([0.25, 0.15])
     html = readings.final_errors_table(table, [("augment", "augment"), ("val", "validation")])
     assert "<td>paper</td><td>40.0 ± 7.1 %</td>" in html and "<th>validation</th>" in html
 

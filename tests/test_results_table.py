@@ -7,7 +7,7 @@ the code under test; records are built in temporary folders.
 import pytest
 
 from alexnet_repro import results_table as rt
-from alexnet_repro.judging import chapter_record, claim
+from alexnet_repro.judging import chapter_record, judge
 from alexnet_repro.records import save_record
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -130,15 +130,15 @@ def test_same_name_in_two_folders_is_kept_twice(tmp_path):
     assert items[0]["origin"].endswith("a/run.json")
 
 
-def lrn_claim(key="lrn", verdict="consistent"):
-    return claim(key, statement="LRN reduces top-1 error", source="paper §3.3", paper="1.4 points",
-                 measured="0.9 ± 0.3 points (3 seeds)", verdict=verdict, setting="CIFAR-10 subset")
+def lrn_claim(key="lrn", effects=(0.6, 0.9, 1.2)):
+    row = judge("lrn", list(effects), dataset="cifar10", setting="CIFAR-10 subset")
+    return {**row, "key": key}
 
 
 def test_claims_grouped_under_the_paper_claims_with_provenance(tmp_path):
     rec = chapter_record("lrn_pooling", "default",
-                         [lrn_claim(), lrn_claim("lrn_cifar10", "inconclusive at this scale"),
-                          lrn_claim("something_else", "not consistent")])
+                         [lrn_claim(), lrn_claim("lrn_cifar10", (1.0, -1.0)),
+                          lrn_claim("something_else", (-1.0, -1.1, -1.2))])
     save_record(rec, tmp_path, "lrn_pooling")
     rows = rt.claim_rows(rt.gather_records(tmp_path))
     keys = [r["claim"] for r in rows]
@@ -149,11 +149,14 @@ def test_claims_grouped_under_the_paper_claims_with_provenance(tmp_path):
     assert keys.index("lrn_cifar10") == keys.index("lrn") + 1
     assert len(rows) == len(CLAIMS) + 2
     lrn = rows[keys.index("lrn")]
-    assert lrn["verdict"] == "consistent" and lrn["measured"].startswith("0.9")
+    # mean 0.9, sd 0.3, t(0.975, 2) = 4.303: [0.155, 1.645] above 0; the 1.4 is ImageNet's, not judged
+    assert lrn["outcome"] == "same direction" and lrn["measured"].startswith("0.9")
+    assert lrn["ci"] == pytest.approx([0.9 - 4.302653 * 0.3 / 3 ** 0.5, 0.9 + 4.302653 * 0.3 / 3 ** 0.5])
+    assert rows[keys.index("lrn_cifar10")]["outcome"] == "inconclusive"
     assert lrn["profile"] == "default" and lrn["chapter"] == "lrn_pooling"
     assert lrn["date"] != "unknown"
     pca = rows[keys.index("pca_color")]
-    assert pca["measured"] == rt.NOT_MEASURED and pca["verdict"] == rt.NOT_MEASURED
+    assert pca["measured"] == rt.NOT_MEASURED and pca["outcome"] == rt.NOT_MEASURED
     assert pca["statement"] == CLAIMS["pca_color"]["text"]
 
 

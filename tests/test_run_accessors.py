@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from alexnet_repro import judging, sweeps, readings
+from alexnet_repro import sweeps, readings
 from alexnet_repro.data import load_dataset
 from alexnet_repro.train import TrainConfig
 
@@ -85,26 +85,3 @@ def test_setting_facts_of_a_real_run_by_hand_count():
         readings.setting_facts(sweeps.Run(run.record))
 
 
-def test_format_summary_and_effect_values_by_hand():
-    two = judging.samples_verdict([1.0, 3.0], "greater")          # mean 2, std sqrt(2)
-    one = judging.summarize([0.5])
-    assert judging.format_summary(two, unit=" points") == "2.00 ± 1.41 points (2 seeds)"
-    assert judging.format_summary(one, digits=1) == "0.5 (1 seed, spread unknown)"
-    vals = judging.effect_values({"x": two, "y": one})
-    assert vals["d_x"] == 2.0 and vals["d_x_std"] == pytest.approx(math.sqrt(2)) and vals["v_x"] == judging.CONSISTENT
-    assert vals["d_y"] == 0.5 and math.isnan(vals["d_y_std"]) and "v_y" not in vals
-
-
-def test_effect_claim_fills_the_template_and_takes_the_named_verdict():
-    up = judging.samples_verdict([1.0, 3.0], "greater")
-    flat = judging.samples_verdict([-1.0, 1.0], "greater")
-    c = judging.effect_claim("k", {"top1": up, "top5": flat}, statement="S", source="§1", paper="P",
-                             measured="top-1 {top1}; top-5 {top5}", setting="here", values={"extra": [1]})
-    assert c["measured"] == "top-1 2.00 ± 1.41 points (2 seeds); top-5 0.00 ± 1.41 points (2 seeds)"
-    assert c["verdict"] == judging.CONSISTENT and c["values"] == {"top1": up, "top5": flat, "extra": [1]}
-    assert (c["statement"], c["source"], c["paper"], c["setting"]) == ("S", "§1", "P", "here")
-    c5 = judging.effect_claim("k", {"top1": up, "top5": flat}, statement="S", source="§1", paper="P",
-                              measured="{top5}", verdict_on="top5")
-    assert c5["verdict"] == judging.INCONCLUSIVE
-    with pytest.raises(ValueError, match="verdict_on"):
-        judging.effect_claim("k", {"top1": up}, statement="S", source="§1", paper="P", measured="", verdict_on="x")
