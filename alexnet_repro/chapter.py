@@ -52,6 +52,8 @@ def glue_all(values: Mapping[str, Any], prefix: str = "") -> None:
     """``glue(prefix + name, value, display=False)`` for every item: one call for many numbers
     that the chapter's prose quotes with ``{glue:text}`prefix_name```."""
     for name, value in values.items():
+        if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+            value = value.item()   # numpy/torch scalars: myst-nb formats only plain numbers
         glue(f"{prefix}{name}", value, display=False)
 
 

@@ -53,6 +53,11 @@ class ChapterFailed(BookError):
     """A chapter raised while papermill executed it."""
 
 
+#: Appended to every chapter when it runs (and removed from the executed copy): the worker
+#: processes of ``sweeps.run_seeds`` stop with the chapter, not with a killed kernel.
+CLEANUP_CELL = "from alexnet_repro.sweeps import shutdown_pools\nshutdown_pools()"
+
+
 class _KernelManager(AsyncKernelManager):
     """Kernels talk to the runner over local IPC sockets, not unencrypted TCP (whose kernel
     prints a warning on every start); TCP only where IPC does not exist (Windows)."""
@@ -178,6 +183,8 @@ def execute_chapter(chapter: str, profile: str = DEFAULT_PROFILE, overrides: dic
     print(f"[book] {chapter}: executing under profile {profile!r} ...", flush=True)
     started, error = time.perf_counter(), None
     source = P.read_chapter(chapter)
+    # a last cell stops the pool of training processes (sweeps.run_seeds) before the kernel goes
+    source.cells.append(nbformat.v4.new_code_cell(CLEANUP_CELL, metadata={"tags": ["remove-cell"]}))
     try:
         papermill.execute_notebook(
             source, str(out), parameters=params, cwd=str(REPO), kernel_name="python3",
@@ -190,6 +197,7 @@ def execute_chapter(chapter: str, profile: str = DEFAULT_PROFILE, overrides: dic
     elapsed = time.perf_counter() - started
     nb = nbformat.read(out, as_version=4)
     nb.metadata.get("papermill", {}).pop("input_path", None)  # may hold the whole notebook
+    nb.cells = [c for c in nb.cells if c.get("source") != CLEANUP_CELL]
     _fold_parameter_cells(nb)
     nb.metadata["alexnet_repro"] = {
         "chapter": chapter, "profile": profile, "parameters": params, "cache_key": key,

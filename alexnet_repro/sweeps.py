@@ -27,7 +27,7 @@ from alexnet_repro.probes import evaluate_split
 from alexnet_repro.readings import error_curve, median_censored, steps_to_target
 from alexnet_repro.train import TrainingDiverged, train
 
-__all__ = ["Run", "config_with", "run_seeds", "lr_sweep", "tuned_runs"]
+__all__ = ["Run", "config_with", "run_seeds", "lr_sweep", "tuned_runs", "shutdown_pools"]
 
 
 # ----------------------------------------------------------------------------- running
@@ -194,11 +194,13 @@ def _pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
         _POOLS[workers] = concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx,
                                                                  initializer=_one_thread)
         if len(_POOLS) == 1:
-            atexit.register(_shutdown_pools)
+            atexit.register(shutdown_pools)
     return _POOLS[workers]
 
 
-def _shutdown_pools() -> None:
+def shutdown_pools() -> None:
+    """Stop the worker processes of :func:`run_seeds` (the book's runner calls it at the end of
+    every chapter: a notebook kernel is stopped without running ``atexit``)."""
     for pool in _POOLS.values():
         pool.shutdown(cancel_futures=True)
     _POOLS.clear()
