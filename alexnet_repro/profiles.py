@@ -97,7 +97,14 @@ def declared_parameters(chapter: str) -> dict:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
             node.targets[0], ast.Name
         ):
-            values[node.targets[0].id] = ast.literal_eval(node.value)
+            try:
+                values[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                raise BookError(
+                    f"chapter {chapter!r}: parameter {node.targets[0].id!r} (line {node.lineno} of its "
+                    f"parameters cell) must be a literal value (numbers, strings, lists, dicts, None), "
+                    f"not {ast.get_source_segment(cells[0].source, node.value)!r}: papermill and the "
+                    "profiles replace it; compute derived values in a later cell") from None
     missing = [name for name in RUNNER_PARAMETERS if name not in values]
     if missing:
         raise BookError(f"chapter {chapter!r}: its parameters cell must assign {missing}")

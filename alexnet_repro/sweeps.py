@@ -191,8 +191,8 @@ def _pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
     seconds each time). Shut down when the interpreter exits."""
     if workers not in _POOLS:
         ctx = multiprocessing.get_context("spawn")   # no fork of a threaded parent (OpenMP, notebooks)
-        _POOLS[workers] = concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx,
-                                                                 initializer=_one_thread)
+        _POOLS[workers] = concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_one_thread,
+                                                                 initargs=(ctx.Value("i", 0),))
         if len(_POOLS) == 1:
             atexit.register(shutdown_pools)
     return _POOLS[workers]
@@ -206,8 +206,16 @@ def shutdown_pools() -> None:
     _POOLS.clear()
 
 
-def _one_thread() -> None:
+_QUIET = False   # in a pool worker: train without a progress bar (only the first worker shows one)
+
+
+def _one_thread(started=None) -> None:
+    global _QUIET
     torch.set_num_threads(1)
+    if started is not None:   # the first worker to start keeps its progress bar: one bar, not interleaved ones
+        with started.get_lock():
+            started.value += 1
+            _QUIET = started.value > 1
     # Ctrl-C (or a notebook kernel's interrupt at shutdown) reaches the whole process group: the
     # parent handles it; a worker would only print a KeyboardInterrupt traceback
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -215,6 +223,8 @@ def _one_thread() -> None:
 
 def _train_in_worker(args) -> Run:
     cfg, data, train_fn, diverged_ok, eval_train_split, keep_models = args
+    if _QUIET and getattr(cfg, "progress", False):
+        cfg = dataclasses.replace(cfg, progress=False)
     run = _train_one(cfg, data, train_fn, diverged_ok, eval_train_split)
     if not keep_models or run.result is None:
         return Run(run.record)

@@ -257,6 +257,13 @@ def test_mistyped_train_key_in_the_parameters_cell_is_an_error(sandbox):
         profiles.declared_parameters(chapter)
 
 
+def test_a_computed_parameter_is_a_clear_error_not_a_traceback(sandbox):
+    chapter = sandbox("trainer", params="steps = 2\nseeds = list(range(10))")
+    with pytest.raises(profiles.BookError, match=r"'seeds' \(line 4 of its parameters cell\) must be a "
+                                                 r"literal value.*'list\(range\(10\)\)'"):
+        profiles.declared_parameters(chapter)
+
+
 def test_overrides_reach_the_train_dict(sandbox):
     chapter = sandbox("trainer", params=TRAIN_CELL)
     params = profiles.resolve_parameters(
