@@ -147,11 +147,11 @@ def executed_ok(chapter: str, profile: str) -> bool:
 
 def _cell_counter(chapter: str, nb):
     """An nbclient hook that prints ``[book] chapter: cell k/n`` as each code cell starts."""
-    total = sum(1 for c in nb.cells if c.cell_type == "code" and c.source.strip())
+    total = sum(1 for c in nb.cells if c.cell_type == "code" and c.source.strip() and c.source != CLEANUP_CELL)
     done = [0]
 
     def on_cell_execute(cell, cell_index):
-        if "injected-parameters" in cell.metadata.get("tags", []):
+        if "injected-parameters" in cell.metadata.get("tags", []) or cell.source == CLEANUP_CELL:
             return
         done[0] += 1
         print(f"[book] {chapter}: cell {done[0]}/{total}", flush=True)

@@ -260,7 +260,8 @@ def log_speedups(slow_steps: Sequence[int | None], fast_steps: Sequence[int | No
     ``None`` if it never did within its horizon ``*_horizons[i]`` (its last logged step). Per pair:
     both reached -> exact; slow censored -> ``log(slow_horizon / fast)``, censored ``"greater"``
     (the true speed-up is larger); fast censored -> ``log(slow / fast_horizon)``, ``"less"``;
-    both censored -> ``None``, ``"unknown"``.
+    both censored, or a censored run without a horizon (it was never measured, e.g. a run shorter
+    than the measuring interval) -> ``None``, ``"unknown"``.
 
     ``resolution_steps`` = h: each step count is known only within +-h (pass ``log_every`` when
     the target is checked every ``log_every`` steps), and at least 1. The pair's resolution in
@@ -280,7 +281,7 @@ def log_speedups(slow_steps: Sequence[int | None], fast_steps: Sequence[int | No
     fh = _horizons(fast_horizons, fast_steps, "fast")
     effects, cens, res = [], [], []
     for s, f, hs, hf in zip(slow_steps, fast_steps, sh, fh):
-        if s is None and f is None:
+        if (s is None and f is None) or (s is None and hs is None) or (f is None and hf is None):
             effects.append(None), cens.append("unknown"), res.append(0.0)
             continue
         s_val, f_val = (hs if s is None else s), (hf if f is None else f)
@@ -294,13 +295,14 @@ def log_speedups(slow_steps: Sequence[int | None], fast_steps: Sequence[int | No
 
 
 def _horizons(horizons, steps, name):
-    out = [None] * len(steps) if horizons is None else list(horizons)
+    if horizons is None:
+        if any(s is None for s in steps):
+            raise ValueError(f"a {name} run never reached the target: pass {name}_horizons "
+                             "(the last logged step of each run) so its censored value is a bound")
+        return [None] * len(steps)
+    out = list(horizons)
     if len(out) != len(steps):
         raise ValueError(f"{name}_horizons has {len(out)} entries for {len(steps)} runs")
-    for i, (s, h) in enumerate(zip(steps, out)):
-        if s is None and h is None:
-            raise ValueError(f"{name} run {i} never reached the target: pass {name}_horizons "
-                             "(the last logged step of each run) so its censored value is a bound")
     return out
 
 

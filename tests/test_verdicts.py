@@ -256,6 +256,14 @@ def test_log_speedup_resolution_by_hand():
     assert d["resolution"][0] == pytest.approx(math.log(50 / 40) + math.log(10 / 1))
 
 
+def test_a_censored_run_never_measured_leaves_its_pair_unknown():
+    # run 1 of the slow arm never reached the target and has no horizon (no measurement at all):
+    # nothing bounds its ratio, so the pair is unknown, as when both runs are censored
+    d = log_speedups([None, 300], [100, 100], slow_horizons=[None, 400])
+    assert d["effects"] == [None, pytest.approx(math.log(3))] and d["censored"] == ["unknown", None]
+    assert replication(**d, direction="greater")["outcome"] == "inconclusive"
+
+
 @pytest.mark.parametrize("call, words", [
     (lambda: log_speedups([1, None], [1, 1]), "slow_horizons"),
     (lambda: log_speedups([1, 2], [1]), "paired"),
