@@ -44,7 +44,7 @@ __all__ = [
     "NOT_MEASURED", "NOT_REPORTED", "RESULT_PROFILES", "TEN_PATCH", "CENTRE_CROP",
     "error_from_accuracy_pct", "gather_records", "provenance_of", "provenance_rows",
     "hardware_summary", "table1_rows", "table2_rows", "paper_rows", "reimplementation_rows",
-    "training_rows", "comparison_rows", "claim_rows", "judged_rows", "outcome_summary", "reading_note_rows",
+    "released_rows", "RELEASED_COLUMNS", "training_rows", "comparison_rows", "claim_rows", "judged_rows", "outcome_summary", "reading_note_rows",
     "record_counts", "quoted_numbers", "headline_numbers", "profiles_present", "profile_banner",
     "provenance_table", "to_html",
     "COMPARISON_COLUMNS", "CLAIM_COLUMNS", "READING_NOTE_COLUMNS", "TABLE1_COLUMNS",
@@ -89,6 +89,32 @@ def table2_rows() -> list[dict]:
              "val_top5_error_pct": r["val_top5_pct"], "test_top5_error_pct": r["test_top5_pct"],
              "pretrained_fall2011": r["pretrained_fall2011"], "source": paper.TABLE2["source"]}
             for r in paper.TABLE2["rows"]]
+
+
+RELEASED_COLUMNS = [("what", "Line of layer-params-145.cfg"), ("top1_error_pct", "Top-1 error %"),
+                    ("top5_error_pct", "Top-5 error %"), ("logprob", "logprob"),
+                    ("says", "What the file says about it"), ("source", "Where")]
+
+
+def released_rows() -> list[dict]:
+    """The errors the released 2012 configuration records (``paper.RELEASED_2012``), beside the
+    paper's one-CNN row of Table 2, with what the file says about them and no more: it names no
+    image set and no test protocol for the first line; the second is labelled "multiview test"
+    and follows a continued run."""
+    t2 = _row(paper.TABLE2, "1 CNN")
+    end, multi = paper.RELEASED_2012["errors"], paper.RELEASED_2012["errors_multiview"]
+    return [
+        {"what": "Table 2, 1 CNN (the paper)", "top1_error_pct": t2["val_top1_pct"],
+         "top5_error_pct": t2["val_top5_pct"], "logprob": None,
+         "says": "ILSVRC-2012 validation set, ten patches (§4.1)", "source": paper.TABLE2["source"]},
+        {"what": "after 'epoch 91: killed'", "top1_error_pct": 100 * end["top1"],
+         "top5_error_pct": 100 * end["top5"], "logprob": end["logprob"], "says": end["note"],
+         "source": end["source"]},
+        {"what": "'multiview test'", "top1_error_pct": 100 * multi["top1"],
+         "top5_error_pct": 100 * multi["top5"], "logprob": multi["logprob"],
+         "says": "a test with several views, after training was continued to epoch 135; the file "
+                 "does not say which views or which images", "source": multi["source"]},
+    ]
 
 
 def _row(table: Mapping, model: str) -> Mapping:

@@ -243,3 +243,28 @@ def test_provenance_table(tmp_path):
     assert str(tmp_path / "lrn_pooling.json") in html
     assert "<td>chapter</td><td>lrn_pooling</td><td>default</td>" in html
     assert html.count("<tr") == 2
+
+
+def test_released_errors_are_the_reference_files_lines_beside_table2():
+    import re
+    from pathlib import Path
+    cfg = (Path(__file__).resolve().parents[1] / "reference" / "alexnet-2012-source"
+           / "layers_layer-params-145.cfg").read_text()
+    lines = re.findall(r"#\s*logprob:\s*([\d.]+),\s*([\d.]+),\s*([\d.]+)", cfg)
+    killed = cfg.index("epoch 91: killed")
+    after_kill = [m for m in re.finditer(r"#\s*logprob:\s*([\d.]+),\s*([\d.]+),\s*([\d.]+)", cfg)
+                  if m.start() > killed][0].groups()
+    multiview = cfg[cfg.index("multiview test:"):]
+    multi = re.search(r"logprob:\s*([\d.]+),\s*([\d.]+),\s*([\d.]+)", multiview).groups()
+    assert lines, "the reference file has no logprob lines"
+    rows = rt.released_rows()
+    assert rows[0]["top1_error_pct"] == 40.7 and rows[0]["top5_error_pct"] == 18.2     # Table 2, 1 CNN
+    assert rows[1]["top1_error_pct"] == pytest.approx(100 * float(after_kill[1]))
+    assert rows[1]["top5_error_pct"] == pytest.approx(100 * float(after_kill[2]))
+    assert rows[1]["logprob"] == float(after_kill[0])
+    assert rows[2]["top1_error_pct"] == pytest.approx(100 * float(multi[1]))
+    assert rows[2]["top5_error_pct"] == pytest.approx(100 * float(multi[2]))
+    # rounded to the paper's precision, the released line is the paper's one-CNN row
+    assert round(rows[1]["top1_error_pct"], 1) == 40.7 and round(rows[1]["top5_error_pct"], 1) == 18.2
+    html = rt.to_html(rows, rt.RELEASED_COLUMNS, digits=4)
+    assert "40.664" in html and "multiview" in html and "does not say" in html
