@@ -1,0 +1,129 @@
+"""The training_details chapter's experiment: the paper's network and five variants that each
+undo one of its choices, the per-seed paired effects of the five claims they test, and the
+judged claim rows.
+
+* :func:`variants` -- the paper's choices (two towers, five conv layers, weight decay 0.0005,
+  biases 1 in conv2, conv4, conv5, fc6, fc7, PCA lighting) and one variant per claim
+  (``sweeps.run_seeds`` variants);
+* :func:`early_error` -- a run's training error early in training (trailing mean of the logged
+  training errors ending at a step fixed in advance);
+* :func:`paired_effects` -- per-seed paired differences in points of error, oriented so that
+  positive means the paper's choice helps (seed ``i`` of every arm shares its drawn subset and
+  data order, and its initial weights wherever the shapes agree);
+* :func:`claims` -- ``two_gpu``, ``depth``, ``weight_decay_train``, ``bias_init`` and
+  ``pca_color`` judged by :func:`alexnet_repro.judging.judge` (metrics fixed in
+  ``paper.CLAIM_TESTS``).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Mapping, Sequence
+
+from alexnet_repro import judging, readings
+from alexnet_repro.paper import PAPER
+
+__all__ = ["PAPER_NET", "ONE_TOWER", "NO_WD", "BIAS_ZERO", "NO_LIGHTING", "HALF_KERNELS", "CLAIM_KEYS",
+           "without", "variants", "early_error", "metrics", "paired_effects", "claims", "regime_text"]
+
+PAPER_NET = "paper's choices"
+ONE_TOWER = "one tower, half the kernels"
+NO_WD = "weight decay 0"
+BIAS_ZERO = "biases 0"
+NO_LIGHTING = "no PCA lighting"
+#: conv1-conv5 kernel counts of §3.2's one-GPU net against the two-GPU net (footnote: conv5 kept).
+HALF_KERNELS = (0.5, 0.5, 0.5, 0.5, 1.0)
+#: The judged claims, in the chapter's order.
+CLAIM_KEYS = ("two_gpu", "depth", "weight_decay_train", "bias_init", "pca_color")
+
+
+def without(layer: str) -> str:
+    """The name of the variant without conv layer ``layer``."""
+    return f"without {layer}"
+
+
+def variants(removed_layer: str = "conv4") -> dict[str, dict[str, Any]]:
+    """The six networks the chapter trains (``sweeps.run_seeds`` variants): the paper's choices
+    (``towers=2``, ``bias_one=True``, ``augment="paper"``, weight decay ``PAPER["training"]``'s)
+    and five copies that change one thing each: one tower with :data:`HALF_KERNELS`, without
+    ``removed_layer`` ("conv3" or "conv4"), weight decay 0, every bias 0, and random crops and
+    flips without PCA lighting (``augment="crop_flip"``)."""
+    if removed_layer not in ("conv3", "conv4"):
+        raise ValueError(f"removed_layer must be 'conv3' or 'conv4' (a middle layer, §7); got {removed_layer!r}")
+    paper = {"augment": "paper", "weight_decay": PAPER["training"]["weight_decay"],
+             "model_kwargs": {"towers": 2, "bias_one": True}}
+
+    def change(**fields):
+        kw = {**paper["model_kwargs"], **fields.pop("model_kwargs", {})}
+        return {**paper, **fields, "model_kwargs": kw}
+
+    return {PAPER_NET: change(),
+            ONE_TOWER: change(model_kwargs={"towers": 1, "kernel_scale": HALF_KERNELS}),
+            without(removed_layer): change(model_kwargs={"remove_conv": removed_layer}),
+            NO_WD: change(weight_decay=0.0),
+            BIAS_ZERO: change(model_kwargs={"bias_one": False}),
+            NO_LIGHTING: change(augment="crop_flip")}
+
+
+def early_error(run: Mapping, step: int, window: int) -> float:
+    """The training top-1 error (a fraction; on the batches as trained, dropout on) early in
+    training: the error over the images of the last ``window`` logged entries up to and including
+    ``step`` (each entry covers the steps since the previous one; weighted by its ``images``). A
+    missing or non-finite error (a diverged run) counts as 1. ``step`` must be a logged step,
+    with ``window`` logged entries ending there."""
+    logged = sorted((r for r in run["steps"] if "train_top1_error" in r), key=lambda r: int(r["step"]))
+    if step not in {int(r["step"]) for r in logged}:
+        raise ValueError(f"step {step} is not a logged step of this run (logged: "
+                         f"{[int(r['step']) for r in logged][:8]}...); make it a multiple of log_every "
+                         "within the run")
+    upto = [r for r in logged if int(r["step"]) <= step]
+    if len(upto) < window:
+        raise ValueError(f"only {len(upto)} logged entries up to step {step}, fewer than window={window}")
+    def err(r):
+        e = r["train_top1_error"]
+        return float(e) if e is not None and math.isfinite(float(e)) else 1.0
+    n = [float(r.get("images", 1)) for r in upto[-window:]]
+    return sum(w * err(r) for w, r in zip(n, upto[-window:])) / sum(n)
+
+
+def metrics(step: int, window: int) -> dict[str, Callable[[Mapping], float]]:
+    """Per-run numbers (percent) of the chapter's summary table, labels as its columns: final
+    validation top-1 error, final training top-1 error in evaluation mode (needs
+    ``run_seeds(..., eval_train_split=True)``) and :func:`early_error` at ``step``."""
+    return {"validation top-1 error, %": lambda r: 100 * readings.final_value(r, "val_top1_error"),
+            "training top-1 error (evaluation mode), %":
+                lambda r: 100 * readings.final_value(r, "train_eval.top1_error"),
+            f"training error at step {step} (as trained), %": lambda r: 100 * early_error(r, step, window)}
+
+
+def paired_effects(runs: Mapping[str, Sequence], *, removed_layer: str, step: int,
+                   window: int) -> dict[str, list[float]]:
+    """Per-seed paired differences in points of error, keyed by claim (each the variant without
+    the paper's choice minus the paper's network, so positive means the choice helps):
+    ``two_gpu`` and ``depth`` and ``pca_color`` on the final validation top-1 error,
+    ``weight_decay_train`` on the final training top-1 error in evaluation mode, ``bias_init``
+    on :func:`early_error` at ``step``."""
+    val, fit, early = metrics(step, window).values()
+    which = {"two_gpu": (ONE_TOWER, val), "depth": (without(removed_layer), val),
+             "weight_decay_train": (NO_WD, fit), "bias_init": (BIAS_ZERO, early),
+             "pca_color": (NO_LIGHTING, val)}
+    return {key: readings.paired(runs, other, PAPER_NET, fn) for key, (other, fn) in which.items()}
+
+
+def claims(effects: Mapping[str, Sequence[float]], *, dataset: str, setting: str,
+           values: Mapping[str, Mapping[str, Any]] | None = None) -> list[dict]:
+    """The chapter's judged claim rows (:func:`alexnet_repro.judging.judge`), one per key of
+    :data:`CLAIM_KEYS` on ``effects[key]`` (points); ``values[key]`` goes into that row."""
+    values = values or {}
+    return [judging.judge(key, effects[key], dataset=dataset, setting=setting, values=values.get(key))
+            for key in CLAIM_KEYS]
+
+
+def regime_text(init: str | None, input_scale: float | None) -> str:
+    """How the prose names the runs' regime: the input scale and the weight initialization (the
+    biases are set by the variants, :func:`variants`)."""
+    scale = 1.0 if input_scale is None else float(input_scale)
+    pixels = ("pixels as fractions of full intensity, in [0, 1], less the mean image" if scale == 1.0 else
+              f"pixels multiplied by {scale:g} (raw 8-bit values for 255), less the mean image")
+    weights = {"kaiming": "He-normal weights (kaiming)",
+               "paper": f"the paper's N(0, {PAPER['init']['weight_std']:g}²) weights"}.get(init, f"{init} weights")
+    return f"{pixels}; {weights}"
