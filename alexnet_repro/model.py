@@ -160,7 +160,9 @@ class AlexNet(nn.Module):
         if lrn_alpha is not None and not lrn_alpha >= 0:
             raise ValueError(f"lrn_alpha must be >= 0 (or None for the paper's {PAPER['lrn']['alpha']:g}); "
                              f"got {lrn_alpha!r}")
-        scale = _kernel_scale(kernel_scale)
+        scale = (1.0,) * 5 if kernel_scale is None else tuple(kernel_scale)
+        if len(scale) != 5 or not all(isinstance(x, (int, float)) and x > 0 for x in scale):
+            raise ValueError(f"kernel_scale must be five positive numbers (conv1-conv5); got {kernel_scale!r}")
         _check_choice("remove_conv", remove_conv, (None, "conv3", "conv4"))
         init = recipe if init == "recipe" else init
         self.config = dict(num_classes=num_classes, in_channels=in_channels, towers=towers,
@@ -209,13 +211,6 @@ def _norm_alpha(lrn_alpha: float | None, released: bool) -> float:
         return float(lrn_alpha)
     cm = RELEASED_2012["cross_map_norm"]
     return cm["scale"] / cm["size"] if released else PAPER["lrn"]["alpha"]
-
-
-def _kernel_scale(kernel_scale) -> tuple:
-    scale = (1.0,) * 5 if kernel_scale is None else tuple(kernel_scale)
-    if len(scale) != 5 or not all(isinstance(x, (int, float)) and x > 0 for x in scale):
-        raise ValueError(f"kernel_scale must be five positive numbers (conv1-conv5); got {kernel_scale!r}")
-    return scale
 
 
 def _alexnet_features(in_channels: int, towers: int, widths, act, lrn: bool, lrn_alpha: float | None,
