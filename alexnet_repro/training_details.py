@@ -23,7 +23,7 @@ from alexnet_repro import judging, readings
 from alexnet_repro.paper import PAPER
 
 __all__ = ["PAPER_NET", "ONE_TOWER", "NO_WD", "BIAS_ZERO", "BIAS_ONE", "NO_LIGHTING", "HALF_KERNELS", "CLAIM_KEYS",
-           "without", "variants", "early_error", "metrics", "paired_effects", "claims", "regime_text", "bias_note"]
+           "without", "variants", "early_error", "metrics", "paired_effects", "claims", "regime_text", "regime_sentence", "bias_note"]
 
 PAPER_NET = "paper's choices"
 ONE_TOWER = "one tower, half the kernels"
@@ -131,6 +131,16 @@ def regime_text(init: str | None, input_scale: float | None) -> str:
     weights = {"kaiming": "He-normal weights (kaiming)",
                "paper": f"the paper's N(0, {PAPER['init']['weight_std']:g}²) weights"}.get(init, f"{init} weights")
     return f"{pixels}; {weights}"
+
+
+def regime_sentence(init: str | None, input_scale: float | None) -> str:
+    """The prose's sentence on the regime: the paper's (its N(0, 0.01^2) weights on raw pixel
+    values, ``init="paper"``, ``input_scale=255``) or not, with :func:`regime_text`."""
+    text = regime_text(init, input_scale)
+    if init == "paper" and input_scale is not None and float(input_scale) == 255.0:
+        return f"The regime is the paper's: {text}."
+    return (f"The regime is not the paper's: {text}, where the paper fed raw pixel values to a network "
+            f"initialised with N(0, {PAPER['init']['weight_std']:g}²) weights.")
 
 
 def bias_note(base_bias_one: bool, val_base: float, val_bias_arm: float) -> str:

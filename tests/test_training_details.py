@@ -168,3 +168,5 @@ def test_claims_judge_each_key_with_the_t_interval_of_its_effects():
 def test_regime_text_names_the_input_scale_and_the_init():
     assert "[0, 1]" in td.regime_text("kaiming", 1.0) and "He-normal" in td.regime_text("kaiming", 1.0)
     assert "255" in td.regime_text("paper", 255.0) and "0.01" in td.regime_text("paper", 255.0)
+    assert td.regime_sentence("paper", 255.0).startswith("The regime is the paper's")
+    assert td.regime_sentence("kaiming", 1.0).startswith("The regime is not the paper's")
