@@ -118,6 +118,13 @@ class AlexNet(nn.Module):
             with probability p in training, multiply by 1-p at test, §4.2), "inverted"
             (nn.Dropout's rule), or the mixed rules "note" and "unscaled".
         width: multiplier for every hidden width (conv channels and fc6/fc7), for small CPU runs.
+        kernel_scale: five multipliers of conv1-conv5's kernel counts on top of ``width`` (None:
+            all 1). ``towers=1, kernel_scale=(0.5, 0.5, 0.5, 0.5, 1)`` is §3.2's one-GPU net: half
+            the kernels of the two-tower net in each conv layer but conv5 (its footnote).
+        remove_conv: "conv3" or "conv4" to leave out that middle layer and its activation (§7's
+            depth ablation); the next conv reads the previous one's maps. Other names are kept.
+        bias_one: True sets biases 1 in the paper's layers (conv2, conv4, conv5, fc6, fc7) and 0
+            elsewhere, False sets every bias 0, whatever ``init``; None keeps ``init``'s biases.
         input_size: side of the square input (227 makes conv1 tile it: 55x55 outputs).
         init: "paper" (weights N(0, 0.01^2); biases 1 in conv2, conv4, conv5, fc6, fc7, else 0,
             §5) or "kaiming" (He-normal weights, zero biases; trains faster from scratch).
@@ -138,7 +145,8 @@ class AlexNet(nn.Module):
                  activation: str = "relu", lrn: bool = True, overlap_pool: bool = True,
                  dropout: float = 0.5, width: float = 1.0, input_size: int = 227,
                  init: str = "recipe", dropout_convention: str = "paper", input_scale: float = 1.0,
-                 lrn_alpha: float | None = None, recipe: str = "paper"):
+                 lrn_alpha: float | None = None, recipe: str = "paper", kernel_scale=None,
+                 remove_conv: str | None = None, bias_one: bool | None = None):
         super().__init__()
         _check_choice("towers", towers, (1, 2))
         _check_choice("recipe", recipe, ALEXNET_RECIPES)
@@ -152,20 +160,26 @@ class AlexNet(nn.Module):
         if lrn_alpha is not None and not lrn_alpha >= 0:
             raise ValueError(f"lrn_alpha must be >= 0 (or None for the paper's {PAPER['lrn']['alpha']:g}); "
                              f"got {lrn_alpha!r}")
+        scale = (1.0,) * 5 if kernel_scale is None else tuple(kernel_scale)
+        if len(scale) != 5 or not all(isinstance(x, (int, float)) and x > 0 for x in scale):
+            raise ValueError(f"kernel_scale must be five positive numbers (conv1-conv5); got {kernel_scale!r}")
+        _check_choice("remove_conv", remove_conv, (None, "conv3", "conv4"))
         init = recipe if init == "recipe" else init
         self.config = dict(num_classes=num_classes, in_channels=in_channels, towers=towers,
                            activation=activation, lrn=lrn, lrn_alpha=lrn_alpha, overlap_pool=overlap_pool,
                            dropout=dropout, width=width, input_size=input_size, init=init,
                            dropout_convention=dropout_convention, input_scale=input_scale,
-                           recipe=recipe)
+                           recipe=recipe, kernel_scale=kernel_scale, remove_conv=remove_conv,
+                           bias_one=bias_one)
         self.input_size, self.in_channels, self.towers = input_size, in_channels, towers
         self.recipe = recipe
         self.input_scale = float(input_scale)
         arch = PAPER["architecture"]
-        c5 = _scaled(arch["conv_kernels"][4], width, towers)
+        c5 = _scaled(arch["conv_kernels"][4], width * scale[4], towers)
         f6, f7 = (_scaled(f, width, 1) for f in arch["fc_neurons"][:2])
         act = ACTIVATIONS[activation]
-        layers = _alexnet_features(in_channels, towers, width, act, lrn, lrn_alpha, overlap_pool, recipe)
+        layers = _alexnet_features(in_channels, towers, [width * x for x in scale], act, lrn, lrn_alpha,
+                                   overlap_pool, recipe, remove_conv)
         self.features = nn.Sequential(OrderedDict(layers))
         side = _check_feature_size(self.features, input_size, "AlexNet")
 
@@ -178,6 +192,10 @@ class AlexNet(nn.Module):
             ("fc8", nn.Linear(f7, num_classes)),
         ]))
         _initialise(self, init, activation)
+        if bias_one is not None:   # after the weights: the same draws whichever biases are set
+            for name, m in named_layers(self).items():
+                if isinstance(m, (nn.Conv2d, nn.Linear)):
+                    nn.init.constant_(m.bias, 1.0 if bias_one and name in PAPER["init"]["bias_one"] else 0.0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input(x, self.in_channels, self.input_size, "AlexNet")
@@ -195,12 +213,13 @@ def _norm_alpha(lrn_alpha: float | None, released: bool) -> float:
     return cm["scale"] / cm["size"] if released else PAPER["lrn"]["alpha"]
 
 
-def _alexnet_features(in_channels: int, towers: int, width: float, act, lrn: bool,
-                      lrn_alpha: float | None, overlap_pool: bool, recipe: str) -> list:
-    """The named layers of AlexNet's five convolutional stages, in the order they run.
+def _alexnet_features(in_channels: int, towers: int, widths, act, lrn: bool, lrn_alpha: float | None,
+                      overlap_pool: bool, recipe: str, remove: str | None = None) -> list:
+    """The named layers of AlexNet's five convolutional stages, in the order they run (conv layer
+    ``i`` with ``widths[i]`` of the paper's kernels; without ``remove`` and its activation).
     Paddings are not printed in the paper: these keep the map sizes of Figure 2."""
     arch, pool, lrn_c = PAPER["architecture"], PAPER["pooling"], PAPER["lrn"]
-    c1, c2, c3, c4, c5 = (_scaled(c, width, towers) for c in arch["conv_kernels"])
+    c1, c2, c3, c4, c5 = (_scaled(c, w, towers) for c, w in zip(arch["conv_kernels"], widths))
     k1, k2, k3, k4, k5 = arch["conv_kernel_size"]
     pool_z, pool_s = ((pool["z"], pool["s"]) if overlap_pool
                       else (pool["non_overlapping_z"], pool["non_overlapping_s"]))
@@ -223,11 +242,13 @@ def _alexnet_features(in_channels: int, towers: int, width: float, act, lrn: boo
         if released:
             wm = RELEASED_2012["within_map_norm"]
             layers.append(("wnorm2", WithinMapNorm(wm["size"], wm["scale"], wm["pow"], wm["min_div"])))
-    return layers + [("pool2", nn.MaxPool2d(pool_z, pool_s)),
-                     ("conv3", nn.Conv2d(c2, c3, k3, padding=k3 // 2)), ("act3", act()),
-                     ("conv4", nn.Conv2d(c3, c4, k4, padding=k4 // 2, groups=g)), ("act4", act()),
-                     ("conv5", nn.Conv2d(c4, c5, k5, padding=k5 // 2, groups=g)), ("act5", act()),
-                     ("pool5", nn.MaxPool2d(pool_z, pool_s))]
+    layers.append(("pool2", nn.MaxPool2d(pool_z, pool_s)))
+    prev = c2                   # conv3 reads both towers; conv4 and conv5 only their own
+    for i, (c, k, groups) in enumerate(((c3, k3, 1), (c4, k4, g), (c5, k5, g)), start=3):
+        if f"conv{i}" != remove:
+            layers += [(f"conv{i}", nn.Conv2d(prev, c, k, padding=k // 2, groups=groups)), (f"act{i}", act())]
+            prev = c
+    return layers + [("pool5", nn.MaxPool2d(pool_z, pool_s))]
 
 
 class SmallCNN(nn.Module):

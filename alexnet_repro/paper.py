@@ -474,6 +474,44 @@ CLAIM_TESTS: dict = {
         "size_in": "imagenet",
         "paper_text": "over 1 point top-1 (ImageNet)",
     },
+    "two_gpu": {
+        "text": CLAIMS["two_gpu"]["text"], "source": CLAIMS["two_gpu"]["source"],
+        "metric": "final validation top-1 error of the one-tower net with half the kernels in "
+                  "conv1-conv4 (conv5 and the fc layers as wide) minus of the two-tower net, points",
+        "unit": "points", "direction": "greater",
+        "paper_effect": ("value", CLAIMS["two_gpu"]["top1_reduction_pct"]), "size_in": "imagenet",
+        "paper_text": "1.7 points top-1 (ImageNet)",
+    },
+    "depth": {
+        "text": CLAIMS["depth"]["text"], "source": CLAIMS["depth"]["source"],
+        "metric": "final validation top-1 error without conv4 (the middle layer fixed in advance) "
+                  "minus with all five convolutional layers, points",
+        "unit": "points", "direction": "greater",
+        "paper_effect": ("value", CLAIMS["depth"]["top1_loss_pct"]), "size_in": "imagenet",
+        "paper_text": "about 2 points top-1 (ImageNet)",
+    },
+    "weight_decay_train": {
+        "text": "We found that this small amount of weight decay was important for the model to "
+                "learn. In other words, weight decay here is not merely a regularizer: it reduces "
+                "the model's training error.",
+        "source": "paper §5",
+        "metric": "final training top-1 error (evaluation mode, un-augmented centre patches) with "
+                  "weight decay 0 minus with 0.0005, points",
+        "unit": "points", "direction": "greater", "paper_effect": None, "size_in": None,
+        "paper_text": "no number",
+    },
+    "bias_init": {
+        "text": "We initialized the neuron biases in the second, fourth, and fifth convolutional "
+                "layers, as well as in the fully-connected hidden layers, with the constant 1. This "
+                "initialization accelerates the early stages of learning by providing the ReLUs "
+                "with positive inputs.",
+        "source": "paper §5",
+        "metric": "training top-1 error on the batches as trained, trailing mean of the logged "
+                  "errors ending at step N (N and the window fixed in advance), with all biases 0 "
+                  "minus with biases 1 in conv2, conv4, conv5, fc6, fc7, points",
+        "unit": "points", "direction": "greater", "paper_effect": None, "size_in": None,
+        "paper_text": "no number",
+    },
     "ten_patch_test": {
         "text": CLAIMS["ten_patch_test"]["text"] + " (It lowers the error.)",
         "source": CLAIMS["ten_patch_test"]["source"],

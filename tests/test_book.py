@@ -17,7 +17,7 @@ from alexnet_repro.train import TrainConfig
 
 EXPECTED_ORDER = [
     "intro", "architecture", "relu_vs_tanh", "dropout", "lrn_pooling",
-    "augmentation", "results", "full_training",
+    "augmentation", "training_details", "results", "full_training",
 ]
 
 CHAPTER = """---

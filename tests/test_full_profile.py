@@ -28,7 +28,7 @@ from fakedata import make_cifar10_batches
 SIZES = ("limit", "val_limit", "epochs", "width", "batch_size", "seeds", "sweep_seeds", "lrs",
          "log_every", "window", "probe_images", "grad_images", "mc_units", "mc_samples", "mc_images",
          "mc_passes", "n_queries", "n_neighbours", "explorer_images", "targets", "target_error",
-         "target_train_error")
+         "target_train_error", "early_step", "early_window")
 # Where `ci` does not have the parameter (or the chapter uses another model there): still small,
 # but not zero, so that the path runs (worker processes, checkpoints within an epoch).
 FALLBACK = {"width": 0.0625, "num_workers": 2, "checkpoint_every_steps": 1}

@@ -1,0 +1,172 @@
+"""Tests of the training_details chapter's model knobs (AlexNet ``kernel_scale``, ``remove_conv``,
+``bias_one``) and of alexnet_repro.training_details (variants, early error, paired effects,
+claims) against independent references: conv widths and parameter counts counted by hand,
+hand-built records with hand-computed differences, scipy's t interval."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+from torch import nn
+
+from alexnet_repro import training_details as td
+from alexnet_repro.model import AlexNet, count_parameters, named_layers
+
+SMALL = dict(num_classes=10, in_channels=1, width=0.125, input_size=67, init="kaiming")
+
+
+def _conv_widths(model):
+    return [m.out_channels for m in named_layers(model).values() if isinstance(m, nn.Conv2d)]
+
+
+def _conv(out, inp, k, groups=1):
+    """Parameters of a conv layer by hand: out x (in / groups) x k x k weights and out biases."""
+    return out * (inp // groups) * k * k + out
+
+
+# By hand, width 0.125 and 67-pixel grey inputs: maps 67 -> conv1 15 -> pool1 7 -> conv2 7 -> pool2 3
+# -> conv3..5 3 -> pool5 1, so fc6 reads conv5's maps at 1 x 1; fc6 and fc7 have 4096 / 8 = 512 units.
+_FC = (32 * 512 + 512) + (512 * 512 + 512) + (512 * 10 + 10)
+
+
+def test_one_tower_with_half_kernels_matches_a_hand_count():
+    two = AlexNet(towers=2, **SMALL)
+    one = AlexNet(towers=1, kernel_scale=td.HALF_KERNELS, **SMALL)
+    assert _conv_widths(two) == [12, 32, 48, 48, 32]             # 96, 256, 384, 384, 256 / 8
+    assert _conv_widths(one) == [6, 16, 24, 24, 32]              # half of each but conv5 (the footnote)
+    assert count_parameters(two) == (_conv(12, 1, 11) + _conv(32, 12, 5, 2) + _conv(48, 32, 3)
+                                     + _conv(48, 48, 3, 2) + _conv(32, 48, 3, 2) + _FC) == 322_210
+    assert count_parameters(one) == (_conv(6, 1, 11) + _conv(16, 6, 5) + _conv(24, 16, 3)
+                                     + _conv(24, 24, 3) + _conv(32, 24, 3) + _FC) == 303_462
+    assert all(m.groups == 1 for m in named_layers(one).values() if isinstance(m, nn.Conv2d))
+
+
+def test_half_kernels_at_the_papers_width_give_the_one_gpu_net_of_section_3_2():
+    one = AlexNet(towers=1, kernel_scale=td.HALF_KERNELS, num_classes=10, init="kaiming")
+    assert _conv_widths(one) == [48, 128, 192, 192, 256]
+
+
+@pytest.mark.parametrize("removed, convs, params", [
+    ("conv4", ["conv1", "conv2", "conv3", "conv5"],
+     _conv(12, 1, 11) + _conv(32, 12, 5, 2) + _conv(48, 32, 3) + _conv(32, 48, 3, 2) + _FC),
+    ("conv3", ["conv1", "conv2", "conv4", "conv5"],
+     _conv(12, 1, 11) + _conv(32, 12, 5, 2) + _conv(48, 32, 3, 2) + _conv(32, 48, 3, 2) + _FC),
+])
+def test_removing_a_middle_layer_drops_it_and_its_relu_and_keeps_the_other_names(removed, convs, params):
+    net = AlexNet(towers=2, remove_conv=removed, **SMALL)
+    names = list(named_layers(net))
+    assert removed not in names and f"act{removed[-1]}" not in names
+    assert [n for n in names if n.startswith("conv")] == convs
+    assert {"norm1", "norm2", "pool1", "pool2", "pool5", "fc6", "fc7", "fc8"} <= set(names)
+    assert count_parameters(net) == params
+    assert net(torch.zeros(2, 1, 67, 67)).shape == (2, 10)
+
+
+def test_bias_one_sets_the_papers_biases_whatever_the_init_and_keeps_the_weights():
+    nets = {}
+    for init, bias_one in (("kaiming", True), ("kaiming", False), ("paper", False)):
+        torch.manual_seed(3)
+        nets[init, bias_one] = AlexNet(towers=2, **{**SMALL, "init": init}, bias_one=bias_one)
+    ones = {"conv2", "conv4", "conv5", "fc6", "fc7"}                 # the paper's §5
+    for (init, bias_one), net in nets.items():
+        for name, m in named_layers(net).items():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                want = 1.0 if bias_one and name in ones else 0.0
+                assert torch.all(m.bias == want), (init, bias_one, name)
+    a, b = (named_layers(nets["kaiming", v]) for v in (True, False))
+    for name in ("conv1", "conv3", "fc8"):
+        assert torch.equal(a[name].weight, b[name].weight)        # same draws, only the biases differ
+    torch.manual_seed(3)
+    default = AlexNet(towers=2, **{**SMALL, "init": "paper"})     # bias_one=None: the init's own 1s
+    assert torch.all(named_layers(default)["conv2"].bias == 1.0)
+
+
+def test_bad_knobs_are_refused_with_a_clear_message():
+    with pytest.raises(ValueError, match="kernel_scale must be five positive numbers"):
+        AlexNet(kernel_scale=(0.5, 0.5), **SMALL)
+    with pytest.raises(ValueError, match="remove_conv"):
+        AlexNet(remove_conv="conv2", **SMALL)
+    with pytest.raises(ValueError, match="removed_layer"):
+        td.variants("conv5")
+
+
+@pytest.mark.parametrize("base_bias_one", [True, False])
+def test_each_variant_changes_exactly_one_thing_from_the_papers_choices(base_bias_one):
+    vs = td.variants("conv4", base_bias_one)
+    base = vs[td.PAPER_NET]
+    assert base["augment"] == "paper" and base["weight_decay"] == 0.0005
+    assert base["model_kwargs"] == {"towers": 2, "bias_one": base_bias_one}
+    flat_base = {**{k: v for k, v in base.items() if k != "model_kwargs"}, **base["model_kwargs"]}
+    changed = {}
+    for name, v in vs.items():
+        flat = {**{k: x for k, x in v.items() if k != "model_kwargs"}, **v["model_kwargs"]}
+        changed[name] = {k: flat.get(k) for k in set(flat) | set(flat_base) if flat.get(k) != flat_base.get(k)}
+    bias_arm = td.BIAS_ZERO if base_bias_one else td.BIAS_ONE
+    assert changed == {td.PAPER_NET: {}, td.ONE_TOWER: {"towers": 1, "kernel_scale": td.HALF_KERNELS},
+                       "without conv4": {"remove_conv": "conv4"}, td.NO_WD: {"weight_decay": 0.0},
+                       bias_arm: {"bias_one": not base_bias_one}, td.NO_LIGHTING: {"augment": "crop_flip"}}
+
+
+def _steps(*entries):
+    return [{"step": s, "images": n, "train_top1_error": e} for s, n, e in entries]
+
+
+def test_early_error_is_the_image_weighted_error_of_the_last_entries_ending_at_the_step():
+    run = {"steps": _steps((4, 128, 0.9), (8, 128, 0.7), (12, 64, 0.4), (16, 128, 0.1))}
+    assert td.early_error(run, 12, 2) == pytest.approx((128 * 0.7 + 64 * 0.4) / 192)   # 0.6
+    assert td.early_error(run, 8, 1) == pytest.approx(0.7)
+    diverged = {"steps": _steps((4, 128, 0.5), (8, 128, float("nan")))}
+    assert td.early_error(diverged, 8, 2) == pytest.approx(0.75)                        # nan counts as 1
+    with pytest.raises(ValueError, match="not a logged step"):
+        td.early_error(run, 10, 1)
+    with pytest.raises(ValueError, match="fewer than window"):
+        td.early_error(run, 8, 3)
+
+
+def _run(seed, val, fit, early):
+    return {"seed": seed, "final": {"val_top1_error": val, "train_eval": {"top1_error": fit}},
+            "steps": _steps((4, 32, 1.0), (8, 32, early))}
+
+
+@pytest.mark.parametrize("base_bias_one", [True, False])
+def test_paired_effects_are_the_variant_minus_the_papers_network_in_points(base_bias_one):
+    base = [_run(0, 0.30, 0.10, 0.80), _run(1, 0.32, 0.12, 0.70)]
+    other_bias = td.BIAS_ZERO if base_bias_one else td.BIAS_ONE
+    runs = {td.PAPER_NET: base,
+            td.ONE_TOWER: [_run(0, 0.35, 0.10, 0.80), _run(1, 0.33, 0.12, 0.70)],
+            "without conv3": [_run(0, 0.28, 0.10, 0.80), _run(1, 0.36, 0.12, 0.70)],
+            td.NO_WD: [_run(0, 0.30, 0.15, 0.80), _run(1, 0.32, 0.11, 0.70)],
+            other_bias: [_run(0, 0.30, 0.10, 0.90), _run(1, 0.32, 0.12, 0.60)],
+            td.NO_LIGHTING: [_run(0, 0.31, 0.10, 0.80), _run(1, 0.30, 0.12, 0.70)]}
+    eff = td.paired_effects(runs, removed_layer="conv3", step=8, window=1)
+    assert list(eff) == list(td.CLAIM_KEYS)
+    expected = {"two_gpu": [5.0, 1.0], "depth": [-2.0, 4.0], "weight_decay_train": [5.0, -1.0],
+                "pca_color": [1.0, -2.0],
+                # biases 0 minus biases 1, whichever arm is the base
+                "bias_init": [10.0, -10.0] if base_bias_one else [-10.0, 10.0]}
+    for key, want in expected.items():
+        assert eff[key] == pytest.approx(want), key
+
+
+def test_claims_judge_each_key_with_the_t_interval_of_its_effects():
+    effects = {k: [1.0 + i, 2.0 + i, 4.0 + i] for i, k in enumerate(td.CLAIM_KEYS)}
+    rows = td.claims(effects, dataset="fashion-mnist", setting="test", values={"depth": {"removed_layer": "conv4"}})
+    assert [r["key"] for r in rows] == list(td.CLAIM_KEYS)
+    for r in rows:
+        x = np.array(effects[r["key"]])
+        lo, hi = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=x.std(ddof=1) / math.sqrt(len(x)))
+        assert r["estimate"] == pytest.approx(x.mean())
+        assert r["ci"] == pytest.approx([lo, hi])
+        assert r["unit"] == "points" and not r["paper_judged"]           # not ImageNet: not judged in size
+    assert rows[1]["values"] == {"removed_layer": "conv4"}
+    assert [r["paper_effect"] for r in rows] == [1.7, 2.0, None, None, 1.0]
+
+
+def test_regime_text_names_the_input_scale_and_the_init():
+    assert "[0, 1]" in td.regime_text("kaiming", 1.0) and "He-normal" in td.regime_text("kaiming", 1.0)
+    assert "255" in td.regime_text("paper", 255.0) and "0.01" in td.regime_text("paper", 255.0)
+    assert td.regime_sentence("paper", 255.0).startswith("The regime is the paper's")
+    assert td.regime_sentence("kaiming", 1.0).startswith("The regime is not the paper's")
