@@ -150,8 +150,10 @@ def bias_note(base_bias_one: bool, val_base: float, val_bias_arm: float) -> str:
     if base_bias_one:
         return ""
     if val_bias_arm > val_base:
-        return ("The base network keeps He initialisation's zero biases (chosen before these runs, from a "
-                "one-seed trial run): in this regime the paper's biases of 1 weigh on the whole run, not only "
+        return ("The base network keeps He initialisation's zero biases (chosen before these runs, from trial "
+                "runs on a seed not reported here, which also set the learning rate): in this regime the "
+                "paper's biases of 1 weigh on the whole run, not only "
                 "its start, as the final errors above show.")
-    return ("The base network keeps He initialisation's zero biases (chosen before these runs, from a one-seed "
-            "trial run in which the paper's biases of 1 ended far behind; here they did not end behind on average).")
+    return ("The base network keeps He initialisation's zero biases (chosen before these runs, from trial runs "
+            "on a seed not reported here, in which the paper's biases of 1 ended far behind; here they did not "
+            "end behind on average).")
