@@ -10,7 +10,9 @@ variants it trains, its three judged claims and the descriptive comparisons besi
   :func:`alexnet_repro.judging.judge` (the metric of each is fixed in ``paper.CLAIM_TESTS``);
 * :func:`described` -- what is shown but not judged (top-5 differences, the two readings of
   alpha), as means with 95% t-intervals (:func:`alexnet_repro.verdicts.mean_interval`);
-* :func:`interval_text`, :func:`probe_sentences` -- the sentences the chapter's prose quotes.
+* :func:`interval_text`, :func:`probe_sentences` -- the sentences the chapter's prose quotes;
+* :func:`second_regime`, :func:`regime_claim` -- LRN with and without in a second regime
+  (by default the paper's raw pixel values, issue 11), judged as the claim ``lrn_second_regime``.
 """
 from __future__ import annotations
 
@@ -18,13 +20,14 @@ from typing import Any, Mapping, Sequence
 
 from torch import nn
 
-from alexnet_repro import judging, readings, verdicts
+from alexnet_repro import judging, readings, sweeps, verdicts
 from alexnet_repro.layers import LocalResponseNorm
 from alexnet_repro.paper import PAPER, REIMPLEMENTATIONS
 from alexnet_repro.schedule import parse_schedule
 
 __all__ = ["PAPER_NET", "NO_LRN", "PLAIN", "ALPHA_N", "METRICS", "implementations", "variants",
-           "paired_effects", "claims", "described", "interval_text", "probe_sentences", "lr_text"]
+           "paired_effects", "claims", "described", "interval_text", "probe_sentences", "lr_text",
+           "second_regime", "regime_claim", "scale_text"]
 
 _L, _POOL = PAPER["lrn"], PAPER["pooling"]
 PAPER_NET = "LRN + overlapping pooling (paper)"
@@ -150,3 +153,34 @@ def probe_sentences(probe: Mapping[str, Any], reading: Mapping[str, Any]) -> dic
                  f"{diff:.1e}), so this difference says more about how far a tiny change moves a training "
                  "run away from its twin with the same seed than about the reading itself.")
     return {"regime": regime, "reading_close": close, "reading_note": note}
+
+
+def second_regime(base_config, regime: Mapping[str, Any]):
+    """``(config, variants)`` of the chapter's second regime: ``base_config`` with the
+    ``regime``'s ``input_scale`` (and ``init``, if given) in ``model_kwargs`` and its ``lr``, and
+    the two variants it trains (the paper's network and the one without LRN)."""
+    unknown = sorted(set(regime) - {"input_scale", "init", "lr"})
+    if unknown:
+        raise ValueError(f"unknown key(s) {', '.join(unknown)} in the second regime; "
+                         "known: input_scale, init, lr")
+    model = {k: regime[k] for k in ("input_scale", "init") if k in regime}
+    config = sweeps.config_with(base_config, {"model_kwargs": model, "lr": float(regime.get("lr", base_config.lr))})
+    both = variants()
+    return config, {name: both[name] for name in (PAPER_NET, NO_LRN)}
+
+
+def regime_claim(runs: Mapping[str, Sequence], *, dataset: str, setting: str,
+                 values: Mapping[str, Any] | None = None) -> dict:
+    """The claim ``lrn_second_regime``: validation top-1 error without LRN minus with, per seed, in
+    the second regime's ``runs`` (:func:`second_regime`); top-5 differences go in ``values``."""
+    top1 = readings.paired(runs, NO_LRN, PAPER_NET, _TOP1)
+    top5 = readings.paired(runs, NO_LRN, PAPER_NET, _TOP5)
+    return judging.judge("lrn_second_regime", top1, dataset=dataset, setting=setting,
+                         values={"top5_points": list(top5), **dict(values or {})})
+
+
+def scale_text(input_scale: float) -> str:
+    """How the prose names an input scale: 1 (this library's pixels) and 255 (the paper's)."""
+    named = {1.0: "pixels as fractions of full intensity (the scale where the neighbours' term is negligible)",
+             255.0: "raw 8-bit pixel values, as the paper's network saw them"}
+    return named.get(float(input_scale), f"pixels multiplied by {input_scale:g}")

@@ -404,6 +404,14 @@ CLAIM_TESTS: dict = {
         "paper_effect": ("log", CLAIMS["relu_speedup"]["factor"]), "size_in": "cifar10",
         "paper_text": "6× at 25% training error (CIFAR-10, four-layer CNN)",
     },
+    "relu_speedup_cuda_convnet": {
+        "text": CLAIMS["relu_speedup"]["text"], "source": CLAIMS["relu_speedup"]["source"],
+        "metric": "log of (tanh's steps / ReLU's steps) to the paper's 25% training error, per seed, "
+                  "in the regime of cuda-convnet's layers-18pct (its init, normalizations, raw pixels)",
+        "unit": "log ratio", "direction": "greater",
+        "paper_effect": ("log", CLAIMS["relu_speedup"]["factor"]), "size_in": "cifar10",
+        "paper_text": "6× at 25% training error (CIFAR-10, four-layer CNN)",
+    },
     "dropout_overfitting": {
         "text": "Without dropout, the network exhibits substantial overfitting.",
         "source": CLAIMS["dropout"]["source"],
@@ -431,6 +439,14 @@ CLAIM_TESTS: dict = {
     "lrn": {
         "text": CLAIMS["lrn"]["text"], "source": CLAIMS["lrn"]["source"],
         "metric": "final validation top-1 error without LRN minus with, points",
+        "unit": "points", "direction": "greater",
+        "paper_effect": ("value", CLAIMS["lrn"]["top1_reduction_pct"]), "size_in": "imagenet",
+        "paper_text": "1.4 points top-1 (ImageNet)",
+    },
+    "lrn_second_regime": {
+        "text": CLAIMS["lrn"]["text"], "source": CLAIMS["lrn"]["source"],
+        "metric": "final validation top-1 error without LRN minus with, points, in the chapter's "
+                  "second regime (default: the paper's raw pixel scale, 0-255 less the mean image)",
         "unit": "points", "direction": "greater",
         "paper_effect": ("value", CLAIMS["lrn"]["top1_reduction_pct"]), "size_in": "imagenet",
         "paper_text": "1.4 points top-1 (ImageNet)",
