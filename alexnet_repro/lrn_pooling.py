@@ -27,13 +27,22 @@ from alexnet_repro.schedule import parse_schedule
 
 __all__ = ["PAPER_NET", "NO_LRN", "PLAIN", "ALPHA_N", "METRICS", "implementations", "variants",
            "paired_effects", "claims", "described", "interval_text", "probe_sentences", "lr_text",
-           "second_regime", "regime_claim", "scale_text"]
+           "second_regime", "regime_claim", "scale_text", "FIRST", "RELEASED", "NORM1_BEFORE",
+           "WITHIN_MAP", "released_differences", "difference_row", "pct_text"]
 
 _L, _POOL = PAPER["lrn"], PAPER["pooling"]
 PAPER_NET = "LRN + overlapping pooling (paper)"
 NO_LRN = "no LRN"
 PLAIN = f"plain pooling (z = {_POOL['non_overlapping_z']})"
 ALPHA_N = "LRN, α/n reading"
+NORM1_BEFORE = "norm1 before the ReLU (released)"
+WITHIN_MAP = "+ within-map norm2 (released)"
+#: The variants of the first regime (the alpha/n reading is trained in the second, where it acts).
+FIRST = (PAPER_NET, NO_LRN, PLAIN)
+#: The released configuration's normalization choices, one at a time on the paper's network:
+#: name -> model_kwargs (measured in the second regime, where the normalizer acts).
+RELEASED = {ALPHA_N: {"lrn_alpha": _L["alpha"] / _L["n"]}, NORM1_BEFORE: {"norm1_before_act": True},
+            WITHIN_MAP: {"within_map_norm": True}}
 
 #: Per-run numbers of the chapter's summary table (labels are its columns), all in percent.
 METRICS = {
@@ -80,8 +89,10 @@ def paired_effects(runs: Mapping[str, Sequence]) -> dict[str, list[float]]:
     """Per-seed paired differences in points of error, ``{name: [per seed]}``: ``lrn_top1``,
     ``lrn_top5`` (no LRN minus the paper's network), ``ov_top1``, ``ov_top5``, ``ov_gap`` (plain
     pooling minus the paper's; the gap is :func:`~alexnet_repro.readings.overfit_gap`, training
-    error in evaluation mode) and ``reading`` (alpha/n reading minus the printed formula)."""
-    return {name: readings.paired(runs, other, PAPER_NET, fn) for name, (other, fn) in _EFFECTS.items()}
+    error in evaluation mode) and ``reading`` (alpha/n reading minus the printed formula); an
+    effect whose variant ``runs`` lacks is left out."""
+    return {name: readings.paired(runs, other, PAPER_NET, fn) for name, (other, fn) in _EFFECTS.items()
+            if other in runs}
 
 
 def claims(effects: Mapping[str, Sequence[float]], *, dataset: str, setting: str,
@@ -102,8 +113,9 @@ def described(effects: Mapping[str, Sequence[float]], swap_points: Sequence[floa
     """Means with 95% t-intervals (:func:`alexnet_repro.verdicts.mean_interval`) of what the
     chapter shows without judging: ``lrn_top5``, ``ov_top5``, ``reading`` (trained under the
     alpha/n reading minus the printed formula) and ``swap`` (the alpha/n reading swapped into
-    the trained networks, same weights; ``probes.lrn_readings``' ``swap_top1_points``)."""
-    out = {k: verdicts.mean_interval(effects[k]) for k in ("lrn_top5", "ov_top5", "reading")}
+    the trained networks, same weights; ``probes.lrn_readings``' ``swap_top1_points``); a key
+    ``effects`` lacks is left out."""
+    out = {k: verdicts.mean_interval(effects[k]) for k in ("lrn_top5", "ov_top5", "reading") if k in effects}
     out["swap"] = verdicts.mean_interval(swap_points)
     return out
 
@@ -129,36 +141,26 @@ def lr_text(lr: float, schedule: str) -> str:
     return f"learning rate {lr:g}, schedule {schedule!r}"
 
 
-def probe_sentences(probe: Mapping[str, Any], reading: Mapping[str, Any]) -> dict[str, str]:
+def probe_sentences(probe: Mapping[str, Any]) -> dict[str, str]:
     """The sentences the chapter writes from the LRN probes of its trained networks (``probe``:
-    ``probes.lrn_readings``) and from the trained alpha/n variant (``reading``: its
-    :func:`described` interval): ``regime`` (is LRN more than the constant division by
-    ``k**beta`` in them?), ``reading_close`` (do the two readings compute nearly the same
-    function there?) and ``reading_note`` (what the trained difference can and cannot say)."""
+    ``probes.lrn_readings``): ``regime`` (is LRN more than the constant division by ``k**beta``
+    in them?) and ``reading_close`` (do the two readings of alpha compute nearly the same
+    function there?)."""
     largest = 100 * max(max(v) for v in probe["share"].values())
     diff = max(probe["reading_diff"])
     regime = (f"In these networks LRN is, to within {largest:.2g}% of k, the constant division by k^β."
               if largest < 1 else
-              f"Here the neighbours' term is no longer negligible (up to a median {largest:.2g}% of k).")
-    close = "At these activation sizes the two readings compute almost the same function." if diff < 1e-3 else ""
-    if reading["lo"] is None:
-        note = "With one seed there is no interval."
-    else:
-        side = ("contains zero" if reading["lo"] <= 0 <= reading["hi"] else
-                "lies above zero (the printed formula ends lower)" if reading["lo"] > 0 else
-                "lies below zero (the α/n reading ends lower)")
-        note = f"The interval {side}."
-    if diff < 1e-2:
-        note += (f" On these activations the two layers compute nearly the same function (outputs within "
-                 f"{diff:.1e}), so this difference says more about how far a tiny change moves a training "
-                 "run away from its twin with the same seed than about the reading itself.")
-    return {"regime": regime, "reading_close": close, "reading_note": note}
+              f"Here the neighbours' term is no longer negligible (up to a median {pct_text(largest)}% of k).")
+    close = ("At these activation sizes the two readings compute almost the same function "
+             f"(outputs within {diff:.1e})." if diff < 1e-3 else "")
+    return {"regime": regime, "reading_close": close}
 
 
 def second_regime(base_config, regime: Mapping[str, Any]):
     """``(config, variants)`` of the chapter's second regime: ``base_config`` with the
     ``regime``'s ``input_scale`` (and ``init``, if given) in ``model_kwargs`` and its ``lr``, and
-    the two variants it trains (the paper's network and the one without LRN)."""
+    the variants it trains: the paper's network, the one without LRN and the paper's network
+    with each of the released configuration's normalization choices (:data:`RELEASED`)."""
     unknown = sorted(set(regime) - {"input_scale", "init", "lr"})
     if unknown:
         raise ValueError(f"unknown key(s) {', '.join(unknown)} in the second regime; "
@@ -166,7 +168,33 @@ def second_regime(base_config, regime: Mapping[str, Any]):
     model = {k: regime[k] for k in ("input_scale", "init") if k in regime}
     config = sweeps.config_with(base_config, {"model_kwargs": model, "lr": float(regime.get("lr", base_config.lr))})
     both = variants()
-    return config, {name: both[name] for name in (PAPER_NET, NO_LRN)}
+    paper = both[PAPER_NET]["model_kwargs"]
+    return config, {PAPER_NET: both[PAPER_NET], NO_LRN: both[NO_LRN],
+                    **{name: {"model_kwargs": {**paper, **kw}} for name, kw in RELEASED.items()}}
+
+
+def released_differences(runs: Mapping[str, Sequence]) -> dict[str, dict]:
+    """Each released normalization choice against the paper's text, in ``runs`` (the second
+    regime's): per seed, validation top-1 error with the released choice minus without, in
+    points (positive: the text's choice ends lower), summarised by
+    :func:`alexnet_repro.verdicts.replication` (mean, 95% interval, MDE; not a claim of the
+    paper, so described rather than judged). ``{name: replication result + "values"}``."""
+    out = {}
+    for name in RELEASED:
+        diffs = readings.paired(runs, name, PAPER_NET, _TOP1)
+        out[name] = {**verdicts.replication(diffs, direction="greater"), "values": diffs}
+    return out
+
+
+def difference_row(name: str, result: Mapping[str, Any]) -> dict[str, str]:
+    """A table row for a :func:`released_differences` entry: ``choice``, ``difference`` (mean
+    [95% interval], points), ``mde`` and ``reading`` (what the interval rules out: its sign, or
+    nothing as large as the MDE)."""
+    est, (lo, hi), mde = result["estimate"], result["ci"], result["mde"]
+    reading = ("the paper's text ends lower" if lo > 0 else "the released choice ends lower" if hi < 0
+               else "no difference detected")
+    return {"choice": name, "difference": f"{est:+.2f} [{lo:+.2f}, {hi:+.2f}]", "mde": f"{mde:.2f}",
+            "reading": reading}
 
 
 def regime_claim(runs: Mapping[str, Sequence], *, dataset: str, setting: str,
@@ -184,3 +212,8 @@ def scale_text(input_scale: float) -> str:
     named = {1.0: "pixels as fractions of full intensity (the scale where the neighbours' term is negligible)",
              255.0: "raw 8-bit pixel values, as the paper's network saw them"}
     return named.get(float(input_scale), f"pixels multiplied by {input_scale:g}")
+
+
+def pct_text(x: float) -> str:
+    """A percentage as the prose writes it: two significant digits below 10, whole numbers above."""
+    return f"{x:.2g}" if abs(x) < 10 else f"{x:.0f}"

@@ -123,6 +123,9 @@ class AlexNet(nn.Module):
             the kernels of the two-tower net in each conv layer but conv5 (its footnote).
         remove_conv: "conv3" or "conv4" to leave out that middle layer and its activation (§7's
             depth ablation); the next conv reads the previous one's maps. Other names are kept.
+        norm1_before_act, within_map_norm: one part of the released layout on its own (None: the
+            recipe's): normalize conv1's linear output and apply the activation after pool1; add
+            the within-map normalization ``wnorm2`` after ``norm2`` (both need ``lrn=True``).
         bias_one: True sets biases 1 in the paper's layers (conv2, conv4, conv5, fc6, fc7) and 0
             elsewhere, False sets every bias 0, whatever ``init``; None keeps ``init``'s biases.
         input_size: side of the square input (227 makes conv1 tile it: 55x55 outputs).
@@ -146,7 +149,8 @@ class AlexNet(nn.Module):
                  dropout: float = 0.5, width: float = 1.0, input_size: int = 227,
                  init: str = "recipe", dropout_convention: str = "paper", input_scale: float = 1.0,
                  lrn_alpha: float | None = None, recipe: str = "paper", kernel_scale=None,
-                 remove_conv: str | None = None, bias_one: bool | None = None):
+                 remove_conv: str | None = None, bias_one: bool | None = None,
+                 norm1_before_act: bool | None = None, within_map_norm: bool | None = None):
         super().__init__()
         _check_choice("towers", towers, (1, 2))
         _check_choice("recipe", recipe, ALEXNET_RECIPES)
@@ -170,7 +174,8 @@ class AlexNet(nn.Module):
                            dropout=dropout, width=width, input_size=input_size, init=init,
                            dropout_convention=dropout_convention, input_scale=input_scale,
                            recipe=recipe, kernel_scale=kernel_scale, remove_conv=remove_conv,
-                           bias_one=bias_one)
+                           bias_one=bias_one, norm1_before_act=norm1_before_act,
+                           within_map_norm=within_map_norm)
         self.input_size, self.in_channels, self.towers = input_size, in_channels, towers
         self.recipe = recipe
         self.input_scale = float(input_scale)
@@ -178,8 +183,11 @@ class AlexNet(nn.Module):
         c5 = _scaled(arch["conv_kernels"][4], width * scale[4], towers)
         f6, f7 = (_scaled(f, width, 1) for f in arch["fc_neurons"][:2])
         act = ACTIVATIONS[activation]
+        released = recipe == "released-2012"
+        layout = (released if norm1_before_act is None else bool(norm1_before_act),
+                  released if within_map_norm is None else bool(within_map_norm))
         layers = _alexnet_features(in_channels, towers, [width * x for x in scale], act, lrn, lrn_alpha,
-                                   overlap_pool, recipe, remove_conv)
+                                   overlap_pool, recipe, remove_conv, layout)
         self.features = nn.Sequential(OrderedDict(layers))
         side = _check_feature_size(self.features, input_size, "AlexNet")
 
@@ -214,9 +222,11 @@ def _norm_alpha(lrn_alpha: float | None, released: bool) -> float:
 
 
 def _alexnet_features(in_channels: int, towers: int, widths, act, lrn: bool, lrn_alpha: float | None,
-                      overlap_pool: bool, recipe: str, remove: str | None = None) -> list:
+                      overlap_pool: bool, recipe: str, remove: str | None = None,
+                      layout: tuple[bool, bool] = (False, False)) -> list:
     """The named layers of AlexNet's five convolutional stages, in the order they run (conv layer
-    ``i`` with ``widths[i]`` of the paper's kernels; without ``remove`` and its activation).
+    ``i`` with ``widths[i]`` of the paper's kernels; without ``remove`` and its activation;
+    ``layout``: (normalize conv1 before its activation, add layer 2's within-map normalization)).
     Paddings are not printed in the paper: these keep the map sizes of Figure 2."""
     arch, pool, lrn_c = PAPER["architecture"], PAPER["pooling"], PAPER["lrn"]
     c1, c2, c3, c4, c5 = (_scaled(c, w, towers) for c, w in zip(arch["conv_kernels"], widths))
@@ -224,13 +234,13 @@ def _alexnet_features(in_channels: int, towers: int, widths, act, lrn: bool, lrn
     pool_z, pool_s = ((pool["z"], pool["s"]) if overlap_pool
                       else (pool["non_overlapping_z"], pool["non_overlapping_s"]))
     g, released = towers, recipe == "released-2012"
-    alpha = _norm_alpha(lrn_alpha, released)
+    alpha, (before, within) = _norm_alpha(lrn_alpha, released), layout
 
     def norm():
         return LocalResponseNorm(lrn_c["n"], alpha, lrn_c["beta"], lrn_c["k"], groups=g)
 
     layers = [("conv1", nn.Conv2d(in_channels, c1, k1, stride=arch["conv1_stride"]))]
-    if released:  # layers-145: conv1 is linear, rnorm1 normalizes it, pool1 applies the ReLU
+    if before:  # layers-145: conv1 is linear, rnorm1 normalizes it, pool1 applies the ReLU
         layers += [("norm1", norm())] if lrn else []
         layers += [("pool1", nn.MaxPool2d(pool_z, pool_s)), ("act1", act())]
     else:
@@ -239,7 +249,7 @@ def _alexnet_features(in_channels: int, towers: int, widths, act, lrn: bool, lrn
     layers += [("conv2", nn.Conv2d(c1, c2, k2, padding=k2 // 2, groups=g)), ("act2", act())]
     if lrn:
         layers.append(("norm2", norm()))
-        if released:
+        if within:
             wm = RELEASED_2012["within_map_norm"]
             layers.append(("wnorm2", WithinMapNorm(wm["size"], wm["scale"], wm["pow"], wm["min_div"])))
     layers.append(("pool2", nn.MaxPool2d(pool_z, pool_s)))

@@ -43,17 +43,22 @@ def differences() -> list[dict]:
     return [
         _row("Order in layer 1", "ReLU, then response normalization", "§3.3, §3.5",
              "conv1 linear → rnorm1 → max-pool with the ReLU", f"{_CFG} [conv1a], [rnorm1a], [pool1a]",
-             "normalization sees signed inputs in the released net"),
+             "normalization sees signed inputs in the released net; trained both ways in the "
+             "LRN chapter's second regime"),
         _row("Layer 2 normalization", "one cross-map normalization", "§3.3, §3.5",
              f"cross-map, then within-map over {_WM['size']}×{_WM['size']} (scale {_WM['scale']:g}, "
              f"pow {_WM['pow']:g})", f"{_CFG} [cnorm2a]; {_PARAMS} [cnorm2a]",
-             f"per-term coefficient {_WM['scale'] / _WM['size'] ** 2:.2e} (scale / size²)"),
+             f"per-term coefficient {_WM['scale'] / _WM['size'] ** 2:.2e} (scale / size²); trained with "
+             "and without in the LRN chapter's second regime"),
         _row("α of the cross-map normalization", f"α = {lrn['alpha']:g} on the sum of squares", "§3.3",
              f"scale = {_CM['scale']:g} divided by size = {_CM['size']} (layer.py)",
-             f"{_PARAMS} [rnorm1a]", f"α per term {alpha_released:.1e}: {lrn['alpha'] / alpha_released:g}× smaller"),
+             f"{_PARAMS} [rnorm1a]", f"α per term {alpha_released:.1e}: {lrn['alpha'] / alpha_released:g}× smaller; "
+             "trained both ways in the LRN chapter's second regime"),
         _row("Weight init of conv3–conv5", f"N(0, {init['weight_std']:g}²) in every layer", "§5",
              f"N(0, {conv3_std:g}²)", f"{_CFG} [conv3a] … [conv5b] initW",
-             f"{conv3_std / init['weight_std']:g}× the paper's standard deviation"),
+             f"{conv3_std / init['weight_std']:g}× the paper's standard deviation; not trained here: at the book's "
+             f"widths the paper's N(0, {init['weight_std']:g}²) stays at chance within the CPU budget "
+             "(the LRN chapter's check)"),
         _row("fc6 and fc7", "4096 units each (2048 per GPU)", "§3.5, Figure 2",
              "two halves of 2048 units per GPU, each reading both GPUs", f"{_CFG} [fc2048a], [fc2048ba]",
              f"same function; parameters {counts['paper']:,} (paper) vs {counts['released-2012']:,} (released)"),

@@ -526,3 +526,22 @@ def test_train_seeds_in_build_side_by_side_gives_the_same_runs_as_one_after_anot
     for a, b in zip(alone, records):
         assert b["final"]["val_top1_error"] == a["final"]["val_top1_error"]
         assert b["history"][-1]["train_loss"] == pytest.approx(a["history"][-1]["train_loss"], rel=1e-6)
+
+
+def test_figure1_and_lrn_are_judged_in_both_regimes(built_book):
+    """Issue 11: the ReLU chapter judges Figure 1 again in cuda-convnet's layers-18pct regime,
+    the LRN chapter judges LRN again at the paper's raw pixel scale; both land in the results."""
+    results = built_book.parent / "results" / "ci"
+    relu = json.loads((results / "relu_vs_tanh.json").read_text())
+    assert [c["key"] for c in relu["claims"]] == ["relu_speedup", "relu_speedup_cuda_convnet"]
+    second = relu["second_regime"]["model_kwargs"]
+    assert second == {"recipe": "cuda-convnet-18pct", "init": "recipe", "input_scale": 255.0}
+    assert "init cuda-convnet-18pct, input scale 255" in relu["claims"][1]["setting"]
+    lrn = json.loads((results / "lrn_pooling.json").read_text())
+    assert [c["key"] for c in lrn["claims"]] == ["lrn", "overlap_pool", "overlap_pool_overfit", "lrn_second_regime"]
+    cfg = lrn["second_regime"]["config"]
+    assert cfg["model_kwargs"]["input_scale"] == 255.0 and cfg["lr"] == 0.001
+    assert lrn["config"]["model_kwargs"]["input_scale"] == 1.0
+    assert len(lrn["second_regime"]["paper_init_check"]["val_top1_error_pct"]) == 2   # LRN and not, seed 0
+    page = (built_book / "book" / "results.html").read_text()
+    assert "relu_speedup_cuda_convnet" in page and "lrn_second_regime" in page

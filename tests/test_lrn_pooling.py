@@ -12,6 +12,7 @@ from scipy import stats
 from torch import nn
 
 from alexnet_repro import lrn_pooling as lp
+from alexnet_repro.config import TrainConfig
 from alexnet_repro.layers import LocalResponseNorm
 from alexnet_repro.model import AlexNet
 
@@ -141,13 +142,75 @@ def _interval(lo, hi):
 
 def test_probe_sentences_follow_the_measured_sizes():
     small = {"share": {"norm1": [1e-5, 2e-5], "norm2": [3e-5, 1e-5]}, "reading_diff": [1e-4, 5e-4]}
-    s = lp.probe_sentences(small, _interval(-1.0, 2.0))
+    s = lp.probe_sentences(small)
     assert "to within 0.003% of k" in s["regime"]                   # 100 * 3e-5 = 0.003
-    assert s["reading_close"].startswith("At these activation sizes")
-    assert s["reading_note"].startswith("The interval contains zero.") and "5.0e-04" in s["reading_note"]
+    assert s["reading_close"].startswith("At these activation sizes") and "5.0e-04" in s["reading_close"]
     large = {"share": {"norm1": [0.02, 0.05]}, "reading_diff": [0.3]}
-    s = lp.probe_sentences(large, _interval(0.5, 2.0))
+    s = lp.probe_sentences(large)
     assert "up to a median 5% of k" in s["regime"] and s["reading_close"] == ""
-    assert s["reading_note"] == "The interval lies above zero (the printed formula ends lower)."
-    assert lp.probe_sentences(large, _interval(-2.0, -0.5))["reading_note"].startswith("The interval lies below zero")
-    assert lp.probe_sentences(large, _interval(None, None))["reading_note"] == "With one seed there is no interval."
+
+
+def test_second_regime_changes_only_the_input_scale_init_and_rate():
+    base = TrainConfig(dataset="fashion-mnist", model="alexnet", lr=0.01,
+                       model_kwargs={"width": 0.125, "init": "kaiming", "input_scale": 1.0, "dropout": 0.5})
+    config, two = lp.second_regime(base, {"input_scale": 255.0, "lr": 0.001})
+    assert config.lr == 0.001 and base.lr == 0.01                     # the base is not changed
+    assert config.model_kwargs == {"width": 0.125, "init": "kaiming", "input_scale": 255.0, "dropout": 0.5}
+    assert list(two) == [lp.PAPER_NET, lp.NO_LRN, lp.ALPHA_N, lp.NORM1_BEFORE, lp.WITHIN_MAP]
+    assert two[lp.NO_LRN]["model_kwargs"] == {"lrn": False, "overlap_pool": True}
+    paper = {"lrn": True, "overlap_pool": True}
+    assert two[lp.ALPHA_N]["model_kwargs"] == {**paper, "lrn_alpha": ALPHA / N}       # 2e-5 per term
+    assert two[lp.NORM1_BEFORE]["model_kwargs"] == {**paper, "norm1_before_act": True}
+    assert two[lp.WITHIN_MAP]["model_kwargs"] == {**paper, "within_map_norm": True}
+    config, _ = lp.second_regime(base, {"input_scale": 255.0, "init": "paper"})
+    assert config.lr == 0.01 and config.model_kwargs["init"] == "paper"
+    with pytest.raises(ValueError, match="unknown key.*epochs.*known: input_scale, init, lr"):
+        lp.second_regime(base, {"input_scale": 255.0, "epochs": 3})
+
+
+def test_regime_claim_judges_the_per_seed_top1_differences():
+    runs = {k: v for k, v in _runs().items() if k in (lp.PAPER_NET, lp.NO_LRN)}
+    row = lp.regime_claim(runs, dataset="fashion-mnist", setting="s", values={"x": 2})
+    assert row["key"] == "lrn_second_regime" and row["n"] == 2
+    assert row["estimate"] == pytest.approx(2.0)                       # (3 + 1) / 2 points, by hand
+    assert row["ci"] == pytest.approx(list(_t_interval([3.0, 1.0])), rel=1e-9)
+    assert row["outcome"] == "inconclusive"                            # 2 +- 12.7: contains zero
+    assert row["values"]["top5_points"] == pytest.approx([-1.0, 2.0]) and row["values"]["x"] == 2
+
+
+def test_scale_text_names_the_two_scales():
+    assert "fractions of full intensity" in lp.scale_text(1.0)
+    assert "raw 8-bit" in lp.scale_text(255)
+    assert lp.scale_text(3.0) == "pixels multiplied by 3"
+
+
+def test_released_differences_are_per_seed_top1_differences_with_a_t_interval():
+    runs = _runs()
+    runs[lp.NORM1_BEFORE] = [_rec(0, 0.25, 0.05, 0.1), _rec(1, 0.36, 0.07, 0.12)]   # +5, +6 points
+    runs[lp.WITHIN_MAP] = [_rec(0, 0.18, 0.05, 0.1), _rec(1, 0.30, 0.07, 0.12)]     # -2, 0 points
+    d = lp.released_differences(runs)
+    assert list(d) == [lp.ALPHA_N, lp.NORM1_BEFORE, lp.WITHIN_MAP]
+    assert d[lp.ALPHA_N]["values"] == pytest.approx([-1.0, 2.0])                    # 19-20, 32-30
+    assert d[lp.NORM1_BEFORE]["estimate"] == pytest.approx(5.5)
+    assert d[lp.NORM1_BEFORE]["ci"] == pytest.approx(_t_interval([5.0, 6.0]), rel=1e-9)
+    lo, hi = _t_interval([5.0, 6.0])                                                # 5.5 +- 6.35: contains 0
+    row = lp.difference_row("x", d[lp.NORM1_BEFORE])
+    assert row["difference"] == f"+5.50 [{lo:+.2f}, {hi:+.2f}]" and row["reading"] == "no difference detected"
+    assert row["choice"] == "x" and float(row["mde"]) > 5.5
+    assert lp.difference_row("y", {"estimate": 2.0, "ci": (1.0, 3.0), "mde": 1.5})["reading"] == \
+        "the paper's text ends lower"
+    assert lp.difference_row("z", {"estimate": -2.0, "ci": (-3.0, -1.0), "mde": 1.5})["reading"] == \
+        "the released choice ends lower"
+    assert [lp.pct_text(x) for x in (0.0123, 6.72, 140.4)] == ["0.012", "6.7", "140"]
+
+
+def test_released_choices_build_the_released_layers_on_the_papers_network():
+    from alexnet_repro.layers import WithinMapNorm
+    from alexnet_repro.model import named_layers
+    names = {v: list(named_layers(AlexNet(num_classes=10, width=0.0625, input_size=67, **kw)))
+             for v, kw in {"paper": {}, **lp.RELEASED}.items()}
+    assert names["paper"][:4] == ["conv1", "act1", "norm1", "pool1"]
+    assert names[lp.NORM1_BEFORE][:4] == ["conv1", "norm1", "pool1", "act1"]     # layers-145's order
+    assert "wnorm2" in names[lp.WITHIN_MAP] and "wnorm2" not in names["paper"]
+    net = AlexNet(num_classes=10, width=0.0625, input_size=67, within_map_norm=True)
+    assert isinstance(dict(net.features.named_children())["wnorm2"], WithinMapNorm)
