@@ -1,5 +1,5 @@
-"""The lrn_pooling chapter's experiment: the LRN implementations it compares, the four network
-variants it trains, its three judged claims and the descriptive comparisons beside them.
+"""The lrn_pooling chapter's experiment: the LRN implementations it compares, the network
+variants it trains in two regimes, its four judged claims and the descriptive comparisons beside them.
 
 * :func:`implementations` -- the LRN layers the chapter's comparison table sets side by side;
 * :func:`variants` -- the paper's network, without LRN, with plain 2x2 pooling and with LRN
@@ -76,9 +76,9 @@ def implementations(n: int = _L["n"], alpha: float = _L["alpha"], beta: float = 
 
 
 def variants(alpha_over_n: float = _L["alpha"] / _L["n"]) -> dict[str, dict[str, Any]]:
-    """The four networks the chapter trains (``sweeps.run_seeds`` variants): the paper's (LRN,
-    overlapping 3x3/2 pooling), without LRN, with plain 2x2/2 pooling, and with LRN under the
-    ``alpha / n`` reading (``lrn_alpha``)."""
+    """Four networks (``sweeps.run_seeds`` variants): the paper's (LRN, overlapping 3x3/2
+    pooling), without LRN, with plain 2x2/2 pooling, and with LRN under the ``alpha / n``
+    reading (``lrn_alpha``). The chapter's first regime trains :data:`FIRST` of them."""
     return {PAPER_NET: {"model_kwargs": {"lrn": True, "overlap_pool": True}},
             NO_LRN: {"model_kwargs": {"lrn": False, "overlap_pool": True}},
             PLAIN: {"model_kwargs": {"lrn": True, "overlap_pool": False}},
