@@ -188,13 +188,11 @@ def released_differences(runs: Mapping[str, Sequence]) -> dict[str, dict]:
 
 def difference_row(name: str, result: Mapping[str, Any]) -> dict[str, str]:
     """A table row for a :func:`released_differences` entry: ``choice``, ``difference`` (mean
-    [95% interval], points), ``mde`` and ``reading`` (what the interval rules out: its sign, or
-    nothing as large as the MDE)."""
+    [95% interval], points) and ``mde``. No label: these are described, not judged, and with
+    five seeds an interval can sit at the edge of zero (a label there would flip between
+    machines; the two default builds of issue 11 showed one such case)."""
     est, (lo, hi), mde = result["estimate"], result["ci"], result["mde"]
-    reading = ("the paper's text ends lower" if lo > 0 else "the released choice ends lower" if hi < 0
-               else "no difference detected")
-    return {"choice": name, "difference": f"{est:+.2f} [{lo:+.2f}, {hi:+.2f}]", "mde": f"{mde:.2f}",
-            "reading": reading}
+    return {"choice": name, "difference": f"{est:+.2f} [{lo:+.2f}, {hi:+.2f}]", "mde": f"{mde:.2f}"}
 
 
 def regime_claim(runs: Mapping[str, Sequence], *, dataset: str, setting: str,
