@@ -544,4 +544,5 @@ def test_figure1_and_lrn_are_judged_in_both_regimes(built_book):
     assert lrn["config"]["model_kwargs"]["input_scale"] == 1.0
     assert len(lrn["second_regime"]["paper_init_check"]["val_top1_error_pct"]) == 2   # LRN and not, seed 0
     page = (built_book / "book" / "results.html").read_text()
-    assert "relu_speedup_cuda_convnet" in page and "lrn_second_regime" in page
+    assert "recipe cuda-convnet-18pct, init cuda-convnet-18pct, input scale 255" in page   # the rows' settings
+    assert re.search(r"init kaiming, input scale 255, fashion-mnist \d+ training", page)
