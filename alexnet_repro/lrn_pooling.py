@@ -199,10 +199,9 @@ def regime_claim(runs: Mapping[str, Sequence], *, dataset: str, setting: str,
                  values: Mapping[str, Any] | None = None) -> dict:
     """The claim ``lrn_second_regime``: validation top-1 error without LRN minus with, per seed, in
     the second regime's ``runs`` (:func:`second_regime`); top-5 differences go in ``values``."""
-    top1 = readings.paired(runs, NO_LRN, PAPER_NET, _TOP1)
-    top5 = readings.paired(runs, NO_LRN, PAPER_NET, _TOP5)
-    return judging.judge("lrn_second_regime", top1, dataset=dataset, setting=setting,
-                         values={"top5_points": list(top5), **dict(values or {})})
+    effects = paired_effects(runs)
+    return judging.judge("lrn_second_regime", effects["lrn_top1"], dataset=dataset, setting=setting,
+                         values={"top5_points": list(effects["lrn_top5"]), **dict(values or {})})
 
 
 def scale_text(input_scale: float) -> str:
