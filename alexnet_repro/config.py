@@ -35,7 +35,8 @@ class TrainConfig:
     (a multiple of ``log_every``; 0 = never): every that many steps also the top-1 error and
     loss in evaluation mode (dropout off, centre crop) on ``eval_train_images`` training images
     fixed for the run, in that step's log entry as ``eval_train_top1_error``/``eval_train_loss``.
-    ``amp``: "auto" = bf16 autocast on CUDA. ``channels_last``: None = on for CUDA.
+    ``amp``: "auto" = bf16 autocast on CUDA. ``channels_last``: None = on (the
+    faster layout on CPU too for the book's networks).
     """
     dataset: str = "fashion-mnist"
     data_root: str | None = None

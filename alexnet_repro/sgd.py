@@ -15,6 +15,14 @@ from alexnet_repro.distributed import Dist
 from alexnet_repro.evaluate import correct_counts
 
 
+def make_optimizer(params, *, lr: float, momentum: float, weight_decay: float) -> torch.optim.SGD:
+    """The engine's optimizer: PyTorch's SGD (the paper's rule, above) with ``foreach``: one
+    multi-tensor kernel per operation instead of one per parameter, the same arithmetic
+    (PyTorch chooses it by itself only for CUDA tensors; on CPU it saves a few percent of a
+    small network's step)."""
+    return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, foreach=True)
+
+
 class NonFiniteLoss(FloatingPointError):
     """The loss of a step was NaN or infinite (raised before any update)."""
 

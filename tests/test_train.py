@@ -19,6 +19,7 @@ from torch import nn
 from alexnet_repro import cli as engine
 from alexnet_repro.data import BadImage, BadImageError, load_dataset
 from alexnet_repro.schedule import make_schedule as LRSchedule
+from alexnet_repro.sgd import make_optimizer
 from alexnet_repro.train import (ConfigError, ResumeError, TrainConfig, TrainingDiverged,
                                  evaluate, train, train_step)
 from conftest import SigintAfter
@@ -107,14 +108,15 @@ def test_command_line_options_map_to_config(tmp_path):
 
 
 def test_sgd_step_is_the_papers_update_rule():
-    """train_step on softmax regression equals the paper's rule computed by hand in float64:
+    """train_step with the engine's optimizer (sgd.make_optimizer) on softmax regression equals
+    the paper's rule computed by hand in float64:
     v <- 0.9 v - 0.0005 eps w - eps dL/dw ; w <- w + v (constant eps)."""
     g = torch.Generator().manual_seed(1)
     n, d, k, eps = 16, 5, 4, 0.1
     x = torch.randn(n, d, generator=g)
     y = torch.randint(0, k, (n,), generator=g)
     model = nn.Linear(d, k)
-    opt = torch.optim.SGD(model.parameters(), lr=eps, momentum=0.9, weight_decay=0.0005)
+    opt = make_optimizer(model.parameters(), lr=eps, momentum=0.9, weight_decay=0.0005)
     W = model.weight.detach().double().clone()
     b = model.bias.detach().double().clone()
     vW, vb = torch.zeros_like(W), torch.zeros_like(b)
