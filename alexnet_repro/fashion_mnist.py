@@ -3,6 +3,7 @@ torchvision's download store them. :mod:`alexnet_repro.data` finds them and buil
 """
 from __future__ import annotations
 
+import functools
 import gzip
 from pathlib import Path
 
@@ -10,8 +11,20 @@ import numpy as np
 
 
 def read_idx(path: str | Path) -> np.ndarray:
-    """Read an IDX file (gzip or not), as used by MNIST/Fashion-MNIST, into a numpy array."""
+    """Read an IDX file (gzip or not), as used by MNIST/Fashion-MNIST, into a read-only numpy
+    array. Kept in memory per process for the file's path, size and modification time: a
+    chapter loads a subset for every run, and inflating the gzip took 10% of a small run."""
     path = Path(path)
+    try:
+        st = path.stat()
+    except OSError as err:
+        raise ValueError(f"cannot read IDX file {path}: {err}. Replace the file "
+                         "(re-install or re-download the dataset).") from err
+    return _read_idx(path.resolve(), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_idx(path: Path, size: int, mtime_ns: int) -> np.ndarray:
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as fh:

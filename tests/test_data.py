@@ -119,6 +119,21 @@ def test_corrupt_idx_file_is_named(tmp_path):
     assert str(bad) in str(err.value)
 
 
+def test_idx_file_kept_in_memory_is_read_again_when_the_file_changes(tmp_path):
+    path = tmp_path / "x-idx1-ubyte"
+
+    def write(values):
+        path.write_bytes(b"\x00\x00\x08\x01" + len(values).to_bytes(4, "big") + bytes(values))
+
+    write([1, 2, 3])
+    assert read_idx(path).tolist() == [1, 2, 3]
+    assert read_idx(path) is read_idx(path)        # kept: the same array, not read again
+    write([7, 8, 9, 10])
+    assert read_idx(path).tolist() == [7, 8, 9, 10]
+    with pytest.raises(ValueError):                 # kept arrays cannot be changed by a caller
+        read_idx(path)[0] = 0
+
+
 def test_missing_cifar10_names_path_and_fix(tmp_path):
     with pytest.raises(DatasetNotFound) as err:
         load_dataset("cifar10", root=tmp_path)
