@@ -27,8 +27,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torchvision.transforms as T
-import torchvision.transforms.functional as TF
 
 from alexnet_repro.data import iter_batches
 from alexnet_repro.paper import PAPER
@@ -203,6 +201,13 @@ class PCALighting(torch.nn.Module):
 
 # --------------------------------------------------------------------------- per-image path
 
+def _transforms():
+    """torchvision.transforms, imported when the per-image path is used (importing torchvision
+    takes seconds; the engine's batched path does without it)."""
+    import torchvision.transforms
+    return torchvision.transforms
+
+
 class PaperAugment:
     """Per-image training transform with torchvision: mean subtraction, RandomCrop,
     RandomHorizontalFlip, PCA lighting. Input: a preprocessed (C, stored, stored) image.
@@ -212,6 +217,7 @@ class PaperAugment:
                  random_crop: bool = True, flip: bool = True, lighting_std: float = PCA_ALPHA_STD,
                  lighting: str = "paper"):
         self.crop, self.mean = crop, mean
+        T = _transforms()
         steps = [T.RandomCrop(crop) if random_crop else T.CenterCrop(crop)]
         if flip:
             steps.append(T.RandomHorizontalFlip(0.5))
@@ -223,24 +229,37 @@ class PaperAugment:
         return self.transform(subtract_mean(img, self.mean))
 
     def eval_center(self, img: torch.Tensor) -> torch.Tensor:
-        return T.CenterCrop(self.crop)(subtract_mean(img, self.mean))
+        return _transforms().CenterCrop(self.crop)(subtract_mean(img, self.mean))
 
     def eval_ten(self, img: torch.Tensor) -> torch.Tensor:
         """torchvision ``TenCrop`` patches stacked (10, C, crop, crop), in torchvision's order."""
-        return torch.stack(T.TenCrop(self.crop)(subtract_mean(img, self.mean)))
+        return torch.stack(_transforms().TenCrop(self.crop)(subtract_mean(img, self.mean)))
 
 
 # --------------------------------------------------------------------------- batched path
 
+def _check_crop(batch: torch.Tensor, crop: int) -> tuple[int, int]:
+    h, w = batch.shape[-2:]
+    if not 0 < crop <= min(h, w):
+        raise ValueError(f"crop ({crop}) must be between 1 and the image size ({h}x{w})")
+    return h, w
+
+
 def center_crop(batch: torch.Tensor, crop: int) -> torch.Tensor:
-    """Central ``crop``×``crop`` patch of (..., H, W) (torchvision's rounding)."""
-    return TF.center_crop(batch, [crop, crop])
+    """Central ``crop``×``crop`` patch of (..., H, W), with torchvision's rounding of the offset
+    (``round((H - crop) / 2)``; slicing, so the engine does not import torchvision)."""
+    h, w = _check_crop(batch, crop)
+    top, left = int(round((h - crop) / 2.0)), int(round((w - crop) / 2.0))
+    return batch[..., top:top + crop, left:left + crop]
 
 
 def ten_crop(batch: torch.Tensor, crop: int) -> torch.Tensor:
-    """(10, N, C, crop, crop): corners and centre (:data:`TEN_CROP_NAMES`), then their flips."""
-    five = TF.five_crop(batch, [crop, crop])
-    return torch.stack(list(five) + [TF.hflip(p) for p in five])
+    """(10, N, C, crop, crop): corners and centre (:data:`TEN_CROP_NAMES`), then their flips
+    (torchvision's ``five_crop`` patches, cut by slicing)."""
+    h, w = _check_crop(batch, crop)
+    five = [batch[..., :crop, :crop], batch[..., :crop, w - crop:], batch[..., h - crop:, :crop],
+            batch[..., h - crop:, w - crop:], center_crop(batch, crop)]
+    return torch.stack(five + [p.flip(-1) for p in five])
 
 
 def ten_crop_windows(size: int, crop: int) -> list[dict]:

@@ -29,6 +29,7 @@ and batches there. :func:`make_train_iterator` is the one call the engine needs.
 """
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import queue
 import threading
@@ -36,8 +37,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torchvision
-from torchvision.io import decode_jpeg
 
 from alexnet_repro.augment import PCA, TrainingStats
 from alexnet_repro.data import DataBundle, TensorImages, balanced_subset, collate, epoch_batches
@@ -55,7 +54,14 @@ class NotPrepared(FileNotFoundError):
 
 
 def _tv_version() -> tuple[int, int]:
-    major, minor = torchvision.__version__.split("+")[0].split(".")[:2]
+    """torchvision's version from its package metadata (importing torchvision takes seconds,
+    and only decoding needs it)."""
+    try:
+        text = importlib.metadata.version("torchvision")
+    except importlib.metadata.PackageNotFoundError:
+        import torchvision
+        text = torchvision.__version__
+    major, minor = text.split("+")[0].split(".")[:2]
     return int(major), int(minor)
 
 
@@ -96,6 +102,7 @@ def decode_batch(blobs: list[torch.Tensor], device: torch.device | str = "cpu") 
     """Decode JPEG byte tensors (uint8, 1-D) of equal-sized images to uint8 (N, C, H, W) on
     ``device``: batched nvJPEG on CUDA (torchvision >= 0.19; one call per image before), the
     CPU decoder otherwise."""
+    from torchvision.io import decode_jpeg   # here: importing torchvision takes seconds
     device = torch.device(device)
     if device.type == "cuda":
         if BATCHED_CUDA_DECODE:
@@ -141,7 +148,7 @@ class PreparedImages(torch.utils.data.Dataset):
         return torch.from_numpy(np.array(self._maps[k][o:o + int(self.length[i])]))
 
     def __getitem__(self, i: int):
-        return decode_jpeg(self.jpeg(i)).float() / 255.0, int(self.labels[i])
+        return decode_batch([self.jpeg(i)])[0].float() / 255.0, int(self.labels[i])
 
     def get_batch(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
         """Float (n, C, S, S) in [0, 1] and labels, decoded on the CPU (the DataLoader path)."""

@@ -280,3 +280,18 @@ def test_check_variants_names_what_is_wrong():
         A.check_variants(["none", "paper", "crops"])
     with pytest.raises(ValueError, match="must include 'none' and 'paper'"):
         A.check_variants(["none", "flip"])
+
+
+def test_batched_crops_equal_torchvisions_for_odd_and_even_margins():
+    """augment.center_crop / ten_crop cut by slicing (the engine does not import torchvision);
+    torchvision's center_crop, five_crop and hflip are the reference, margins odd and even."""
+    import torchvision.transforms.functional as TF
+    from alexnet_repro.augment import center_crop, ten_crop
+    g = torch.Generator().manual_seed(3)
+    for h, w, crop in ((36, 36, 32), (37, 37, 32), (67, 67, 59), (28, 28, 28), (40, 37, 33), (9, 12, 4)):
+        x = torch.rand(2, 3, h, w, generator=g)
+        assert torch.equal(center_crop(x, crop), TF.center_crop(x, [crop, crop]))
+        five = TF.five_crop(x, [crop, crop])
+        assert torch.equal(ten_crop(x, crop), torch.stack(list(five) + [TF.hflip(p) for p in five]))
+    with pytest.raises(ValueError, match="crop"):
+        center_crop(torch.zeros(1, 1, 8, 8), 9)
