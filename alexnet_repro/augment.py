@@ -238,39 +238,35 @@ class PaperAugment:
 
 # --------------------------------------------------------------------------- batched path
 
-def _check_crop(batch: torch.Tensor, crop: int) -> tuple[int, int]:
-    h, w = batch.shape[-2:]
+def _corners(crop: int, h: int, w: int) -> list[tuple[int, int]]:
+    """``(top, left)`` of the five ``crop``×``crop`` windows of an ``h``×``w`` image, in
+    :data:`TEN_CROP_NAMES` order (the corners, then the centre with torchvision's rounding,
+    ``round((h - crop) / 2)``); a ValueError when ``crop`` does not fit."""
     if not 0 < crop <= min(h, w):
         raise ValueError(f"crop ({crop}) must be between 1 and the image size ({h}x{w})")
-    return h, w
+    far_h, far_w = h - crop, w - crop
+    return [(0, 0), (0, far_w), (far_h, 0), (far_h, far_w), (int(round(far_h / 2.0)), int(round(far_w / 2.0)))]
 
 
 def center_crop(batch: torch.Tensor, crop: int) -> torch.Tensor:
-    """Central ``crop``×``crop`` patch of (..., H, W), with torchvision's rounding of the offset
-    (``round((H - crop) / 2)``; slicing, so the engine does not import torchvision)."""
-    h, w = _check_crop(batch, crop)
-    top, left = int(round((h - crop) / 2.0)), int(round((w - crop) / 2.0))
+    """Central ``crop``×``crop`` patch of (..., H, W), with torchvision's rounding (slicing, so
+    the engine does not import torchvision)."""
+    top, left = _corners(crop, *batch.shape[-2:])[4]
     return batch[..., top:top + crop, left:left + crop]
 
 
 def ten_crop(batch: torch.Tensor, crop: int) -> torch.Tensor:
     """(10, N, C, crop, crop): corners and centre (:data:`TEN_CROP_NAMES`), then their flips
     (torchvision's ``five_crop`` patches, cut by slicing)."""
-    h, w = _check_crop(batch, crop)
-    five = [batch[..., :crop, :crop], batch[..., :crop, w - crop:], batch[..., h - crop:, :crop],
-            batch[..., h - crop:, w - crop:], center_crop(batch, crop)]
+    five = [batch[..., top:top + crop, left:left + crop] for top, left in _corners(crop, *batch.shape[-2:])]
     return torch.stack(five + [p.flip(-1) for p in five])
 
 
 def ten_crop_windows(size: int, crop: int) -> list[dict]:
     """The ten test windows of :func:`ten_crop` on a ``size``×``size`` image:
     ``{"name", "top", "left", "size", "flipped"}``, in the same order."""
-    if not 0 < crop <= size:
-        raise ValueError(f"crop ({crop}) must be between 1 and the image size ({size})")
-    far, mid = size - crop, int(round((size - crop) / 2.0))
-    corners = [(0, 0), (0, far), (far, 0), (far, far), (mid, mid)]
     return [{"name": name, "top": top, "left": left, "size": crop, "flipped": flipped}
-            for flipped in (False, True) for name, (top, left) in zip(TEN_CROP_NAMES, corners)]
+            for flipped in (False, True) for name, (top, left) in zip(TEN_CROP_NAMES, _corners(crop, size, size))]
 
 
 class BatchAugment:

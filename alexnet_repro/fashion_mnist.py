@@ -18,9 +18,13 @@ def read_idx(path: str | Path) -> np.ndarray:
     try:
         st = path.stat()
     except OSError as err:
-        raise ValueError(f"cannot read IDX file {path}: {err}. Replace the file "
-                         "(re-install or re-download the dataset).") from err
-    return _read_idx(path.resolve(), st.st_size, st.st_mtime_ns)
+        raise _unreadable(path, err) from err
+    return _read_idx(path, st.st_size, st.st_mtime_ns)
+
+
+def _unreadable(path: Path, err: Exception) -> ValueError:
+    return ValueError(f"cannot read IDX file {path}: {err}. Replace the file "
+                      "(re-install or re-download the dataset).")
 
 
 @functools.lru_cache(maxsize=8)
@@ -30,8 +34,7 @@ def _read_idx(path: Path, size: int, mtime_ns: int) -> np.ndarray:
         with opener(path, "rb") as fh:
             data = fh.read()
     except (OSError, EOFError) as err:
-        raise ValueError(f"cannot read IDX file {path}: {err}. Replace the file "
-                         "(re-install or re-download the dataset).") from err
+        raise _unreadable(path, err) from err
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
         raise ValueError(f"{path} is not an unsigned-byte IDX file (bad magic number); "
                          "replace the file (re-install or re-download the dataset).")

@@ -148,7 +148,8 @@ class PreparedImages(torch.utils.data.Dataset):
         return torch.from_numpy(np.array(self._maps[k][o:o + int(self.length[i])]))
 
     def __getitem__(self, i: int):
-        return decode_batch([self.jpeg(i)])[0].float() / 255.0, int(self.labels[i])
+        from torchvision.io import decode_jpeg   # here: importing torchvision takes seconds
+        return decode_jpeg(self.jpeg(i)).float() / 255.0, int(self.labels[i])
 
     def get_batch(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
         """Float (n, C, S, S) in [0, 1] and labels, decoded on the CPU (the DataLoader path)."""
