@@ -1,10 +1,13 @@
-"""Devices and processes: which device a run uses, mixed precision, several processes, Ctrl-C.
+"""Devices and processes: which device a run uses, mixed precision, several processes, Ctrl-C,
+and the process's memory allocator.
 
 Several GPUs: launch with ``torchrun --nproc_per_node N -m alexnet_repro train ...``;
 :func:`setup_dist` joins the process group torchrun describes (NCCL on CUDA, gloo on CPU).
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import signal
 import threading
@@ -46,6 +49,33 @@ class Dist:
     def close(self):
         if self.owned:
             torch.distributed.destroy_process_group()
+
+
+_ALLOCATOR_TUNED = False
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc's allocator (Linux) to keep freed memory for reuse instead of returning it to the
+    system: blocks up to 64 MiB from the heap rather than fresh ``mmap`` pages, and up to 1 GiB
+    of free heap kept. A training step on a CPU frees and allocates the same tensors every step;
+    by default many come back as new pages, each zero-filled by the kernel on first touch: a run
+    of the augmentation chapter's network took about 41,000 page faults by default and 70 with
+    this. In an A/B of the engine on one thread, relu_vs_tanh's SmallCNN trained about 1.5 times
+    faster with it; the other chapters' networks moved within the noise. Costs: the process
+    holds up to 1 GiB it has freed. Idempotent; False where there is no glibc."""
+    global _ALLOCATOR_TUNED
+    if _ALLOCATOR_TUNED:
+        return True
+    name = ctypes.util.find_library("c") if os.name == "posix" else None
+    try:
+        mallopt = ctypes.CDLL(name).mallopt if name else None
+    except (OSError, AttributeError):   # no C library with mallopt (macOS)
+        mallopt = None
+    if mallopt is None:
+        return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    _ALLOCATOR_TUNED = bool(mallopt(M_MMAP_THRESHOLD, 64 << 20)) and bool(mallopt(M_TRIM_THRESHOLD, 1 << 30))
+    return _ALLOCATOR_TUNED
 
 
 def setup_dist(device_pref: str) -> Dist:

@@ -52,6 +52,15 @@ class LocalResponseNorm(nn.Module):
         return f"size={self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}{g}"
 
 
+def _neg_pow(t: torch.Tensor, beta: float, out: torch.Tensor) -> torch.Tensor:
+    """``t ** -beta`` into ``out`` (not ``t``; no autograd), for ``t > 0``. For the paper's
+    ``beta = 0.75`` it is ``rsqrt(t * sqrt(t))``: three cheap passes instead of ``pow``'s
+    exp-and-log (about twice as fast on a CPU, within 2 units in the last place of float32)."""
+    if beta == 0.75:
+        return torch.sqrt(t, out=out).mul_(t).rsqrt_()
+    return torch.pow(t, -beta, out=out)
+
+
 def _window_sum(src: torch.Tensor, size: int, groups: int) -> torch.Tensor:
     """``out[:, i] = sum of src[:, j]`` over the ``size`` channels centred on ``i``, clipped at
     the ends of each of ``groups`` channel groups. The window is symmetric (``j`` is in ``i``'s
@@ -77,7 +86,7 @@ class _LRNFunction(torch.autograd.Function):
     def forward(ctx, x, size, alpha, beta, k, groups):
         sq = x * x
         t = _window_sum(sq, size, groups).mul_(alpha).add_(k)
-        scale = torch.pow(t, -beta, out=sq)          # sq is no longer needed: reuse its memory
+        scale = _neg_pow(t, beta, out=sq)            # sq is no longer needed: reuse its memory
         ctx.save_for_backward(x, t, scale)
         ctx.constants = (size, alpha, beta, groups)
         return x * scale

@@ -46,7 +46,7 @@ from alexnet_repro.checkpoint import (CHECKPOINT, ResumeError, check_resumable, 
                                       load_checkpoint, rng_state, save_checkpoint, set_rng_state)
 from alexnet_repro.config import TrainConfig
 from alexnet_repro.data import check_bad, epoch_batches, iter_batches, load_dataset
-from alexnet_repro.distributed import Dist, InterruptFlag, amp_dtype, select_device, setup_dist
+from alexnet_repro.distributed import Dist, InterruptFlag, amp_dtype, keep_freed_memory, select_device, setup_dist
 from alexnet_repro.errors import ConfigError, TrainingDiverged
 from alexnet_repro.evaluate import evaluate
 from alexnet_repro.model import build_model
@@ -302,6 +302,7 @@ def _finish(run: _Run) -> TrainResult:
 def _start(config: TrainConfig, data, dist: Dist) -> _Run:
     """Load data, build model, optimizer, schedule and augmentation; restore a checkpoint."""
     device = select_device(config.device, dist.local_rank)
+    keep_freed_memory()
     saved = _open_checkpoint(config)
     data = data if data is not None else _load_data(config)
     crop = config.crop_size or scaled_crop_size(data.image_size)

@@ -7,7 +7,9 @@ For each network and batch size of the ``default`` profile, in one run and inter
     and weight decay, batches sliced from an in-memory float tensor at the network's input
     size, no augmentation, ``torch.set_num_threads(<cores>)`` (the goals' reference); the same
     loop on one thread is measured too and printed alongside: on a shared, loaded machine
-    several OpenMP threads can be much slower than one, which flatters every ratio to (a);
+    several OpenMP threads can be much slower than one, which flatters every ratio to (a).
+    It runs in a process of its own that never runs the engine, so that nothing the engine
+    sets for its process (the allocator's settings, ``distributed.keep_freed_memory``) helps it;
 (b) **engine**: ``train.train(TrainConfig(...))`` exactly as the chapter calls it (its
     augmentation, logging, validation), counting the record's training time only
     (``images_per_s``: training images / training seconds, as the chapter reports it);
@@ -17,9 +19,17 @@ For each network and batch size of the ``default`` profile, in one run and inter
     training time of the concurrent runs (the engine's clock, as in (b)); the JSON also has the
     figure over the sweep's wall time (process start-up, statistics, validation included).
 
+Each figure trains ``IMAGES[network]`` images (a quarter with ``--quick``): one to three seconds
+per measurement on a 2-core machine, long enough that the first steps (oneDNN choosing its
+kernels for a new shape) do not set the figure; a chapter's run trains 20 epochs.
+
 Data: generated uint8 images of the chapter's channels and stored size (the speed of these
 networks does not depend on the pixel values), so no dataset is needed. Last lines, one per
-network: ``<network>: engine/plain <b/a>, fast/plain <c/a>``; exit status 1 when engine/plain <
+network: ``<network>: engine/plain <b/a>, fast/plain <c/a>``, then in brackets the same on one
+thread and fast/plain taken apart: (c) / (b on one thread), how well the seeds run side by side,
+times (b)/(a) on one thread, the engine's speed per core, over (a) / (a on one thread), how well
+the plain loop uses its threads. When the plain loop scales well over the cores, only a faster
+engine per core can raise fast/plain. Exit status 1 when engine/plain <
 0.95 or fast/plain < 2.0 on any network.
 
     python benchmarks/bench_engine.py [--quick] [--repeats N] [--json OUT.json] [--only NAME]
@@ -27,7 +37,9 @@ network: ``<network>: engine/plain <b/a>, fast/plain <c/a>``; exit status 1 when
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
+import multiprocessing
 import os
 import statistics
 import sys
@@ -68,6 +80,10 @@ NETWORKS = {
 }
 
 
+# images per measurement (multiples of the batch sizes)
+IMAGES = {"relu_vs_tanh": 8192, "dropout": 4096, "lrn_pooling": 8192, "augmentation": 4096, "full_training": 6144}
+
+
 def bundle(net: dict, n: int, val: int = 64) -> DataBundle:
     g = torch.Generator().manual_seed(0)
     size, c = net["image_size"], net["channels"]
@@ -77,8 +93,9 @@ def bundle(net: dict, n: int, val: int = 64) -> DataBundle:
                       [str(k) for k in range(10)], c, size, "generated")
 
 
-def plain(net: dict, steps: int, threads: int | None = None) -> float:
+def plain(name: str, steps: int, threads: int | None = None) -> float:
     """(a) images/s of a tutorial loop (after 3 warm-up steps), on ``threads`` (all cores)."""
+    net = NETWORKS[name]
     torch.set_num_threads(threads or os.cpu_count() or 1)
     torch.manual_seed(0)
     b, crop = net["batch_size"], net["crop_size"]
@@ -133,17 +150,19 @@ def main(argv=None) -> int:
     p.add_argument("--json", help="write every figure here")
     args = p.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 3)
+    # (a) in a process of its own (see the module's text), started once
+    reference = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
     names = args.only or list(NETWORKS)
     res: dict = {name: {k: [] for k in ("plain", "plain_1_thread", "engine", "engine_1_thread", "fast", "fast_wall")}
                  for name in names}
     for rep in range(repeats):
         for name in names:
             net = NETWORKS[name]
-            imgs = (8 if args.quick else 24) * net["batch_size"]
+            imgs = IMAGES[name] // (4 if args.quick else 1)
             steps = imgs // net["batch_size"]
             data = bundle(net, imgs)
-            a = plain(net, steps)
-            a1 = plain(net, steps, threads=1)
+            a = reference.submit(plain, name, steps).result()
+            a1 = reference.submit(plain, name, steps, 1).result()
             b = engine(net, data, 1)
             b1 = engine(net, data, 1, threads=1)
             c, c_wall = fast(net, data, 1, args.workers)
@@ -165,9 +184,15 @@ def main(argv=None) -> int:
         ok = e >= ENGINE_GOAL and f >= FAST_GOAL
         failed |= not ok
         e1, f1 = med["engine_1_thread"] / med["plain_1_thread"], med["fast"] / med["plain_1_thread"]
-        out["networks"][name].update(engine_over_plain_1_thread=e1, fast_over_plain_1_thread=f1)
+        # fast/plain = (workers' scaling) x (engine per core) / (plain's scaling over its threads)
+        scaling, threads = med["fast"] / med["engine_1_thread"], med["plain"] / med["plain_1_thread"]
+        out["networks"][name].update(engine_over_plain_1_thread=e1, fast_over_plain_1_thread=f1,
+                                     workers_scaling=scaling, plain_threads_scaling=threads)
         lines.append(f"{name}: engine/plain {e:.2f}, fast/plain {f:.2f}" + ("" if ok else "  FAIL") +
-                     f"   (both on 1 thread: engine/plain {e1:.2f}; fast/plain-1-thread {f1:.2f})")
+                     f"   (both on 1 thread: engine/plain {e1:.2f}; fast/plain-1-thread {f1:.2f}; "
+                     f"fast/plain = {scaling:.2f} workers' scaling x {e1:.2f} per core / {threads:.2f} "
+                     f"plain's thread scaling)")
+    reference.shutdown()
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))
     print(f"goals: engine/plain >= {ENGINE_GOAL}, fast/plain >= {FAST_GOAL}; load average {out['loadavg']}")

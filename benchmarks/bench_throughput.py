@@ -3,7 +3,9 @@
 Everything is measured in one run on the machine it runs on and printed as ratios:
 
 * training images/s of our AlexNet (one and two towers, 227 px) and torchvision's ``alexnet``
-  (224 px) on the same batches, each timed through the engine's own ``train.train_step``;
+  (224 px) on the same batches, each timed through the engine's own ``train.train_step`` and
+  optimizer (``sgd.make_optimizer``), in a process set up as the engine sets up its own
+  (``distributed.keep_freed_memory``);
 * each model's achieved FLOP/s (forward + backward = 3 x forward multiply-adds x 2 FLOPs)
   as a fraction of a dense matmul's FLOP/s measured on the same device;
 * images/s of the augmentation: the per-image CPU path (torchvision transforms,
@@ -34,7 +36,9 @@ from torch import nn
 
 from alexnet_repro import records
 from alexnet_repro.augment import PCA, PaperAugment, make_batch_augment
+from alexnet_repro.distributed import keep_freed_memory
 from alexnet_repro.model import build_model, layer_table
+from alexnet_repro.sgd import make_optimizer
 from alexnet_repro.train import select_device, train_step
 
 EFFICIENCY_GOAL = 0.9   # our FLOP/s efficiency / torchvision's
@@ -95,7 +99,7 @@ class Case:
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
         self.model = torch.compile(model) if compile else model
-        self.opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9, weight_decay=5e-4)
+        self.opt = make_optimizer(model.parameters(), lr=1e-4, momentum=0.9, weight_decay=5e-4)
         self.times: list[float] = []
 
     def step(self, images: torch.Tensor, labels: torch.Tensor) -> float:
@@ -174,6 +178,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", help="also write the numbers as a results record to this folder")
     a = p.parse_args(argv)
     device = select_device(a.device)
+    keep_freed_memory()   # as train.train does for its process
     batch = a.batch_size or (128 if device.type == "cuda" else 32)
     rounds = a.rounds or (3 if a.quick else 5)
     hw = records.hardware(str(device))
