@@ -25,7 +25,7 @@ from fakedata import make_cifar10_batches
 
 # Parameters that only set how much is run (and the thresholds tuned for such tiny runs): their
 # `ci` value replaces the `full` one wherever the chapter has the parameter.
-SIZES = ("limit", "val_limit", "epochs", "width", "batch_size", "seeds", "sweep_seeds", "lrs",
+SIZES = ("limit", "val_limit", "epochs", "width", "batch_size", "seeds", "second_seeds", "sweep_seeds", "lrs",
          "log_every", "window", "probe_images", "grad_images", "mc_units", "mc_samples", "mc_images",
          "mc_passes", "n_queries", "n_neighbours", "explorer_images", "targets", "target_error",
          "target_train_error", "early_step", "early_window")
