@@ -12,7 +12,8 @@ A chapter only supplies the per-seed effects and the setting:
   (censored runs and the logging resolution handled by ``verdicts.log_speedups``);
 * :func:`exact_claim` -- a count or a size checked exactly (the architecture's facts);
 * :func:`claims_table`, :func:`chapter_record`, :func:`design_sentence` -- what the page shows
-  and saves.
+  and saves (:func:`near_line`: how close an interval ends to zero, which the design sentence
+  reports when an outcome could change with float rounding).
 
 Descriptive helpers (:func:`summarize`, :func:`format_pm`, :func:`pm_cells`, :func:`means`,
 :func:`format_error_pct`) summarise values that are shown but not judged.
@@ -39,10 +40,14 @@ OUTCOME_COLOURS = {
 }
 #: Unit of the rows :func:`exact_claim` makes (not effects over seeds: no interval, no forest plot).
 EXACT = "exact"
+#: An interval whose end nearest zero lies closer to zero than this share of its half-width is
+#: "on the line": float rounding alone (one thread or two per run, another machine) can move
+#: its outcome between "inconclusive" and a direction.
+NEAR_LINE = 0.1
 
 __all__ = ["OUTCOME_COLOURS", "EXACT", "summarize", "format_pm", "pm_cells", "means", "format_error_pct",
            "points", "paper_effect", "judge", "judge_speedup", "exact_claim", "claims_table",
-           "chapter_record", "design_sentence", "json_safe"]
+           "chapter_record", "design_sentence", "near_line", "json_safe"]
 
 
 # ----------------------------------------------------------------------------- descriptive
@@ -251,8 +256,26 @@ def design_sentence(rows: Sequence[Mapping]) -> str:
         parts.append(f"{r['key']}: {_mde_text(r)} with {r['n']} seeds{where}")
     if not parts:
         return "No claim of this chapter is judged over seeds."
+    on_line = [f"{r['key']} (its interval ends {100 * near_line(r):.0f}% of its half-width from zero)"
+               for r in rows if (near_line(r) is not None and near_line(r) < NEAR_LINE)]
+    line = ("" if not on_line else
+            f" On the line: {', '.join(on_line)}. Float rounding alone (one thread or two per run, "
+            f"another machine) can move such an outcome between \"inconclusive\" and a direction; "
+            f"its estimate and interval, not its outcome, are what this run settles.")
     return ("With 80% power at the 95% level, this design detects effects of at least: "
-            + "; ".join(parts) + ".")
+            + "; ".join(parts) + "." + line)
+
+
+def near_line(row: Mapping) -> float | None:
+    """How far the end of a judged row's interval nearest zero lies from zero (inside or
+    outside), as a share of the interval's half-width; None for exact rows and rows without a
+    finite interval. Only the zero line is measured (the direction), not the paper's value."""
+    if row["unit"] == EXACT or not row.get("ci"):
+        return None
+    lo, hi = row["ci"]
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return None
+    return min(abs(lo), abs(hi)) / ((hi - lo) / 2)
 
 
 def chapter_record(chapter: str, profile: str, claims: Sequence[Mapping],

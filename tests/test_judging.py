@@ -127,6 +127,27 @@ def test_claims_table_design_sentence_and_record(tmp_path):
         judging.chapter_record("x", "ci", [], {"profile": "full"})
 
 
+def test_an_interval_ending_at_zero_is_reported_on_the_line():
+    """near_line: the end of the t-interval nearest zero over its half-width (scipy's t quantile
+    as the reference); the design sentence names the claims under judging.NEAR_LINE."""
+    base = [-1.0, 0.5, -2.0, 0.0, -1.5]
+    mean, lo, hi = _t_interval(base)
+    half = (hi - lo) / 2
+    shifted = [x - hi + 0.05 * half for x in base]      # moved so the upper end is 5% of half above 0
+    row = judging.judge("augmentation_val_error", shifted, dataset="fashion-mnist", setting="")
+    assert row["ci"][1] == pytest.approx(0.05 * half)
+    assert judging.near_line(row) == pytest.approx(0.05)
+    far = judging.judge("augmentation_val_error", [x - hi - 2 * half for x in base], dataset="fashion-mnist",
+                        setting="")
+    assert judging.near_line(far) == pytest.approx(2.0)
+    sentence = judging.design_sentence([row, far])
+    assert "On the line: augmentation_val_error (its interval ends 5% of its half-width from zero)" in sentence
+    assert sentence.count("augmentation_val_error (") == 1
+    assert "On the line" not in judging.design_sentence([far])
+    exact = judging.exact_claim("parameters", 10, 10, statement="s", source="src", paper="10", measured="10")
+    assert judging.near_line(exact) is None
+
+
 def test_results_rows_forest_rows_and_chance_counts(tmp_path):
     lrn = judging.judge("lrn", [1.0, 2.0, 1.5], dataset="fashion-mnist", setting="")
     flat = judging.judge("overlap_pool", [0.5, -0.5, 0.1], dataset="fashion-mnist", setting="")
