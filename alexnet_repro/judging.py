@@ -256,7 +256,8 @@ def design_sentence(rows: Sequence[Mapping]) -> str:
         parts.append(f"{r['key']}: {_mde_text(r)} with {r['n']} seeds{where}")
     if not parts:
         return "No claim of this chapter is judged over seeds."
-    on_line = [f"{r['key']} (its interval ends {100 * near_line(r):.0f}% of its half-width from zero)"
+    share = lambda d: f"{100 * d:.0f}%" if d >= 0.005 else "less than 1%"   # noqa: E731
+    on_line = [f"{r['key']} (its interval ends {share(near_line(r))} of its half-width from zero)"
                for r in rows if (near_line(r) is not None and near_line(r) < NEAR_LINE)]
     line = ("" if not on_line else
             f" On the line: {', '.join(on_line)}. Float rounding alone (one thread or two per run, "
