@@ -301,14 +301,17 @@ class BatchAugment:
             top = torch.full((n,), int(round((h - self.crop) / 2.0)))
             left = torch.full((n,), int(round((w - self.crop) / 2.0)))
         flips = (torch.rand(n, generator=g) < 0.5) if self.flip else torch.zeros(n, dtype=torch.bool)
-        ar = torch.arange(self.crop)
-        rows = top[:, None] + ar
-        cols = torch.where(flips[:, None], left[:, None] + self.crop - 1 - ar, left[:, None] + ar)
         dev = x.device
-        rows = rows.to(dev)[:, None, :, None].expand(n, c, self.crop, w)
-        out = x.gather(2, rows)
-        cols = cols.to(dev)[:, None, None, :].expand(n, c, self.crop, self.crop)
-        out = out.gather(3, cols)
+        if not self.random_crop and not self.flip:   # one centre patch for all: a slice, not two gathers
+            out = center_crop(x, self.crop)
+        else:
+            ar = torch.arange(self.crop)
+            rows = top[:, None] + ar
+            cols = torch.where(flips[:, None], left[:, None] + self.crop - 1 - ar, left[:, None] + ar)
+            rows = rows.to(dev)[:, None, :, None].expand(n, c, self.crop, w)
+            out = x.gather(2, rows)
+            cols = cols.to(dev)[:, None, None, :].expand(n, c, self.crop, self.crop)
+            out = out.gather(3, cols)
         self.last_draw = {"top": top, "left": left, "flip": flips}
         if self.pca is not None and self.lighting_std > 0:
             if len(self.pca.eigenvalues) != c:
