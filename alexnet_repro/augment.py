@@ -298,8 +298,8 @@ class BatchAugment:
             top = torch.randint(0, h - self.crop + 1, (n,), generator=g)
             left = torch.randint(0, w - self.crop + 1, (n,), generator=g)
         else:
-            top = torch.full((n,), int(round((h - self.crop) / 2.0)))
-            left = torch.full((n,), int(round((w - self.crop) / 2.0)))
+            centre_top, centre_left = _corners(self.crop, h, w)[4]   # center_crop's window
+            top, left = torch.full((n,), centre_top), torch.full((n,), centre_left)
         flips = (torch.rand(n, generator=g) < 0.5) if self.flip else torch.zeros(n, dtype=torch.bool)
         dev = x.device
         if not self.random_crop and not self.flip:   # one centre patch for all: a slice, not two gathers

@@ -257,8 +257,8 @@ def design_sentence(rows: Sequence[Mapping]) -> str:
     if not parts:
         return "No claim of this chapter is judged over seeds."
     share = lambda d: f"{100 * d:.0f}%" if d >= 0.005 else "less than 1%"   # noqa: E731
-    on_line = [f"{r['key']} (its interval ends {share(near_line(r))} of its half-width from zero)"
-               for r in rows if (near_line(r) is not None and near_line(r) < NEAR_LINE)]
+    on_line = [f"{r['key']} (its interval ends {share(d)} of its half-width from zero)"
+               for r, d in ((r, near_line(r)) for r in rows) if d is not None and d < NEAR_LINE]
     line = ("" if not on_line else
             f" On the line: {', '.join(on_line)}. Float rounding alone (one thread or two per run, "
             f"another machine) can move such an outcome between \"inconclusive\" and a direction; "

@@ -20,8 +20,9 @@ def make_optimizer(params, *, lr: float, momentum: float, weight_decay: float) -
     """The engine's optimizer: PyTorch's SGD (the paper's rule, above), ``fused``: the whole
     update in one pass over each parameter, the same arithmetic (on a CPU the step alone took a
     third of the time of one kernel per operation, for the dropout network's parameters;
-    PyTorch chooses it by itself for no device). Where this PyTorch has no fused SGD for the parameters' device (a
-    CPU before torch 2.4), ``foreach``: one multi-tensor kernel per operation."""
+    PyTorch chooses it by itself for no device). Where this PyTorch has no fused SGD for the
+    parameters' device (a CPU before torch 2.4), ``foreach``: one multi-tensor kernel per
+    operation."""
     params = list(params)
     kind = "fused" if _fused_sgd_for(params) else "foreach"
     return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, **{kind: True})
