@@ -61,43 +61,75 @@ def _neg_pow(t: torch.Tensor, beta: float, out: torch.Tensor) -> torch.Tensor:
     return torch.pow(t, -beta, out=out)
 
 
-def _window_sum(src: torch.Tensor, size: int, groups: int) -> torch.Tensor:
-    """``out[:, i] = sum of src[:, j]`` over the ``size`` channels centred on ``i``, clipped at
-    the ends of each of ``groups`` channel groups. The window is symmetric (``j`` is in ``i``'s
-    window exactly when ``i`` is in ``j``'s), which the backward pass relies on."""
-    out = src.clone()                      # keeps src's memory format (channels_last on CUDA)
-    per = src.shape[1] // groups
-    for g0 in range(0, src.shape[1], per):
-        for d in range(1, min(size // 2, per - 1) + 1):
-            out.narrow(1, g0 + d, per - d).add_(src.narrow(1, g0, per - d))
-            out.narrow(1, g0, per - d).add_(src.narrow(1, g0 + d, per - d))
-    return out
+def _layout(x: torch.Tensor) -> torch.memory_format:
+    return torch.contiguous_format if x.is_contiguous() else torch.channels_last
+
+
+def _channel_rows(t: torch.Tensor, groups: int) -> torch.Tensor:
+    """A ``(rows, C / groups, inner)`` view of ``t``'s memory (NCHW or channels-last, as
+    :func:`_layout` says) whose dim 1 runs over the channels of one group: NCHW gives
+    ``(N * groups, C / groups, H * W)``, channels-last ``(N * H * W * groups, C / groups, 1)``.
+    Each group is a row of its own, so a window along dim 1 stops at the group's edges, and one
+    elementwise op covers every group (slicing channels of a 4-D channels-last tensor instead
+    is about twice as slow at conv1's size)."""
+    n, c, h, w = t.shape
+    if t.is_contiguous():
+        return t.view(n * groups, c // groups, h * w)
+    return t.permute(0, 2, 3, 1).view(n * h * w * groups, c // groups, 1)
+
+
+def _from_channel_rows(rows: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """The inverse of :func:`_channel_rows`: ``rows`` seen as a tensor shaped and laid out like ``like``."""
+    n, c, h, w = like.shape
+    if like.is_contiguous():
+        return rows.view(n, c, h, w)
+    return rows.view(n, h, w, c).permute(0, 3, 1, 2)
+
+
+def _window_sum(src: torch.Tensor, size: int, groups: int, plus: float = 0.0) -> torch.Tensor:
+    """``plus + sum of src[:, j]`` over the ``size`` channels ``j`` centred on each channel,
+    clipped at the ends of each of ``groups`` channel groups; ``src`` NCHW or channels-last, the
+    result in the same layout. The window is symmetric (``j`` is in ``i``'s window exactly when
+    ``i`` is in ``j``'s), which the backward pass relies on."""
+    rows = _channel_rows(src, groups)
+    out = rows + plus if plus else rows.clone()
+    per = rows.shape[1]
+    for d in range(1, min(size // 2, per - 1) + 1):
+        out[:, d:].add_(rows[:, :per - d])
+        out[:, :per - d].add_(rows[:, d:])
+    return _from_channel_rows(out, src)
 
 
 class _LRNFunction(torch.autograd.Function):
     """The formula with a hand-written backward. Autograd through the plain expression keeps a
-    dozen full-size temporaries; this keeps three (x, the denominator base t and t^-beta) and
-    works in place: on a CPU, forward and backward of a conv1-sized batch (32x96x55x55) take
-    ~150 ms instead of ~520 ms, mostly saved on fresh memory for temporaries. Gradient, with
+    dozen full-size temporaries; this keeps three (x, t^-beta and x t^(-beta-1)) and works in
+    place where it can, in the input's layout (channels-last is seen as rows of channels, see
+    :func:`_channel_rows`): forward and backward of a conv1-sized batch (32x96x55x55,
+    channels-last, 2 CPU threads) took 43 ms against 107 ms when the channels were sliced out of
+    the 4-D tensor, 8 ops after the window sum instead of 12. Gradient, with
     ``t_i = k + alpha * sum_{j in W(i)} x_j^2`` and ``y_i = x_i t_i^-beta``:
     ``dL/dx_j = g_j t_j^-beta - 2 alpha beta x_j sum_{i in W(j)} g_i x_i t_i^(-beta-1)``."""
 
     @staticmethod
     def forward(ctx, x, size, alpha, beta, k, groups):
-        sq = x * x
-        t = _window_sum(sq, size, groups).mul_(alpha).add_(k)
+        x = x.contiguous(memory_format=_layout(x))
+        sq = torch.mul(x, x).mul_(alpha)
+        t = _window_sum(sq, size, groups, plus=k)
         scale = _neg_pow(t, beta, out=sq)            # sq is no longer needed: reuse its memory
-        ctx.save_for_backward(x, t, scale)
+        y = x * scale
+        ctx.save_for_backward(x, scale, torch.div(y, t, out=t))   # y / t = x t^(-beta-1)
         ctx.constants = (size, alpha, beta, groups)
-        return x * scale
+        return y
 
     @staticmethod
     def backward(ctx, grad):
-        x, t, scale = ctx.saved_tensors
+        x, scale, y_over_t = ctx.saved_tensors
         size, alpha, beta, groups = ctx.constants
-        u = (grad * x).mul_(scale).div_(t)          # g_i x_i t_i^(-beta-1)
-        back = _window_sum(u, size, groups).mul_(x).mul_(2 * alpha * beta)
-        return torch.mul(grad, scale, out=u).sub_(back), None, None, None, None, None
+        grad = grad.contiguous(memory_format=_layout(x))   # a mixed-layout op is ~30x slower
+        u = grad * y_over_t                                 # g_i x_i t_i^(-beta-1)
+        back = _window_sum(u, size, groups)
+        return (torch.mul(grad, scale, out=u).addcmul_(back, x, value=-2 * alpha * beta),
+                None, None, None, None, None)
 
 
 

@@ -94,6 +94,24 @@ def test_gradient_matches_torch_autograd_in_float32_and_channels_last():
         torch.testing.assert_close(b.grad, a.grad, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("groups", [1, 2])
+def test_channels_last_and_strided_inputs_match_formula_and_finite_differences(groups):
+    # the layer works in its input's layout (a channels-last tensor is seen as rows of channels):
+    # the float64 formula and finite differences in that layout too, towers included, and an
+    # input that is neither layout (a strided slice) is handled as well
+    x = torch.randn(2, 8, 3, 5, dtype=torch.float64) * 30
+    layer = LocalResponseNorm(5, 1e-3, 0.75, 2.0, groups=groups)
+    for inp in (x.to(memory_format=torch.channels_last), x.repeat(1, 1, 1, 2)[..., ::2]):
+        np.testing.assert_allclose(layer(inp).numpy(), lrn_reference(inp.numpy(), 5, 1e-3, 0.75, 2.0, groups=groups),
+                                   rtol=1e-12)
+    cl = x.to(memory_format=torch.channels_last).requires_grad_()
+    assert torch.autograd.gradcheck(layer, (cl,))
+    y = layer(cl)
+    assert y.is_contiguous(memory_format=torch.channels_last) and not y.is_contiguous()
+    y.backward(torch.randn_like(x))   # a gradient in the other layout than the layer's input
+    assert cl.grad.is_contiguous(memory_format=torch.channels_last)
+
+
 @pytest.mark.parametrize("bad", [0, 2, 4, -3])
 def test_rejects_even_or_nonpositive_size(bad):
     with pytest.raises(ValueError, match="odd"):
