@@ -153,15 +153,59 @@ class WithinMapNorm(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4:
             raise ValueError(f"WithinMapNorm expects (N, C, H, W); got shape {tuple(x.shape)}")
-        before = self.size // 2
-        after = self.size - 1 - before
-        padded = nn.functional.pad(x * x, (before, after, before, after))
-        # the mean over the window is sum / size**2: exactly the released layer's scaling
-        mean_sq = nn.functional.avg_pool2d(padded, self.size, stride=1)
-        return x * (self.k + self.scale * mean_sq).pow(-self.power)
+        # the configured scale is per mean over the window: per term, scale / size**2
+        return _WithinMapFunction.apply(x, self.size, self.scale / self.size ** 2, self.power, self.k)
 
     def extra_repr(self) -> str:
         return f"size={self.size}, scale={self.scale}, power={self.power}, k={self.k}"
+
+def _shift_sum(src: torch.Tensor, dim: int, before: int, after: int, plus: float = 0.0) -> torch.Tensor:
+    """``plus + sum of src`` over the offsets ``-before..after`` along ``dim``, clipped at the
+    borders (as zero padding would), in ``src``'s layout."""
+    out = src + plus if plus else src.clone()
+    n = src.shape[dim]
+    for d in range(1, min(before, n - 1) + 1):       # out[i] += src[i - d]
+        out.narrow(dim, d, n - d).add_(src.narrow(dim, 0, n - d))
+    for d in range(1, min(after, n - 1) + 1):        # out[i] += src[i + d]
+        out.narrow(dim, 0, n - d).add_(src.narrow(dim, d, n - d))
+    return out
+
+
+def _box_sum(src: torch.Tensor, before: int, after: int, plus: float = 0.0) -> torch.Tensor:
+    """The sum over a square window of offsets ``-before..after`` in rows and columns, clipped:
+    one pass along the rows, then one along the columns (the window is separable)."""
+    return _shift_sum(_shift_sum(src, 3, before, after), 2, before, after, plus)
+
+
+class _WithinMapFunction(torch.autograd.Function):
+    """``y = x t^-power`` with ``t = k + c * (box sum of x^2)`` (box of ``size`` x ``size``, its
+    first row and column ``size // 2`` before the centre), with a hand-written backward: the
+    box is a sum of shifted maps, so the gradient needs the transposed box (offsets flipped):
+    ``dL/dx_j = g_j t_j^-power - 2 c power x_j sum_{i: j in box(i)} g_i x_i t_i^(-power-1)``.
+    At layer 2's size (32x256x27x27, 2 CPU threads) forward and backward took about 200 ms
+    (NCHW) and 70 ms (channels-last) through autograd with padding and average pooling."""
+
+    @staticmethod
+    def forward(ctx, x, size, c, power, k):
+        x = x.contiguous(memory_format=_layout(x))
+        before = size // 2
+        after = size - 1 - before
+        sq = torch.mul(x, x).mul_(c)
+        t = _box_sum(sq, before, after, plus=k)
+        scale = _neg_pow(t, power, out=sq)
+        y = x * scale
+        ctx.save_for_backward(x, scale, torch.div(y, t, out=t))   # y / t = x t^(-power-1)
+        ctx.constants = (before, after, c, power)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, scale, y_over_t = ctx.saved_tensors
+        before, after, c, power = ctx.constants
+        grad = grad.contiguous(memory_format=_layout(x))
+        back = _box_sum(grad * y_over_t, after, before)     # the transposed box
+        return torch.mul(grad, scale).addcmul_(back, x, value=-2 * c * power), None, None, None, None
+
 
 # ----------------------------------------------------------------------------- dropout
 
