@@ -106,7 +106,7 @@ class _LRNFunction(torch.autograd.Function):
     place where it can, in the input's layout (channels-last is seen as rows of channels, see
     :func:`_channel_rows`): forward and backward of a conv1-sized batch (32x96x55x55,
     channels-last, 2 CPU threads) took 43 ms against 107 ms when the channels were sliced out of
-    the 4-D tensor, 8 ops after the window sum instead of 12. Gradient, with
+    the 4-D tensor and alpha, k and the backward's factors took passes of their own. Gradient, with
     ``t_i = k + alpha * sum_{j in W(i)} x_j^2`` and ``y_i = x_i t_i^-beta``:
     ``dL/dx_j = g_j t_j^-beta - 2 alpha beta x_j sum_{i in W(j)} g_i x_i t_i^(-beta-1)``."""
 
@@ -182,8 +182,8 @@ class _WithinMapFunction(torch.autograd.Function):
     first row and column ``size // 2`` before the centre), with a hand-written backward: the
     box is a sum of shifted maps, so the gradient needs the transposed box (offsets flipped):
     ``dL/dx_j = g_j t_j^-power - 2 c power x_j sum_{i: j in box(i)} g_i x_i t_i^(-power-1)``.
-    At layer 2's size (32x256x27x27, 2 CPU threads) forward and backward took about 200 ms
-    (NCHW) and 70 ms (channels-last) through autograd with padding and average pooling."""
+    At layer 2's size (32x256x27x27, 2 CPU threads) forward and backward take 53 ms (NCHW) and
+    45 ms (channels-last), against 201 and 71 ms through autograd with padding and average pooling."""
 
     @staticmethod
     def forward(ctx, x, size, c, power, k):
