@@ -45,7 +45,10 @@ class LocalResponseNorm(nn.Module):
         if x.shape[1] % self.groups:
             raise ValueError(f"LocalResponseNorm: {x.shape[1]} channels do not split into "
                              f"{self.groups} equal groups")
-        return _LRNFunction.apply(x, self.size, self.alpha, self.beta, self.k, self.groups)
+
+        def window(src, plus):   # symmetric: its own transpose
+            return _window_sum(src, self.size, self.groups, plus)
+        return _Normalize.apply(x, window, window, self.alpha, self.beta, self.k)
 
     def extra_repr(self) -> str:
         g = f", groups={self.groups}" if self.groups != 1 else ""
@@ -100,37 +103,41 @@ def _window_sum(src: torch.Tensor, size: int, groups: int, plus: float = 0.0) ->
     return _from_channel_rows(out, src)
 
 
-class _LRNFunction(torch.autograd.Function):
-    """The formula with a hand-written backward. Autograd through the plain expression keeps a
-    dozen full-size temporaries; this keeps three (x, t^-beta and x t^(-beta-1)) and works in
-    place where it can, in the input's layout (channels-last is seen as rows of channels, see
-    :func:`_channel_rows`): forward and backward of a conv1-sized batch (32x96x55x55,
-    channels-last, 2 CPU threads) took 43 ms against 107 ms when the channels were sliced out of
-    the 4-D tensor and alpha, k and the backward's factors took passes of their own. Gradient, with
-    ``t_i = k + alpha * sum_{j in W(i)} x_j^2`` and ``y_i = x_i t_i^-beta``:
-    ``dL/dx_j = g_j t_j^-beta - 2 alpha beta x_j sum_{i in W(j)} g_i x_i t_i^(-beta-1)``."""
+class _Normalize(torch.autograd.Function):
+    """Both response normalizations, ``y = x t^-power`` with ``t = k + c * S(x^2)`` for a sum
+    ``S`` over a window (``window(src, plus)`` gives ``plus + S(src)``: across channels for
+    :class:`LocalResponseNorm`, a box within each map for :class:`WithinMapNorm`), with a
+    hand-written backward that needs the transposed window ``window_t`` (``S^T``, ``S`` itself
+    when the window is symmetric):
+    ``dL/dx_j = g_j t_j^-power - 2 c power x_j S^T(g x t^(-power-1))_j``.
+    Autograd through the plain expression keeps a dozen full-size temporaries; this keeps three
+    (x, t^-power and x t^(-power-1)) and works in place where it can, in the input's layout. On
+    2 CPU threads, forward and backward of LRN at conv1's size (32x96x55x55, channels-last) took
+    43 ms against 107 ms when the channels were sliced out of the 4-D tensor and alpha, k and the
+    backward's factors took passes of their own; the within-map box at layer 2's size
+    (32x256x27x27) 53 ms (NCHW) and 45 ms (channels-last) against 201 and 71 ms through autograd
+    with padding and average pooling."""
 
     @staticmethod
-    def forward(ctx, x, size, alpha, beta, k, groups):
+    def forward(ctx, x, window, window_t, c, power, k):
         x = x.contiguous(memory_format=_layout(x))
-        sq = torch.mul(x, x).mul_(alpha)
-        t = _window_sum(sq, size, groups, plus=k)
-        scale = _neg_pow(t, beta, out=sq)            # sq is no longer needed: reuse its memory
+        sq = torch.mul(x, x).mul_(c)
+        t = window(sq, k)
+        scale = _neg_pow(t, power, out=sq)            # sq is no longer needed: reuse its memory
         y = x * scale
-        ctx.save_for_backward(x, scale, torch.div(y, t, out=t))   # y / t = x t^(-beta-1)
-        ctx.constants = (size, alpha, beta, groups)
+        ctx.save_for_backward(x, scale, torch.div(y, t, out=t))   # y / t = x t^(-power-1)
+        ctx.window_t, ctx.constants = window_t, (c, power)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         x, scale, y_over_t = ctx.saved_tensors
-        size, alpha, beta, groups = ctx.constants
+        c, power = ctx.constants
         grad = grad.contiguous(memory_format=_layout(x))   # a mixed-layout op is ~30x slower
-        u = grad * y_over_t                                 # g_i x_i t_i^(-beta-1)
-        back = _window_sum(u, size, groups)
-        return (torch.mul(grad, scale, out=u).addcmul_(back, x, value=-2 * alpha * beta),
+        u = grad * y_over_t                                 # g_i x_i t_i^(-power-1)
+        back = ctx.window_t(u, 0.0)
+        return (torch.mul(grad, scale, out=u).addcmul_(back, x, value=-2 * c * power),
                 None, None, None, None, None)
-
 
 
 class WithinMapNorm(nn.Module):
@@ -153,11 +160,16 @@ class WithinMapNorm(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4:
             raise ValueError(f"WithinMapNorm expects (N, C, H, W); got shape {tuple(x.shape)}")
+        before = self.size // 2   # the box's first row and column, before the centre
+        after = self.size - 1 - before
         # the configured scale is per mean over the window: per term, scale / size**2
-        return _WithinMapFunction.apply(x, self.size, self.scale / self.size ** 2, self.power, self.k)
+        return _Normalize.apply(x, lambda src, plus: _box_sum(src, before, after, plus),
+                                lambda src, plus: _box_sum(src, after, before, plus),   # transposed box
+                                self.scale / self.size ** 2, self.power, self.k)
 
     def extra_repr(self) -> str:
         return f"size={self.size}, scale={self.scale}, power={self.power}, k={self.k}"
+
 
 def _shift_sum(src: torch.Tensor, dim: int, before: int, after: int, plus: float = 0.0) -> torch.Tensor:
     """``plus + sum of src`` over the offsets ``-before..after`` along ``dim``, clipped at the
@@ -175,36 +187,6 @@ def _box_sum(src: torch.Tensor, before: int, after: int, plus: float = 0.0) -> t
     """The sum over a square window of offsets ``-before..after`` in rows and columns, clipped:
     one pass along the rows, then one along the columns (the window is separable)."""
     return _shift_sum(_shift_sum(src, 3, before, after), 2, before, after, plus)
-
-
-class _WithinMapFunction(torch.autograd.Function):
-    """``y = x t^-power`` with ``t = k + c * (box sum of x^2)`` (box of ``size`` x ``size``, its
-    first row and column ``size // 2`` before the centre), with a hand-written backward: the
-    box is a sum of shifted maps, so the gradient needs the transposed box (offsets flipped):
-    ``dL/dx_j = g_j t_j^-power - 2 c power x_j sum_{i: j in box(i)} g_i x_i t_i^(-power-1)``.
-    At layer 2's size (32x256x27x27, 2 CPU threads) forward and backward take 53 ms (NCHW) and
-    45 ms (channels-last), against 201 and 71 ms through autograd with padding and average pooling."""
-
-    @staticmethod
-    def forward(ctx, x, size, c, power, k):
-        x = x.contiguous(memory_format=_layout(x))
-        before = size // 2
-        after = size - 1 - before
-        sq = torch.mul(x, x).mul_(c)
-        t = _box_sum(sq, before, after, plus=k)
-        scale = _neg_pow(t, power, out=sq)
-        y = x * scale
-        ctx.save_for_backward(x, scale, torch.div(y, t, out=t))   # y / t = x t^(-power-1)
-        ctx.constants = (before, after, c, power)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, scale, y_over_t = ctx.saved_tensors
-        before, after, c, power = ctx.constants
-        grad = grad.contiguous(memory_format=_layout(x))
-        back = _box_sum(grad * y_over_t, after, before)     # the transposed box
-        return torch.mul(grad, scale).addcmul_(back, x, value=-2 * c * power), None, None, None, None
 
 
 # ----------------------------------------------------------------------------- dropout
