@@ -196,7 +196,8 @@ def main(argv=None) -> int:
     for name in names:
         med = {k: statistics.median(v) for k, v in res[name].items()}
         e, f = med["engine"] / med["plain"], med["fast"] / med["plain"]
-        out["networks"][name] = {**{f"{k}_images_per_s": v for k, v in med.items()}, "all": res[name],
+        out["networks"][name] = {**{(k if k == "ensemble_ceiling" else f"{k}_images_per_s"): v
+                                    for k, v in med.items()}, "all": res[name],
                                  "engine_over_plain": e, "fast_over_plain": f}
         ok = e >= ENGINE_GOAL and f >= FAST_GOAL
         failed |= not ok
