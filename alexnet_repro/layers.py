@@ -94,13 +94,7 @@ def _window_sum(src: torch.Tensor, size: int, groups: int, plus: float = 0.0) ->
     clipped at the ends of each of ``groups`` channel groups; ``src`` NCHW or channels-last, the
     result in the same layout. The window is symmetric (``j`` is in ``i``'s window exactly when
     ``i`` is in ``j``'s), which the backward pass relies on."""
-    rows = _channel_rows(src, groups)
-    out = rows + plus if plus else rows.clone()
-    per = rows.shape[1]
-    for d in range(1, min(size // 2, per - 1) + 1):
-        out[:, d:].add_(rows[:, :per - d])
-        out[:, :per - d].add_(rows[:, d:])
-    return _from_channel_rows(out, src)
+    return _from_channel_rows(_shift_sum(_channel_rows(src, groups), 1, size // 2, size // 2, plus), src)
 
 
 class _Normalize(torch.autograd.Function):
@@ -173,13 +167,15 @@ class WithinMapNorm(nn.Module):
 
 def _shift_sum(src: torch.Tensor, dim: int, before: int, after: int, plus: float = 0.0) -> torch.Tensor:
     """``plus + sum of src`` over the offsets ``-before..after`` along ``dim``, clipped at the
-    borders (as zero padding would), in ``src``'s layout."""
+    borders (as zero padding would), in ``src``'s layout; the nearest offsets first, each
+    ``-d`` before ``+d``."""
     out = src + plus if plus else src.clone()
     n = src.shape[dim]
-    for d in range(1, min(before, n - 1) + 1):       # out[i] += src[i - d]
-        out.narrow(dim, d, n - d).add_(src.narrow(dim, 0, n - d))
-    for d in range(1, min(after, n - 1) + 1):        # out[i] += src[i + d]
-        out.narrow(dim, 0, n - d).add_(src.narrow(dim, d, n - d))
+    for d in range(1, min(max(before, after), n - 1) + 1):
+        if d <= before:                              # out[i] += src[i - d]
+            out.narrow(dim, d, n - d).add_(src.narrow(dim, 0, n - d))
+        if d <= after:                               # out[i] += src[i + d]
+            out.narrow(dim, 0, n - d).add_(src.narrow(dim, d, n - d))
     return out
 
 
