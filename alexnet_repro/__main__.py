@@ -23,12 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = argv[0], argv[1:]
     # each command's module is imported only when asked for (``book`` does not need torch)
     if command == "book":
-        from alexnet_repro.runner import main as run
+        from alexnet_repro.bookrun.runner import main as run
     elif command in ("train", "evaluate"):
-        from alexnet_repro.cli import main as run
+        from alexnet_repro.engine.cli import main as run
         rest = [command] + rest
     elif command == "prepare":
-        from alexnet_repro.prepare import main as run
+        from alexnet_repro.data.prepare import main as run
     else:
         print(f"error: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
         return 2

@@ -54,10 +54,11 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from alexnet_repro import sweeps  # noqa: E402  (after the path above: runs from a checkout)
-from alexnet_repro.data import DataBundle, TensorImages  # noqa: E402
-from alexnet_repro.model import build_model  # noqa: E402
-from alexnet_repro.train import TrainConfig, train  # noqa: E402
+from alexnet_repro.analysis import sweeps  # noqa: E402  (after the path above: runs from a checkout)
+from alexnet_repro.data.batches import DataBundle, TensorImages  # noqa: E402
+from alexnet_repro.engine.config import TrainConfig
+from alexnet_repro.engine.loop import train  # noqa: E402
+from alexnet_repro.nn.model import build_model  # noqa: E402
 
 ENGINE_GOAL, FAST_GOAL = 0.95, 2.0
 ENSEMBLE = 8   # seeds per step in the ensembling ceiling (the chapters train 5 to 20 seeds)

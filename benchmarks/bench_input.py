@@ -29,12 +29,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from alexnet_repro.augment import PCA, make_batch_augment
-from alexnet_repro.data import FolderImages, collate
-from alexnet_repro.model import build_model
-from alexnet_repro.prepare import prepare_folder
-from alexnet_repro.shards import BATCHED_CUDA_DECODE, PreparedImages, make_train_iterator
-from alexnet_repro.train import select_device, train_step
+from alexnet_repro.data.augment import make_batch_augment
+from alexnet_repro.data.batches import collate
+from alexnet_repro.data.images import FolderImages
+from alexnet_repro.data.prepare import prepare_folder
+from alexnet_repro.data.shards import (
+    BATCHED_CUDA_DECODE,
+    PreparedImages,
+    make_train_iterator,
+)
+from alexnet_repro.data.stats import PCA
+from alexnet_repro.engine.devices import select_device
+from alexnet_repro.engine.sgd import train_step
+from alexnet_repro.nn.model import build_model
 
 CPU_GOAL = 3.0    # prepared shards / PIL folder path, images/s per core
 GPU_GOAL = 1.2    # GPU input path / two-tower bf16 training images/s
@@ -44,6 +51,7 @@ def make_images(root: Path, n: int, classes: int = 4, seed: int = 0, distinct: i
     """``n`` ImageNet-like JPEGs (quality 90, about 500x375, gradients plus texture) in class folders;
     with ``distinct``, only that many are generated and the rest are copies of them (faster)."""
     import shutil
+
     from PIL import Image
     rng = np.random.default_rng(seed)
     for split, count in (("train", n), ("val", classes)):

@@ -34,12 +34,13 @@ import torch
 import torchvision
 from torch import nn
 
-from alexnet_repro import records
-from alexnet_repro.augment import PCA, PaperAugment, make_batch_augment
-from alexnet_repro.distributed import keep_freed_memory
-from alexnet_repro.model import build_model, layer_table
-from alexnet_repro.sgd import make_optimizer
-from alexnet_repro.train import select_device, train_step
+from alexnet_repro.common import records
+from alexnet_repro.data.augment import PaperAugment, make_batch_augment
+from alexnet_repro.data.stats import PCA
+from alexnet_repro.engine.devices import keep_freed_memory, select_device
+from alexnet_repro.engine.sgd import make_optimizer, train_step
+from alexnet_repro.nn.introspect import layer_table
+from alexnet_repro.nn.model import build_model
 
 EFFICIENCY_GOAL = 0.9   # our FLOP/s efficiency / torchvision's
 DATA_GOAL = 3.0         # augmentation images/s / model training images/s

@@ -83,10 +83,11 @@ import json, math, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, "benchmarks")
 from bench_input import make_images
-from alexnet_repro import shards
-from alexnet_repro.data import load_dataset
-from alexnet_repro.prepare import prepare_folder
-from alexnet_repro.train import TrainConfig, train
+from alexnet_repro.data import shards
+from alexnet_repro.data.registry import load_dataset
+from alexnet_repro.data.prepare import prepare_folder
+from alexnet_repro.engine.config import TrainConfig
+from alexnet_repro.engine.loop import train
 out, mode = Path(sys.argv[1]), sys.argv[2]
 gpu = mode == "cuda"
 with tempfile.TemporaryDirectory() as tmp:

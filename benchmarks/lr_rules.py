@@ -28,9 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from alexnet_repro import sweeps  # noqa: E402
-from alexnet_repro.config import TrainConfig  # noqa: E402
-from alexnet_repro.verdicts import mean_interval  # noqa: E402
+from alexnet_repro.analysis import sweeps  # noqa: E402
+from alexnet_repro.analysis.verdicts import mean_interval  # noqa: E402
+from alexnet_repro.engine.config import TrainConfig  # noqa: E402
 
 RULES = {"plateau, patience 1": {"schedule": "plateau", "plateau_patience": 1},
          "plateau, patience 2": {"schedule": "plateau", "plateau_patience": 2},

@@ -42,8 +42,8 @@ class SigintAfter(torch.utils.data.Dataset):
 def tiny_alexnet_setup():
     """A synthetic one-channel dataset at 67 px and a one-epoch config of a narrow AlexNet with
     dropout: ``(data, config)``, for tests that need a trained network in seconds."""
-    from alexnet_repro.data import load_dataset
-    from alexnet_repro.train import TrainConfig
+    from alexnet_repro.data.registry import load_dataset
+    from alexnet_repro.engine.config import TrainConfig
 
     data = load_dataset("synthetic", limit=48, val_limit=24, image_size=67, seed=0, channels=1)
     cfg = TrainConfig(dataset="synthetic", image_size=67, crop_size=67, model="alexnet",
@@ -59,7 +59,7 @@ def built_book():
 
     Uses the runner's cache, so a second session with nothing changed only re-renders.
     """
-    from alexnet_repro import runner
+    from alexnet_repro.bookrun import runner
 
     index = runner.build_book("ci")
     return index.parent
@@ -97,7 +97,7 @@ def jpeg_folder(tmp_path_factory):
 @pytest.fixture(scope="session")
 def prepared_folder(jpeg_folder, tmp_path_factory):
     """``jpeg_folder`` prepared once (quality 95, 5 images per shard, in this process)."""
-    from alexnet_repro.prepare import prepare_folder
+    from alexnet_repro.data.prepare import prepare_folder
 
     dst = tmp_path_factory.mktemp("prepared")
     prepare_folder("imagenet", jpeg_folder, dst, quality=95, shard_images=5, workers=1, progress=False)

@@ -1,4 +1,4 @@
-"""The architecture chapter's measurements of the built network (``alexnet_repro.architecture``).
+"""The architecture chapter's measurements of the built network (``alexnet_repro.chapters.architecture``).
 
 References are hand counts from the paper's layer sizes (kernel × kernel × depth × maps + biases,
 output side × side × maps × fan-in), the receptive-field recursion done by hand, and the LRN
@@ -8,9 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from alexnet_repro import architecture as arch
-from alexnet_repro.verdicts import OUTCOME_LARGER, OUTCOME_REPRODUCED, OUTCOME_SMALLER
-from alexnet_repro.model import AlexNet, layer_table, named_layers
+from alexnet_repro.analysis.verdicts import (
+    OUTCOME_LARGER,
+    OUTCOME_REPRODUCED,
+    OUTCOME_SMALLER,
+)
+from alexnet_repro.chapters import architecture as arch
+from alexnet_repro.nn.introspect import layer_table, named_layers
+from alexnet_repro.nn.model import AlexNet
 
 # (maps, kernel side, depth each kernel sees) of the paper's two-tower network (§3.5)
 CONV = {"conv1": (96, 11, 3), "conv2": (256, 5, 48), "conv3": (384, 3, 256),

@@ -1,4 +1,4 @@
-"""Tests of alexnet_repro.augment: PCA against known covariances (numpy float64), crop windows
+"""Tests of alexnet_repro.data.augment: PCA against known covariances (numpy float64), crop windows
 against direct slicing, crop/flip/lighting statistics against their exact distributions."""
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import pytest
 import torch
 from scipy import stats
 
-from alexnet_repro import augment as A
-from alexnet_repro.data import load_dataset
-from alexnet_repro.paper import PAPER
+from alexnet_repro.data import augment as A
+from alexnet_repro.data import stats as data_stats
+from alexnet_repro.data.registry import load_dataset
+from alexnet_repro.quoted.paper import PAPER
+from alexnet_repro.viz import tables as viz_tables
 
 
 def _known_pca(seed=0):
@@ -64,8 +66,8 @@ def test_rgb_pca_recovers_known_covariance():
     pixels = rng.multivariate_normal([0.4, 0.5, 0.6], cov, size=64 * 32 * 32)
     images = torch.from_numpy(pixels.reshape(64, 32, 32, 3).transpose(0, 3, 1, 2).copy())
     # the covariance of this very sample, by numpy
-    np.testing.assert_allclose(A.pixel_covariance(images).numpy(), np.cov(pixels.T), rtol=1e-10, atol=1e-14)
-    pca = A.rgb_pca(images)
+    np.testing.assert_allclose(data_stats.pixel_covariance(images).numpy(), np.cov(pixels.T), rtol=1e-10, atol=1e-14)
+    pca = data_stats.rgb_pca(images)
     lam_ref, vec_ref = np.linalg.eigh(cov)
     lam_ref, vec_ref = lam_ref[::-1], vec_ref[:, ::-1]
     np.testing.assert_allclose(pca.eigenvalues.numpy(), lam_ref, rtol=0.03)
@@ -76,7 +78,7 @@ def test_rgb_pca_recovers_known_covariance():
 
 def test_eig_pca_exact_on_a_given_matrix():
     cov, _ = _known_pca(1)
-    pca = A.eig_pca(torch.from_numpy(cov))
+    pca = data_stats.eig_pca(torch.from_numpy(cov))
     lam_ref = np.sort(np.linalg.eigvalsh(cov))[::-1]
     np.testing.assert_allclose(pca.eigenvalues.numpy(), lam_ref, rtol=1e-12)
     np.testing.assert_allclose(pca.covariance.numpy(), cov, atol=1e-15)
@@ -87,7 +89,7 @@ def test_eig_pca_exact_on_a_given_matrix():
 def test_training_stats_match_numpy_and_are_cached(tmp_path):
     bundle = load_dataset("synthetic", limit=50, val_limit=5, image_size=12, seed=2)
     x = torch.stack([bundle.train[i][0] for i in range(50)]).double().numpy()
-    st = A.training_stats(bundle, cache_dir=tmp_path)
+    st = data_stats.training_stats(bundle, cache_dir=tmp_path)
     np.testing.assert_allclose(st.mean_image.numpy(), x.mean(0), atol=1e-6)
     np.testing.assert_allclose(st.channel_mean.numpy(), x.mean((0, 2, 3)), atol=1e-6)
     cov_ref = np.cov(x.transpose(1, 0, 2, 3).reshape(3, -1))
@@ -95,19 +97,19 @@ def test_training_stats_match_numpy_and_are_cached(tmp_path):
     assert st.images == 50
     files = list(tmp_path.glob("*.pt"))
     assert len(files) == 1
-    again = A.training_stats(bundle, cache_dir=tmp_path)
+    again = data_stats.training_stats(bundle, cache_dir=tmp_path)
     assert torch.equal(again.mean_image, st.mean_image)
     files[0].write_bytes(b"garbage")           # a corrupt cache is recomputed
-    third = A.training_stats(bundle, cache_dir=tmp_path)
+    third = data_stats.training_stats(bundle, cache_dir=tmp_path)
     assert torch.allclose(third.pca.eigenvalues, st.pca.eigenvalues)
-    sub = A.training_stats(bundle, max_images=20, seed=1, cache_dir=None)
+    sub = data_stats.training_stats(bundle, max_images=20, seed=1, cache_dir=None)
     assert sub.images == 20
 
 
 def test_one_channel_pca_is_the_variance():
     torch.manual_seed(0)
     images = torch.rand(20, 1, 8, 8)
-    pca = A.rgb_pca(images)
+    pca = data_stats.rgb_pca(images)
     assert pca.eigenvectors.item() == 1.0
     assert abs(pca.eigenvalues.item() - np.var(images.double().numpy(), ddof=1)) < 1e-12
 
@@ -117,7 +119,7 @@ def test_one_channel_pca_is_the_variance():
 @pytest.mark.parametrize("mode", ["paper", "sqrt"])
 def test_batched_lighting_covariance(mode):
     cov, _ = _known_pca(2)
-    pca = A.eig_pca(torch.from_numpy(cov))
+    pca = data_stats.eig_pca(torch.from_numpy(cov))
     lam, p = np.linalg.eigh(cov)
     weights = lam ** 2 if mode == "paper" else lam
     expected = 0.1 ** 2 * (p * weights) @ p.T          # Σ σ² w_i p_i p_iᵀ
@@ -134,7 +136,7 @@ def test_batched_lighting_covariance(mode):
 
 def test_per_image_lighting_covariance():
     cov, _ = _known_pca(3)
-    pca = A.eig_pca(torch.from_numpy(cov))
+    pca = data_stats.eig_pca(torch.from_numpy(cov))
     lam, p = np.linalg.eigh(cov)
     expected = 0.01 * (p * lam ** 2) @ p.T
     light = A.PCALighting(pca, generator=torch.Generator().manual_seed(1))
@@ -255,7 +257,7 @@ def test_translation_counts_by_hand():
 
 
 def test_lighting_scale_by_hand():
-    pca = A.PCA(torch.tensor([0.04, 0.01, 0.0], dtype=torch.float64), torch.eye(3, dtype=torch.float64))
+    pca = data_stats.PCA(torch.tensor([0.04, 0.01, 0.0], dtype=torch.float64), torch.eye(3, dtype=torch.float64))
     s = A.lighting_scale(pca, 0.1)
     assert s["lambda1"] == pytest.approx(0.04) and s["share"] == pytest.approx(0.8)
     assert s["levels"] == pytest.approx(1.02)            # 0.1 × 0.04 × 255
@@ -265,12 +267,12 @@ def test_lighting_scale_by_hand():
 
 def test_pca_table_shows_each_component():
     p = torch.tensor([[0.6, -0.8, 0.0], [0.8, 0.6, 0.0], [0.0, 0.0, 1.0]], dtype=torch.float64)
-    table = A.pca_table(A.PCA(torch.tensor([0.03, 0.01, 0.0], dtype=torch.float64), p))
+    table = viz_tables.pca_table(data_stats.PCA(torch.tensor([0.03, 0.01, 0.0], dtype=torch.float64), p))
     assert table.count("<tr>") == 1 + 3                 # header and three components
     assert "<td>0.0300</td><td>75.0%</td><td>+0.600</td><td>+0.800</td><td>+0.000</td>" in table
     assert "<td>0.0100</td><td>25.0%</td><td>-0.800</td><td>+0.600</td>" in table
     assert "<th>pᵢ R</th><th>G</th><th>B</th>" in table
-    one = A.pca_table(A.PCA(torch.tensor([0.02], dtype=torch.float64), torch.ones(1, 1, dtype=torch.float64)))
+    one = viz_tables.pca_table(data_stats.PCA(torch.tensor([0.02], dtype=torch.float64), torch.ones(1, 1, dtype=torch.float64)))
     assert "<td>0.0200</td><td>100.0%</td><td>+1.000</td>" in one
 
 
@@ -286,7 +288,8 @@ def test_batched_crops_equal_torchvisions_for_odd_and_even_margins():
     """augment.center_crop / ten_crop cut by slicing (the engine does not import torchvision);
     torchvision's center_crop, five_crop and hflip are the reference, margins odd and even."""
     import torchvision.transforms.functional as TF
-    from alexnet_repro.augment import center_crop, ten_crop
+
+    from alexnet_repro.data.augment import center_crop, ten_crop
     g = torch.Generator().manual_seed(3)
     for h, w, crop in ((36, 36, 32), (37, 37, 32), (67, 67, 59), (28, 28, 28), (40, 37, 33), (9, 12, 4)):
         x = torch.rand(2, 3, h, w, generator=g)

@@ -9,11 +9,11 @@ import nbformat
 import pytest
 import yaml
 
-from alexnet_repro import chapter as chapter_helpers
-from alexnet_repro import profiles, runner
-from alexnet_repro import terminal as terminal_bars
-from alexnet_repro.errors import ConfigError
-from alexnet_repro.train import TrainConfig
+from alexnet_repro.bookrun import notebook as chapter_helpers
+from alexnet_repro.bookrun import profiles, runner
+from alexnet_repro.bookrun import terminal as terminal_bars
+from alexnet_repro.common.errors import ConfigError
+from alexnet_repro.engine.config import TrainConfig
 
 EXPECTED_ORDER = [
     "intro", "architecture", "relu_vs_tanh", "dropout", "lrn_pooling",
@@ -351,6 +351,7 @@ def test_glue_all_glues_each_value_with_the_prefix(monkeypatch):
 def test_terminal_bar_writes_to_the_process_stderr_not_the_cell(monkeypatch):
     import io
     import sys
+
     import tqdm.auto
 
     terminal, cell = io.StringIO(), io.StringIO()
@@ -385,7 +386,7 @@ def test_a_run_is_quiet_shows_progress_and_builds_the_config_in_one_call(sandbox
                                                                         monkeypatch):
     monkeypatch.delenv("PYTEST_CURRENT_TEST")  # else ipykernel skips its fd capture under pytest
     body = ("from tqdm.auto import tqdm\n"
-            "from alexnet_repro.chapter import train_config\n"
+            "from alexnet_repro.bookrun.notebook import train_config\n"
             "for _ in tqdm(range(3), desc='trainbar'):\n"
             "    pass\n"
             "import time; time.sleep(1)  # time to forward the bar, were it captured\n"
@@ -419,7 +420,7 @@ def test_every_citation_is_in_the_bibliography_and_the_references_page_is_in_the
 
 
 def test_binder_button_opens_the_chapters_source_and_no_button_links_a_missing_notebook():
-    from alexnet_repro import sphinx_ext
+    from alexnet_repro.bookrun import sphinx_ext
 
     binder = "https://mybinder.org/v2/gh/o/r/main?urlpath=tree/book/dropout"
     colab = "https://colab.research.google.com/github/o/r/blob/main/book/dropout.ipynb"

@@ -7,13 +7,20 @@ import numpy as np
 import pytest
 import torch
 
-from alexnet_repro import checkpoint as ckpt_mod
-from alexnet_repro.checkpoint import (CheckpointWriteError, ResumeError, check_same_run, load_checkpoint,
-                                      rng_state, set_rng_state)
-from alexnet_repro.cli import main as cli_main
-from alexnet_repro.data import load_dataset
-from alexnet_repro.evaluate import evaluate_checkpoint
-from alexnet_repro.train import TrainConfig, train
+from alexnet_repro.data.registry import load_dataset
+from alexnet_repro.engine import checkpoint as ckpt_mod
+from alexnet_repro.engine.checkpoint import (
+    CheckpointWriteError,
+    ResumeError,
+    check_same_run,
+    load_checkpoint,
+    rng_state,
+    set_rng_state,
+)
+from alexnet_repro.engine.cli import main as cli_main
+from alexnet_repro.engine.config import TrainConfig
+from alexnet_repro.engine.evaluate import evaluate_checkpoint
+from alexnet_repro.engine.loop import train
 
 TINY = dict(dataset="synthetic", limit=64, val_limit=32, image_size=20, model="small_cnn",
             model_kwargs={"width": 0.25, "init": "kaiming"}, augment="none", epochs=1,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from alexnet_repro.cli import MODEL_FLAGS, _parser, config_from_args
-from alexnet_repro.data import DATASETS
-from alexnet_repro.model import AlexNet
-from alexnet_repro.train import TrainConfig
+from alexnet_repro.data.registry import DATASETS
+from alexnet_repro.engine.cli import MODEL_FLAGS, _parser, config_from_args
+from alexnet_repro.engine.config import TrainConfig
+from alexnet_repro.nn.model import AlexNet
 
 REPO = Path(__file__).resolve().parents[1]
 FMNIST = Path("/usr/share/datasets/fashion-mnist")

@@ -8,9 +8,11 @@ import socket
 import pytest
 import torch
 
-from alexnet_repro.layers import LocalResponseNorm
-from alexnet_repro.model import build_model
-from alexnet_repro.train import TrainConfig, train, train_step
+from alexnet_repro.engine.config import TrainConfig
+from alexnet_repro.engine.loop import train
+from alexnet_repro.engine.sgd import train_step
+from alexnet_repro.nn.layers import LocalResponseNorm
+from alexnet_repro.nn.model import build_model
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 pytestmark = pytest.mark.cuda

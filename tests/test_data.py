@@ -1,4 +1,4 @@
-"""Tests of alexnet_repro.data against independent references (torchvision's IDX reader,
+"""Tests of alexnet_repro.data.registry against independent references (torchvision's IDX reader,
 numpy bilinear interpolation, hand-made image folders)."""
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ import pytest
 import torch
 from PIL import Image
 
-from alexnet_repro import data
-from alexnet_repro.data import (BadImage, BadImageError, DatasetNotFound, balanced_subset, collate,
-                                load_dataset, read_idx)
+from alexnet_repro.data import batches as data_batches
+from alexnet_repro.data import registry as data
+from alexnet_repro.data.batches import balanced_subset, collate
+from alexnet_repro.data.fashion_mnist import read_idx
+from alexnet_repro.data.images import BadImage, BadImageError
+from alexnet_repro.data.registry import DatasetNotFound, load_dataset
 
 FMNIST = data.FASHION_MNIST_DEBIAN
 needs_fmnist = pytest.mark.skipif(
@@ -285,8 +288,8 @@ def test_missing_imagenet_names_layout(tmp_path):
 def test_a_registered_dataset_is_loadable_and_listed(monkeypatch):
     def load_tiny(root, *, limit, val_limit, image_size, seed, download, on_bad_image):
         images = torch.arange(4 * 8 * 8, dtype=torch.uint8).reshape(4, 1, 8, 8)
-        split = data.TensorImages(images, torch.tensor([0, 1, 0, 1]), image_size)
-        return data.DataBundle("tiny", split, split, ["a", "b"], 1, split.size, "test", {})
+        split = data_batches.TensorImages(images, torch.tensor([0, 1, 0, 1]), image_size)
+        return data_batches.DataBundle("tiny", split, split, ["a", "b"], 1, split.size, "test", {})
 
     monkeypatch.setitem(data.REGISTRY, "tiny", data.DatasetEntry(load_tiny, "four 8-px test images", 8))
     bundle = load_dataset("tiny", image_size=8)
@@ -299,15 +302,15 @@ def test_a_registered_dataset_is_loadable_and_listed(monkeypatch):
 def test_iter_batches_matches_item_by_item_reading():
     bundle = load_dataset("synthetic", limit=10, val_limit=2, image_size=8, seed=1)
     batches = [[3, 1, 4], [0, 9], [5]]
-    got = list(data.iter_batches(bundle.train, batches))
+    got = list(data_batches.iter_batches(bundle.train, batches))
     for (x, y, bad), idx in zip(got, batches):
         assert torch.equal(x, torch.stack([bundle.train[i][0] for i in idx]))
         assert y.tolist() == [bundle.train[i][1] for i in idx] and bad == []
     # a dataset without get_batch goes through collate; bad items are returned, not stacked
     items = [(torch.full((1, 2, 2), float(i)), i) for i in range(4)] + [BadImage("/x.jpg", "broken")]
-    (x, y, bad), = data.iter_batches(items, [[4, 2, 0]])
+    (x, y, bad), = data_batches.iter_batches(items, [[4, 2, 0]])
     assert y.tolist() == [2, 0] and x[:, 0, 0, 0].tolist() == [2.0, 0.0] and bad[0].path == "/x.jpg"
-    workers = list(data.iter_batches(bundle.train, batches, num_workers=1))
+    workers = list(data_batches.iter_batches(bundle.train, batches, num_workers=1))
     assert all(torch.equal(a[0], b[0]) for a, b in zip(got, workers))
 
 
@@ -316,10 +319,10 @@ def test_fingerprint_changes_with_the_images_not_with_the_folder(tmp_path):
     assert a.fingerprint() == load_dataset("synthetic", limit=10, val_limit=2, image_size=8, seed=1).fingerprint()
     assert a.fingerprint() != load_dataset("synthetic", limit=10, val_limit=2, image_size=8, seed=2).fingerprint()
     imgs = torch.zeros(3, 1, 4, 4, dtype=torch.uint8)
-    one = data.TensorImages(imgs, torch.tensor([0, 1, 2]))
+    one = data_batches.TensorImages(imgs, torch.tensor([0, 1, 2]))
     imgs2 = imgs.clone()
     imgs2[1, 0, 2, 2] = 1
-    assert one.fingerprint() != data.TensorImages(imgs2, torch.tensor([0, 1, 2])).fingerprint()
+    assert one.fingerprint() != data_batches.TensorImages(imgs2, torch.tensor([0, 1, 2])).fingerprint()
 
 
 # --------------------------------------------------------------------------- cifar-10 batches

@@ -4,15 +4,17 @@ import math
 
 import pytest
 import torch
+from conftest import tiny_alexnet_setup
 from torch import nn
 
-from alexnet_repro import dropout as D
-from alexnet_repro import layers as L
-from alexnet_repro import readings, sweeps
-from alexnet_repro.errors import ConfigError
-from alexnet_repro.model import named_layers
-from alexnet_repro.train import train
-from conftest import tiny_alexnet_setup
+from alexnet_repro.analysis import run_metrics as readings
+from alexnet_repro.analysis import sweeps
+from alexnet_repro.chapters import dropout as chapters_dropout
+from alexnet_repro.common.errors import ConfigError
+from alexnet_repro.engine.loop import train
+from alexnet_repro.nn import dropout as D
+from alexnet_repro.nn import layers as L
+from alexnet_repro.nn.introspect import named_layers
 
 X = torch.tensor([1.0, -2.0, 0.5, 3.0, 10.0, -0.25, 7.0, 0.0], dtype=torch.float64)
 SAMPLES = 200_000
@@ -155,8 +157,8 @@ def test_test_factor_scales_only_the_test_output():
 
 @pytest.mark.parametrize("p", [0.5, 0.2])
 def test_convention_check_rows_match_the_hand_table(p):
-    rows = D.convention_check(p, units=50, samples=20_000)
-    assert [r["convention"] for r in rows] == list(D.CONVENTIONS)
+    rows = chapters_dropout.convention_check(p, units=50, samples=20_000)
+    assert [r["convention"] for r in rows] == list(L.CONVENTIONS)
     for r in rows:
         kept, test = HAND[(r["convention"], p)]
         assert (r["s_train"], r["s_test"]) == pytest.approx((kept, test))
@@ -169,9 +171,9 @@ def test_convention_check_rows_match_the_hand_table(p):
 
 def test_rule_factors_by_hand():
     # paper: test x(1-p) over training mean (1-p)x = 1; note: (1-p)x over x; unscaled: x over (1-p)x
-    assert list(D.rule_factors(0.5, 0.5).values()) == pytest.approx([1.0, 0.5, 2.0])
-    assert list(D.rule_factors(0.2, 0.8).values()) == pytest.approx([1.0, 0.8, 1.25])
-    assert list(D.rule_factors(0.5, 0.5)) == ["paper's rule (×0.5)", "reading note (×0.5 twice)", "not scaled at test"]
+    assert list(chapters_dropout.rule_factors(0.5, 0.5).values()) == pytest.approx([1.0, 0.5, 2.0])
+    assert list(chapters_dropout.rule_factors(0.2, 0.8).values()) == pytest.approx([1.0, 0.8, 1.25])
+    assert list(chapters_dropout.rule_factors(0.5, 0.5)) == ["paper's rule (×0.5)", "reading note (×0.5 twice)", "not scaled at test"]
 
 
 @pytest.fixture(scope="module")
@@ -198,8 +200,8 @@ def _errors_with_scaled_next_layers(run, data, factor):
 
 def test_evaluate_with_factors_matches_scaled_next_layers(dropout_run):
     data, run = dropout_run
-    factors = D.rule_factors(0.5, 0.5)
-    errors, losses = D.evaluate_with_factors([run, run], factors)
+    factors = chapters_dropout.rule_factors(0.5, 0.5)
+    errors, losses = chapters_dropout.evaluate_with_factors([run, run], factors)
     for name, factor in factors.items():
         err, loss = _errors_with_scaled_next_layers(run, data, factor)
         assert errors[name] == pytest.approx([err, err], abs=1e-9)
@@ -208,7 +210,7 @@ def test_evaluate_with_factors_matches_scaled_next_layers(dropout_run):
 
 def test_measured_eval_over_train_is_one_at_the_first_dropout_layer(dropout_run):
     _, run = dropout_run
-    out = D.measured_eval_over_train([run], ["drop6", "drop7"], images=8, passes=400)
+    out = chapters_dropout.measured_eval_over_train([run], ["drop6", "drop7"], images=8, passes=400)
     assert set(out) == {"drop6", "drop7"} and all(len(v) == 1 for v in out.values())
     # drop6's input is deterministic: E[train output] = test output; the sum over 8 images x all
     # units of 400 Bernoulli(0.5) means is within a few percent of it

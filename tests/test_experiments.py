@@ -1,4 +1,4 @@
-"""Tests of alexnet_repro.sweeps and alexnet_repro.judging on hand-built histories and a fake training function
+"""Tests of alexnet_repro.analysis.sweeps and alexnet_repro.analysis.judging on hand-built histories and a fake training function
 (plus one tiny real run through the engine when it is importable)."""
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ import math
 
 import pytest
 
-from alexnet_repro import figures, judging, probes, sweeps, readings
-from alexnet_repro.data import load_dataset
-from alexnet_repro.model import build_model
-from alexnet_repro.paper import CLAIMS
-from alexnet_repro.records import load_record, save_record
-from alexnet_repro.train import TrainConfig, TrainingDiverged
-
-
+from alexnet_repro.analysis import judging, probes, sweeps
+from alexnet_repro.analysis import run_metrics as readings
+from alexnet_repro.common.errors import TrainingDiverged
+from alexnet_repro.common.records import load_record, save_record
+from alexnet_repro.data.registry import load_dataset
+from alexnet_repro.engine.config import TrainConfig
+from alexnet_repro.nn.model import build_model
+from alexnet_repro.quoted.paper import CLAIMS
+from alexnet_repro.viz import plots as figures
 
 # ----------------------------------------------------------------------------- steps to target
 
@@ -399,16 +400,17 @@ def test_patch_figures_draw_the_windows_they_are_given():
     import torch
     from matplotlib.patches import Rectangle
 
-    from alexnet_repro import augment as A
+    from alexnet_repro.data import augment as A
+    from alexnet_repro.viz import drawings
 
     image = torch.rand(3, 20, 20)
     draws = {"top": torch.tensor([0, 5]), "left": torch.tensor([3, 1]), "flip": torch.tensor([False, True])}
-    fig = figures.plot_random_crops(image, torch.rand(2, 3, 8, 8), draws, 8)
+    fig = drawings.plot_random_crops(image, torch.rand(2, 3, 8, 8), draws, 8)
     rects = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
     assert [(r.get_x(), r.get_y(), r.get_width()) for r in rects] == [(3, 0, 8), (1, 5, 8)]
     assert [ax.get_title() for ax in fig.axes[1:]] == ["(0,3)", "(5,1) ↔"] and "two random" in fig.axes[0].get_title()
     windows = A.ten_crop_windows(20, 16)
-    fig = figures.plot_ten_crops(image, windows, torch.rand(10, 3, 16, 16))
+    fig = drawings.plot_ten_crops(image, windows, torch.rand(10, 3, 16, 16))
     rects = [(r.get_x(), r.get_y()) for r in fig.axes[0].patches if isinstance(r, Rectangle)]
     assert rects == [(0, 0), (4, 0), (0, 4), (4, 4), (2, 2)]          # 20 - 16 = 4; centre at 2
     assert len(fig.axes) == 11 and fig.axes[6].get_title() == "top-left ↔"

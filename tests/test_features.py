@@ -4,8 +4,12 @@ import pytest
 import torch
 from torch import nn
 
-from alexnet_repro import features
-from alexnet_repro.features import extract_features, last_linear, nearest_neighbours
+from alexnet_repro.analysis import features
+from alexnet_repro.analysis.features import (
+    extract_features,
+    last_linear,
+    nearest_neighbours,
+)
 
 
 def brute_force(queries, database, k, exclude_self=False):
@@ -116,7 +120,7 @@ def test_transform_is_applied_before_the_forward_pass():
 
 
 def test_unreadable_images_give_nan_rows_that_are_never_neighbours():
-    from alexnet_repro.data import BadImage
+    from alexnet_repro.data.images import BadImage
 
     net = small_net()
     images = torch.rand(6, 3, 2, 2)
@@ -155,7 +159,7 @@ def _line_data():
 
 
 def test_class_examples_takes_the_first_readable_item_of_each_class():
-    from alexnet_repro.data import BadImage
+    from alexnet_repro.data.images import BadImage
     x = torch.zeros(1, 2, 2)
     items = [(x, 1), (x, 1), BadImage("p", "broken"), (x, 0), (x, 2)]
     assert features.class_examples(items, 2) == [0, 3]
@@ -181,12 +185,13 @@ def test_figure4_neighbours_by_hand():
 def test_plot_neighbours_shows_each_query_and_its_neighbours():
     import matplotlib
     matplotlib.use("Agg")
-    from alexnet_repro import figures
+    from alexnet_repro.viz import drawings
+    from alexnet_repro.viz import plots as figures
 
     data = _line_data()
     found = features.figure4_neighbours(nn.Sequential(nn.Flatten(), nn.Linear(2, 3)), data,
                                         transform=lambda b: b, n_queries=3, k=2)
-    fig = figures.plot_neighbours(data, found)
+    fig = drawings.plot_neighbours(data, found)
     assert len(fig.axes) == 3 * 3
     # rows in validation order: a (0.9), c (7.1), b (4.4); the nearest of 4.4 is 4, at 0.4 √2
     assert fig.axes[3].get_title() == "query\nc" and fig.axes[6].get_title() == "query\nb"

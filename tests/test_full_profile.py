@@ -17,11 +17,11 @@ import time
 from pathlib import Path
 
 import pytest
-
-from alexnet_repro import profiles as P
-from alexnet_repro import runner
 from conftest import make_jpeg_folder
 from fakedata import make_cifar10_batches
+
+from alexnet_repro.bookrun import profiles as P
+from alexnet_repro.bookrun import runner
 
 # Parameters that only set how much is run (and the thresholds tuned for such tiny runs): their
 # `ci` value replaces the `full` one wherever the chapter has the parameter.

@@ -7,10 +7,13 @@ import math
 import pytest
 from scipy import stats
 
-from alexnet_repro import judging, results_table as rt
-from alexnet_repro.paper import CLAIM_TESTS, CLAIMS
-from alexnet_repro.records import load_record, save_record
-from alexnet_repro.verdicts import OUTCOMES
+from alexnet_repro.analysis import judging
+from alexnet_repro.analysis.preregistration import CLAIM_TESTS
+from alexnet_repro.analysis.verdicts import OUTCOMES
+from alexnet_repro.common import provenance
+from alexnet_repro.common.records import load_record, save_record
+from alexnet_repro.quoted.paper import CLAIMS
+from alexnet_repro.viz import results_rows as rt
 
 
 def _t_interval(xs, level=0.95):
@@ -153,7 +156,7 @@ def test_results_rows_forest_rows_and_chance_counts(tmp_path):
     flat = judging.judge("overlap_pool", [0.5, -0.5, 0.1], dataset="fashion-mnist", setting="")
     exact = judging.exact_claim("parameters", 10, 10, statement="s", source="src", paper="10", measured="10")
     save_record(judging.chapter_record("lrn_pooling", "default", [lrn, flat, exact]), tmp_path, "lrn_pooling")
-    rows = rt.claim_rows(rt.gather_records(tmp_path / "none", tmp_path))
+    rows = rt.claim_rows(provenance.gather_records(tmp_path / "none", tmp_path))
     measured = [r for r in rows if r.get("chapter") == "lrn_pooling"]
     assert {r["claim"] for r in measured} == {"lrn", "overlap_pool", "parameters"}
     judged = rt.judged_rows(rows)
@@ -166,6 +169,6 @@ def test_results_rows_forest_rows_and_chance_counts(tmp_path):
     # an unbounded end is saved as null (JSON has no infinity) and read back as one
     one = judging.judge("lrn", [1.0], dataset="fashion-mnist", setting="")
     save_record(judging.chapter_record("dropout", "default", [one]), tmp_path, "dropout")
-    back = [r for r in rt.judged_rows(rt.claim_rows(rt.gather_records(tmp_path))) if r["chapter"] == "dropout"]
+    back = [r for r in rt.judged_rows(rt.claim_rows(provenance.gather_records(tmp_path))) if r["chapter"] == "dropout"]
     assert back[0]["ci"] == (-math.inf, math.inf) and back[0]["outcome"] == "inconclusive"
     assert "0.1 such outcomes" in summary["chance"] and f"{1 - 0.95 ** 2:.2g}" in summary["chance"]

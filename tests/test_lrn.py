@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from alexnet_repro.layers import LocalResponseNorm
+from alexnet_repro.nn.layers import LocalResponseNorm
 
 
 def lrn_reference(a: np.ndarray, n: int, alpha: float, beta: float, k: float, groups: int = 1):
@@ -127,8 +127,8 @@ def test_rejects_wrong_rank_and_bad_groups():
 
 
 # --- within-map normalization (the released 2012 network's cnorm2) -------------------------------
-from alexnet_repro.layers import WithinMapNorm  # noqa: E402
-from alexnet_repro.paper import RELEASED_2012  # noqa: E402
+from alexnet_repro.nn.layers import WithinMapNorm  # noqa: E402
+from alexnet_repro.quoted.released_2012 import RELEASED_2012  # noqa: E402
 
 
 def within_map_reference(a: np.ndarray, size: int, scale: float, power: float, k: float = 1.0):

@@ -1,4 +1,4 @@
-"""Tests of alexnet_repro.lrn_pooling (the lrn_pooling chapter's variants, effects, claims and
+"""Tests of alexnet_repro.chapters.lrn_pooling (the lrn_pooling chapter's variants, effects, claims and
 sentences) against independent references: the LRN formula looped in float64, hand-built
 records and hand-computed differences, scipy's t quantiles."""
 from __future__ import annotations
@@ -11,10 +11,10 @@ import torch
 from scipy import stats
 from torch import nn
 
-from alexnet_repro import lrn_pooling as lp
-from alexnet_repro.config import TrainConfig
-from alexnet_repro.layers import LocalResponseNorm
-from alexnet_repro.model import AlexNet
+from alexnet_repro.chapters import lrn_pooling as lp
+from alexnet_repro.engine.config import TrainConfig
+from alexnet_repro.nn.layers import LocalResponseNorm
+from alexnet_repro.nn.model import AlexNet
 
 N, ALPHA, BETA, K = 5, 1e-4, 0.75, 2.0
 
@@ -201,8 +201,8 @@ def test_released_differences_are_per_seed_top1_differences_with_a_t_interval():
 
 
 def test_released_choices_build_the_released_layers_on_the_papers_network():
-    from alexnet_repro.layers import WithinMapNorm
-    from alexnet_repro.model import named_layers
+    from alexnet_repro.nn.introspect import named_layers
+    from alexnet_repro.nn.layers import WithinMapNorm
     names = {v: list(named_layers(AlexNet(num_classes=10, width=0.0625, input_size=67, **kw)))
              for v, kw in {"paper": {}, **lp.RELEASED}.items()}
     assert names["paper"][:4] == ["conv1", "act1", "norm1", "pool1"]

@@ -1,4 +1,4 @@
-"""Tests of the LRN probes of the lrn_pooling chapter (alexnet_repro.probes, layers.alpha_over_n)
+"""Tests of the LRN probes of the lrn_pooling chapter (alexnet_repro.analysis.probes, layers.alpha_over_n)
 against independent references: the formula looped in float64, torch's own nn.LocalResponseNorm,
 hand-written hooks and hand-computed dot products."""
 from __future__ import annotations
@@ -10,11 +10,12 @@ import pytest
 import torch
 from torch import nn
 
-from alexnet_repro import probes, sweeps
-from alexnet_repro.data import load_dataset
-from alexnet_repro.layers import LocalResponseNorm, alpha_over_n
-from alexnet_repro.model import AlexNet, named_layers
-from alexnet_repro.train import TrainConfig
+from alexnet_repro.analysis import probes, sweeps
+from alexnet_repro.data.registry import load_dataset
+from alexnet_repro.engine.config import TrainConfig
+from alexnet_repro.nn.introspect import named_layers
+from alexnet_repro.nn.layers import LocalResponseNorm, alpha_over_n
+from alexnet_repro.nn.model import AlexNet
 
 N, ALPHA, BETA, K = 5, 1e-4, 0.75, 2.0
 

@@ -6,12 +6,18 @@ import pytest
 import torch
 from torch import nn
 
-from alexnet_repro.layers import LocalResponseNorm
-from alexnet_repro.model import (AlexNet, SmallCNN, build_model, conv_output_size,
-                                 count_parameters, layer_outputs, layer_table, layer_table_html,
-                                 named_layers)
-from alexnet_repro.model import weight_layers_text
-from alexnet_repro.paper import PAPER
+from alexnet_repro.nn.introspect import (
+    conv_output_size,
+    count_parameters,
+    layer_outputs,
+    layer_table,
+    named_layers,
+    weight_layers_text,
+)
+from alexnet_repro.nn.layers import LocalResponseNorm
+from alexnet_repro.nn.model import AlexNet, SmallCNN, build_model
+from alexnet_repro.quoted.paper import PAPER
+from alexnet_repro.viz.tables import layer_table_html
 
 
 def expected_params(towers: int, classes: int = 1000) -> int:
@@ -211,15 +217,17 @@ def test_architecture_figure_follows_connectivity():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyArrowPatch, Rectangle
-    from alexnet_repro import figures
+
+    from alexnet_repro.viz import drawings
+    from alexnet_repro.viz import plots as figures
 
     def arrows(fig):
         ps = [p for p in fig.axes[0].patches if isinstance(p, FancyArrowPatch)]
         dashed = [p for p in ps if p.get_linestyle() not in ("-", "solid")]
         return len(ps), len(dashed)
 
-    two = figures.plot_architecture(AlexNet(towers=2, width=0.125))
-    one = figures.plot_architecture(AlexNet(towers=1, width=0.125))
+    two = drawings.plot_architecture(AlexNet(towers=2, width=0.125))
+    one = drawings.plot_architecture(AlexNet(towers=1, width=0.125))
     boxes = lambda f: sum(isinstance(p, Rectangle) for p in f.axes[0].patches)
     # input + 7 layers x 2 towers + a single fc8; one tower: input + 8 layers
     assert boxes(two) == 1 + 7 * 2 + 1 and boxes(one) == 1 + 8
@@ -227,11 +235,11 @@ def test_architecture_figure_follows_connectivity():
     # conv3, fc6, fc7 (2 each) and both arrows into the single fc8
     assert arrows(two) == (22, 2 + 2 + 2 + 2)
     assert arrows(one) == (8, 0)
-    rf = figures.plot_receptive_fields(layer_table(AlexNet(width=0.125), 227),
+    rf = drawings.plot_receptive_fields(layer_table(AlexNet(width=0.125), 227),
                                      image=torch.rand(227, 227, 3).numpy())
     squares = [p for p in rf.axes[1].patches if isinstance(p, Rectangle)]
     assert sorted(p.get_width() for p in squares) == [11, 51, 99, 131, 163]
-    bars = figures.plot_layer_bars({"a": layer_table(AlexNet(width=0.125), 227)}, key="macs")
+    bars = drawings.plot_layer_bars({"a": layer_table(AlexNet(width=0.125), 227)}, key="macs")
     assert len(bars.axes[0].patches) == 8
     plt.close("all")
 
@@ -255,7 +263,7 @@ def test_lrn_alpha_over_n_reading_matches_pytorchs_layer():
 import configparser  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from alexnet_repro.layers import WithinMapNorm  # noqa: E402
+from alexnet_repro.nn.layers import WithinMapNorm  # noqa: E402
 
 RELEASED_CFG = Path(__file__).resolve().parents[1] / "reference" / "alexnet-2012-source" / "layers_layers-145.cfg"
 

@@ -2,8 +2,9 @@
 other where the paper itself relates them (a typo in one of them breaks a relation)."""
 import math
 
-from alexnet_repro.paper import (CLAIMS, PAPER, READING_NOTE, READING_NOTE_ERRORS,
-                                 REIMPLEMENTATIONS, TABLE1, TABLE2)
+from alexnet_repro.quoted.paper import CLAIMS, PAPER, TABLE1, TABLE2
+from alexnet_repro.quoted.reading_note import READING_NOTE, READING_NOTE_ERRORS
+from alexnet_repro.quoted.reimplementations import REIMPLEMENTATIONS
 
 
 def test_every_group_names_its_source():
@@ -77,7 +78,7 @@ import configparser  # noqa: E402
 import re  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from alexnet_repro.paper import RELEASED_2012, RELEASED_CIFAR  # noqa: E402
+from alexnet_repro.quoted.released_2012 import RELEASED_2012, RELEASED_CIFAR  # noqa: E402
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "alexnet-2012-source"
 
@@ -193,7 +194,7 @@ def test_released_cifar_18pct_matches_its_files():
 
 
 def test_differences_table_computes_what_the_files_say():
-    from alexnet_repro import released
+    from alexnet_repro.analysis import paper_vs_released as released
     rows = {r["aspect"]: r for r in released.differences()}
     assert len(rows) == 9 and all(r["paper_source"] and r["released_source"] for r in rows.values())
     # α: 1e-4 as printed vs scale 1e-4 / size 5 = 2e-5 per term (hand arithmetic)

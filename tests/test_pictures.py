@@ -1,4 +1,4 @@
-"""Images in for the explorer and the chapters (``alexnet_repro.pictures``): the photographs and
+"""Images in for the explorer and the chapters (``alexnet_repro.viz.pictures``): the photographs and
 the paper's test-time cut, checked against hand-placed pixel boundaries."""
 import html as html_lib
 from pathlib import Path
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import yaml
 
-from alexnet_repro import pictures
-from alexnet_repro.chapter import chapter_list
+from alexnet_repro.bookrun.notebook import chapter_list
+from alexnet_repro.viz import pictures
 
 REPO = Path(__file__).resolve().parents[1]
 

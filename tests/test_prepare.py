@@ -9,10 +9,16 @@ import pytest
 import torch
 from PIL import Image
 
-from alexnet_repro import prepare
 from alexnet_repro.__main__ import main as cli
-from alexnet_repro.data import load_image
-from alexnet_repro.shards import NotPrepared, PreparedImages, load_prepared, read_meta, read_stats
+from alexnet_repro.data import prepare
+from alexnet_repro.data.images import load_image
+from alexnet_repro.data.shards import (
+    NotPrepared,
+    PreparedImages,
+    load_prepared,
+    read_meta,
+    read_stats,
+)
 
 
 def _good_files(folder, split):

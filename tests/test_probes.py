@@ -1,4 +1,4 @@
-"""Tests of alexnet_repro.probes (and of the trained models a sweep's runs carry) against
+"""Tests of alexnet_repro.analysis.probes (and of the trained models a sweep's runs carry) against
 independent references: plain forward passes, float64 loops over the formula, Monte-Carlo bounds."""
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from collections import OrderedDict
 
 import pytest
 import torch
+from conftest import tiny_alexnet_setup
 from torch import nn
 
-from alexnet_repro import probes, sweeps
-from alexnet_repro.data import load_dataset
-from alexnet_repro.layers import Dropout, LocalResponseNorm
-from alexnet_repro.model import build_model
-from alexnet_repro.train import TrainConfig
-from conftest import tiny_alexnet_setup
+from alexnet_repro.analysis import probes, sweeps
+from alexnet_repro.data.registry import load_dataset
+from alexnet_repro.engine.config import TrainConfig
+from alexnet_repro.nn.layers import Dropout, LocalResponseNorm
+from alexnet_repro.nn.model import build_model
 
 
 @pytest.fixture(scope="module")

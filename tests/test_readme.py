@@ -28,10 +28,10 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from alexnet_repro import runner
 from conftest import make_jpeg_folder
 from fakedata import make_cifar10_batches
+
+from alexnet_repro.bookrun import runner
 
 ROOT = Path(__file__).resolve().parents[1]
 READMES = (ROOT / "README.md", ROOT / "benchmarks" / "README.md")

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from alexnet_repro import records
-from alexnet_repro.records import RecordError, load_records, save_record
+from alexnet_repro.common import records
+from alexnet_repro.common.records import RecordError, load_records, save_record
 
 
 def test_round_trip_and_conversion(tmp_path):

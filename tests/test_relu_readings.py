@@ -11,7 +11,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from alexnet_repro import figures, judging, profiles, readings, records
+from alexnet_repro.analysis import judging
+from alexnet_repro.analysis import run_metrics as readings
+from alexnet_repro.bookrun import profiles
+from alexnet_repro.common import records
+from alexnet_repro.viz import plots as figures
 
 matplotlib.use("Agg")
 

@@ -6,9 +6,11 @@ the code under test; records are built in temporary folders.
 
 import pytest
 
-from alexnet_repro import results_table as rt
-from alexnet_repro.judging import chapter_record, judge
-from alexnet_repro.records import save_record
+from alexnet_repro.analysis.judging import chapter_record, judge
+from alexnet_repro.common import provenance
+from alexnet_repro.common.records import save_record
+from alexnet_repro.viz import results_render
+from alexnet_repro.viz import results_rows as rt
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -80,7 +82,7 @@ def test_tables_1_and_2_as_printed():
 
 def test_training_record_rows_carry_provenance_and_convert_fractions(tmp_path):
     save_record(training_record(), tmp_path / "results", "full_training_imagenet")
-    rows = rt.training_rows(rt.gather_records(tmp_path / "results"))
+    rows = rt.training_rows(provenance.gather_records(tmp_path / "results"))
     assert len(rows) == 2
     centre, ten = rows
     assert centre["protocol"] == rt.CENTRE_CROP and ten["protocol"] == rt.TEN_PATCH
@@ -108,24 +110,24 @@ def test_cpu_record_without_ten_crop_and_without_top5(tmp_path):
 
 
 def test_no_record_gives_not_measured_never_a_number(tmp_path):
-    rows = rt.comparison_rows(rt.gather_records(tmp_path / "missing"))
+    rows = rt.comparison_rows(provenance.gather_records(tmp_path / "missing"))
     mine = [r for r in rows if r["kind"] == "this book"]
     assert len(mine) == 1
     assert mine[0]["top1_error_pct"] is None and mine[0]["top5_error_pct"] is None
-    assert mine[0]["dataset"] == rt.NOT_MEASURED and mine[0]["profile"] == rt.NOT_MEASURED
-    html = rt.to_html(rows, rt.COMPARISON_COLUMNS)
-    assert rt.NOT_MEASURED in html
+    assert mine[0]["dataset"] == provenance.NOT_MEASURED and mine[0]["profile"] == provenance.NOT_MEASURED
+    html = results_render.to_html(rows, results_render.COMPARISON_COLUMNS)
+    assert provenance.NOT_MEASURED in html
 
 
 def test_same_name_in_two_folders_is_kept_twice(tmp_path):
     save_record(training_record(profile="full"), tmp_path / "a", "run")
     save_record(training_record(profile="default"), tmp_path / "b", "run")
-    items = rt.gather_records(tmp_path / "a", tmp_path / "b", tmp_path / "nope")
+    items = provenance.gather_records(tmp_path / "a", tmp_path / "b", tmp_path / "nope")
     assert [i["record"]["profile"] for i in items] == ["full", "default"]
     assert {r["profile"] for r in rt.training_rows(items)} == {"full", "default"}
     # the very same record written to two folders (a published run) counts once
     save_record(training_record(profile="full"), tmp_path / "b", "published")
-    items = rt.gather_records(tmp_path / "a", tmp_path / "b")
+    items = provenance.gather_records(tmp_path / "a", tmp_path / "b")
     assert [i["name"] for i in items] == ["run", "run"]
     assert items[0]["origin"].endswith("a/run.json")
 
@@ -140,10 +142,10 @@ def test_claims_grouped_under_the_paper_claims_with_provenance(tmp_path):
                          [lrn_claim(), lrn_claim("lrn_cifar10", (1.0, -1.0)),
                           lrn_claim("something_else", (-1.0, -1.1, -1.2))])
     save_record(rec, tmp_path, "lrn_pooling")
-    rows = rt.claim_rows(rt.gather_records(tmp_path))
+    rows = rt.claim_rows(provenance.gather_records(tmp_path))
     keys = [r["claim"] for r in rows]
     # one row per paper claim not measured, the measured ones in place, the unknown key last
-    from alexnet_repro.paper import CLAIMS
+    from alexnet_repro.quoted.paper import CLAIMS
     assert keys[-1] == "something_else"
     assert keys.count("lrn") == 1 and keys.count("lrn_cifar10") == 1
     assert keys.index("lrn_cifar10") == keys.index("lrn") + 1
@@ -156,13 +158,13 @@ def test_claims_grouped_under_the_paper_claims_with_provenance(tmp_path):
     assert lrn["profile"] == "default" and lrn["chapter"] == "lrn_pooling"
     assert lrn["date"] != "unknown"
     pca = rows[keys.index("pca_color")]
-    assert pca["measured"] == rt.NOT_MEASURED and pca["outcome"] == rt.NOT_MEASURED
+    assert pca["measured"] == provenance.NOT_MEASURED and pca["outcome"] == provenance.NOT_MEASURED
     assert pca["statement"] == CLAIMS["pca_color"]["text"]
 
 
 def test_training_records_do_not_count_as_claims(tmp_path):
     rows = rt.claim_rows({"run": training_record()})
-    assert all(r["measured"] == rt.NOT_MEASURED for r in rows)
+    assert all(r["measured"] == provenance.NOT_MEASURED for r in rows)
 
 
 def test_reading_note_numbers_are_traced_to_the_right_tables():
@@ -184,30 +186,30 @@ def test_html_escapes_marks_ci_rows_and_shows_dashes():
              "top5_error_pct": None, "profile": "ci"},
             {"kind": "this book", "model": "net", "top1_error_pct": 12.5, "top5_error_pct": 2.0,
              "profile": "default"}]
-    out = rt.to_html(rows, [("model", "Model"), ("top1_error_pct", "Top-1"),
+    out = results_render.to_html(rows, [("model", "Model"), ("top1_error_pct", "Top-1"),
                             ("top5_error_pct", "Top-5"), ("profile", "Profile")])
     assert "&lt;b&gt;net&lt;/b&gt;" in out and "<b>net" not in out
     assert "<td>43.478</td>" in out and "<td>12.5</td>" in out and "<td>2.0</td>" in out
-    assert f"<td>{rt.NOT_REPORTED}</td>" in out
+    assert f"<td>{provenance.NOT_REPORTED}</td>" in out
     assert out.count("ci — not a result") == 1
 
 
 def test_profile_banner():
-    ci = rt.profile_banner([{"kind": "this book", "profile": "ci"},
+    ci = results_render.profile_banner([{"kind": "this book", "profile": "ci"},
                             {"kind": "paper", "profile": "paper"}])
     assert "warning" in ci and "<code>ci</code>" in ci
-    ok = rt.profile_banner([{"kind": "this book", "profile": "full"}])
+    ok = results_render.profile_banner([{"kind": "this book", "profile": "full"}])
     assert "warning" not in ok and "<code>full</code>" in ok and "default" not in ok
-    assert "No measurement" in rt.profile_banner([{"kind": "paper", "profile": "paper"}])
+    assert "No measurement" in results_render.profile_banner([{"kind": "paper", "profile": "paper"}])
 
 
 def test_record_counts_by_hand(tmp_path):
-    from alexnet_repro.paper import CLAIMS
+    from alexnet_repro.quoted.paper import CLAIMS
     committed, build = tmp_path / "results", tmp_path / "build"
     save_record(training_record(profile="full"), committed, "gpu_run")
     save_record(training_record(profile="default"), build, "cpu_run")
     save_record(chapter_record("lrn_pooling", "default", [lrn_claim()]), build, "lrn_pooling")
-    items = rt.gather_records(committed, build)
+    items = provenance.gather_records(committed, build)
     counts = rt.record_counts(items, committed)
     # 3 records, 1 of them committed, 2 training runs; of the paper's claims only "lrn" measured
     assert counts == {"n_records": 3, "n_committed": 1, "n_training": 2,
@@ -236,10 +238,10 @@ def test_quoted_and_headline_numbers_are_the_printed_ones():
 
 
 def test_provenance_table(tmp_path):
-    assert rt.provenance_table([], "results", "_build/x") == \
+    assert results_render.provenance_table([], "results", "_build/x") == \
         "<p>No record found in <code>results</code> or <code>_build/x</code>.</p>"
     save_record(chapter_record("lrn_pooling", "default", [lrn_claim()]), tmp_path, "lrn_pooling")
-    html = rt.provenance_table(rt.gather_records(tmp_path), "results")
+    html = results_render.provenance_table(provenance.gather_records(tmp_path), "results")
     assert str(tmp_path / "lrn_pooling.json") in html
     assert "<td>chapter</td><td>lrn_pooling</td><td>default</td>" in html
     assert html.count("<tr") == 2
@@ -266,5 +268,5 @@ def test_released_errors_are_the_reference_files_lines_beside_table2():
     assert rows[2]["top5_error_pct"] == pytest.approx(100 * float(multi[2]))
     # rounded to the paper's precision, the released line is the paper's one-CNN row
     assert round(rows[1]["top1_error_pct"], 1) == 40.7 and round(rows[1]["top5_error_pct"], 1) == 18.2
-    html = rt.to_html(rows, rt.RELEASED_COLUMNS, digits=4)
+    html = results_render.to_html(rows, rt.RELEASED_COLUMNS, digits=4)
     assert "40.664" in html and "multiview" in html and "does not say" in html

@@ -7,9 +7,10 @@ import math
 
 import pytest
 
-from alexnet_repro import sweeps, readings
-from alexnet_repro.data import load_dataset
-from alexnet_repro.train import TrainConfig
+from alexnet_repro.analysis import run_metrics as readings
+from alexnet_repro.analysis import sweeps
+from alexnet_repro.data.registry import load_dataset
+from alexnet_repro.engine.config import TrainConfig
 
 
 def _rec(seed, val, train=None, **more):

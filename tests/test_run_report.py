@@ -1,4 +1,4 @@
-"""Tests of alexnet_repro.run_report (one training run read for the reader) against hand values."""
+"""Tests of alexnet_repro.chapters.full_training (one training run read for the reader) against hand values."""
 from __future__ import annotations
 
 import math
@@ -6,8 +6,9 @@ import math
 import pytest
 from scipy import stats
 
-from alexnet_repro import run_report
-from alexnet_repro.train import TrainConfig
+from alexnet_repro.analysis import judging
+from alexnet_repro.chapters import full_training as run_report
+from alexnet_repro.engine.config import TrainConfig
 
 
 def _config(**changes):
@@ -113,7 +114,7 @@ def test_headline_over_seeds_is_the_mean_with_its_t_interval():
 
 def test_ten_crop_claim_judges_each_seeds_paired_difference_with_a_t_interval():
     # differences centre - ten: 1, 2, 2 points; mean 5/3, sd sqrt(1/3), t-interval with df 2
-    claim = run_report.ten_crop_claim([_seeded(0.16, 0.15), _seeded(0.17, 0.15), _seeded(0.18, 0.16)])
+    claim = judging.ten_crop_claim([_seeded(0.16, 0.15), _seeded(0.17, 0.15), _seeded(0.18, 0.16)])
     assert claim["key"] == "ten_patch_test" and claim["unit"] == "points" and claim["n"] == 3
     assert claim["effects"] == pytest.approx([1.0, 2.0, 2.0])
     half = stats.t.ppf(0.975, 2) * math.sqrt(1 / 3) / math.sqrt(3)
@@ -122,20 +123,20 @@ def test_ten_crop_claim_judges_each_seeds_paired_difference_with_a_t_interval():
     assert claim["ci"] == pytest.approx([5 / 3 - half, 5 / 3 + half])
     assert claim["outcome"] == "same direction"                       # the paper gives no number
     assert "3 seeds" in claim["setting"] and "200 validation images" in claim["setting"]
-    mixed = run_report.ten_crop_claim([_seeded(0.16, 0.17), _seeded(0.17, 0.15)])   # -1 and +2 points
+    mixed = judging.ten_crop_claim([_seeded(0.16, 0.17), _seeded(0.17, 0.15)])   # -1 and +2 points
     assert mixed["outcome"] == "inconclusive" and mixed["estimate"] == pytest.approx(0.5)
-    worse = run_report.ten_crop_claim([_seeded(0.16, 0.17), _seeded(0.16, 0.18), _seeded(0.15, 0.17)])
+    worse = judging.ten_crop_claim([_seeded(0.16, 0.17), _seeded(0.16, 0.18), _seeded(0.15, 0.17)])
     assert worse["outcome"] == "opposite"                              # -1, -2, -2: the interval below 0
     # one run: its difference, but no interval from one seed: inconclusive by the rule
-    single = run_report.ten_crop_claim([_record()], setting="one run")
+    single = judging.ten_crop_claim([_record()], setting="one run")
     assert single["estimate"] == pytest.approx(5.0) and single["n"] == 1
     assert single["outcome"] == "inconclusive" and single["setting"] == "one run"
     unmeasured = _record()
     del unmeasured["final"]["val_top1_error_ten_crop"]
-    none = run_report.ten_crop_claim([unmeasured, _seeded(0.2, 0.1)])
+    none = judging.ten_crop_claim([unmeasured, _seeded(0.2, 0.1)])
     assert none["outcome"] == "inconclusive" and none["n"] == 0 and none["values"]["measured"] is False
     with pytest.raises(ValueError, match="at least one training record"):
-        run_report.ten_crop_claim([])
+        judging.ten_crop_claim([])
 
 
 def test_schedule_sentence_states_the_rule_with_its_epochs():

@@ -6,14 +6,21 @@ import io
 import numpy as np
 import pytest
 import torch
+from conftest import SigintAfter
 from PIL import Image
 
-from alexnet_repro.augment import PCA, make_batch_augment
-from alexnet_repro.data import FolderImages, TensorImages, collate
-from alexnet_repro.shards import (DeviceImages, PreparedImages, decode_batch, load_prepared,
-                                  make_train_iterator, on_device)
-from alexnet_repro.train import epoch_batches
-from conftest import SigintAfter
+from alexnet_repro.data.augment import make_batch_augment
+from alexnet_repro.data.batches import TensorImages, collate, epoch_batches
+from alexnet_repro.data.images import FolderImages
+from alexnet_repro.data.shards import (
+    DeviceImages,
+    PreparedImages,
+    decode_batch,
+    load_prepared,
+    make_train_iterator,
+    on_device,
+)
+from alexnet_repro.data.stats import PCA
 
 cuda = pytest.mark.cuda
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -105,7 +112,7 @@ def test_subsets_and_bundle(prepared_folder):
     assert x.shape == (2, 3, 256, 256) and x.dtype == torch.float32 and y.tolist() == b.train.labels[[0, 5]].tolist()
     with pytest.raises(ValueError, match="256 px"):
         load_prepared(prepared_folder, image_size=128)
-    from alexnet_repro.data import load_dataset
+    from alexnet_repro.data.registry import load_dataset
     with pytest.raises(FileNotFoundError, match="--data-root DST"):
         load_dataset("prepared")
 
@@ -152,8 +159,9 @@ def test_gpu_loader_and_device_images(prepared_folder):
 
 def test_the_engine_trains_on_a_prepared_folder(prepared_folder):
     """`load_dataset("prepared", root)` plugs the shards into the unchanged engine (DataLoader path)."""
-    from alexnet_repro.data import load_dataset
-    from alexnet_repro.train import TrainConfig, train
+    from alexnet_repro.data.registry import load_dataset
+    from alexnet_repro.engine.config import TrainConfig
+    from alexnet_repro.engine.loop import train
 
     bundle = load_dataset("prepared", prepared_folder)
     assert isinstance(bundle.train, PreparedImages)
@@ -179,7 +187,7 @@ def _metrics(rec: dict) -> dict:
 
 
 def _toy_bundle(n=96, val=32, size=36):
-    from alexnet_repro.data import DataBundle
+    from alexnet_repro.data.batches import DataBundle
     g = torch.Generator().manual_seed(0)
     labels = torch.arange(n + val) % 4
     images = torch.randint(0, 200, (n + val, 3, size, size), dtype=torch.uint8, generator=g)
@@ -189,7 +197,7 @@ def _toy_bundle(n=96, val=32, size=36):
 
 
 def _toy_config(**kw):
-    from alexnet_repro.train import TrainConfig
+    from alexnet_repro.engine.config import TrainConfig
     return TrainConfig(**{**dict(dataset="synthetic", model="small_cnn", model_kwargs={"width": 0.25},
                                  augment="paper", epochs=2, batch_size=16, lr=0.02, log_every=2,
                                  progress=False, ten_crop_eval=True, device="cpu"), **kw})
@@ -199,7 +207,7 @@ def _toy_config(**kw):
 def device_path_spy(monkeypatch):
     """Counts the engine's device-path calls: training iterators, and ``device_batches`` calls
     (one per training iterator and one per evaluation)."""
-    import alexnet_repro.shards as shards
+    from alexnet_repro.data import shards
     calls = {"train": 0, "eval": 0}
     make = shards.make_train_iterator
 
@@ -222,8 +230,8 @@ def device_path_spy(monkeypatch):
 
 
 def test_device_path_gives_the_loader_paths_run_bit_for_bit(monkeypatch, device_path_spy):
-    import alexnet_repro.shards as shards
-    from alexnet_repro.train import train
+    from alexnet_repro.data import shards
+    from alexnet_repro.engine.loop import train
     data = _toy_bundle()
     ref = train(_toy_config(), data=data).record
     assert device_path_spy == {"train": 0, "eval": 0}            # CPU: the DataLoader path
@@ -236,8 +244,8 @@ def test_device_path_gives_the_loader_paths_run_bit_for_bit(monkeypatch, device_
 
 
 def test_device_path_over_prepared_shards_equals_the_loader_path(monkeypatch, device_path_spy, prepared_folder):
-    import alexnet_repro.shards as shards
-    from alexnet_repro.train import train
+    from alexnet_repro.data import shards
+    from alexnet_repro.engine.loop import train
     bundle = load_prepared(prepared_folder)
     cfg = _toy_config(crop_size=64, batch_size=6, epochs=1, augment="crop_flip", log_every=1)
     ref = train(cfg, data=bundle).record
@@ -251,8 +259,8 @@ def test_a_run_cut_on_the_loader_path_resumes_mid_epoch_on_the_device_path(monke
                                                                             device_path_spy):
     import dataclasses
 
-    import alexnet_repro.shards as shards
-    from alexnet_repro.train import train
+    from alexnet_repro.data import shards
+    from alexnet_repro.engine.loop import train
     data = _toy_bundle()
     ref = train(_toy_config(), data=data).record
     cut = dataclasses.replace(data, train=SigintAfter(data.train, 9, 16))   # step 9 of 12: epoch 2
@@ -271,8 +279,8 @@ def test_a_run_cut_on_the_loader_path_resumes_mid_epoch_on_the_device_path(monke
 def test_the_engine_trains_from_device_images_on_cuda(monkeypatch, device_path_spy):
     """CUDA: the small dataset is moved to the GPU and batched there; the same run through the
     DataLoader path (DEVICE_INPUT emptied) gives the same numbers up to GPU rounding."""
-    import alexnet_repro.shards as shards
-    from alexnet_repro.train import train
+    from alexnet_repro.data import shards
+    from alexnet_repro.engine.loop import train
     data = _toy_bundle()
     cfg = _toy_config(device="cuda", amp="off", channels_last=False)
     dev = train(cfg, data=data).record
@@ -289,7 +297,7 @@ def test_the_engine_trains_from_device_images_on_cuda(monkeypatch, device_path_s
 @cuda
 @needs_cuda
 def test_the_engine_decodes_prepared_shards_on_cuda(device_path_spy, prepared_folder):
-    from alexnet_repro.train import train
+    from alexnet_repro.engine.loop import train
     cfg = _toy_config(device="cuda", crop_size=64, batch_size=6, epochs=1, log_every=1)
     rec = train(cfg, data=load_prepared(prepared_folder)).record
     assert device_path_spy == {"train": 1, "eval": 3}

@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 
-from alexnet_repro import sweeps
-from alexnet_repro.data import load_dataset
-from alexnet_repro.train import TrainConfig
+from alexnet_repro.analysis import sweeps
+from alexnet_repro.data.registry import load_dataset
+from alexnet_repro.engine.config import TrainConfig
 
 BASE = TrainConfig(dataset="synthetic", limit=64, val_limit=32, image_size=36, model="small_cnn",
                    model_kwargs={"width": 0.25, "init": "kaiming"}, augment="paper", epochs=2,

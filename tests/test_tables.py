@@ -1,7 +1,7 @@
-"""Tests of alexnet_repro.tables.html_table, the one HTML-table helper, against hand-written HTML."""
+"""Tests of alexnet_repro.common.html.html_table, the one HTML-table helper, against hand-written HTML."""
 from __future__ import annotations
 
-from alexnet_repro.tables import html_table
+from alexnet_repro.common.html import html_table
 
 
 def test_html_table_escapes_and_lays_out_rows_by_columns():

@@ -6,10 +6,10 @@ import os
 import pytest
 import torch
 
-from alexnet_repro import runner
-from alexnet_repro.chapter import seed_workers
-from alexnet_repro.config import THREADS_ENV, TrainConfig
-from alexnet_repro.errors import ConfigError
+from alexnet_repro.bookrun import runner
+from alexnet_repro.bookrun.notebook import seed_workers
+from alexnet_repro.common.errors import ConfigError
+from alexnet_repro.engine.config import THREADS_ENV, TrainConfig
 
 
 @pytest.fixture

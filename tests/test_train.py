@@ -14,16 +14,21 @@ import numpy as np
 import pytest
 import torch
 import torchvision.transforms as T
+from conftest import SigintAfter
 from torch import nn
 
-from alexnet_repro import cli as engine
-from alexnet_repro import sgd
-from alexnet_repro.data import BadImage, BadImageError, load_dataset
-from alexnet_repro.schedule import make_schedule as LRSchedule
-from alexnet_repro.sgd import make_optimizer
-from alexnet_repro.train import (ConfigError, ResumeError, TrainConfig, TrainingDiverged,
-                                 evaluate, train, train_step)
-from conftest import SigintAfter
+from alexnet_repro.common.errors import ConfigError, TrainingDiverged
+from alexnet_repro.data.images import BadImage, BadImageError
+from alexnet_repro.data.registry import load_dataset
+from alexnet_repro.engine import checkpoint
+from alexnet_repro.engine import cli as engine
+from alexnet_repro.engine import sgd
+from alexnet_repro.engine.checkpoint import ResumeError
+from alexnet_repro.engine.config import TrainConfig
+from alexnet_repro.engine.evaluate import evaluate
+from alexnet_repro.engine.loop import train
+from alexnet_repro.engine.schedule import make_schedule as LRSchedule
+from alexnet_repro.engine.sgd import make_optimizer, train_step
 
 REPO = Path(__file__).resolve().parents[1]
 FMNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -158,10 +163,11 @@ def test_the_engine_keeps_freed_memory_for_reuse():
     if not sys.platform.startswith("linux"):
         pytest.skip("glibc's allocator only")
     code = ("import resource, sys, torch\n"
-            "from alexnet_repro import train as tr\n"
+            "from alexnet_repro.engine import loop as tr\n"
+            "from alexnet_repro.engine.config import TrainConfig\n"
             "if sys.argv[1] == 'off': tr.keep_freed_memory = lambda: False\n"
             "torch.set_num_threads(1)\n"
-            "cfg = tr.TrainConfig(dataset='synthetic', limit=512, val_limit=64, image_size=36, crop_size=32,\n"
+            "cfg = TrainConfig(dataset='synthetic', limit=512, val_limit=64, image_size=36, crop_size=32,\n"
             "                     model='small_cnn', model_kwargs={'init': 'kaiming'}, augment='paper', epochs=1,\n"
             "                     batch_size=32, progress=False, ten_crop_eval=False)\n"
             "tr.train(cfg)\n"
@@ -183,7 +189,7 @@ def test_the_engine_keeps_freed_memory_for_reuse():
 def test_every_run_sets_the_allocator(monkeypatch):
     """The wiring the page-fault test above needs a normal kernel to see: train.train sets the
     allocator (distributed.keep_freed_memory) once per run, before its first step."""
-    from alexnet_repro import train as tr
+    from alexnet_repro.engine import loop as tr
     calls = []
     monkeypatch.setattr(tr, "keep_freed_memory", lambda: calls.append("set"))
     monkeypatch.setattr(tr, "make_optimizer", lambda *a, **k: calls.append("optimizer") or make_optimizer(*a, **k))
@@ -209,7 +215,7 @@ def test_plateau_schedule_divides_by_ten_when_validation_error_stalls():
 
 
 def test_released_schedule_drops_at_the_released_runs_fractions_of_the_run():
-    from alexnet_repro.schedule import released_drop_epochs
+    from alexnet_repro.engine.schedule import released_drop_epochs
     # layers-145: weights' lr / 10 after epochs 25, 51 and 79 of 91. By hand:
     # 90 epochs: 24.73, 50.44, 78.13 -> 25, 50, 78; 15: 4.12, 8.41, 13.02 -> 4, 8, 13;
     # 3: 0.82, 1.68, 2.60 -> 1, 2, (3 is the last epoch: no drop after it); 2: 0.55, 1.12 -> 1
@@ -337,7 +343,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_gives_the_same_run(tmp_path):
     with pytest.raises(KeyboardInterrupt, match="step 11"):
         train(run, data=interrupted)
     assert not (tmp_path / "cut" / "record.json").exists()
-    state = engine.load_checkpoint(tmp_path / "cut")
+    state = checkpoint.load_checkpoint(tmp_path / "cut")
     assert (state["epoch"], state["state"]["global_step"]) == (1, 11)
     with pytest.raises(ResumeError, match="resume=True"):
         train(run)                                   # never silently overwrites a run
@@ -404,7 +410,7 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(
         train(cfg)
     msg = str(e.value)
     assert "step" in msg and "lr 10000" in msg and "smaller lr" in msg
-    state = engine.load_checkpoint(tmp_path)
+    state = checkpoint.load_checkpoint(tmp_path)
     assert all(torch.isfinite(v).all() for v in state["model"].values())
     step = int(msg.split("step ")[1].split()[0])
     assert state["state"]["global_step"] == step - 1 or "weights became" in msg

@@ -1,5 +1,5 @@
 """Tests of the training_details chapter's model knobs (AlexNet ``kernel_scale``, ``remove_conv``,
-``bias_one``) and of alexnet_repro.training_details (variants, early error, paired effects,
+``bias_one``) and of alexnet_repro.chapters.training_details (variants, early error, paired effects,
 claims) against independent references: conv widths and parameter counts counted by hand,
 hand-built records with hand-computed differences, scipy's t interval."""
 from __future__ import annotations
@@ -12,8 +12,9 @@ import torch
 from scipy import stats
 from torch import nn
 
-from alexnet_repro import training_details as td
-from alexnet_repro.model import AlexNet, count_parameters, named_layers
+from alexnet_repro.chapters import training_details as td
+from alexnet_repro.nn.introspect import count_parameters, named_layers
+from alexnet_repro.nn.model import AlexNet
 
 SMALL = dict(num_classes=10, in_channels=1, width=0.125, input_size=67, init="kaiming")
 

@@ -13,11 +13,17 @@ from scipy import stats
 
 matplotlib.use("Agg")
 
-from alexnet_repro import figures  # noqa: E402
-from alexnet_repro.verdicts import (  # noqa: E402
-    EFFECT_OUTCOMES, OUTCOMES, chance_effects, chance_sentence, format_replication, log_speedups, mean_interval,
+from alexnet_repro.analysis.verdicts import (
+    EFFECT_OUTCOMES,
+    OUTCOMES,
+    chance_effects,
+    chance_sentence,
+    format_replication,
+    log_speedups,
+    mean_interval,
     replication,
 )
+from alexnet_repro.viz import plots as figures  # noqa: E402
 
 T95_DF2, T95_DF4 = 4.303, 2.776          # t-table, two-sided 95%
 TIGHT = [1.8, 2.0, 2.2, 1.9, 2.1]         # mean 2, sd sqrt(0.025)

@@ -12,19 +12,19 @@ import io
 import json
 from collections import OrderedDict
 
+import ipywidgets
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from ipywidgets.widgets.widget import _instances
 from PIL import Image
 from torch import nn
 
-import ipywidgets
-from ipywidgets.widgets.widget import _instances
-
-from alexnet_repro import pictures, widgets as wmod
-from alexnet_repro.model import AlexNet
-from alexnet_repro.widgets import ActivationExplorer
+from alexnet_repro.nn.model import AlexNet
+from alexnet_repro.viz import explorer as wmod
+from alexnet_repro.viz import pictures
+from alexnet_repro.viz.explorer import ActivationExplorer
 
 
 class Tiny(nn.Module):
@@ -275,7 +275,7 @@ def test_conv1_kernel_grid_has_one_tile_per_kernel():
 # ----------------------------------------------------------------------------- page weight
 
 def test_state_of_a_chapter_sized_explorer_is_under_the_budget():
-    from alexnet_repro.data import load_dataset
+    from alexnet_repro.data.registry import load_dataset
 
     torch.manual_seed(4)
     fashion = load_dataset("fashion-mnist", limit=10, val_limit=2)

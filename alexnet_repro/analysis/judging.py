@@ -1,0 +1,343 @@
+"""Claims: how a chapter turns per-seed measurements into the rows it judges and records.
+
+Every measured claim goes through one rule, :func:`alexnet_repro.analysis.verdicts.replication` (an
+interval of the mean paired effect, its outcome against the paper's value, the smallest effect
+the design could detect). What is judged is fixed before any run in
+:data:`alexnet_repro.quoted.paper.CLAIM_TESTS` (metric, unit, direction, the paper's effect and the
+dataset it belongs to); targets and seeds are the chapter's parameters (``book/profiles.yml``).
+A chapter only supplies the per-seed effects and the setting:
+
+* :func:`judge` -- per-seed paired effects (points of error) -> a claim row;
+* :func:`judge_speedup` -- per-seed steps-to-target of two arms -> a claim row on log speed-ups
+  (censored runs and the logging resolution handled by ``verdicts.log_speedups``);
+* :func:`exact_claim` -- a count or a size checked exactly (the architecture's facts);
+* :func:`claims_table`, :func:`chapter_record`, :func:`design_sentence` -- what the page shows
+  and saves (:func:`near_line`: how close an interval ends to zero, which the design sentence
+  reports when an outcome could change with float rounding).
+
+Descriptive helpers (:func:`summarize`, :func:`format_pm`, :func:`pm_cells`, :func:`means`,
+:func:`format_error_pct`) summarise values that are shown but not judged.
+"""
+from __future__ import annotations
+
+import html
+import math
+import statistics
+from typing import Any, Mapping, Sequence
+
+from alexnet_repro.analysis import verdicts
+from alexnet_repro.analysis.preregistration import CLAIM_TESTS
+from alexnet_repro.analysis.verdicts import OUTCOMES
+from alexnet_repro.common.html import html_table
+from alexnet_repro.common.provenance import provenance_of
+from alexnet_repro.common.records import provenance
+
+#: How the book colours each outcome.
+OUTCOME_COLOURS = {
+    verdicts.OUTCOME_REPRODUCED: "#1a7f37", verdicts.OUTCOME_SAME_DIRECTION: "#1a7f37",
+    verdicts.OUTCOME_SMALLER: "#5a6f00", verdicts.OUTCOME_LARGER: "#5a6f00",
+    verdicts.OUTCOME_NO_EFFECT: "#1f4e9c", verdicts.OUTCOME_OPPOSITE: "#b3261e",
+    verdicts.OUTCOME_INCONCLUSIVE: "#8a6100",
+}
+#: Unit of the rows :func:`exact_claim` makes (not effects over seeds: no interval, no forest plot).
+EXACT = "exact"
+#: An interval whose end nearest zero lies closer to zero than this share of its half-width is
+#: "on the line": float rounding alone (one thread or two per run, another machine) can move
+#: its outcome between "inconclusive" and a direction.
+NEAR_LINE = 0.1
+
+__all__ = ["OUTCOME_COLOURS", "EXACT", "summarize", "format_pm", "pm_cells", "means", "format_error_pct",
+           "points", "paper_effect", "judge", "judge_speedup", "exact_claim", "claims_table",
+           "chapter_record", "design_sentence", "near_line", "json_safe"]
+
+
+# ----------------------------------------------------------------------------- descriptive
+
+def summarize(values: Sequence[float]) -> dict:
+    """``n``, ``mean``, ``std`` (sample, ddof=1; ``None`` for one value), ``median``, ``min``,
+    ``max`` of finite ``values``."""
+    vals = [float(v) for v in values]
+    if not vals:
+        return {"n": 0, "mean": None, "std": None, "median": None, "min": None, "max": None}
+    if not all(math.isfinite(v) for v in vals):
+        raise ValueError(f"summarize needs finite values, got {vals}")
+    return {"n": len(vals), "mean": statistics.fmean(vals),
+            "std": statistics.stdev(vals) if len(vals) > 1 else None,
+            "median": statistics.median(vals), "min": min(vals), "max": max(vals)}
+
+
+def format_pm(mean: float | None, spread: float | None, n: int | None = None, *, digits: int = 2,
+              unit: str = "") -> str:
+    """``"3.10 ± 0.40 (5 seeds)"``; ``"3.10 (1 seed, spread unknown)"``; ``"n/a"``."""
+    if mean is None:
+        return "n/a"
+    text = f"{mean:.{digits}f}"
+    if spread is not None:
+        text += f" ± {spread:.{digits}f}"
+    text += unit
+    if n is not None:
+        text += f" ({n} seed{'s' if n != 1 else ''}{', spread unknown' if spread is None else ''})"
+    return text
+
+
+def pm_cells(values: Mapping[str, Sequence[float]], *, digits: int = 2) -> dict[str, str]:
+    """``{column: "mean ± std (n seeds)"}`` for each ``{column: [value per seed]}``."""
+    cells = {}
+    for column, vals in values.items():
+        s = summarize(vals)
+        cells[column] = format_pm(s["mean"], s["std"], s["n"], digits=digits)
+    return cells
+
+
+def means(values: Mapping[str, Sequence[float]]) -> dict[str, float | None]:
+    """``{name: mean over seeds}`` of ``{name: [value per seed]}``."""
+    return {name: summarize(vals)["mean"] for name, vals in values.items()}
+
+
+def format_error_pct(summary: Mapping, unit: str = " %", *, digits: int = 1) -> str:
+    """A :func:`summarize` of errors (fractions) as percent: ``"12.3 ± 1.0 %"``."""
+    mean, std = summary["mean"], summary["std"]
+    return format_pm(None if mean is None else 100 * mean, None if std is None else 100 * std,
+                     unit=unit, digits=digits)
+
+
+def points(fractions: Sequence[float]) -> list[float]:
+    """Differences of error rates (fractions) as points of error (x 100)."""
+    return [100.0 * float(f) for f in fractions]
+
+
+# ----------------------------------------------------------------------------- judged claims
+
+def _spec(key: str) -> Mapping[str, Any]:
+    if key not in CLAIM_TESTS:
+        raise ValueError(f"claim {key!r} has no entry in paper.CLAIM_TESTS: its metric, unit, "
+                         f"direction and the paper's effect must be fixed there before it is judged "
+                         f"(known: {', '.join(CLAIM_TESTS)})")
+    return CLAIM_TESTS[key]
+
+
+def paper_effect(key: str) -> float | None:
+    """The paper's effect for claim ``key`` in the claim's units (``log`` of a factor for log
+    ratios), whatever the setting; ``None`` when the paper gives no number."""
+    pe = _spec(key)["paper_effect"]
+    if pe is None:
+        return None
+    kind, value = pe
+    return math.log(value) if kind == "log" else float(value)
+
+
+def size_judged(key: str, dataset: str) -> bool:
+    """Whether the paper's number for ``key`` is judged in size on ``dataset`` (its
+    ``size_in``: ``"any"``, or the dataset the paper measured it on)."""
+    where = _spec(key)["size_in"]
+    return where is not None and (where == "any" or where == dataset)
+
+
+def judge(key: str, effects: Sequence[float | None], *, dataset: str, setting: str,
+          resolution: float | Sequence[float] = 0.0, censored: Sequence[str | None] | None = None,
+          values: Mapping[str, Any] | None = None, level: float = 0.95) -> dict:
+    """The claim row of ``key`` judged on per-seed paired ``effects`` (in the unit of
+    ``paper.CLAIM_TESTS[key]``: points of error, or log ratios), measured on ``dataset``.
+
+    The paper's effect is compared in size only where ``size_judged(key, dataset)``; elsewhere
+    it is shown beside ours (``paper_elsewhere``). The row holds the ``verdicts.replication``
+    result under ``"result"`` and, at the top level, ``outcome``, ``estimate``, ``ci``, ``mde``,
+    ``n``, ``unit``, ``paper_effect`` (in units, or None) and ``paper_judged``."""
+    spec = _spec(key)
+    p = paper_effect(key)
+    judged = p is not None and size_judged(key, dataset)
+    result = verdicts.replication(effects, direction=spec["direction"], paper=p if judged else None,
+                                  level=level, resolution=resolution, censored=censored)
+    measured = verdicts.format_replication(result, unit=spec["unit"],
+                                           paper_elsewhere=None if judged else p)
+    return {"key": key, "statement": spec["text"], "source": spec["source"],
+            "paper": spec["paper_text"], "metric": spec["metric"], "measured": measured,
+            "setting": setting, "unit": spec["unit"], "direction": spec["direction"],
+            "outcome": result["outcome"], "estimate": result["estimate"], "ci": list(result["ci"]),
+            "ci_hull": list(result["ci_hull"]), "mde": result["mde"], "n": result["n"],
+            "n_censored": result["n_censored"], "paper_effect": p, "paper_judged": judged,
+            "effects": [None if e is None else float(e) for e in effects],
+            "result": {k: (list(v) if isinstance(v, tuple) else v) for k, v in result.items()},
+            "values": dict(values or {})}
+
+
+def judge_speedup(key: str, slow_steps: Sequence[int | None], fast_steps: Sequence[int | None], *,
+                  slow_horizons: Sequence[int | None], fast_horizons: Sequence[int | None],
+                  resolution_steps: float, dataset: str, setting: str,
+                  values: Mapping[str, Any] | None = None, level: float = 0.95) -> dict:
+    """:func:`judge` of the per-seed log speed-ups ``log(slow / fast)`` of paired runs
+    (``verdicts.log_speedups``: censored runs bounded by their horizons, step counts known to
+    ``± resolution_steps``, e.g. the logging interval)."""
+    ls = verdicts.log_speedups(slow_steps, fast_steps, slow_horizons=slow_horizons,
+                               fast_horizons=fast_horizons, resolution_steps=resolution_steps)
+    row = judge(key, ls["effects"], dataset=dataset, setting=setting, resolution=ls["resolution"],
+                censored=ls["censored"], level=level,
+                values={"slow_steps": list(slow_steps), "fast_steps": list(fast_steps),
+                        "resolution_steps": resolution_steps, **dict(values or {})})
+    return row
+
+
+def exact_claim(key: str, measured_value: float, paper_value: float, *, statement: str, source: str,
+                paper: str, measured: str, setting: str = "", tolerance: float = 0.0) -> dict:
+    """A fact checked exactly (a parameter count, a map size): "reproduced" when
+    ``|measured - paper| <= tolerance``, else "larger than the paper" / "smaller than the paper".
+    No seeds, no interval (unit :data:`EXACT`): not an effect, so it is not in the forest plot
+    nor in the count of outcomes chance could give."""
+    diff = float(measured_value) - float(paper_value)
+    outcome = (verdicts.OUTCOME_REPRODUCED if abs(diff) <= tolerance else
+               verdicts.OUTCOME_LARGER if diff > 0 else verdicts.OUTCOME_SMALLER)
+    return {"key": key, "statement": statement, "source": source, "paper": paper,
+            "metric": "exact check", "measured": measured, "setting": setting, "unit": EXACT,
+            "direction": None, "outcome": outcome, "estimate": float(measured_value),
+            "ci": [float(measured_value)] * 2, "ci_hull": [float(measured_value)] * 2, "mde": 0.0,
+            "n": 1, "n_censored": 0, "paper_effect": float(paper_value), "paper_judged": True,
+            "effects": [float(measured_value)], "result": {}, "tolerance": tolerance, "values": {}}
+
+
+# ----------------------------------------------------------------------------- showing them
+
+def _mde_text(row: Mapping) -> str:
+    if row["unit"] == EXACT:
+        return "exact"
+    mde = row["mde"]
+    if mde is None or not math.isfinite(mde):
+        return "n/a"
+    return f"{math.exp(mde):.2f}×" if row["unit"] == "log ratio" else f"{mde:.2f} points"
+
+
+def claims_table(rows: Sequence[Mapping], fmt: str = "html") -> str:
+    """The claims table: the paper's statement (with source) and number; this run's estimate
+    with its 95% interval, the smallest effect the design could detect (MDE), the number of
+    seeds and the setting; the outcome. ``fmt``: ``"html"`` or ``"markdown"``."""
+    header = ("Paper's claim", "Paper", "This run: estimate [95% CI]", "Could detect ≥", "Outcome")
+    if fmt == "markdown":
+        def cell(t):
+            return str(t).replace("|", "\\|").replace("\n", " ")
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for r in rows:
+            meas = r["measured"] + (f" — {r['setting']}" if r.get("setting") else "")
+            lines.append("| " + " | ".join(cell(x) for x in (
+                f"{r['statement']} ({r['source']})", r["paper"], meas, _mde_text(r),
+                f"**{r['outcome']}**")) + " |")
+        return "\n".join(lines) + "\n"
+    if fmt != "html":
+        raise ValueError(f"fmt must be 'html' or 'markdown', got {fmt!r}")
+    e = html.escape
+
+    def cell_html(key, r):
+        if key == "statement":
+            return f'{e(r["statement"])}<br><small>{e(r["source"])}</small>'
+        if key == "measured":
+            n = "" if r["unit"] == EXACT else f' ({r["n"]} seed{"s" if r["n"] != 1 else ""})'
+            setting = f'<br><small>{e(r["setting"])}</small>' if r.get("setting") else ""
+            metric = f'<br><small>metric: {e(r["metric"])}</small>' if r.get("metric") else ""
+            return f'{e(str(r["measured"]))}{n}{setting}{metric}'
+        if key == "mde":
+            return e(_mde_text(r))
+        if key == "outcome":
+            color = OUTCOME_COLOURS.get(r["outcome"], "inherit")
+            return f'<strong style="color:{color}">{e(r["outcome"])}</strong>'
+        return e(str(r[key]))
+
+    return html_table(rows, list(zip(("statement", "paper", "measured", "mde", "outcome"), header)),
+                      cell=cell_html, css_class="claims-table")
+
+
+def design_sentence(rows: Sequence[Mapping]) -> str:
+    """What the chapter's design could detect, one clause per judged claim (its MDE at 80%
+    power beside the paper's effect): for the chapter's prose."""
+    parts = []
+    for r in rows:
+        if r["unit"] == EXACT:
+            continue
+        paper = r.get("paper_effect")
+        show = (lambda v: f"{math.exp(v):.2f}×") if r["unit"] == "log ratio" else (lambda v: f"{v:.2f} points")
+        where = "" if paper is None else (f"; the paper reports {show(paper)}" if r.get("paper_judged")
+                                          else f"; the paper reports {show(paper)} in its own setting")
+        parts.append(f"{r['key']}: {_mde_text(r)} with {r['n']} seeds{where}")
+    if not parts:
+        return "No claim of this chapter is judged over seeds."
+    share = lambda d: f"{100 * d:.0f}%" if d >= 0.005 else "less than 1%"   # noqa: E731
+    on_line = [f"{r['key']} (its interval ends {share(d)} of its half-width from zero)"
+               for r, d in ((r, near_line(r)) for r in rows) if d is not None and d < NEAR_LINE]
+    line = ("" if not on_line else
+            f" On the line: {', '.join(on_line)}. Float rounding alone (one thread or two per run, "
+            f"another machine) can move such an outcome between \"inconclusive\" and a direction; "
+            f"its estimate and interval, not its outcome, are what this run settles.")
+    return ("With 80% power at the 95% level, this design detects effects of at least: "
+            + "; ".join(parts) + "." + line)
+
+
+def near_line(row: Mapping) -> float | None:
+    """How far the end of a judged row's interval nearest zero lies from zero (inside or
+    outside), as a share of the interval's half-width; None for exact rows and rows without a
+    finite interval. Only the zero line is measured (the direction), not the paper's value."""
+    if row["unit"] == EXACT or not row.get("ci"):
+        return None
+    lo, hi = row["ci"]
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return None
+    return min(abs(lo), abs(hi)) / ((hi - lo) / 2)
+
+
+def chapter_record(chapter: str, profile: str, claims: Sequence[Mapping],
+                   extra: Mapping[str, Any] | None = None) -> dict:
+    """The record a chapter saves with :func:`alexnet_repro.common.records.save_record`:
+    ``{"kind": "chapter", "chapter", "profile", "claims", ...extra, "provenance"}``.
+    The profile is in the record so that a ``ci`` number cannot pass for a real one. The claims
+    go through :func:`json_safe` (an infinite interval end or MDE is stored as ``None``)."""
+    for c in claims:
+        if c.get("outcome") not in OUTCOMES:
+            raise ValueError(f"claim {c.get('key')!r} has no valid outcome: {c.get('outcome')!r} "
+                             f"(judge it with judging.judge, judge_speedup or exact_claim)")
+    reserved = {"kind", "chapter", "profile", "claims", "provenance"}
+    clash = sorted(reserved & set(extra or {}))
+    if clash:
+        raise ValueError(f"extra may not set {', '.join(clash)}")
+    return {"kind": "chapter", "chapter": chapter, "profile": profile,
+            "claims": [json_safe(c) for c in claims], **dict(extra or {}), "provenance": provenance()}
+
+
+def json_safe(value: Any) -> Any:
+    """A copy of ``value`` (dicts, lists, tuples as lists) with every non-finite float as
+    ``None``: a record is JSON, which has no inf, and an interval or MDE is infinite when fewer
+    than 2 seeds count or a pair's steps are unknown (both runs censored)."""
+    if isinstance(value, Mapping):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def ten_crop_claim(records, *, setting: str | None = None) -> dict:
+    """The ten-patch claim (``paper.CLAIM_TESTS["ten_patch_test"]``) over the runs of several
+    seeds (one training record each): :func:`alexnet_repro.analysis.judging.judge` of the per-seed
+    :func:`ten_patch_effects`, measured on the first record's dataset. One run gives one effect
+    and the rule calls that "inconclusive" (no interval from one seed); runs that did not
+    measure the ten patches give no effect and "inconclusive" too (``values["measured"]`` is
+    False). ``setting``: the text the claims table shows (default: dataset, profile, seeds)."""
+    records = list(records)
+    if not records:
+        raise ValueError("ten_crop_claim needs at least one training record (one per seed)")
+    effects = ten_patch_effects(records)
+    prov = provenance_of(records[0])
+    n_val = (records[0].get("final") or {}).get("val_images")
+    if setting is None:
+        setting = (f"{prov['dataset']}, profile {prov['profile']}, {len(records)} "
+                   f"seed{'s' if len(records) != 1 else ''}, {n_val} validation images each")
+    return judge("ten_patch_test", effects or [], dataset=records[0]["dataset"]["name"], setting=setting,
+                 values={"measured": effects is not None, "val_images": n_val,
+                         "seeds": [r.get("seed", (r.get("config") or {}).get("seed")) for r in records]})
+
+
+def ten_patch_effects(records) -> list[float] | None:
+    """Per run (seed): centre-crop minus ten-patch top-1 validation error, in points (both
+    measured by the same run on the same images: a paired difference). ``None`` when a run did
+    not measure the ten patches (``ten_crop_eval`` off)."""
+    pairs = [((r.get("final") or {}).get("val_top1_error"), (r.get("final") or {}).get("val_top1_error_ten_crop"))
+             for r in records]
+    if any(c is None or t is None for c, t in pairs):
+        return None
+    return points([c - t for c, t in pairs])

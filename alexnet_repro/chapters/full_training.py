@@ -1,0 +1,232 @@
+"""One training run read for the reader (the full-training chapter): how far its settings are
+from the paper's scale, its settings table, the numbers the prose quotes, its test protocols
+table and the comparison with d2l.ai's AlexNet on Fashion-MNIST; and the same run repeated over
+seeds: the headline errors as a mean with its t-interval (:func:`headline`), their table, the
+paired ten-patch claim (:func:`ten_crop_claim`, judged by :func:`alexnet_repro.analysis.judging.judge`;
+the augmentation chapter judges its own with it too) and the sentence that states the
+learning-rate rule (:func:`schedule_sentence`).
+
+Everything here reads a :class:`~alexnet_repro.engine.loop.TrainConfig` (before the run) or the run's
+record (after it); the paper's numbers come from :mod:`alexnet_repro.quoted.paper`.
+"""
+from __future__ import annotations
+
+import html
+import inspect
+from typing import Mapping
+
+from alexnet_repro.analysis.verdicts import mean_interval
+from alexnet_repro.common import provenance
+from alexnet_repro.common.html import html_table
+from alexnet_repro.data.augment import scaled_crop_size
+from alexnet_repro.engine.schedule import (
+    RELEASED_DROPS,
+    RELEASED_EPOCHS,
+    parse_schedule,
+    released_drop_epochs,
+)
+from alexnet_repro.nn.model import AlexNet
+from alexnet_repro.quoted.paper import PAPER
+from alexnet_repro.quoted.reimplementations import REIMPLEMENTATIONS
+from alexnet_repro.viz import results_render
+from alexnet_repro.viz import results_rows as rt
+
+PAPER_WIDTH = 1.0
+PAPER_INPUT = scaled_crop_size(PAPER["data"]["rescale_to"])   # 224-of-256 patches, 227 by the layer arithmetic
+_ALEXNET_DEFAULTS = {k: p.default for k, p in inspect.signature(AlexNet).parameters.items()
+                     if p.default is not inspect.Parameter.empty}
+
+
+def alexnet_knobs(model_kwargs: Mapping) -> dict:
+    """AlexNet's keyword arguments as the run built it: its defaults with ``model_kwargs`` on top."""
+    return {**_ALEXNET_DEFAULTS, **dict(model_kwargs or {})}
+
+
+def _crop(config) -> int | None:
+    if config.crop_size:
+        return config.crop_size
+    return scaled_crop_size(config.image_size) if config.image_size else None
+
+
+def scaled_down(config) -> bool:
+    """Whether ``config`` trains something other than the paper's network at the paper's scale:
+    a width other than 1, an input other than 227 pixels, or a dataset other than ImageNet."""
+    width = alexnet_knobs(config.model_kwargs)["width"]
+    return width != PAPER_WIDTH or _crop(config) != PAPER_INPUT or config.dataset != "imagenet"
+
+
+def scale_warning(config) -> str:
+    """The warning banner (HTML) of a scaled-down run: what it trains instead of the paper's run."""
+    knobs, crop, e = alexnet_knobs(config.model_kwargs), _crop(config), html.escape
+    init, towers = knobs["init"], knobs["towers"]
+    limit = "all" if config.limit is None else config.limit
+    init_note = (f" instead of the paper's Gaussian weights with standard deviation "
+                 f"{PAPER['init']['weight_std']:g} (chosen so that a small network learns within "
+                 "minutes; the <code>full</code> profile uses the paper's; try "
+                 "<code>-p train.model_kwargs.init=paper</code>)") if init != "paper" else ""
+    return ('<div class="admonition warning"><p class="admonition-title">A scaled-down network</p>'
+            f"<p><strong>This build does not train the paper's network at the paper's scale.</strong> "
+            f"Profile <code>{e(str(config.profile))}</code> trains on <code>{e(config.dataset)}</code> "
+            f"({limit} training images), at {crop}×{crop} input instead of {PAPER_INPUT}×{PAPER_INPUT}, "
+            f"with every hidden width multiplied by {knobs['width']:g}, initialisation "
+            f"<code>{e(str(init))}</code>{init_note}, for {config.epochs} epochs. The layer structure "
+            f"(kernel sizes, strides, LRN, overlapping pooling, dropout, {towers} "
+            f"tower{'s' if towers != 1 else ''}) is the paper's; the numbers below are those of this "
+            "smaller network on this dataset, not ImageNet results. Build with "
+            "<code>--profile full</code> on a GPU for the paper-scale run.</p></div>")
+
+
+def paper_facts() -> dict:
+    """The paper's numbers that the full-training chapter quotes, by name (values of ``PAPER``)."""
+    t, a, d, aug = PAPER["training"], PAPER["architecture"], PAPER["data"], PAPER["augmentation"]
+    return {"paper_crop": aug["crop"], "paper_epochs": t["epochs"], "paper_drops": t["lr_drops"],
+            "paper_days": "–".join(str(x) for x in t["days"]), "lr_divisor": t["lr_divisor"],
+            "paper_classes": d["ilsvrc_classes"], "paper_conv1": a["conv_kernels"][0],
+            "patches": aug["test_patches"], "patch": aug["crop"], "paper_hardware": t["hardware"],
+            "paper_params_m": a["parameters"] / 1e6, "paper_train_m": d["ilsvrc_train_images"] / 1e6}
+
+
+def _pct(v):
+    return None if v is None else 100.0 * v
+
+
+def run_facts(record: Mapping) -> dict:
+    """The numbers of a training record that the prose quotes, by name: dataset and its sizes,
+    parameters, epochs, steps, wall time (minutes), throughput, hardware, final top-1 errors
+    (percent, centre crop and ten patches) and the number of learning-rate drops."""
+    final, ds = record["final"], record["dataset"]
+    return {"dataset": ds["name"], "train_images": ds["train_images"], "val_images": ds["val_images"],
+            "classes": ds["classes"], "stored": ds["image_size"], "crop": ds["crop_size"],
+            "params": record["model"]["parameters"], "epochs": final["epochs"], "steps": final["steps"],
+            "wall_min": record["wall_time_s"] / 60, "images_per_s": record["images_per_s"],
+            "hardware": provenance.hardware_summary(record["hardware"]), "top1": _pct(final["val_top1_error"]),
+            "top1_ten": _pct(final["val_top1_error_ten_crop"]), "n_drops": len(record["lr_drops"])}
+
+
+def settings_table(record: Mapping) -> str:
+    """HTML table of what a training run was (dataset, model, schedule, speed, provenance)."""
+    cfg, final, ds = record["config"], record["final"], record["dataset"]
+    knobs = alexnet_knobs(cfg.get("model_kwargs"))
+    drops = ", ".join(f"after epoch {d['epoch']} to {d['lr']:g}" for d in record["lr_drops"]) or "none"
+    rows = [
+        ("dataset", provenance.provenance_of(record)["dataset"]),
+        ("validation split", ds.get("val_split", "—")),
+        ("model", f"AlexNet, width ×{knobs['width']:g}, {knobs['towers']} tower(s), init {knobs['init']!r}, "
+                  f"{record['model']['parameters']:,} parameters"),
+        ("augmentation", cfg["augment"]),
+        ("epochs / steps", f"{final['epochs']} / {final['steps']}"),
+        ("learning rate", f"{cfg['lr']:g}, schedule {cfg['schedule']!r}; drops: {drops}"),
+        ("training throughput", f"{record['images_per_s']:.1f} images/s"),
+        ("wall time", f"{record['wall_time_s']:.1f} s"),
+        ("hardware", provenance.hardware_summary(record["hardware"])),
+        ("torch / commit", f"{record['torch']} / {(record.get('git_commit') or 'unknown')[:10]}"),
+        ("profile", str(record["profile"])),
+    ]
+    return html_table([{"what": k, "value": v} for k, v in rows], [("what", "setting"), ("value", "value")])
+
+
+def protocol_table(record: Mapping, name: str) -> str:
+    """HTML table of the run's final errors, one row per test protocol (centre crop, ten patches)."""
+    return results_render.to_html(rt.training_rows({name: record}), [
+        ("protocol", "Test protocol"), ("top1_error_pct", "Top-1 error %"), ("top5_error_pct", "Top-5 error %"),
+        ("dataset", "Dataset"), ("profile", "Profile")], digits=2)
+
+
+def d2l_comparison(record: Mapping) -> str:
+    """Markdown: the run's centre-crop error next to d2l.ai's AlexNet on Fashion-MNIST and what
+    differs; for another dataset, a note that the two are not comparable."""
+    d2l, cfg, ds, final = REIMPLEMENTATIONS["d2l"], record["config"], record["dataset"], record["final"]
+    if cfg["dataset"] != "fashion-mnist":
+        return (f"*The d2l.ai reference ({d2l['dataset']}) is not comparable with a run on "
+                f"`{cfg['dataset']}`; it is shown in the results chapter.*")
+    knobs = alexnet_knobs(cfg.get("model_kwargs"))
+    d2l_err = rt.error_from_accuracy_pct(100 * d2l["test_acc"])
+    crop = ds["crop_size"]
+    return (f"**Against d2l.ai.** *Dive into Deep Learning* trains an AlexNet on "
+            f"{d2l['dataset']} for {d2l['epochs']} epochs (batch {d2l['batch_size']}, lr "
+            f"{d2l['lr']:g}) and reports a test accuracy of {d2l['test_acc']:.3f}, i.e. "
+            f"{d2l_err:.1f}% error. This run: {_pct(final['val_top1_error']):.2f}% centre-crop error on "
+            f"{ds['val_images']} images of the same test set. What differs: this run saw "
+            f"{ds['train_images']} training images (d2l: the whole training set) for "
+            f"{final['epochs']} epochs at {crop}×{crop}, with widths ×{knobs['width']:g}, the paper's LRN, "
+            f"overlapping pooling, {knobs['towers']} tower(s), momentum and augmentation; d2l's network "
+            f"differs from the paper as follows: {d2l['differences']}.")
+
+
+# ----------------------------------------------------------------------------- over seeds
+
+#: The headline errors: record key of ``final`` -> (short name, what it is).
+HEADLINE = {"val_top1_error": ("top1", "top-1, centre crop"),
+            "val_top5_error": ("top5", "top-5, centre crop"),
+            "val_top1_error_ten_crop": ("top1_ten", "top-1, ten patches")}
+
+
+def headline(records, level: float = 0.95) -> dict:
+    """``{short name: verdicts.mean_interval of the percent errors over the runs}`` for each
+    :data:`HEADLINE` error every record measured (one record per seed)."""
+    out = {}
+    for key, (short, _) in HEADLINE.items():
+        values = [(r.get("final") or {}).get(key) for r in records]
+        if values and all(v is not None for v in values):
+            out[short] = mean_interval([100.0 * v for v in values], level)
+    return out
+
+
+def _interval_text(m) -> str:
+    if m is None:
+        return "not measured"
+    if m["half_width"] is None:
+        return "not available (one seed)"
+    return f"{m['lo']:.2f}–{m['hi']:.2f}"
+
+
+def headline_facts(head: Mapping, seeds) -> dict:
+    """What the prose quotes of :func:`headline`, by name: ``n_seeds``, ``seeds``, ``level``
+    (percent) and for each error ``<name>`` (mean, percent; NaN when not measured),
+    ``<name>_ci`` (the interval as text, or why there is none) and ``<name>_per_seed``."""
+    level = next(iter(head.values()))["level"] if head else 0.95
+    out = {"n_seeds": len(seeds), "seeds": ", ".join(str(s) for s in seeds), "level": 100 * level}
+    for short, _ in HEADLINE.values():
+        m = head.get(short)
+        out[short] = m["mean"] if m else float("nan")
+        out[f"{short}_ci"] = _interval_text(m)
+        out[f"{short}_per_seed"] = ", ".join(f"{v:.2f}" for v in m["values"]) if m else "not measured"
+    return out
+
+
+def headline_table(head: Mapping, seeds) -> str:
+    """HTML table: one row per headline error, its value for each seed, the mean and the
+    t-interval (percent)."""
+    rows = []
+    for short, what in HEADLINE.values():
+        if short in head:
+            m = head[short]
+            rows.append({"what": what, **{f"s{i}": f"{v:.2f}" for i, v in enumerate(m["values"])},
+                         "mean": f"{m['mean']:.2f}", "ci": _interval_text(m)})
+    level = next(iter(head.values()))["level"] if head else 0.95
+    columns = ([("what", "Error %")] + [(f"s{i}", f"seed {s}") for i, s in enumerate(seeds)]
+               + [("mean", "mean"), ("ci", f"{100 * level:g}% t-interval")])
+    return html_table(rows, columns)
+
+
+def schedule_sentence(config) -> str:
+    """One sentence (Markdown) that states the run's learning-rate rule with its numbers."""
+    name, epochs = parse_schedule(config.schedule)
+    div = PAPER["training"]["lr_divisor"]
+    if name == "released":
+        drops = released_drop_epochs(config.epochs)
+        where = ", ".join(str(e) for e in drops) or "none (the run is too short)"
+        plural = "s" if len(drops) > 1 else ""
+        return (f"The learning rate starts at {config.lr:g} and is divided by {div} after epoch{plural} {where} "
+                f"of {config.epochs}, whatever the validation error does: the authors' released "
+                f"configuration (layers-145) divided it after epochs "
+                f"{', '.join(str(e) for e in RELEASED_DROPS)} of the {RELEASED_EPOCHS} it ran, and this "
+                f"run drops it at the same fractions of its length.")
+    if name == "plateau":
+        return (f"The learning rate starts at {config.lr:g} and is divided by {div} whenever the "
+                f"validation error has not improved for {config.plateau_patience} epoch(s), at most "
+                f"{config.max_lr_drops} times: the paper's rule made automatic.")
+    if name == "step":
+        return (f"The learning rate starts at {config.lr:g} and is divided by {div} after epochs "
+                f"{', '.join(str(e) for e in epochs)}.")
+    return f"The learning rate starts at {config.lr:g} and follows the {name!r} schedule."

@@ -1,0 +1,354 @@
+"""Figures shared by chapters. Each function draws from computed data and returns the Figure.
+
+This is the one figures module a chapter imports. Curves and plots of numbers are defined here:
+``plot_runs`` (learning curves of a sweep, median and range over seeds); ReLU vs tanh:
+``plot_unit_derivatives``, ``plot_seed_curves``, ``plot_speedups``; LRN: ``plot_lrn_column``,
+``plot_damping_vs_gain``; augmentation: ``plot_epoch_curves``; full training:
+``plot_training_record``; results: ``forest_plot``. Drawings of the network and of images
+(Figure 2 redrawn, receptive fields, crops, PCA lighting, kernels, neighbours) live in
+:mod:`alexnet_repro.viz.drawings` and are re-exported here.
+"""
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import FuncFormatter
+
+from alexnet_repro.analysis.run_metrics import error_curve
+from alexnet_repro.analysis.verdicts import EFFECT_OUTCOMES
+
+# re-exported: chapters draw every figure through this module
+from alexnet_repro.viz.drawings import (  # noqa: F401
+    plot_architecture,
+    plot_kernels,
+    plot_layer_bars,
+    plot_lrn_maps,
+    plot_neighbours,
+    plot_pca_lighting,
+    plot_preprocessing,
+    plot_random_crops,
+    plot_receptive_fields,
+    plot_ten_crops,
+    show_image,
+)
+
+
+def plot_runs(runs: Mapping[str, Sequence[Mapping]], *, window: int = 1, target: float | None = None,
+              title: str | None = None, key: str = "train_top1_error",
+              train_label: str = "training top-1 error (training mode)"):
+    """Learning curves of ``{variant: [Run or record per seed]}`` (:func:`~alexnet_repro.analysis.sweeps.run_seeds`): training top-1 error (training mode,
+    every ``log_every`` steps, trailing mean over ``window`` points) against steps, and
+    validation top-1 error against epochs; per variant the median over seeds as a line and the
+    range (min to max) as a band. ``target``: a horizontal line on the training panel.
+    ``key``/``train_label``: the step log's error on the training panel and its axis label
+    (e.g. ``"eval_train_top1_error"``, evaluation mode). Returns the matplotlib figure."""
+    fig, (ax_t, ax_v) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for i, (variant, recs) in enumerate(runs.items()):
+        color = f"C{i}"
+        curves = [error_curve(r["steps"], key, window=window) for r in recs if r.get("steps")]
+        if curves:
+            n = min(len(c[0]) for c in curves)
+            steps = np.array(curves[0][0][:n])
+            errs = np.array([c[1][:n] for c in curves])
+            ax_t.plot(steps, np.median(errs, 0), color=color, label=variant)
+            ax_t.fill_between(steps, errs.min(0), errs.max(0), color=color, alpha=0.2, lw=0)
+        n = min(len(r["history"]) for r in recs)
+        epochs = np.arange(1, n + 1)
+        val = np.array([[h["val_top1_error"] for h in r["history"][:n]] for r in recs])
+        ax_v.plot(epochs, np.median(val, 0), color=color, label=variant)
+        ax_v.fill_between(epochs, val.min(0), val.max(0), color=color, alpha=0.2, lw=0)
+    if target is not None:
+        ax_t.axhline(target, color="k", lw=0.8, ls="--", label=f"target {target:g}")
+    ax_t.set(xlabel="step", ylabel=train_label, ylim=(0, 1))
+    ax_v.set(xlabel="epoch", ylabel="validation top-1 error", ylim=(0, 1))
+    for ax in (ax_t, ax_v):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    nseeds = {len(r) for r in runs.values()}
+    fig.suptitle((title + " — " if title else "") + f"median and range over {'/'.join(map(str, sorted(nseeds)))} seeds",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- ReLU vs tanh (§3.1)
+
+
+def plot_unit_derivatives(xs, derivs, init_norms, layers, grad_images: int):
+    """Left: ReLU and tanh with their derivatives (``derivs[name]`` at ``xs``); right: the
+    gradient norm per layer at initialisation (``init_norms[name][layer]``)."""
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.6))
+    ax0.plot(xs, derivs["relu"], label="ReLU: $f'(x)$", color="C0")
+    ax0.plot(xs, derivs["tanh"], label="tanh: $f'(x) = 1 - \\tanh^2 x$", color="C1", ls="--")
+    ax0.plot(xs, np.maximum(xs, 0), color="C0", alpha=0.3, label="ReLU: $f(x)$")
+    ax0.plot(xs, np.tanh(xs), color="C1", alpha=0.3, ls="--", label="tanh: $f(x)$")
+    ax0.set(xlabel="input $x$", ylim=(-1.1, 2.1), title="units and their derivatives (autograd)")
+    ax0.grid(alpha=0.3)
+    ax0.legend(fontsize=8)
+    pos = np.arange(len(layers))
+    ax1.bar(pos - 0.2, [init_norms["relu"][k] for k in layers], 0.4, label="ReLU", color="C0")
+    ax1.bar(pos + 0.2, [init_norms["tanh"][k] for k in layers], 0.4, label="tanh", color="C1")
+    ax1.set_xticks(pos, layers)
+    ax1.set_yscale("log")
+    ax1.set(ylabel="‖∂loss/∂W‖", title=f"gradient norm per layer at initialisation ({grad_images} images)")
+    ax1.grid(alpha=0.3, axis="y")
+    ax1.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_seed_curves(runs, best_lr, targets, target, steps_per_epoch: float, window: int, title: str):
+    """The paper's Figure 1 redrawn: training error against epochs (log axis) of every seed
+    (thin lines) and their median, per variant of ``runs`` (``"relu"``/``"tanh"``), with the
+    ``targets`` as dotted lines (``target`` thicker)."""
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    styles = {"relu": dict(color="C0", ls="-"), "tanh": dict(color="C1", ls="--")}
+    for v in runs:
+        curves = [error_curve(r["steps"], window=window) for r in runs[v]]
+        n = min(len(c[0]) for c in curves)
+        ep = np.array(curves[0][0][:n]) / steps_per_epoch
+        errs = np.array([c[1][:n] for c in curves])
+        for e in errs:
+            ax.plot(ep, e, alpha=0.25, lw=0.8, **styles[v])
+        ax.plot(ep, np.median(errs, 0), lw=2, label=f"{v} (lr {best_lr[v]:g}), median of {len(errs)} seeds",
+                **styles[v])
+    for t in targets:
+        ax.axhline(t, color="k", lw=0.6 if t != target else 1.2, ls=":", alpha=0.6)
+    ax.set_xscale("log")
+    ax.set(xlabel="epochs (log scale)", ylabel="training error rate", ylim=(0, 1), title=title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+_RATIO_TICKS = sorted({m * 10.0 ** e for e in range(-4, 5) for m in (1, 2, 5)})
+
+
+def plot_speedups(by_target, paper_factor: float, paper_label: str, *, judged_at: float | None = None,
+                  ylabel: str = "speed-up (tanh steps / ReLU steps)"):
+    """The speed-up curve of :func:`alexnet_repro.analysis.run_metrics.speedups_by_target`: per target
+    training error the geometric mean over seeds of the per-seed speed-ups (``exp`` of
+    ``by_target[t]["result"]["estimate"]``) with its 95% interval (``exp`` of ``"ci"``); where
+    runs are censored, dashed, the range of the interval over the censored values
+    (``"ci_hull"``). Filled markers: the interval excludes 1× whatever the censored values are
+    (an outcome in ``verdicts.EFFECT_OUTCOMES``); hollow: the direction is not settled. An
+    infinite interval end (fewer than 2 seeds) is drawn to the axis' edge, as is a censored range
+    beyond the intervals; a target with no estimate (both runs of a pair censored) gets no
+    marker. A dashed line at the paper's factor, a circle around the target the chapter judges
+    (``judged_at``)."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    shown = [(t, b["result"]) for t, b in by_target.items() if b["result"]["estimate"] is not None]
+    finite = [v for _, r in shown for v in (*r["ci"], r["estimate"]) if math.isfinite(v)]
+    lo_edge = min(finite + [0.0, math.log(paper_factor)]) - 0.1
+    hi_edge = max(finite + [0.0, math.log(paper_factor)]) + 0.1
+    for t, r in shown:
+        est = r["estimate"]
+        lo, hi = (min(max(v, lo_edge), hi_edge) for v in r["ci"])
+        if r.get("n_censored") and r.get("ci_hull"):
+            h_lo, h_hi = (math.exp(min(max(v, lo_edge), hi_edge)) for v in r["ci_hull"])
+            ax.plot([100 * t] * 2, [h_lo, h_hi], color="grey", lw=0.8, ls="--",
+                    label="interval's range with censored runs")
+        settled = r["outcome"] in EFFECT_OUTCOMES
+        ax.errorbar([100 * t], [math.exp(est)], yerr=[[math.exp(est) - math.exp(lo)], [math.exp(hi) - math.exp(est)]],
+                    fmt="s", color="k", mfc="k" if settled else "white", capsize=3,
+                    label="geometric mean, 95% interval")
+        if judged_at is not None and t == judged_at:
+            ax.plot([100 * t], [math.exp(est)], marker="o", ms=14, mfc="none", color="C3", ls="none",
+                    label="the judged target")
+    ax.axhline(1, color="k", lw=0.8)
+    ax.axhline(paper_factor, color="C3", ls="--", lw=1, label=paper_label)
+    ax.set_yscale("log")
+    ax.set_ylim(math.exp(lo_edge), math.exp(hi_edge))
+    ticks = [t for t in _RATIO_TICKS if lo_edge <= math.log(t) <= hi_edge]
+    if len(ticks) > 9:
+        ticks = [t for t in ticks if math.log10(t) == round(math.log10(t))]
+    ax.set_yticks(ticks, [f"{t:g}\u00d7" for t in ticks])
+    ax.minorticks_off()
+    ax.invert_xaxis()
+    ax.set(xlabel="target training error (%)", ylabel=ylabel,
+           title="speed-up: geometric mean over seeds, 95% interval (hollow: direction not settled)")
+    ax.grid(alpha=0.3, which="both")
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    ax.legend(unique.values(), unique.keys(), fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- LRN (§3.3)
+
+
+def plot_lrn_column(col_a, col_b):
+    """All kernel maps at one position before (``col_a``) and after LRN (``col_b``), each
+    scaled to its largest value."""
+    fig, ax = plt.subplots(figsize=(11, 2.8))
+    idx = np.arange(len(col_a))
+    ax.bar(idx - 0.2, (col_a / col_a.max()).numpy(), width=0.4, label="a / max a (before)")
+    ax.bar(idx + 0.2, (col_b / col_b.max()).numpy(), width=0.4, label="b / max b (after LRN)")
+    ax.set(xlabel="kernel map", ylabel="relative activity",
+           title=f"all {len(col_a)} maps at the position of the strongest total response, each scaled to its largest")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_damping_vs_gain(gains, sweep, gain_star: float, xlabel: str):
+    """Median (band: 5–95%) damping beyond ``k^-β`` against the gain on the responses, per
+    implementation (``sweep[label]``: rows ``(q95, median, q5)`` per gain)."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    for i, (label, d) in enumerate(sweep.items()):
+        ax.plot(gains, d[:, 1], color=f"C{i}", label=label.split(":")[0])
+        ax.fill_between(gains, d[:, 2], d[:, 0], color=f"C{i}", alpha=0.2, lw=0)
+    ax.axvline(1.0, color="grey", lw=0.8)
+    ax.axvline(gain_star, color="grey", lw=0.8, ls="--")
+    ax.set(xscale="log", ylim=(0, 1.02), ylabel="damping beyond k^-β (median, 5–95%)", xlabel=xlabel)
+    ax.legend(fontsize=8)
+    return fig
+
+
+# ----------------------------------------------------------------------------- augmentation (§4.1)
+
+
+def plot_epoch_curves(runs, colours):
+    """Training and validation top-1 error per epoch of ``{variant: [Run or record per seed]}``:
+    mean over seeds, band from the seeds' minimum to maximum."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    for v, rs in runs.items():
+        ep = np.array([h["epoch"] for h in rs[0]["history"]])
+        for ax, key in zip(axes, ("train_top1_error", "val_top1_error")):
+            curves = np.array([[h[key] for h in r["history"]] for r in rs])
+            ax.plot(ep, curves.mean(0), color=colours.get(v), label=v)
+            if len(rs) > 1:
+                ax.fill_between(ep, curves.min(0), curves.max(0), color=colours.get(v), alpha=0.2, lw=0)
+    for ax, title in zip(axes, ("training error (on the training patches)", "validation error (centre patch)")):
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("top-1 error")
+    axes[1].legend(title="augment")
+    fig.suptitle("Mean over seeds; the band spans the seeds' minimum and maximum", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- full training (§5)
+
+
+def _pct(v):
+    return None if v is None else 100.0 * v
+
+
+def plot_training_record(record, batch_size: int, log_every: int):
+    """Top-1 and top-5 error (%) per epoch of one training ``record``, training and validation,
+    the logged training steps on the top-1 panel and the learning-rate drops as dotted lines."""
+    hist, ds = record["history"], record["dataset"]
+    epochs_x = [h["epoch"] for h in hist]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for ax, k, name in ((axes[0], "top1", "top-1"), (axes[1], "top5", "top-5")):
+        for split, style in (("train", "--"), ("val", "-")):
+            ys = [_pct(h.get(f"{split}_{k}_error")) for h in hist]
+            if any(y is not None for y in ys):
+                ax.plot(epochs_x, [np.nan if y is None else y for y in ys], style, marker="o", ms=3,
+                        label=f"{'training (augmented, dropout on; mean over the epoch)' if split == 'train' else 'validation (centre crop, end of epoch)'}")
+        if k == "top1" and record["steps"]:
+            spe = max(1, math.ceil(ds["train_images"] / batch_size))
+            ax.plot([s["step"] / spe for s in record["steps"]], [_pct(s["train_top1_error"]) for s in record["steps"]],
+                    color="0.7", lw=0.8, zorder=0, label=f"training, every {log_every} steps")
+        for d in record["lr_drops"]:
+            ax.axvline(d["epoch"], color="k", ls=":", lw=1)
+            ax.text(d["epoch"], ax.get_ylim()[1], f" lr {d['lr']:g}", va="top", fontsize=8)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"{name} error (%)")
+        ax.set_title(f"{name} error")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+FOREST_UNITS = {"points": "effect (points of error)", "log ratio": "speed-up (\u00d7, log scale)"}
+
+
+def forest_plot(rows, title: str | None = None):
+    """Forest plot: one line per claim, its estimate and interval, the paper's value as a red
+    diamond where the claim has one, rows grouped by chapter (in order of first appearance).
+
+    ``rows``: dicts with ``"chapter"``, ``"label"``, ``"unit"`` (``"points"``, or ``"log ratio"``
+    for log speed-ups, drawn as ratios on a log axis) and the keys of a
+    ``verdicts.replication`` result (``"estimate"``, ``"ci"``, ``"paper"``, ``"outcome"``). One
+    panel per unit present; an infinite interval end is drawn to the panel's edge; a row with
+    no estimate (``None``) gets no error bar; a row with censored runs also shows, dashed, the
+    union of its intervals over the censored values' range (``ci_hull``). Each row's label ends with its outcome;
+    hollow markers are inconclusive outcomes.
+    """
+    for r in rows:
+        if r.get("unit") not in FOREST_UNITS:
+            raise ValueError(f"forest_plot: row {r.get('label')!r} has unit {r.get('unit')!r}; "
+                             f"use one of {sorted(FOREST_UNITS)}")
+    chapters = list(dict.fromkeys(r["chapter"] for r in rows))
+    placed, y, ticks = [], 0, []
+    for chapter in chapters:
+        ticks.append((y, chapter, True))
+        y -= 1
+        for r in (r for r in rows if r["chapter"] == chapter):
+            placed.append((y, r))
+            ticks.append((y, f"{r['label']}: {r.get('outcome', '')}", False))
+            y -= 1
+        y -= 0.5
+    units = [u for u in FOREST_UNITS if any(r["unit"] == u for r in rows)] or ["points"]
+    fig, axes = plt.subplots(1, len(units), sharey=True, squeeze=False,
+                             figsize=(4.5 * len(units) + 3, 0.32 * (len(placed) + len(chapters)) + 1.4))
+    for ax, unit in zip(axes[0], units):
+        _forest_panel(ax, [(yy, r) for yy, r in placed if r["unit"] == unit], unit)
+    axes[0][0].set_yticks([t[0] for t in ticks], [t[1] for t in ticks], fontsize=8)
+    for label, (_, _, bold) in zip(axes[0][0].get_yticklabels(), ticks):
+        label.set_fontweight("bold" if bold else "normal")
+    axes[0][0].set_ylim(y + 0.5, 0.8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _forest_panel(ax, placed, unit):
+    ratio = unit == "log ratio"
+    show = (lambda v: math.exp(v)) if ratio else (lambda v: v)
+    finite = [v for _, r in placed for v in (*r["ci"], r["estimate"], r["paper"])
+              if v is not None and math.isfinite(v)] or [0.0]
+    lo_edge, hi_edge = min(finite + [0.0]), max(finite + [0.0])
+    pad = 0.1 * (hi_edge - lo_edge or 1.0)
+    lo_edge, hi_edge = lo_edge - pad, hi_edge + pad
+    for yy, r in placed:
+        if r["estimate"] is not None:
+            lo, hi = (min(max(v, lo_edge), hi_edge) for v in r["ci"])
+            est = r["estimate"]
+            filled = r.get("outcome") != "inconclusive"
+            if r.get("n_censored") and r.get("ci_hull"):
+                h_lo, h_hi = (show(min(max(v, lo_edge), hi_edge)) for v in r["ci_hull"])
+                ax.plot([h_lo, h_hi], [yy, yy], color="grey", lw=0.8, ls="--",
+                        label="range with censored runs")
+            ax.errorbar([show(est)], [yy], xerr=[[show(est) - show(lo)], [show(hi) - show(est)]],
+                        fmt="o", color="black", mfc="black" if filled else "white", ms=5, capsize=3)
+        if r["paper"] is not None:
+            ax.plot([show(r["paper"])], [yy], marker="D", color="#C44E52", ls="none", ms=6,
+                    label="paper")
+    ax.axvline(show(0.0), color="grey", lw=0.8, ls=":")
+    if ratio:
+        ax.set_xscale("log")
+        times = FuncFormatter(lambda v, _: f"{v:g}\u00d7")
+        ax.xaxis.set_major_formatter(times)
+        ax.xaxis.set_minor_formatter(times)
+        ax.tick_params(axis="x", which="minor", labelsize=7)
+    ax.set_xlim(show(lo_edge), show(hi_edge))
+    ax.set_xlabel(FOREST_UNITS[unit], fontsize=9)
+    ax.spines[["top", "right"]].set_visible(False)
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        unique = dict(zip(labels, handles))
+        ax.legend(unique.values(), unique.keys(), fontsize=7, loc="lower right")
+
+
+# ----------------------------------------------------------------------------- augmentation: the patches
