@@ -96,7 +96,7 @@ def test_image_size_resizes_bilinearly(monkeypatch):
         ref = _bilinear_numpy(native.train[i][0][0].double().numpy(), 56)
         np.testing.assert_allclose(big.train[i][0][0].numpy(), ref, atol=0.5 / 255 + 1e-6)
     # above the memory budget the images stay native and are resized per item/batch
-    monkeypatch.setattr(data, "EAGER_RESIZE_BYTES", 0)
+    monkeypatch.setattr(data_batches, "EAGER_RESIZE_BYTES", 0)
     lazy = load_dataset("fashion-mnist", limit=10, val_limit=10, image_size=56)
     assert lazy.train.images.shape[-1] == 28
     for i in range(3):

@@ -60,11 +60,10 @@ def glue_all(values: Mapping[str, Any], prefix: str = "") -> None:
         glue(f"{prefix}{name}", value, display=False)
 
 
-def seed_workers(config: TrainConfig) -> int:
-    """How many runs a chapter trains at once (``sweeps.run_seeds(..., workers=...)``), and the
-    thread count of this kernel, from ``ALEXNET_THREADS`` (``python -m alexnet_repro book
-    --threads N``; default 1): each training process uses N threads and ``cores // N`` of them
-    run side by side. On a GPU (``config.device`` resolving to CUDA) one run at a time.
+def kernel_threads() -> int:
+    """Set this kernel's torch thread count from ``ALEXNET_THREADS`` (``python -m alexnet_repro
+    book --threads N``; default 1, at most the number of cores) and return it. A chapter calls it
+    once, in its set-up, before it trains.
 
     One thread per process and one process per core is the fast path on a CPU: the book's
     networks are small, so per-operation overhead, not arithmetic, sets their speed, and two
@@ -78,11 +77,18 @@ def seed_workers(config: TrainConfig) -> int:
     except ValueError:
         raise ConfigError(f"{THREADS_ENV}={text!r}: give a whole number of threads >= 1 "
                           "(e.g. --threads 1)") from None
-    cores = os.cpu_count() or 1
-    torch.set_num_threads(min(threads, cores))
+    threads = min(threads, os.cpu_count() or 1)
+    torch.set_num_threads(threads)
+    return threads
+
+
+def seed_workers(config: TrainConfig, threads: int) -> int:
+    """How many runs of ``config`` a chapter trains at once (``sweeps.run_seeds(...,
+    workers=...)``) when each uses ``threads`` threads: ``cores // threads`` on a CPU, one on a
+    GPU (``config.device`` resolving to CUDA)."""
     if select_device(config.device).type != "cpu":
         return 1
-    return max(1, cores // threads)
+    return max(1, (os.cpu_count() or 1) // threads)
 
 
 def train_config(train: Mapping[str, Any], **changes) -> TrainConfig:

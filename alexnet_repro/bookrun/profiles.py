@@ -20,7 +20,7 @@ import yaml
 
 from alexnet_repro.engine.config import TrainConfig
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BOOK_DIR = REPO / "book"
 PROFILES_FILE = BOOK_DIR / "profiles.yml"
 TOC_FILE = REPO / "_toc.yml"

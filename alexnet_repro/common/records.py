@@ -31,7 +31,7 @@ __all__ = [
     "provenance",
 ]
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]   # alexnet_repro/
 
 
 class RecordError(ValueError):

@@ -18,7 +18,7 @@ from alexnet_repro.quoted.paper import PAPER
 _P = PAPER["training"]
 AMP_MODES = ("auto", "bf16", "off")
 #: Environment variable with the number of threads of each training process of a book build
-#: (``python -m alexnet_repro book --threads N``; read by ``chapter.seed_workers``).
+#: (``python -m alexnet_repro book --threads N``; read by ``bookrun.notebook.kernel_threads``).
 THREADS_ENV = "ALEXNET_THREADS"
 
 
