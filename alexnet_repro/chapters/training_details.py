@@ -13,18 +13,34 @@ judged claim rows.
 * :func:`claims` -- ``two_gpu``, ``depth``, ``weight_decay_train``, ``bias_init`` and
   ``pca_color`` judged by :func:`alexnet_repro.analysis.judging.judge` (metrics fixed in
   ``paper.CLAIM_TESTS``).
+
+What the notebook calls, in its order: :func:`intro_glue` (the claims as quoted), :func:`train_variants`
+(the six networks, every seed), :func:`setting_glue` (what the prose says of the setting and the
+networks), :func:`figure_title` and :func:`summary_table` (the curves and the table),
+:func:`judged_claims` (the claim rows, their setting from
+:func:`alexnet_repro.analysis.setting.setting_text`), :func:`claims_glue` (what the prose says of
+them) and :func:`chapter_record` (what the chapter saves).
 """
 from __future__ import annotations
 
 import math
+import time
 from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
 
 from alexnet_repro.analysis import judging
 from alexnet_repro.analysis import run_metrics as readings
+from alexnet_repro.analysis import sweeps
+from alexnet_repro.analysis.preregistration import CLAIM_TESTS
+from alexnet_repro.analysis.setting import setting_text
+from alexnet_repro.nn.introspect import count_parameters, weight_layers_text
 from alexnet_repro.quoted.paper import PAPER
 
 __all__ = ["PAPER_NET", "ONE_TOWER", "NO_WD", "BIAS_ZERO", "BIAS_ONE", "NO_LIGHTING", "HALF_KERNELS", "CLAIM_KEYS",
-           "without", "variants", "early_error", "metrics", "paired_effects", "claims", "regime_text", "regime_sentence", "bias_note"]
+           "without", "variants", "early_error", "metrics", "paired_effects", "claims", "regime_text", "regime_sentence", "bias_note",
+           "intro_glue", "train_variants", "bias_texts", "grey_note", "setting_glue", "figure_title",
+           "summary_table", "judged_claims", "claims_glue", "chapter_record"]
 
 PAPER_NET = "paper's choices"
 ONE_TOWER = "one tower, half the kernels"
@@ -158,3 +174,115 @@ def bias_note(base_bias_one: bool, val_base: float, val_bias_arm: float) -> str:
     return ("The base network keeps He initialisation's zero biases (chosen before these runs, from trial runs "
             "on a seed not reported here, in which the paper's biases of 1 ended far behind; here they did not "
             "end behind on average).")
+
+
+def intro_glue(removed_layer: str, step: int, window: int) -> dict[str, Any]:
+    """What the introduction quotes: each claim's text and paper number (``<key>_text``,
+    ``<key>_paper``, from ``CLAIM_TESTS``), the paper's weight decay (``wd``) and layers with
+    biases of 1 (``bias_one``), and the chapter's fixed choices (``removed``, ``early_step``,
+    ``early_window``)."""
+    return {**{f"{k}_text": CLAIM_TESTS[k]["text"] for k in CLAIM_KEYS},
+            **{f"{k}_paper": CLAIM_TESTS[k]["paper_text"] for k in CLAIM_KEYS},
+            "wd": PAPER["training"]["weight_decay"], "bias_one": ", ".join(PAPER["init"]["bias_one"]),
+            "removed": removed_layer, "early_step": step, "early_window": window}
+
+
+def train_variants(base, variants_: Mapping[str, Mapping[str, Any]], seeds: Sequence[int], *,
+                   workers: int = 1) -> tuple[dict[str, list], float]:
+    """Train every network of ``variants_`` (:func:`variants`) with every seed
+    (:func:`alexnet_repro.analysis.sweeps.run_seeds`, also evaluating each on its training
+    images); returns ``(runs, seconds)``. No shared data: each seed draws its own subset, the same
+    for every network."""
+    start = time.perf_counter()
+    runs = sweeps.run_seeds(base, variants_, seeds, eval_train_split=True, workers=workers)
+    return runs, time.perf_counter() - start
+
+
+def bias_texts(base_bias_one: bool) -> dict[str, str]:
+    """How the prose names the base network's initial biases (``base_biases``) and those of its
+    twin (``bias_variant``)."""
+    ones = ", ".join(PAPER["init"]["bias_one"])
+    if base_bias_one:
+        return {"base_biases": f"biases 1 in {ones} and 0 elsewhere",
+                "bias_variant": "biases 0 (every bias; the same weights)"}
+    return {"base_biases": "every bias 0 (He initialisation's; the paper's biases are a variant, see below)",
+            "bias_variant": f"biases 1 in {ones} (the paper's; the same weights)"}
+
+
+def grey_note(in_channels: int) -> str:
+    """The prose's note on PCA lighting with grey images (one channel: one component), else nothing."""
+    if in_channels == 1:
+        return ("The images here are grey, so the lighting noise has a single component: it changes "
+                "the brightness of the whole image, not its colours.")
+    return ""
+
+
+def setting_glue(runs: Mapping[str, Sequence], *, removed_layer: str, base_bias_one: bool, n_seeds: int,
+                 train_seconds: float) -> dict[str, Any]:
+    """What the prose says of the setting (``readings.setting_facts`` of the paper's network's
+    first run) and of the networks: seeds and runs, the regime, the layers and parameters of the
+    two-tower, one-tower and shallower nets, mean wall time of a run of the first two, the biases
+    (:func:`bias_texts`) and :func:`grey_note`."""
+    facts = readings.setting_facts(runs[PAPER_NET][0])
+    shallow = without(removed_layer)
+    nets = {v: runs[v][0].model for v in (PAPER_NET, ONE_TOWER, shallow)}
+    return {**facts, "n_seeds": n_seeds, "train_seconds": train_seconds, "n_runs": n_seeds * len(runs),
+            "regime": regime_text(facts["init"], facts["input_scale"]),
+            "regime_sentence": regime_sentence(facts["init"], facts["input_scale"]),
+            "layers_two": weight_layers_text(nets[PAPER_NET]), "layers_one": weight_layers_text(nets[ONE_TOWER]),
+            "params_two": count_parameters(nets[PAPER_NET]), "params_one": count_parameters(nets[ONE_TOWER]),
+            "params_shallow": count_parameters(nets[shallow]),
+            "wall_two": np.mean([r["wall_time_s"] for r in runs[PAPER_NET]]),
+            "wall_one": np.mean([r["wall_time_s"] for r in runs[ONE_TOWER]]),
+            **bias_texts(base_bias_one), "grey_note": grey_note(nets[PAPER_NET].in_channels)}
+
+
+def figure_title(facts: Mapping[str, Any]) -> str:
+    """The curves' title: ``"AlexNet, width 0.125, fashion-mnist"``."""
+    return f"AlexNet, width {facts['width']:g}, {facts['dataset']}"
+
+
+def summary_table(runs: Mapping[str, Sequence], step: int, window: int) -> str:
+    """HTML table of the six networks' :func:`metrics` (mean ± standard deviation over seeds)."""
+    return readings.summary_table(readings.variant_summary(runs, metrics(step, window)), digits=2)
+
+
+def judged_claims(runs: Mapping[str, Sequence], config, facts: Mapping[str, Any], *, removed_layer: str,
+                  step: int, window: int) -> list[dict]:
+    """The claim rows (:func:`claims` on :func:`paired_effects`) for runs of ``config``, ``facts``
+    from :func:`setting_glue`: their setting from ``setting_text``, their values the parameter
+    counts of the nets compared, the removed layer and the early-error step and window."""
+    effects = paired_effects(runs, removed_layer=removed_layer, step=step, window=window)
+    setting = setting_text(config, train_images=facts["train_images"], seeds=facts["n_seeds"],
+                           val_images=facts["val_images"], crop=facts["crop"])
+    values = {"two_gpu": {"parameters_two_towers": facts["params_two"], "parameters_one_tower": facts["params_one"]},
+              "depth": {"removed_layer": removed_layer, "parameters_without": facts["params_shallow"]},
+              "bias_init": {"step": step, "window": window}}
+    return claims(effects, dataset=config.dataset, setting=setting, values=values)
+
+
+def claims_glue(rows: Sequence[Mapping], runs: Mapping[str, Sequence], *, base_bias_one: bool, step: int,
+                window: int) -> dict[str, Any]:
+    """What the prose says of the judged ``rows``: each claim's ``<key>_measured`` and
+    ``<key>_outcome``, the design sentence, the mean final validation top-1 error (percent) of the
+    base network (``val_base``) and of its twin with the other biases (``val_bias_arm``), and
+    :func:`bias_note` on them."""
+    val = metrics(step, window)["validation top-1 error, %"]
+    bias_arm = BIAS_ZERO if base_bias_one else BIAS_ONE
+    val_base = np.mean([val(r) for r in runs[PAPER_NET]])
+    val_bias_arm = np.mean([val(r) for r in runs[bias_arm]])
+    return {**{f"{r['key']}_{f}": r[f] for r in rows for f in ("measured", "outcome")},
+            "design": judging.design_sentence(rows), "val_base": val_base, "val_bias_arm": val_bias_arm,
+            "bias_note": bias_note(base_bias_one, val_base, val_bias_arm)}
+
+
+def chapter_record(profile: str, rows: Sequence[Mapping], runs: Mapping[str, Sequence], config,
+                   variants_: Mapping[str, Any], *, seeds: Sequence[int], removed_layer: str, step: int,
+                   window: int, seconds: float) -> dict:
+    """The record the chapter saves (:func:`alexnet_repro.analysis.judging.chapter_record`): the
+    claim rows, the runs' digest, the base config, the seeds, the variants, the fixed choices and
+    the chapter's wall time."""
+    return judging.chapter_record("training_details", profile, rows, {
+        "runs": readings.runs_digest(runs), "config": config.to_dict(), "seeds": list(seeds),
+        "variants": variants_, "removed_layer": removed_layer, "early_step": step, "early_window": window,
+        "chapter_seconds": seconds})

@@ -37,7 +37,6 @@ from alexnet_repro.nn.introspect import activations
 
 # example_images and kernel_grid are re-exported: chapters and figures import them from here
 from alexnet_repro.viz.pictures import (
-    example_images,
     feature_grid_png,
     jpeg_bytes,
     kernel_grid,
@@ -46,8 +45,6 @@ from alexnet_repro.viz.pictures import (
     to_float_image,
 )
 
-__all__ = ["ActivationExplorer", "LayerView", "example_images", "kernel_grid", "find_layer",
-           "state_size", "STATE_BUDGET_BYTES", "DEFAULT_LAYERS"]
 
 # Widget state (all pictures, base64-encoded as in a notebook's metadata) allowed per explorer.
 STATE_BUDGET_BYTES = 1_500_000

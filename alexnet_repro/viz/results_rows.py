@@ -30,42 +30,17 @@ from alexnet_repro.analysis import verdicts
 from alexnet_repro.common.provenance import (
     NOT_MEASURED,
     NOT_REPORTED,
-    RESULT_PROFILES,
-    gather_records,
-    hardware_summary,
     profiles_present,
     provenance_of,
-    provenance_rows,
     records_list,
 )
 from alexnet_repro.data.augment import scaled_crop_size
 from alexnet_repro.quoted import paper, reading_note, reimplementations, released_2012
-from alexnet_repro.viz.results_render import (
-    CLAIM_COLUMNS,
-    COMPARISON_COLUMNS,
-    PROVENANCE_COLUMNS,
-    READING_NOTE_COLUMNS,
-    TABLE1_COLUMNS,
-    TABLE2_COLUMNS,
-    profile_banner,
-    provenance_table,
-    to_html,
-)
 
 TEN_PATCH = (f"{paper.PAPER['augmentation']['test_patches']} patches (corners, centre and "
              "their mirror images), softmax averaged")
 CENTRE_CROP = "single centre crop"
 
-__all__ = [
-    "NOT_MEASURED", "NOT_REPORTED", "RESULT_PROFILES", "TEN_PATCH", "CENTRE_CROP",
-    "error_from_accuracy_pct", "gather_records", "provenance_of", "provenance_rows",
-    "hardware_summary", "table1_rows", "table2_rows", "paper_rows", "reimplementation_rows",
-    "released_rows", "RELEASED_COLUMNS", "training_rows", "comparison_rows", "claim_rows", "judged_rows", "outcome_summary", "reading_note_rows",
-    "record_counts", "quoted_numbers", "headline_numbers", "profiles_present", "profile_banner",
-    "provenance_table", "to_html",
-    "COMPARISON_COLUMNS", "CLAIM_COLUMNS", "READING_NOTE_COLUMNS", "TABLE1_COLUMNS",
-    "TABLE2_COLUMNS", "PROVENANCE_COLUMNS",
-]
 
 
 # ----------------------------------------------------------------------------- numbers
