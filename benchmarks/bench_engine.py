@@ -34,7 +34,9 @@ training several seeds in one step (``torch.func`` ``vmap`` over stacked weights
 convolutions): such a step does the arithmetic of one network on a batch ``ENSEMBLE`` times
 larger, and no batched or grouped kernel does it faster than a dense one, so the plain loop's
 gain per image from that larger batch (one thread, channels-last) is the most it could add.
-Exit status 1 when engine/plain < 0.95 or fast/plain < 2.0 on any network.
+Exit status 1 when engine/plain < 0.95 on any network. fast/plain >= 2.0 was a goal until the
+floor-plan issue retired it on 2 cores: there, even the ensembling ceiling printed above cannot
+lift every network to it, so fast/plain is printed as information (INFO).
 
     python benchmarks/bench_engine.py [--quick] [--repeats N] [--json OUT.json] [--only NAME]
 """
@@ -60,7 +62,8 @@ from alexnet_repro.engine.config import TrainConfig
 from alexnet_repro.engine.loop import train  # noqa: E402
 from alexnet_repro.nn.model import build_model  # noqa: E402
 
-ENGINE_GOAL, FAST_GOAL = 0.95, 2.0
+ENGINE_GOAL = 0.95
+RETIRED_FAST_GOAL = 2.0   # printed for information only (retired on 2 cores: see the docstring)
 ENSEMBLE = 8   # seeds per step in the ensembling ceiling (the chapters train 5 to 20 seeds)
 
 # The networks of the default profile (book/profiles.yml and the chapters' parameters cells):
@@ -200,7 +203,7 @@ def main(argv=None) -> int:
         out["networks"][name] = {**{(k if k == "ensemble_ceiling" else f"{k}_images_per_s"): v
                                     for k, v in med.items()}, "all": res[name],
                                  "engine_over_plain": e, "fast_over_plain": f}
-        ok = e >= ENGINE_GOAL and f >= FAST_GOAL
+        ok = e >= ENGINE_GOAL
         failed |= not ok
         e1, f1 = med["engine_1_thread"] / med["plain_1_thread"], med["fast"] / med["plain_1_thread"]
         # fast/plain = (workers' scaling) x (engine per core) / (plain's scaling over its threads)
@@ -208,7 +211,8 @@ def main(argv=None) -> int:
         out["networks"][name].update(engine_over_plain_1_thread=e1, fast_over_plain_1_thread=f1,
                                      workers_scaling=scaling, plain_threads_scaling=threads)
         ceiling = med["ensemble_ceiling"]
-        lines.append(f"{name}: engine/plain {e:.2f}, fast/plain {f:.2f}" + ("" if ok else "  FAIL") +
+        lines.append(f"{name}: engine/plain {e:.2f}" + ("" if ok else "  FAIL") +
+                     f", fast/plain {f:.2f} (INFO: retired goal {RETIRED_FAST_GOAL})" +
                      f"   (both on 1 thread: engine/plain {e1:.2f}; fast/plain-1-thread {f1:.2f}; "
                      f"fast/plain = {scaling:.2f} workers' scaling x {e1:.2f} per core / {threads:.2f} "
                      f"plain's thread scaling; ensembling {ENSEMBLE} seeds per step could "
@@ -216,7 +220,8 @@ def main(argv=None) -> int:
     reference.shutdown()
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))
-    print(f"goals: engine/plain >= {ENGINE_GOAL}, fast/plain >= {FAST_GOAL}; load average {out['loadavg']}")
+    print(f"goal: engine/plain >= {ENGINE_GOAL} (fast/plain >= {RETIRED_FAST_GOAL} retired: information); "
+          f"load average {out['loadavg']}")
     print("\n".join(lines))
     return 1 if failed else 0
 
