@@ -1,14 +1,7 @@
-"""Datasets by name, seeded class-balanced subsets, resizing, and clear errors.
-
-``load_dataset(name, ...)`` returns a :class:`DataBundle` whose ``train``/``val`` items are
-``(float32 tensor C×H×W in [0, 1], int label)``, or a :class:`BadImage` for an image that could
-not be decoded (``on_bad_image="skip"``). In-memory datasets also offer
-``get_batch(indices) -> (images, labels)``, a vectorised path for the training engine.
-
-Names: the registry ``REGISTRY`` (name -> loader, one-line description, native image side);
-``DATASETS`` is its list of names. Adding a dataset is one loader function (the signature of
-:func:`_load_synthetic`) and one registry line. ``iter_batches`` is the one batch iterator;
-``epoch_batches`` the engine's seeded order of batches in an epoch.
+"""In-memory datasets and batches: the :class:`DataBundle` every loader returns, class-balanced
+subsets, images held as uint8 tensors, the one batch iterator (:func:`iter_batches`) and the
+engine's seeded order of batches in an epoch (:func:`epoch_batches`); corrupt images are counted
+or refused (:func:`check_bad`).
 """
 from __future__ import annotations
 
@@ -21,8 +14,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-# load_image and preprocess are re-exported: chapters import them from here
-# read_cifar10_batch is re-exported for callers of this module
 from alexnet_repro.data.images import BadImage, BadImageError
 
 BAD_IMAGE_MODES = ("skip", "fail")

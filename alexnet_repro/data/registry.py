@@ -29,8 +29,6 @@ from alexnet_repro.data.batches import (
     balanced_subset,
 )
 
-# load_image and preprocess are re-exported: chapters import them from here
-# read_cifar10_batch is re-exported for callers of this module
 from alexnet_repro.data.cifar10 import (
     CIFAR10_BATCHES,
     read_cifar10,

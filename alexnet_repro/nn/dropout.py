@@ -2,7 +2,8 @@
 
 The layer itself (:class:`~alexnet_repro.nn.layers.Dropout`, the functional
 :func:`~alexnet_repro.nn.layers.dropout` and the table of conventions) lives in
-:mod:`alexnet_repro.nn.layers`; the names are re-exported here for the chapter.
+:mod:`alexnet_repro.nn.layers`; the dropout chapter's measurements live in
+:mod:`alexnet_repro.chapters.dropout`.
 
 The paper (Section 4.2) sets each hidden neuron's output to zero with probability ``p = 0.5``
 while training and, at test time, uses all neurons but "multiplies their outputs by 0.5".
@@ -17,11 +18,6 @@ training output. Mixing them does not:
   (identity): test outputs are ``1/(1-p)`` times (2x at p = 0.5) the training average.
 
 Here ``p`` is always the probability of *dropping* a unit, as in the paper and in PyTorch.
-
-The dropout chapter's measurements live here too: the Monte-Carlo check of the conventions
-(:func:`convention_check`), the test-time rules applied to trained networks
-(:func:`rule_factors`, :func:`evaluate_with_factors`, :func:`measured_eval_over_train`); the
-chapter judges its claims with :mod:`alexnet_repro.analysis.judging`.
 """
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
-"""The network of the paper (§3.5, Figure 2), its ablation knobs, the small CNN of Figure 1,
-and a layer table computed from a model.
-
-Layers are named as in the paper: ``conv1`` ... ``conv5``, ``fc6`` ... ``fc8``; the layers in
-between are ``act<i>`` (ReLU or tanh), ``norm<i>`` (LRN), ``pool<i>`` and ``drop<i>``.
-``named_layers(model)`` maps these short names to modules (for hooks).
+"""Reading a built network: its named layers, the activations of a forward pass (the one
+forward-hook helper), output sizes, the layer table (shapes, parameters, multiply-adds, receptive
+fields) and the parameter count.
 """
 from __future__ import annotations
 

@@ -1,12 +1,5 @@
-"""Numbers quoted from publications, each labelled with its source.
-
-Nothing here is computed: these are the values *as printed* in Krizhevsky, Sutskever & Hinton
-(2012) and in the documentation of later re-implementations. Chapters compare what they measure
-against these. Error rates and accuracies are kept in percent, as printed (keys end in ``_pct``);
-results records store fractions, so multiply by 100 before comparing.
-
-``READING_NOTE_ERRORS`` lists the claims of the reading note the book started from that
-disagree with the paper, so that chapters can point at them.
+"""Numbers of later re-implementations of AlexNet (torchvision, Caffe's bvlc_alexnet, ...), each
+labelled with its source: what a one-network reproduction reaches at full scale.
 """
 from __future__ import annotations
 

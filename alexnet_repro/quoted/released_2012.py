@@ -1,12 +1,6 @@
-"""Numbers quoted from publications, each labelled with its source.
-
-Nothing here is computed: these are the values *as printed* in Krizhevsky, Sutskever & Hinton
-(2012) and in the documentation of later re-implementations. Chapters compare what they measure
-against these. Error rates and accuracies are kept in percent, as printed (keys end in ``_pct``);
-results records store fractions, so multiply by 100 before comparing.
-
-``READING_NOTE_ERRORS`` lists the claims of the reading note the book started from that
-disagree with the paper, so that chapters can point at them.
+"""The authors' released 2012 source: the ImageNet configuration ``layers-145`` (the paper's
+one-CNN errors) and the CIFAR-10 ``layers-18pct`` configuration, as written in the files
+(copies in ``reference/alexnet-2012-source/``, read by the tests), each value with its file.
 """
 from __future__ import annotations
 

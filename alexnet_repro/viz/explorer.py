@@ -35,7 +35,6 @@ from torch import nn
 
 from alexnet_repro.nn.introspect import activations
 
-# example_images and kernel_grid are re-exported: chapters and figures import them from here
 from alexnet_repro.viz.pictures import (
     feature_grid_png,
     jpeg_bytes,

@@ -1,12 +1,12 @@
 """Figures shared by chapters. Each function draws from computed data and returns the Figure.
 
-This is the one figures module a chapter imports. Curves and plots of numbers are defined here:
+Curves and plots of numbers:
 ``plot_runs`` (learning curves of a sweep, median and range over seeds); ReLU vs tanh:
 ``plot_unit_derivatives``, ``plot_seed_curves``, ``plot_speedups``; LRN: ``plot_lrn_column``,
 ``plot_damping_vs_gain``; augmentation: ``plot_epoch_curves``; full training:
 ``plot_training_record``; results: ``forest_plot``. Drawings of the network and of images
 (Figure 2 redrawn, receptive fields, crops, PCA lighting, kernels, neighbours) live in
-:mod:`alexnet_repro.viz.drawings` and are re-exported here.
+:mod:`alexnet_repro.viz.drawings`.
 """
 from __future__ import annotations
 
@@ -20,20 +20,6 @@ from matplotlib.ticker import FuncFormatter
 from alexnet_repro.analysis.run_metrics import error_curve
 from alexnet_repro.analysis.verdicts import EFFECT_OUTCOMES
 
-# re-exported: chapters draw every figure through this module
-from alexnet_repro.viz.drawings import (  # noqa: F401
-    plot_architecture,
-    plot_kernels,
-    plot_layer_bars,
-    plot_lrn_maps,
-    plot_neighbours,
-    plot_pca_lighting,
-    plot_preprocessing,
-    plot_random_crops,
-    plot_receptive_fields,
-    plot_ten_crops,
-    show_image,
-)
 
 
 def plot_runs(runs: Mapping[str, Sequence[Mapping]], *, window: int = 1, target: float | None = None,

@@ -17,8 +17,7 @@ records of the same name from different folders apart (the committed ``results/`
 build's ``results_dir``). Errors in records are fractions; everything shown here is in percent.
 
 The records and their provenance live in :mod:`alexnet_repro.common.provenance`, the rendering in
-:mod:`alexnet_repro.viz.results_render`; their public names are re-exported here, so that a chapter
-needs one import (``from alexnet_repro import results_table as rt``).
+:mod:`alexnet_repro.viz.results_render`.
 """
 from __future__ import annotations
 

@@ -1,23 +1,5 @@
-"""The paper's data augmentation (§4.1) and test-time protocol.
-
-Training (on images already rescaled to ``stored``×``stored``, 256 in the paper):
-subtract the training set's mean image, take a random ``crop``×``crop`` patch, flip it
-horizontally with probability 1/2, and add "fancy PCA" lighting: ``p @ (alpha * lam)`` to every
-pixel, ``p``/``lam`` the eigenvectors/eigenvalues of the C×C covariance of training pixels and
-``alpha ~ N(0, 0.1²)`` drawn per image. Test: the centre patch, or ten patches (four corners and
-the centre, and their horizontal flips) whose softmax outputs are averaged.
-
-Conventions (stated, because the paper leaves them open):
-
-* Pixels are in [0, 1], so ``lam`` is a variance on that scale. The paper's formula adds
-  ``alpha * lam`` (not ``alpha * sqrt(lam)``); it is not scale-free, and on a 0-255 scale the
-  same formula would shift colours by hundreds of levels. ``lighting="paper"`` applies it on [0, 1];
-  ``lighting="sqrt"`` uses ``sqrt(lam)`` (noise covariance = 0.1² × pixel covariance).
-* The mean is the per-pixel mean image (as the paper), subtracted before cropping; a (C,)
-  per-channel mean works the same way.
-* One-channel data: the 1×1 "PCA" is the pixel variance, so the lighting becomes brightness noise.
-* Ten-crop order: ``[tl, tr, bl, br, centre]`` then the horizontal flip of each, in that order
-  (torchvision's ``TenCrop`` yields the same ten patches in another order).
+"""HTML tables of lower layers' objects: the layer table of a built network and the PCA of the
+training set's RGB pixels (both through :func:`alexnet_repro.common.html.html_table`).
 """
 from __future__ import annotations
 
