@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from alexnet_repro.analysis.paper_vs_released import differences
 from alexnet_repro.analysis.verdicts import (
     OUTCOME_LARGER,
     OUTCOME_REPRODUCED,
@@ -217,3 +218,33 @@ def test_photo_batch_is_mean_free(nets):
     assert batch.mean(dim=(0, 2, 3)).abs().max() < 1e-6
     with pytest.raises(ValueError, match="chelsea, astronaut, coffee"):
         arch.photo_batch(net2, ("rocket",))
+
+
+def test_output_shapes_one_line_per_layer_as_the_paper_writes_them():
+    outputs = {"conv1": torch.zeros(1, 96, 55, 54), "pool5": torch.zeros(1, 256, 6, 6),
+               "fc8": torch.zeros(1, 1000)}
+    assert arch.output_shapes(outputs).splitlines() == [
+        "conv1  55 × 54 × 96",        # name padded to six columns, then H × W × C
+        "pool5  6 × 6 × 256",
+        "fc8    1000",                # a vector: its length
+    ]
+
+
+def test_photo_facts_name_the_stored_size_and_the_class_scores():
+    image = torch.zeros(300, 451, 3)                    # H × W × C, as photograph() returns it
+    facts = arch.photo_facts(image, "coffee", {"fc8": torch.zeros(1, 17)})
+    assert facts == {"photo_shape": "300×451", "photo_name": "coffee", "n_outputs": 17}
+
+
+def test_released_facts_quote_the_cfg_line_to_two_decimals():
+    # layer-params-145.cfg: 'logprob: 1.741473, 0.406640, 0.182100' -> 40.66% and 18.21%
+    assert arch.released_facts() == {"rel_top1": "40.66%", "rel_top5": "18.21%"}
+
+
+def test_released_table_has_the_six_columns_and_one_row_per_difference():
+    html = arch.released_table()
+    headers = ["aspect", "the paper&#x27;s text", "where", "layers-145 as run", "where",
+               "what it amounts to"]
+    assert "<thead><tr>" + "".join(f"<th>{h}</th>" for h in headers) + "</tr></thead>" in html
+    assert html.count("<tr>") - 1 == len(differences())        # the header row aside
+    assert "overflow-x" in html                                 # a wide table scrolls sideways

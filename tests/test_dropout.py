@@ -2,15 +2,18 @@
 import copy
 import math
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
+from scipy import stats
 from conftest import tiny_alexnet_setup
 from torch import nn
 
 from alexnet_repro.analysis import run_metrics as readings
 from alexnet_repro.analysis import sweeps
-from alexnet_repro.chapters import dropout as chapters_dropout
+from alexnet_repro.chapters import dropout as chapter
 from alexnet_repro.common.errors import ConfigError
+from alexnet_repro.engine.config import TrainConfig
 from alexnet_repro.engine.loop import train
 from alexnet_repro.nn import dropout as D
 from alexnet_repro.nn import layers as L
@@ -157,7 +160,7 @@ def test_test_factor_scales_only_the_test_output():
 
 @pytest.mark.parametrize("p", [0.5, 0.2])
 def test_convention_check_rows_match_the_hand_table(p):
-    rows = chapters_dropout.convention_check(p, units=50, samples=20_000)
+    rows = chapter.convention_check(p, units=50, samples=20_000)
     assert [r["convention"] for r in rows] == list(L.CONVENTIONS)
     for r in rows:
         kept, test = HAND[(r["convention"], p)]
@@ -171,9 +174,9 @@ def test_convention_check_rows_match_the_hand_table(p):
 
 def test_rule_factors_by_hand():
     # paper: test x(1-p) over training mean (1-p)x = 1; note: (1-p)x over x; unscaled: x over (1-p)x
-    assert list(chapters_dropout.rule_factors(0.5, 0.5).values()) == pytest.approx([1.0, 0.5, 2.0])
-    assert list(chapters_dropout.rule_factors(0.2, 0.8).values()) == pytest.approx([1.0, 0.8, 1.25])
-    assert list(chapters_dropout.rule_factors(0.5, 0.5)) == ["paper's rule (×0.5)", "reading note (×0.5 twice)", "not scaled at test"]
+    assert list(chapter.rule_factors(0.5, 0.5).values()) == pytest.approx([1.0, 0.5, 2.0])
+    assert list(chapter.rule_factors(0.2, 0.8).values()) == pytest.approx([1.0, 0.8, 1.25])
+    assert list(chapter.rule_factors(0.5, 0.5)) == ["paper's rule (×0.5)", "reading note (×0.5 twice)", "not scaled at test"]
 
 
 @pytest.fixture(scope="module")
@@ -200,8 +203,8 @@ def _errors_with_scaled_next_layers(run, data, factor):
 
 def test_evaluate_with_factors_matches_scaled_next_layers(dropout_run):
     data, run = dropout_run
-    factors = chapters_dropout.rule_factors(0.5, 0.5)
-    errors, losses = chapters_dropout.evaluate_with_factors([run, run], factors)
+    factors = chapter.rule_factors(0.5, 0.5)
+    errors, losses = chapter.evaluate_with_factors([run, run], factors)
     for name, factor in factors.items():
         err, loss = _errors_with_scaled_next_layers(run, data, factor)
         assert errors[name] == pytest.approx([err, err], abs=1e-9)
@@ -210,7 +213,7 @@ def test_evaluate_with_factors_matches_scaled_next_layers(dropout_run):
 
 def test_measured_eval_over_train_is_one_at_the_first_dropout_layer(dropout_run):
     _, run = dropout_run
-    out = chapters_dropout.measured_eval_over_train([run], ["drop6", "drop7"], images=8, passes=400)
+    out = chapter.measured_eval_over_train([run], ["drop6", "drop7"], images=8, passes=400)
     assert set(out) == {"drop6", "drop7"} and all(len(v) == 1 for v in out.values())
     # drop6's input is deterministic: E[train output] = test output; the sum over 8 images x all
     # units of 400 Bernoulli(0.5) means is within a few percent of it
@@ -269,3 +272,218 @@ def test_readings_use_the_eval_mode_curve_where_it_was_logged():
     b = readings.speedups_by_target(runs, "yes", "no", [0.2], key=key, resolution_steps=20)[0.2]
     assert b["yes_steps"] == [40, None] and b["no_steps"] == [20, 20]
     assert b["yes_horizons"] == [40, 20] and b["no_horizons"] == [40, 40]
+
+
+# ---------------------------------------------------------------- the chapter's plumbing (chapters/dropout.py)
+
+YES = "dropout p = 0.5"
+E = "eval_train_top1_error"
+
+
+def _config(**changes):
+    kw = dict(dataset="fashion-mnist", limit=100, val_limit=100, image_size=67, crop_size=67, model="alexnet",
+              model_kwargs={"width": 0.0625, "init": "kaiming"}, augment="none", epochs=2, batch_size=32,
+              lr=0.01, log_every=2, eval_train_every=2, eval_train_images=50, profile="ci", device="cpu")
+    return TrainConfig(**{**kw, **changes})
+
+
+def _record(seed, val, train_eval, steps=()):
+    return {"seed": seed, "wall_time_s": 1.0 + seed, "steps": list(steps),
+            "dataset": {"name": "fashion-mnist", "train_images": 100, "val_images": 100, "crop_size": 67},
+            "model": {"parameters": 88022},
+            "final": {"steps": 8, "val_top1_error": val, "val_loss": 2.0 + val,
+                      "train_eval": {"top1_error": train_eval, "loss": 1.0 + train_eval}}}
+
+
+def _curve(*points):
+    return [{"step": s, "train_top1_error": 0.99, E: e} for s, e in points]
+
+
+def _fake_runs():
+    # gaps (points): no dropout 20, 25; dropout 8, 10. Validation errors 30/40 vs 28/35.
+    # eval-mode curves every 2 steps: no dropout reaches 0.3 at step 4 (both seeds); with dropout
+    # seed 0 at step 8, seed 1 at step 6
+    no = [_record(0, 0.30, 0.10, _curve((2, 0.6), (4, 0.3), (6, 0.2), (8, 0.1))),
+          _record(1, 0.40, 0.15, _curve((2, 0.5), (4, 0.25), (6, 0.2), (8, 0.1)))]
+    yes = [_record(0, 0.28, 0.20, _curve((2, 0.9), (4, 0.6), (6, 0.4), (8, 0.3))),
+           _record(1, 0.35, 0.25, _curve((2, 0.8), (4, 0.5), (6, 0.3), (8, 0.2)))]
+    return {chapter.NO: no, YES: yes}
+
+
+def test_paper_facts_are_section_4_2s():
+    f = chapter.paper_facts()
+    assert (f["p"], f["keep"], f["test_scale"], f["layers"], f["factor"]) == (0.5, 0.5, 0.5, "fc6 and fc7", 2.0)
+    assert f["note_says"].startswith("y = x/p with probability p")
+
+
+def _rows(zs, ratios=(1.0, 1.0, 0.5, 2.0)):
+    return [{"convention": c, "s_train": 1.0, "largest |MC - analytic| / stderr": z, "test / train mean": r}
+            for c, z, r in zip(("paper", "inverted", "note", "unscaled"), zs, ratios)]
+
+
+@pytest.mark.parametrize("p, note, unscaled", [(0.5, 0.5, 2.0), (0.2, 0.8, 1.25)])
+def test_conventions_glue_by_hand(p, note, unscaled):
+    g = chapter.conventions_glue(_rows([1.0, 2.5, 0.3, 5.9]), p, units=10, samples=20)
+    assert g["mc_maxz"] == 5.9 and g["mc_max_allowed"] == 6 and (g["mc_units"], g["mc_samples"]) == (10, 20)
+    assert (g["ratio_paper"], g["ratio_inverted"], g["ratio_note"], g["ratio_unscaled"]) == (1.0, 1.0, 0.5, 2.0)
+    assert g["note_exact"] == pytest.approx(note, abs=1e-15) and g["unscaled_exact"] == pytest.approx(unscaled, abs=1e-15)
+
+
+def test_conventions_glue_stops_at_six_standard_errors():
+    with pytest.raises(ValueError, match="6.0 standard errors"):
+        chapter.conventions_glue(_rows([1.0, 6.0, 0.3, 0.1]), 0.5, units=10, samples=20)
+    with pytest.raises(ValueError, match="3.5 standard errors"):
+        chapter.conventions_glue(_rows([1.0, 3.5, 0.3, 0.1]), 0.5, units=10, samples=20, max_allowed=3)
+
+
+def test_conventions_table_has_one_row_per_convention_at_4_digits():
+    html = chapter.conventions_table(_rows([1 / 3, 2.0, 0.3, 0.1]))
+    assert html.count("<tr") == 5                     # header and 4 conventions
+    assert "0.3333<" in html and "0.33333" not in html
+    assert "largest |MC - analytic| / stderr" in html
+
+
+def test_variants_differ_only_in_the_dropout_probability():
+    v = chapter.variants(0.5)
+    assert v == {"no dropout (p = 0)": {"model_kwargs": {"dropout": 0.0}}, YES: {"model_kwargs": {"dropout": 0.5}}}
+    assert chapter.dropout_label(0.25) == "dropout p = 0.25"
+
+
+def test_train_both_trains_the_two_arms_on_shared_seeds():
+    data, cfg = tiny_alexnet_setup()
+    runs, seconds = chapter.train_both(cfg, 0.5, [0], data=data)
+    assert list(runs) == [chapter.NO, YES] and seconds > 0
+    for name, p in ((chapter.NO, 0.0), (YES, 0.5)):
+        (run,) = runs[name]
+        assert run.seed == 0 and "train_eval" in run["final"]          # the training split evaluated
+        assert named_layers(run.model)["drop6"].p == p and named_layers(run.model)["drop7"].p == p
+        assert named_layers(run.model)["fc6"].weight.shape == (256, 16)  # width 0.0625 kept: 4096/16, 256/16
+
+
+def test_experiment_glue_by_hand():
+    runs = _fake_runs()
+    g = chapter.experiment_glue(_config(), runs, 12.5, window=2, target=0.25)
+    assert g["images_seen"] == 2 * 2 * 100 * 2          # seeds x arms x images x epochs
+    assert (g["dataset"], g["train_images"], g["val_images"], g["crop"], g["params"], g["steps"]) == \
+        ("fashion-mnist", 100, 100, 67, 88022, 8)
+    assert (g["width"], g["epochs"], g["batch"], g["lr"], g["init"], g["n_seeds"]) == (0.0625, 2, 32, 0.01, "kaiming", 2)
+    assert (g["train_seconds"], g["window"], g["eval_every"], g["eval_images"], g["target_pct"]) == (12.5, 2, 2, 50, 25.0)
+    assert math.isnan(chapter.experiment_glue(_config(limit=None), runs, 1.0, window=1, target=0.25)["images_seen"])
+
+
+def test_curves_figure_title_and_summary_table():
+    runs = {k: [{**r, "history": [{"epoch": 1, "val_top1_error": r["final"]["val_top1_error"]}]} for r in v]
+            for k, v in _fake_runs().items()}
+    fig = chapter.curves_figure(runs, _config(), window=1, target=0.25)
+    assert fig._suptitle.get_text().startswith("AlexNet, width 0.0625, fashion-mnist")
+    plt.close(fig)
+    html = chapter.summary_html(_fake_runs())
+    # validation error without dropout: mean of 30 and 40, sample std 7.07; gap with dropout 8 and 10
+    assert "35.00 ± 7.07" in html and "9.00 ± 1.41" in html
+
+
+def test_overfitting_by_hand():
+    over = chapter.overfitting(_fake_runs(), 0.5)
+    assert over["gap_no"] == pytest.approx([20, 25]) and over["gap_yes"] == pytest.approx([8, 10])
+    assert over["effects"] == pytest.approx([12, 15]) and over["val_diff"] == pytest.approx([2, 5])
+    half = stats.t.ppf(0.975, 1) * math.sqrt(4.5) / math.sqrt(2)      # sd of (2, 5) is sqrt(4.5)
+    ci = over["val_ci"]
+    assert (ci["mean"], ci["lo"], ci["hi"]) == pytest.approx((3.5, 3.5 - half, 3.5 + half))
+
+
+def test_overfitting_glue_by_hand(dropout_run):
+    _, run = dropout_run
+    over = {"gap_no": [20.0, 25.0], "gap_yes": [8.0, 10.0], "val_ci": {"mean": 3.5, "lo": -1.0, "hi": 8.0}}
+    g = chapter.overfitting_glue(over, {chapter.NO: [run]})
+    assert (g["gap_no"], g["gap_yes"], g["val_diff"], g["val_lo"], g["val_hi"]) == (22.5, 9.0, 3.5, -1.0, 8.0)
+    # the paper's network, one tower: conv1..conv5, fc6 (256*6*6 -> 4096), fc7, fc8, weights + biases
+    convs = [(96, 3, 11), (256, 96, 5), (384, 256, 3), (384, 384, 3), (256, 384, 3)]
+    fcs = [(4096, 9216), (4096, 4096), (1000, 4096)]
+    total = sum(o * i * k * k + o for o, i, k in convs) + sum(o * i + o for o, i in fcs)
+    assert g["fc_share_paper"] == pytest.approx(100 * (4096 * 9216 + 4096 + 4096 * 4096 + 4096) / total)
+    # here, at 67 px, width 0.0625: conv1 15 -> pool 7 -> conv2 7 -> pool 3 -> pool5 1 pixel; fc6 16 -> 256
+    assert g["side"] == 1
+    here = sum(t.numel() for t in run.model.parameters())
+    assert g["fc_share_here"] == pytest.approx(100 * (16 * 256 + 256 + 256 * 256 + 256) / here)
+
+
+def test_iterations_by_hand():
+    it = chapter.iterations(_fake_runs(), 0.5, target=0.3, targets=[0.3, 0.2], window=1, resolution_steps=2)
+    assert it["steps_yes"] == [8, 6] and it["steps_no"] == [4, 4]
+    assert it["ends_yes"] == [8, 8] and it["ends_no"] == [8, 8]
+    assert list(it["by_target"]) == [0.3, 0.2]
+    assert it["by_target"][0.2][f"{YES}_steps"] == [None, 8]       # seed 0 never gets to 0.2
+    # trailing mean of 2: dropout seed 0 (0.4 + 0.3) / 2 = 0.35 never <= 0.3; seed 1 (0.3 + 0.2) / 2 at 8
+    it2 = chapter.iterations(_fake_runs(), 0.5, target=0.3, targets=[0.3], window=2, resolution_steps=2)
+    assert it2["steps_yes"] == [None, 8] and it2["steps_no"] == [6, 6]   # (0.6+0.3)/2 = 0.45, (0.3+0.2)/2 = 0.25
+    html = chapter.speedup_html(it["by_target"], 0.5, judged_at=0.3)
+    assert "p = 0.5" in html and "p = 0" in html
+
+
+def test_rule_readings_match_scaled_next_layers(dropout_run):
+    data, run = dropout_run
+    rule = chapter.rule_readings({chapter.NO: [], YES: [run]}, 0.5, 0.5, images=8, passes=50)
+    assert list(rule["factors"].values()) == [1.0, 0.5, 2.0]
+    ref = {f: _errors_with_scaled_next_layers(run, data, f) for f in (1.0, 0.5, 2.0)}
+    for (name, f) in rule["factors"].items():       # error (%) and loss, each factor its own column
+        assert rule["errors"][name] == pytest.approx([ref[f][0]], abs=1e-9)
+        assert rule["losses"][name] == pytest.approx([ref[f][1]], rel=1e-4)
+    assert rule["effects"] == pytest.approx([ref[2.0][0] - ref[1.0][0]], abs=1e-9)
+    assert set(rule["expect"]) == {"drop6", "drop7"} and rule["expect"]["drop6"][0] == pytest.approx(1.0, abs=0.1)
+
+
+def _rule():
+    names = ["paper's rule (×0.5)", "reading note (×0.5 twice)", "not scaled at test"]
+    return {"factors": dict(zip(names, (1.0, 0.5, 2.0))),
+            "errors": dict(zip(names, ([10.0, 11.0], [20.0, 30.0], [12.0, 12.0]))),
+            "losses": dict(zip(names, ([1.0, 2.0], [0.5, 1.0], [3.0, 3.0]))),
+            "expect": {"drop6": [1.0, 0.98], "drop7": [0.7, 0.8]},
+            "effects": [2.0, 1.0]}                      # not scaled minus the rule: 12 - 10, 12 - 11
+
+
+def test_temperature_sentence_only_when_double_scaling_lowers_the_loss():
+    assert chapter.temperature_sentence(1.0, 1.5).startswith("Halving twice gives a lower cross-entropy")
+    assert chapter.temperature_sentence(1.5, 1.0) == ""
+    assert chapter.temperature_sentence(1.0, 1.0) == ""
+
+
+def test_rule_glue_and_table_by_hand():
+    g = chapter.rule_glue(_rule(), images=16, passes=3)
+    assert (g["err_paper"], g["err_note"], g["err_unscaled"]) == (10.5, 25.0, 12.0)
+    assert (g["loss_paper"], g["loss_note"], g["loss_unscaled"]) == (1.5, 0.75, 3.0)
+    assert g["temperature"] != "" and (g["mc_images"], g["mc_passes"]) == (16, 3)
+    assert (g["exp6"], g["exp7"]) == pytest.approx((0.99, 0.75))
+    html = chapter.rule_html(_rule(), 0.5)
+    assert "networks trained with dropout p = 0.5" in html
+    assert "10.50 ± 0.71 (2 seeds)" in html and "0.750 ± 0.354 (2 seeds)" in html
+
+
+def test_claims_settings_values_and_glue_by_hand():
+    runs, cfg = _fake_runs(), _config()
+    over = chapter.overfitting(runs, 0.5)
+    iters = chapter.iterations(runs, 0.5, target=0.3, targets=[0.3], window=1, resolution_steps=2)
+    rows = chapter.claims(cfg, runs, over, iters, _rule(), target=0.3, window=1)
+    assert [r["key"] for r in rows] == ["dropout_overfitting", "dropout_iterations", "dropout_test_scale"]
+    plain = ("ci profile: AlexNet width 0.0625, init kaiming; fashion-mnist, 100 training / 100 validation "
+             "images (drawn per seed) at 67 px; 2 epochs, lr 0.01; 2 seeds")
+    assert rows[0]["setting"] == plain == rows[2]["setting"]
+    assert rows[1]["setting"] == plain.replace("lr 0.01;", "lr 0.01, target 30% training error (evaluation mode);")
+    assert rows[0]["effects"] == pytest.approx([12, 15])
+    assert rows[1]["effects"] == pytest.approx([math.log(2), math.log(1.5)])   # 8/4, 6/4
+    assert rows[2]["effects"] == pytest.approx([2.0, 1.0])
+    assert rows[2]["values"]["test_over_train_mean"] == {"drop6": [1.0, 0.98], "drop7": [0.7, 0.8]}
+    assert {k: rows[1]["values"][k] for k in ("target", "window", "key", "eval_train_images", "slow_steps")} == \
+        {"target": 0.3, "window": 1, "key": E, "eval_train_images": 50, "slow_steps": [8, 6]}
+    g = chapter.claims_glue(rows)
+    assert [g[f"{k}_outcome"] for k in ("over", "iter", "scale")] == [r["outcome"] for r in rows]
+    half = stats.t.ppf(0.975, 1) * math.sqrt(4.5) / math.sqrt(2)            # effects 12, 15: sd sqrt(4.5)
+    assert g["over_text"].startswith(f"13.5 [{13.5 - half:.1f}, {13.5 + half:.1f}]")
+    assert "no paper value" in g["over_text"] and "paper 2.00×" in g["iter_text"]
+    assert g["design"].startswith("With 80% power")
+    record = chapter.dropout_record("ci", rows, runs, conventions=_rows([1, 2, 3, 4]), base=cfg, seeds=(0, 1),
+                                    by_target=iters["by_target"], seconds=7.0)
+    assert list(record) == ["kind", "chapter", "profile", "claims", "runs", "conventions", "config", "seeds",
+                            "speedups", "chapter_seconds", "provenance"]
+    assert (record["chapter"], record["profile"], record["seeds"], record["chapter_seconds"]) == ("dropout", "ci", [0, 1], 7.0)
+    assert record["runs"][YES][1] == {"seed": 1, "final": runs[YES][1]["final"], "wall_time_s": 2.0}
+    assert list(record["speedups"]) == ["0.3"] and record["config"]["limit"] == 100

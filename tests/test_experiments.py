@@ -10,11 +10,9 @@ import pytest
 from alexnet_repro.analysis import judging, probes, sweeps
 from alexnet_repro.analysis import run_metrics as readings
 from alexnet_repro.common.errors import TrainingDiverged
-from alexnet_repro.common.records import load_record, save_record
 from alexnet_repro.data.registry import load_dataset
 from alexnet_repro.engine.config import TrainConfig
 from alexnet_repro.nn.model import build_model
-from alexnet_repro.quoted.paper import CLAIMS
 from alexnet_repro.viz import plots as figures
 
 # ----------------------------------------------------------------------------- steps to target

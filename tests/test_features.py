@@ -186,7 +186,6 @@ def test_plot_neighbours_shows_each_query_and_its_neighbours():
     import matplotlib
     matplotlib.use("Agg")
     from alexnet_repro.viz import drawings
-    from alexnet_repro.viz import plots as figures
 
     data = _line_data()
     found = features.figure4_neighbours(nn.Sequential(nn.Flatten(), nn.Linear(2, 3)), data,

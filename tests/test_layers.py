@@ -199,12 +199,10 @@ def test_the_cell_reader_by_hand():
     assert code_cells(md) == [(["remove-cell"], "a = 1"), ([], "b = 2")]
 
 
-@pytest.mark.parametrize("chapter", chapters())
-def test_a_chapter_only_calls_the_library(chapter):
-    cells = code_cells((REPO / "book" / f"{chapter}.md").read_text())
-    code = 0
-    problems = []
-    for i, (tags, source) in enumerate(cells):
+def chapter_problems(markdown: str) -> tuple[list[str], int]:
+    """What breaks the chapter rules in a MyST notebook, and its code lines outside the parameters cell."""
+    code, problems = 0, []
+    for i, (tags, source) in enumerate(code_cells(markdown)):
         if "parameters" in tags:
             continue
         tree = ast.parse(source)
@@ -213,11 +211,30 @@ def test_a_chapter_only_calls_the_library(chapter):
                 problems.append(f"cell {i}: {type(node).__name__}")
             if isinstance(node, ast.JoinedStr):
                 problems.append(f"cell {i}: f-string at line {node.lineno}")
-        glues = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "glue_all"]
-        if len(glues) > 1:
-            problems.append(f"cell {i}: {len(glues)} glue_all calls")
-        if "save_record" in source and "hide-input" not in tags:
+        calls = [getattr(n.func, "id", "") for n in ast.walk(tree) if isinstance(n, ast.Call)]
+        if calls.count("glue_all") > 1:
+            problems.append(f"cell {i}: {calls.count('glue_all')} glue_all calls")
+        if "save_record" in calls and "hide-input" not in tags:
             problems.append(f"cell {i}: the cell that saves the record is not collapsed (hide-input)")
         code += sum(1 for line in source.splitlines() if line.strip() and not line.strip().startswith("#"))
+    return problems, code
+
+
+def test_the_chapter_rules_catch_planted_defects():
+    cell = "```{{code-cell}} ipython3\n{tags}{body}\n```\n"
+    good = cell.format(tags=":tags: [parameters]\n", body="x = 1") + cell.format(
+        tags=":tags: [hide-input]\n", body="from m import save_record\nglue_all(f(x))\nsave_record(r, d, 'c')")
+    assert chapter_problems(good) == ([], 3)
+    for body, tags, expected in [
+            ("def g():\n    pass", "", "FunctionDef"), ("h = lambda: 1", "", "Lambda"), ("class C:\n    pass", "", "ClassDef"),
+            ("t = f'{x} seeds'", "", "f-string"), ("glue_all(a)\nglue_all(b)", "", "2 glue_all calls"),
+            ("save_record(r, d, 'c')", ":tags: [remove-cell]\n", "not collapsed")]:
+        problems, _ = chapter_problems(good + cell.format(tags=tags, body=body))
+        assert len(problems) == 1 and expected in problems[0], (body, problems)
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_a_chapter_only_calls_the_library(chapter):
+    problems, code = chapter_problems((REPO / "book" / f"{chapter}.md").read_text())
     assert problems == []
     assert code <= CHAPTER_CODE_LINES, f"{chapter}: {code} code lines outside the parameters cell"

@@ -219,7 +219,6 @@ def test_architecture_figure_follows_connectivity():
     from matplotlib.patches import FancyArrowPatch, Rectangle
 
     from alexnet_repro.viz import drawings
-    from alexnet_repro.viz import plots as figures
 
     def arrows(fig):
         ps = [p for p in fig.axes[0].patches if isinstance(p, FancyArrowPatch)]

@@ -7,7 +7,6 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from alexnet_repro.__main__ import main as cli
 from alexnet_repro.data import prepare

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 import pytest
+import torch
 from scipy import stats
 
 from alexnet_repro.analysis import judging
@@ -145,3 +146,89 @@ def test_schedule_sentence_states_the_rule_with_its_epochs():
     plateau = run_report.schedule_sentence(TrainConfig(schedule="plateau", plateau_patience=2))
     assert "not improved for 2 epoch(s)" in plateau
     assert "after epochs 3, 5" in run_report.schedule_sentence(TrainConfig(schedule="step:3,5"))
+
+
+def _fashion_config(**changes):
+    kw = {"dataset": "fashion-mnist", "limit": 600, "image_size": 76, "epochs": 4, "lr": 0.01,
+          "profile": "ci", "schedule": "plateau", "plateau_patience": 1,
+          "model_kwargs": {"width": 0.5, "towers": 2, "init": "kaiming"}, **changes}
+    return TrainConfig(**kw)
+
+
+def test_record_names_carry_the_dataset():
+    config = _fashion_config(dataset="cifar10")
+    assert run_report.run_name(config) == "full_training_cifar10"
+    assert run_report.published_name(config) == "full_training_chapter_cifar10"
+
+
+def test_chapter_facts_take_the_means_over_seeds_and_add_the_wall_times():
+    first, second = _seeded(0.16, 0.15), _seeded(0.18, 0.15)
+    second["wall_time_s"] = 60.0                                  # the first run's: 120 s
+    records = [first, second]
+    head = run_report.headline(records)
+    facts = run_report.chapter_facts(_fashion_config(), first, records, head, [3, 4], 90.0)
+    assert facts["top1"] == pytest.approx(17.0)                   # (16 + 18) / 2, not the first run's 16
+    assert facts["top1_ten"] == pytest.approx(15.0)
+    assert facts["wall_min"] == pytest.approx(2.0)               # the first run: 120 s
+    assert facts["all_wall_min"] == pytest.approx(3.0)           # (120 + 60) s
+    assert facts["chapter_min"] == pytest.approx(1.5)            # 90 s
+    assert facts["width"] == 0.5 and facts["seeds"] == "3, 4" and facts["n_seeds"] == 2
+    assert facts["run_name"] == "full_training_fashion-mnist" and facts["paper_epochs"] == 90
+    assert "not improved for 1 epoch(s)" in facts["rule"]
+
+
+def test_ten_patch_claim_is_judged_with_the_shared_setting_sentence():
+    records = [_seeded(0.16, 0.15), _seeded(0.17, 0.15), _seeded(0.18, 0.16)]
+    claim = run_report.ten_patch_claim(_fashion_config(), records)
+    assert claim["setting"] == ("ci profile: AlexNet width 0.5, init kaiming; fashion-mnist, 600 training / "
+                                "200 validation images (drawn per seed) at 67 px; 4 epochs, lr 0.01; 3 seeds")
+    assert claim["estimate"] == pytest.approx(5 / 3)            # differences 1, 2, 2 points
+    facts = run_report.ten_patch_facts(claim)
+    assert facts["ten_outcome"] == "same direction" and facts["ten_measured"] == claim["measured"]
+    assert facts["design"].startswith("With 80% power") and "ten_patch_test" in facts["design"]
+
+
+def _bundle():
+    """A data bundle of 3×8×8 images: validation classes 0, 0, 1 (the pixel value is the index)."""
+    class Data:
+        classes = ["shirt", "boot"]
+        val = [(torch.full((3, 8, 8), float(i)), label) for i, label in enumerate([0, 0, 1])]
+    return Data()
+
+
+def test_trained_explorer_shows_one_centre_crop_per_class_less_the_mean_crop(monkeypatch):
+    made = {}
+    monkeypatch.setattr(run_report, "ActivationExplorer", lambda model, images, **kw: made.update(images=images, **kw))
+    mean_image = torch.arange(3 * 8 * 8, dtype=torch.float32).view(3, 8, 8)
+    run_report.trained_explorer("model", _bundle(), mean_image, 4, 2)
+    assert list(made["images"]) == ["0: shirt", "2: boot"]       # the first image of each class
+    assert made["images"]["2: boot"].shape == (3, 4, 4) and bool((made["images"]["2: boot"] == 2).all())
+    x = torch.zeros(3, 4, 4)
+    # centre window of 8 at 4: offset round((8 - 4) / 2) = 2, rows and columns 2..5
+    assert torch.equal(made["preprocess"](x), -mean_image[:, 2:6, 2:6])
+    assert made["input_size"] == 4 and made["layers"] == ("conv1", "conv2", "conv3", "conv4", "conv5")
+
+
+def test_figure4_sees_the_images_as_the_network_did(monkeypatch):
+    seen = {}
+    monkeypatch.setattr(run_report, "figure4_neighbours",
+                        lambda model, data, transform, **kw: seen.update(transform=transform, **kw) or "found")
+    mean_image = torch.ones(3, 9, 9)
+    assert run_report.figure4("model", _bundle(), mean_image, 4, n_queries=2, k=3, pool=None) == "found"
+    assert (seen["n_queries"], seen["k"], seen["pool"]) == (2, 3, None)
+    batch = torch.arange(2 * 3 * 9 * 9, dtype=torch.float32).view(2, 3, 9, 9)
+    # 9 - 4 = 5, 5 / 2 = 2.5 rounds to 2 (torchvision's rounding, half to even): rows 2..5
+    assert torch.equal(seen["transform"](batch), batch[:, :, 2:6, 2:6] - 1)
+    assert torch.equal(run_report.network_view(batch, mean_image, 4), batch[:, :, 2:6, 2:6] - 1)
+
+
+def test_figure4_facts_and_record_extra_by_hand():
+    found = {"feature_dim": 64, "pool": 100, "same_class": 0.25}
+    facts = run_report.figure4_facts(found, 6, 10)
+    assert facts == {"feature_dim": 64, "paper_feature_dim": 4096, "n_neighbours": 6, "pool": 100,
+                     "same_class_pct": 25.0, "chance_pct": 10.0}
+    extra = run_report.record_extra(_fashion_config(), (0, 1), {"top1": "h"}, found, publish_dir=None,
+                                    chapter_wall_s=12.5)
+    assert extra == {"training_record": "full_training_fashion-mnist", "seeds": [0, 1], "headline": {"top1": "h"},
+                     "published_to": None, "chapter_wall_s": 12.5, "feature_dim": 64, "neighbour_pool": 100,
+                     "neighbours_same_class": 0.25, "scaled_down": True}

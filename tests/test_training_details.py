@@ -5,6 +5,8 @@ hand-built records with hand-computed differences, scipy's t interval."""
 from __future__ import annotations
 
 import math
+import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -12,7 +14,10 @@ import torch
 from scipy import stats
 from torch import nn
 
+from alexnet_repro.analysis import judging
+from alexnet_repro.analysis.sweeps import Run
 from alexnet_repro.chapters import training_details as td
+from alexnet_repro.engine.config import TrainConfig
 from alexnet_repro.nn.introspect import count_parameters, named_layers
 from alexnet_repro.nn.model import AlexNet
 
@@ -171,3 +176,150 @@ def test_regime_text_names_the_input_scale_and_the_init():
     assert "255" in td.regime_text("paper", 255.0) and "0.01" in td.regime_text("paper", 255.0)
     assert td.regime_sentence("paper", 255.0).startswith("The regime is the paper's")
     assert td.regime_sentence("kaiming", 1.0).startswith("The regime is not the paper's")
+
+
+def test_intro_glue_quotes_the_papers_decay_and_biases_and_the_fixed_choices():
+    g = td.intro_glue("conv3", 64, 4)
+    assert set(g) == ({f"{k}_{f}" for k in ("two_gpu", "depth", "weight_decay_train", "bias_init", "pca_color")
+                       for f in ("text", "paper")} | {"wd", "bias_one", "removed", "early_step", "early_window"})
+    assert g["wd"] == 0.0005                                         # §5
+    assert g["bias_one"] == "conv2, conv4, conv5, fc6, fc7"          # §5
+    assert (g["removed"], g["early_step"], g["early_window"]) == ("conv3", 64, 4)
+    assert all(isinstance(g[f"{k}_text"], str) and g[f"{k}_text"] for k in td.CLAIM_KEYS)
+
+
+def test_train_variants_trains_every_variant_with_the_training_split_evaluated_and_times_it(monkeypatch):
+    calls = []
+
+    def fake_run_seeds(base, variants, seeds, **kw):
+        calls.append((base, variants, list(seeds), kw))
+        time.sleep(0.05)
+        return {v: [] for v in variants}
+
+    monkeypatch.setattr(td.sweeps, "run_seeds", fake_run_seeds)
+    vs = td.variants("conv4", False)
+    runs, seconds = td.train_variants("base", vs, [10, 11], workers=3)
+    assert calls == [("base", vs, [10, 11], {"eval_train_split": True, "workers": 3})]
+    assert list(runs) == list(vs)
+    assert 0.05 <= seconds < 5
+
+
+def test_bias_texts_and_grey_note_follow_the_base_biases_and_the_channels():
+    assert td.bias_texts(True) == {"base_biases": "biases 1 in conv2, conv4, conv5, fc6, fc7 and 0 elsewhere",
+                                   "bias_variant": "biases 0 (every bias; the same weights)"}
+    zero = td.bias_texts(False)
+    assert zero["base_biases"].startswith("every bias 0")
+    assert zero["bias_variant"] == "biases 1 in conv2, conv4, conv5, fc6, fc7 (the paper's; the same weights)"
+    assert "single component" in td.grey_note(1)
+    assert td.grey_note(3) == ""
+
+
+def _trained(variant, seed, wall, model=None):
+    rec = {"variant": variant, "seed": seed, "wall_time_s": wall, "dataset": {"crop_size": 67},
+           "model": {"parameters": 322_210}, "final": {"steps": 264},
+           "config": {"epochs": 12, "batch_size": 32, "lr": 0.02,
+                      "model_kwargs": {"width": 0.125, "init": "kaiming", "input_scale": 1.0}}}
+    data = SimpleNamespace(name="fashion-mnist", train=range(700), val=range(500), classes=list(range(10)))
+    return Run(rec, None if model is None else SimpleNamespace(model=model, data=data))
+
+
+def test_setting_glue_counts_the_networks_and_averages_the_wall_times_by_hand():
+    nets = {td.PAPER_NET: AlexNet(towers=2, **SMALL),
+            td.ONE_TOWER: AlexNet(towers=1, kernel_scale=td.HALF_KERNELS, **SMALL),
+            "without conv4": AlexNet(towers=2, remove_conv="conv4", **SMALL)}
+    walls = {td.PAPER_NET: (10.0, 14.0), td.ONE_TOWER: (9.0, 10.0)}
+    runs = {v: [_trained(v, s, walls.get(v, (1.0, 1.0))[i], nets.get(v) if i == 0 else None)
+                for i, s in enumerate((10, 11))]
+            for v in td.variants("conv4", False)}
+    g = td.setting_glue(runs, removed_layer="conv4", base_bias_one=False, n_seeds=2, train_seconds=7.5)
+    assert {k: g[k] for k in ("dataset", "train_images", "val_images", "classes", "crop", "epochs", "width")} == {
+        "dataset": "fashion-mnist", "train_images": 700, "val_images": 500, "classes": 10, "crop": 67,
+        "epochs": 12, "width": 0.125}
+    assert (g["n_seeds"], g["n_runs"], g["train_seconds"]) == (2, 12, 7.5)
+    assert (g["params_two"], g["params_one"]) == (322_210, 303_462)      # the hand counts above
+    assert g["params_shallow"] == (_conv(12, 1, 11) + _conv(32, 12, 5, 2) + _conv(48, 32, 3)
+                                   + _conv(32, 48, 3, 2) + _FC)
+    assert g["layers_two"] == ("conv1 12×11×11, conv2 32×5×5, conv3 48×3×3, conv4 48×3×3, conv5 32×3×3, "
+                               "fc6 → 512, fc7 → 512, fc8 → 10")
+    assert g["layers_one"].startswith("conv1 6×11×11, conv2 16×5×5, conv3 24×3×3, conv4 24×3×3, conv5 32×3×3")
+    assert (g["wall_two"], g["wall_one"]) == (pytest.approx(12.0), pytest.approx(9.5))
+    assert g["regime_sentence"].startswith("The regime is not the paper's") and "[0, 1]" in g["regime"]
+    assert g["base_biases"].startswith("every bias 0") and "single component" in g["grey_note"]
+    assert td.figure_title(g) == "AlexNet, width 0.125, fashion-mnist"
+
+
+def _six(base_bias_one):
+    """Records of the six networks, two seeds, as in the paired-effects test above."""
+    other = td.BIAS_ZERO if base_bias_one else td.BIAS_ONE
+    return {td.PAPER_NET: [_run(0, 0.30, 0.10, 0.80), _run(1, 0.32, 0.12, 0.70)],
+            td.ONE_TOWER: [_run(0, 0.35, 0.10, 0.80), _run(1, 0.33, 0.12, 0.70)],
+            "without conv4": [_run(0, 0.28, 0.10, 0.80), _run(1, 0.36, 0.12, 0.70)],
+            td.NO_WD: [_run(0, 0.30, 0.15, 0.80), _run(1, 0.32, 0.11, 0.70)],
+            other: [_run(0, 0.36, 0.10, 0.90), _run(1, 0.40, 0.12, 0.60)],
+            td.NO_LIGHTING: [_run(0, 0.31, 0.10, 0.80), _run(1, 0.30, 0.12, 0.70)]}
+
+
+def test_summary_table_shows_each_networks_mean_and_sample_std_in_percent():
+    table = td.summary_table(_six(False), 8, 1)
+    # paper's network: validation 30 and 32 % -> 31.00 ± 1.41 (sample std sqrt(2)); early error 80, 70 -> 75.00 ± 7.07
+    assert "31.00 ± 1.41" in table and "75.00 ± 7.07" in table and "training error at step 8" in table
+    assert all(v in table for v in ("one tower, half the kernels", "without conv4", "no PCA lighting"))
+
+
+_CONFIG = dict(dataset="fashion-mnist", limit=700, val_limit=500, epochs=12, lr=0.02, model="alexnet",
+               model_kwargs={"width": 0.125, "init": "kaiming", "input_scale": 1.0}, profile="ci")
+_FACTS = {"train_images": 700, "val_images": 500, "crop": 67, "n_seeds": 2,
+          "params_two": 322_210, "params_one": 303_462, "params_shallow": 301_000}
+
+
+def test_judged_claims_carry_the_shared_setting_the_paired_means_and_the_values():
+    rows = td.judged_claims(_six(False), TrainConfig(**_CONFIG), _FACTS, removed_layer="conv4", step=8, window=1)
+    assert [r["key"] for r in rows] == list(td.CLAIM_KEYS)
+    assert {r["setting"] for r in rows} == {"ci profile: AlexNet width 0.125, init kaiming; fashion-mnist, 700 "
+                                            "training / 500 validation images (drawn per seed) at 67 px; "
+                                            "12 epochs, lr 0.02; 2 seeds"}
+    # hand means of the per-seed differences, points: one tower (5, 1), without conv4 (-2, 4), no decay on the
+    # training error (5, -1), biases 0 minus 1 early (80 - 90, 70 - 60), no lighting (1, -2)
+    est = {r["key"]: r["estimate"] for r in rows}
+    assert est == pytest.approx({"two_gpu": 3.0, "depth": 1.0, "weight_decay_train": 2.0, "bias_init": 0.0,
+                                 "pca_color": -0.5})
+    values = {r["key"]: r.get("values") for r in rows}
+    assert values["two_gpu"] == {"parameters_two_towers": 322_210, "parameters_one_tower": 303_462}
+    assert values["depth"] == {"removed_layer": "conv4", "parameters_without": 301_000}
+    assert values["bias_init"] == {"step": 8, "window": 1}
+
+
+@pytest.mark.parametrize("base_bias_one", [True, False])
+def test_claims_glue_averages_the_validation_errors_of_the_base_and_its_bias_twin(base_bias_one):
+    runs = _six(base_bias_one)
+    rows = td.judged_claims(runs, TrainConfig(**_CONFIG), _FACTS, removed_layer="conv4", step=8, window=1)
+    g = td.claims_glue(rows, runs, base_bias_one=base_bias_one, step=8, window=1)
+    assert g["val_base"] == pytest.approx(31.0) and g["val_bias_arm"] == pytest.approx(38.0)   # (36 + 40) / 2
+    for r in rows:
+        assert (g[f"{r['key']}_measured"], g[f"{r['key']}_outcome"]) == (r["measured"], r["outcome"])
+    assert g["design"] == judging.design_sentence(rows)
+    if base_bias_one:
+        assert g["bias_note"] == ""
+    else:
+        assert "weigh on the whole run" in g["bias_note"]         # the paper's biases ended behind: 38 > 31
+
+
+def test_chapter_record_keeps_the_claims_the_runs_digest_and_the_fixed_choices():
+    runs, config = _six(False), TrainConfig(**_CONFIG)
+    for v, recs in runs.items():
+        for r in recs:
+            r["wall_time_s"] = 2.0
+    rows = td.judged_claims(runs, config, _FACTS, removed_layer="conv4", step=8, window=1)
+    vs = td.variants("conv4", False)
+    rec = td.chapter_record("ci", rows, runs, config, vs, seeds=(0, 1), removed_layer="conv4", step=8, window=1,
+                            seconds=3.5)
+    assert list(rec) == ["kind", "chapter", "profile", "claims", "runs", "config", "seeds", "variants",
+                         "removed_layer", "early_step", "early_window", "chapter_seconds", "provenance"]
+    assert (rec["kind"], rec["chapter"], rec["profile"]) == ("chapter", "training_details", "ci")
+    assert [c["key"] for c in rec["claims"]] == list(td.CLAIM_KEYS)
+    assert rec["runs"][td.PAPER_NET] == [
+        {"seed": 0, "final": {"val_top1_error": 0.30, "train_eval": {"top1_error": 0.10}}, "wall_time_s": 2.0},
+        {"seed": 1, "final": {"val_top1_error": 0.32, "train_eval": {"top1_error": 0.12}}, "wall_time_s": 2.0}]
+    assert rec["config"]["limit"] == 700 and rec["config"]["profile"] == "ci"
+    assert (rec["seeds"], rec["variants"], rec["removed_layer"]) == ([0, 1], vs, "conv4")
+    assert (rec["early_step"], rec["early_window"], rec["chapter_seconds"]) == (8, 1, 3.5)

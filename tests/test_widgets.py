@@ -10,7 +10,6 @@ import base64
 import datetime
 import io
 import json
-from collections import OrderedDict
 
 import ipywidgets
 import numpy as np

@@ -6,7 +6,9 @@ or both (:func:`figure2_facts`), the input-size arithmetic (:func:`input_size_fa
 parameters and multiply-adds are (:func:`cost_facts`), one tower against two
 (:func:`tower_facts`), receptive fields (:func:`receptive_field_facts`), the initialization
 (:func:`init_facts`, :func:`spread_facts`), the LRN conventions of the paper, PyTorch and Caffe
-(:func:`lrn_conventions`, :func:`lrn_facts`), and the chapter's claims (:func:`claims`).
+(:func:`lrn_conventions`, :func:`lrn_facts`), a photograph's way through the network
+(:func:`output_shapes`, :func:`photo_facts`), the authors' released configuration against the
+paper (:func:`released_facts`, :func:`released_table`), and the chapter's claims (:func:`claims`).
 
 The ``*_facts`` functions return ``{name: value}`` dicts of the numbers the chapter's prose
 quotes (``chapter.glue_all(facts, prefix="arch_")``). Where the prose states a fact about the
@@ -22,6 +24,7 @@ import torch
 from torch import nn
 
 from alexnet_repro.analysis.judging import exact_claim
+from alexnet_repro.analysis.paper_vs_released import differences
 from alexnet_repro.analysis.probes import lrn_share
 from alexnet_repro.common.html import html_table
 from alexnet_repro.nn.introspect import (
@@ -35,6 +38,7 @@ from alexnet_repro.nn.model import AlexNet
 from alexnet_repro.quoted.paper import CLAIMS, PAPER
 from alexnet_repro.quoted.reading_note import READING_NOTE
 from alexnet_repro.quoted.reimplementations import REIMPLEMENTATIONS
+from alexnet_repro.quoted.released_2012 import RELEASED_2012
 from alexnet_repro.viz.pictures import paper_test_view, photograph
 
 ARCH = PAPER["architecture"]
@@ -48,8 +52,8 @@ PARAMETERS_TOLERANCE = 0.05
 __all__ = ["PHOTOS", "LRN_EXAMPLE", "ProseMismatch", "and_join", "shape_text", "weight_layers",
            "figure2_facts", "input_size_facts", "cost_facts", "tower_facts",
            "receptive_field_facts", "init_facts", "photo_batch", "output_spread", "spread_facts",
-           "lrn_constants", "lrn_conventions", "lrn_table", "lrn_facts", "claims",
-           "record_extra"]
+           "lrn_constants", "lrn_conventions", "lrn_table", "lrn_facts", "output_shapes",
+           "photo_facts", "released_facts", "RELEASED_COLUMNS", "released_table", "claims", "record_extra"]
 
 
 class ProseMismatch(AssertionError):
@@ -311,6 +315,43 @@ def lrn_facts(columns: dict[str, torch.Tensor], model: nn.Module, image: torch.T
 
     return {"lrn_same": same, "lrn_torch_rel": 100 * torch_rel, "lrn_share_01": share(centred),
             "lrn_share_255": share(255 * centred), "lrn_kbeta": lrn["k"] ** lrn["beta"]}
+
+
+def output_shapes(outputs: dict[str, torch.Tensor]) -> str:
+    """What every layer hands on (``introspect.layer_outputs`` of one image), one line per layer:
+    its name in six columns, then its shape as the paper writes it (a map as ``"H × W × C"``, a
+    vector as its length)."""
+    lines = []
+    for name, out in outputs.items():
+        shape = tuple(out.shape[1:])
+        lines.append(f"{name:6s} {shape_text(shape, ' × ') if len(shape) == 3 else shape[0]}")
+    return "\n".join(lines)
+
+
+def photo_facts(image: torch.Tensor, photo: str, outputs: dict[str, torch.Tensor]) -> dict:
+    """The photograph pushed through the network: its stored size (``image`` is H × W × C), its
+    name, and the number of class scores it leaves as (fc8's width)."""
+    return {"photo_shape": f"{image.shape[0]}×{image.shape[1]}", "photo_name": photo,
+            "n_outputs": outputs["fc8"].shape[1]}
+
+
+def released_facts() -> dict:
+    """The top-1 and top-5 errors of the note of the authors' released ``layers-145.cfg``
+    (percent, two decimals, as the chapter quotes them)."""
+    errors = RELEASED_2012["errors"]
+    return {"rel_top1": f"{100 * errors['top1']:.2f}%", "rel_top5": f"{100 * errors['top5']:.2f}%"}
+
+
+#: The columns of :func:`released_table`: (key of ``paper_vs_released.differences()``, heading).
+RELEASED_COLUMNS = [("aspect", "aspect"), ("paper", "the paper's text"), ("paper_source", "where"),
+                    ("released", "layers-145 as run"), ("released_source", "where"),
+                    ("computed", "what it amounts to")]
+
+
+def released_table() -> str:
+    """HTML table (scrolling): where the released ``layers-145`` differs from the paper's text,
+    with both sources and what each difference amounts to."""
+    return html_table(differences(), RELEASED_COLUMNS, scroll=True)
 
 
 def claims(net2: nn.Module, net1: nn.Module, rows) -> list[dict]:

@@ -11,14 +11,20 @@ record (after it); the paper's numbers come from :mod:`alexnet_repro.quoted.pape
 """
 from __future__ import annotations
 
+import functools
 import html
 import inspect
 from typing import Mapping
 
+import torch
+
+from alexnet_repro.analysis.features import class_examples, figure4_neighbours
+from alexnet_repro.analysis.judging import design_sentence, ten_crop_claim
+from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.analysis.verdicts import mean_interval
-from alexnet_repro.common import provenance
 from alexnet_repro.common.html import html_table
-from alexnet_repro.data.augment import scaled_crop_size
+from alexnet_repro.common.provenance import hardware_summary, provenance_of
+from alexnet_repro.data.augment import center_crop, scaled_crop_size, subtract_mean
 from alexnet_repro.engine.schedule import (
     RELEASED_DROPS,
     RELEASED_EPOCHS,
@@ -28,8 +34,9 @@ from alexnet_repro.engine.schedule import (
 from alexnet_repro.nn.model import AlexNet
 from alexnet_repro.quoted.paper import PAPER
 from alexnet_repro.quoted.reimplementations import REIMPLEMENTATIONS
-from alexnet_repro.viz import results_render
-from alexnet_repro.viz import results_rows as rt
+from alexnet_repro.viz.explorer import ActivationExplorer
+from alexnet_repro.viz.results_render import to_html
+from alexnet_repro.viz.results_rows import error_from_accuracy_pct, training_rows
 
 PAPER_WIDTH = 1.0
 PAPER_INPUT = scaled_crop_size(PAPER["data"]["rescale_to"])   # 224-of-256 patches, 227 by the layer arithmetic
@@ -99,7 +106,7 @@ def run_facts(record: Mapping) -> dict:
             "classes": ds["classes"], "stored": ds["image_size"], "crop": ds["crop_size"],
             "params": record["model"]["parameters"], "epochs": final["epochs"], "steps": final["steps"],
             "wall_min": record["wall_time_s"] / 60, "images_per_s": record["images_per_s"],
-            "hardware": provenance.hardware_summary(record["hardware"]), "top1": _pct(final["val_top1_error"]),
+            "hardware": hardware_summary(record["hardware"]), "top1": _pct(final["val_top1_error"]),
             "top1_ten": _pct(final["val_top1_error_ten_crop"]), "n_drops": len(record["lr_drops"])}
 
 
@@ -109,7 +116,7 @@ def settings_table(record: Mapping) -> str:
     knobs = alexnet_knobs(cfg.get("model_kwargs"))
     drops = ", ".join(f"after epoch {d['epoch']} to {d['lr']:g}" for d in record["lr_drops"]) or "none"
     rows = [
-        ("dataset", provenance.provenance_of(record)["dataset"]),
+        ("dataset", provenance_of(record)["dataset"]),
         ("validation split", ds.get("val_split", "—")),
         ("model", f"AlexNet, width ×{knobs['width']:g}, {knobs['towers']} tower(s), init {knobs['init']!r}, "
                   f"{record['model']['parameters']:,} parameters"),
@@ -118,7 +125,7 @@ def settings_table(record: Mapping) -> str:
         ("learning rate", f"{cfg['lr']:g}, schedule {cfg['schedule']!r}; drops: {drops}"),
         ("training throughput", f"{record['images_per_s']:.1f} images/s"),
         ("wall time", f"{record['wall_time_s']:.1f} s"),
-        ("hardware", provenance.hardware_summary(record["hardware"])),
+        ("hardware", hardware_summary(record["hardware"])),
         ("torch / commit", f"{record['torch']} / {(record.get('git_commit') or 'unknown')[:10]}"),
         ("profile", str(record["profile"])),
     ]
@@ -127,7 +134,7 @@ def settings_table(record: Mapping) -> str:
 
 def protocol_table(record: Mapping, name: str) -> str:
     """HTML table of the run's final errors, one row per test protocol (centre crop, ten patches)."""
-    return results_render.to_html(rt.training_rows({name: record}), [
+    return to_html(training_rows({name: record}), [
         ("protocol", "Test protocol"), ("top1_error_pct", "Top-1 error %"), ("top5_error_pct", "Top-5 error %"),
         ("dataset", "Dataset"), ("profile", "Profile")], digits=2)
 
@@ -140,7 +147,7 @@ def d2l_comparison(record: Mapping) -> str:
         return (f"*The d2l.ai reference ({d2l['dataset']}) is not comparable with a run on "
                 f"`{cfg['dataset']}`; it is shown in the results chapter.*")
     knobs = alexnet_knobs(cfg.get("model_kwargs"))
-    d2l_err = rt.error_from_accuracy_pct(100 * d2l["test_acc"])
+    d2l_err = error_from_accuracy_pct(100 * d2l["test_acc"])
     crop = ds["crop_size"]
     return (f"**Against d2l.ai.** *Dive into Deep Learning* trains an AlexNet on "
             f"{d2l['dataset']} for {d2l['epochs']} epochs (batch {d2l['batch_size']}, lr "
@@ -230,3 +237,99 @@ def schedule_sentence(config) -> str:
         return (f"The learning rate starts at {config.lr:g} and is divided by {div} after epochs "
                 f"{', '.join(str(e) for e in epochs)}.")
     return f"The learning rate starts at {config.lr:g} and follows the {name!r} schedule."
+
+
+# ----------------------------------------------------------------------------- the chapter's cells
+
+#: The layers the trained network's activation explorer offers.
+EXPLORER_LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5")
+
+
+def run_name(config) -> str:
+    """The name of the chapter's training record(s): ``full_training_<dataset>`` (``_seed<k>``
+    appended per seed when there are several)."""
+    return f"full_training_{config.dataset}"
+
+
+def published_name(config) -> str:
+    """The name the chapter's own record is published under (``publish_dir``), so that the
+    results chapter counts it once: ``full_training_chapter_<dataset>``."""
+    return f"full_training_chapter_{config.dataset}"
+
+
+def chapter_facts(config, record: Mapping, records, head: Mapping, seeds,
+                  chapter_wall_s: float) -> dict:
+    """Everything the prose quotes about the runs, by name: the first seed's run's numbers
+    (:func:`run_facts` of ``record``), the paper's (:func:`paper_facts`), the headline over seeds
+    (:func:`headline_facts`, which replaces the first run's ``top1``/``top1_ten`` by the means),
+    the width, the learning-rate rule (:func:`schedule_sentence`), the runs' wall time added up
+    and the chapter's own (minutes), and the record name (:func:`run_name`)."""
+    return {**run_facts(record), **paper_facts(), **headline_facts(head, seeds),
+            "width": alexnet_knobs(config.model_kwargs)["width"], "rule": schedule_sentence(config),
+            "all_wall_min": sum(r["wall_time_s"] for r in records) / 60,
+            "chapter_min": chapter_wall_s / 60, "run_name": run_name(config)}
+
+
+def ten_patch_claim(config, records) -> dict:
+    """The ten-patch claim over the seeds' runs (:func:`~alexnet_repro.analysis.judging.ten_crop_claim`),
+    its setting written by :func:`~alexnet_repro.analysis.setting.setting_text` from ``config``
+    and the sizes the first run measured."""
+    ds = records[0]["dataset"]
+    val = (records[0].get("final") or {}).get("val_images", ds["val_images"])
+    setting = setting_text(config, train_images=ds["train_images"], seeds=len(records),
+                           val_images=val, crop=ds["crop_size"])
+    return ten_crop_claim(records, setting=setting)
+
+
+def ten_patch_facts(claim: Mapping) -> dict:
+    """What the prose quotes of the ten-patch claim: its measurement, its outcome and what the
+    design could detect (:func:`~alexnet_repro.analysis.judging.design_sentence`)."""
+    return {"ten_measured": claim["measured"], "ten_outcome": claim["outcome"],
+            "design": design_sentence([claim])}
+
+
+def trained_explorer(model, data, mean_image: torch.Tensor, crop: int, n_images: int):
+    """The activation explorer of the trained network: the first validation image of each of
+    ``n_images`` classes (labelled ``"<index>: <class>"``), centre-cropped to ``crop`` and less
+    the crop of the training mean image, as the network saw them at test time."""
+    mean_crop = center_crop(mean_image[None], crop)[0]
+    picked = {f"{i}: {data.classes[data.val[i][1]]}": center_crop(data.val[i][0][None], crop)[0]
+              for i in class_examples(data.val, n_images)}
+    return ActivationExplorer(model, picked, layers=EXPLORER_LAYERS, top_k=8, input_size=crop,
+                              preprocess=functools.partial(torch.sub, other=mean_crop),
+                              kernel_layer=None, title="Trained network: strongest feature maps")
+
+
+def network_view(batch: torch.Tensor, mean_image: torch.Tensor, crop: int) -> torch.Tensor:
+    """What the trained network sees of a batch of stored images: less the mean image, then the
+    central ``crop``×``crop`` patch."""
+    return center_crop(subtract_mean(batch, mean_image), crop)
+
+
+def figure4(model, data, mean_image: torch.Tensor, crop: int, **options) -> dict:
+    """The paper's Figure 4 experiment on the trained run
+    (:func:`~alexnet_repro.analysis.features.figure4_neighbours`, ``options``: ``n_queries``,
+    ``k``, ``pool``, ``num_workers``), every image seen through :func:`network_view`."""
+    view = functools.partial(network_view, mean_image=mean_image, crop=crop)
+    return figure4_neighbours(model, data, transform=view, **options)
+
+
+def figure4_facts(found: Mapping, n_neighbours: int, n_classes: int) -> dict:
+    """What the prose quotes of Figure 4: the feature dimension (ours and the paper's fc7
+    width), the neighbours per query, the pool searched, and the share of neighbours of their
+    query's class against chance (percent)."""
+    return {"feature_dim": found["feature_dim"],
+            "paper_feature_dim": PAPER["architecture"]["fc_neurons"][1],
+            "n_neighbours": n_neighbours, "pool": found["pool"],
+            "same_class_pct": 100 * found["same_class"], "chance_pct": 100 / n_classes}
+
+
+def record_extra(config, seeds, head: Mapping, found: Mapping, *, publish_dir,
+                 chapter_wall_s: float) -> dict:
+    """What the chapter's record keeps besides its claim: the training record's name, the seeds,
+    the headline, where it was published, the chapter's wall time, Figure 4's numbers and
+    whether the run was scaled down (:func:`scaled_down`)."""
+    return {"training_record": run_name(config), "seeds": list(seeds), "headline": head,
+            "published_to": publish_dir, "chapter_wall_s": chapter_wall_s,
+            "feature_dim": found["feature_dim"], "neighbour_pool": found["pool"],
+            "neighbours_same_class": found["same_class"], "scaled_down": scaled_down(config)}

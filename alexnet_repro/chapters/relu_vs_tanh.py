@@ -1,0 +1,343 @@
+"""The relu_vs_tanh chapter's experiment (the paper's Figure 1): the same four-layer CNN built with
+ReLU and with tanh units, each trained at its own fastest learning rate, and the number of steps
+each needs to reach a training error, compared per seed.
+
+* :func:`set_up` -- the chapter's :class:`Study`: its base config, the seed-0 data bundle of the
+  probes, the judged target and the curve's targets, how many runs train at once;
+* :func:`probe_at_init` -- the argument at initialisation: the units' derivatives, the gradient
+  norms and mean derivatives of both networks on one real batch;
+* :func:`tuned` -- Figure 1's protocol in one regime (a learning-rate sweep per network, then the
+  reported seeds at the chosen rates); :func:`speedups` -- the speed-up curve over targets;
+  :func:`judge` -- the claim at the judged target, with its :func:`setting`;
+* :func:`trained_derivatives` -- the saturation after training;
+* :func:`chapter_record` -- the record the chapter saves;
+* ``*_glue`` -- the values the chapter's prose quotes (``glue_all(..., prefix="rt_")``), with the
+  sentences whose words depend on a result (:func:`reach_text`, :func:`paper_judged_text`).
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from alexnet_repro.analysis import judging, probes, sweeps, verdicts
+from alexnet_repro.analysis import run_metrics as readings
+from alexnet_repro.analysis.setting import setting_text
+from alexnet_repro.bookrun.notebook import seed_workers, train_config
+from alexnet_repro.common.text import plural
+from alexnet_repro.data.registry import load_dataset
+from alexnet_repro.engine.loop import engine_stats
+from alexnet_repro.nn.introspect import weight_layers_text
+from alexnet_repro.quoted.paper import CLAIMS, PAPER
+from alexnet_repro.quoted.reading_note import READING_NOTE_ERRORS
+
+#: The two networks: the same model, ReLU or tanh units (``sweeps.run_seeds`` variants).
+VARIANTS = {act: {"model_kwargs": {"activation": act}} for act in ("relu", "tanh")}
+#: The paper's measurement (Figure 1).
+PAPER_CLAIM = CLAIMS["relu_speedup"]
+#: How the chapter's prose names each initialisation of the first regime.
+INIT_TEXT = {"kaiming": "He-normal weights with each activation's gain, zero biases",
+             "paper": f"the paper's N(0, {PAPER['init']['weight_std']:g}²) weights, zero biases"}
+
+
+@dataclass
+class Study:
+    """What every step of the chapter shares: ``base`` (the TrainConfig of every run, less its
+    activation and learning rate), ``data`` (the seed-0 bundle of the probes; the reported runs
+    draw their own subsets), the judged ``target`` training error and the curve's ``targets``
+    (descending, the judged one included), the trailing ``window`` of the error curves, how many
+    runs train at once (``workers``) and when the chapter started (``time.perf_counter``)."""
+    profile: str
+    base: Any
+    data: Any
+    target: float
+    targets: list[float]
+    window: int
+    workers: int = 1
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def n_train(self) -> int:
+        return len(self.data.train)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(self.n_train / self.base.batch_size)
+
+
+# ------------------------------------------------------------------------------ small words
+
+def times(v: float | None) -> str:
+    """A log speed-up as a factor, e.g. ``"1.09×"``; ``"n/a"`` for None."""
+    return "n/a" if v is None else f"{math.exp(v):.2f}×"
+
+
+def interval_text(ci: Sequence[float | None]) -> str:
+    """A log interval as factors: ``"[0.12×, 9.14×]"``."""
+    return f"[{times(ci[0])}, {times(ci[1])}]"
+
+
+def judged_target(target_error: float | None) -> float:
+    """The judged training error: ``target_error``, or the paper's (25%) when None."""
+    if target_error is None:
+        return PAPER_CLAIM["target_train_error_pct"] / 100
+    return float(target_error)
+
+
+def curve_targets(targets: Sequence[float], target: float) -> list[float]:
+    """The targets of the curve, the judged one added, each once, from the highest error down."""
+    return sorted({float(t) for t in targets} | {target}, reverse=True)
+
+
+def reach_text(reach: Sequence[int | None], steps_per_epoch: int, epochs_text: str) -> str:
+    """How the reported runs reached the judged target (``reach``: steps per run, None = never):
+    ``"every reported run reached it within 0.92 epochs"`` or ``"2 of the 10 reported runs never
+    reached it within 2 epochs"``."""
+    missed = sum(s is None for s in reach)
+    if missed:
+        return f"{missed} of the {len(reach)} reported runs never reached it within {epochs_text}"
+    return f"every reported run reached it within {max(reach) / steps_per_epoch:.2f} epochs"
+
+
+def paper_judged_text(claim: Mapping, dataset: str) -> str:
+    """Whether the paper's factor is judged in size on ``dataset`` or only its direction."""
+    if claim["paper_judged"]:
+        return f"the size is judged too ({dataset})"
+    return f"only the direction is judged ({dataset})"
+
+
+def paper_label() -> str:
+    """The legend of the paper's factor in the speed-up figure: ``"paper: 6× at 25% on CIFAR-10"``."""
+    c = PAPER_CLAIM
+    return f"paper: {c['factor']}× at {c['target_train_error_pct']:g}% on {c['dataset']}"
+
+
+def curves_title(study: Study) -> str:
+    """The title of the first regime's training curves."""
+    return (f"{study.base.dataset}: four-layer CNN, ReLU vs tanh "
+            f"(paper's Figure 1: {PAPER_CLAIM['dataset']})")
+
+
+def second_title(study: Study, regime: Mapping) -> str:
+    """The title of the second regime's training curves."""
+    recipe = regime["model_kwargs"].get("recipe", "book")
+    return f"{study.base.dataset}: the same comparison in cuda-convnet's regime ({recipe})"
+
+
+# ------------------------------------------------------------------------------ the experiment
+
+def set_up(train: Mapping[str, Any], profile: str, threads: int, *, target_error: float | None,
+           targets: Sequence[float], window: int) -> Study:
+    """The chapter's :class:`Study` from its parameters: the seed-0 bundle of ``train``'s
+    dataset, the base config (the whole image as input, no crop), the judged target
+    (:func:`judged_target`) and the curve's targets (:func:`curve_targets`); runs of ``threads``
+    threads each, ``seed_workers`` of them at once."""
+    started = time.perf_counter()
+    data = load_dataset(train["dataset"], train["data_root"], limit=train["limit"],
+                        val_limit=train["val_limit"], seed=0)
+    base = train_config(train, profile=profile, crop_size=data.image_size)
+    target = judged_target(target_error)
+    return Study(profile=profile, base=base, data=data, target=target,
+                 targets=curve_targets(targets, target), window=window,
+                 workers=seed_workers(base, threads), started=started)
+
+
+def probe_at_init(study: Study, grad_images: int) -> dict:
+    """Both networks at initialisation (seed 0: the same weights up to the init gain): the units'
+    derivatives on [-4, 4] (``xs``, ``derivs``), and on ``grad_images`` real training images
+    (mean image subtracted; ``images``, ``labels``) each layer's gradient norm (``init_norms``)
+    and mean unit derivative (``mean_deriv``), and the layers in one line (``arch``)."""
+    xs, derivs = probes.unit_derivative_curves(tuple(VARIANTS))
+    images, labels = probes.random_batch(study.data.train, grad_images,
+                                         mean_image=engine_stats(study.data).mean_image)
+    nets = {v: probes.initial_model(sweeps.config_with(study.base, o), study.data, seed=0)
+            for v, o in VARIANTS.items()}
+    return {"xs": xs, "derivs": derivs, "images": images, "labels": labels, "grad_images": grad_images,
+            "init_norms": {v: probes.layer_grad_norms(net, images, labels) for v, net in nets.items()},
+            "mean_deriv": {v: probes.mean_unit_derivative(net, images, v) for v, net in nets.items()},
+            "arch": weight_layers_text(nets["relu"])}
+
+
+def tuned(study: Study, lrs: Sequence[float], seeds: Sequence[int], sweep_seeds: Sequence[int], *,
+          model_kwargs: Mapping[str, Any] | None = None) -> dict:
+    """Figure 1's protocol in one regime (``model_kwargs`` on top of the base's; None: the base):
+    every network tried at every rate of ``lrs`` on ``sweep_seeds``, then trained with ``seeds``
+    at the rate that reached the target in the fewest steps. Each seed draws its own subset.
+    Returns the regime: ``config``, ``model_kwargs``, ``lrs``, ``seeds``, ``sweep_seeds``,
+    ``sweep`` (``sweeps.tuned_runs``), ``runs`` (``{variant: [Run per seed]}``) and ``best_lr``."""
+    config = study.base if model_kwargs is None else sweeps.config_with(
+        study.base, {"model_kwargs": dict(model_kwargs)})
+    sweep, runs = sweeps.tuned_runs(config, VARIANTS, lrs, seeds, sweep_seeds=sweep_seeds,
+                                    target_error=study.target, window=study.window, workers=study.workers)
+    return {"config": config, "model_kwargs": dict(model_kwargs or {}), "lrs": list(lrs),
+            "seeds": list(seeds), "sweep_seeds": list(sweep_seeds), "sweep": sweep, "runs": runs,
+            "best_lr": {v: sweep[v]["best_lr"] for v in VARIANTS}}
+
+
+def speedups(study: Study, regime: Mapping, targets: Sequence[float]) -> dict[float, dict]:
+    """The speed-up of ReLU over tanh (tanh's steps over ReLU's, per seed) at each of ``targets``
+    (``run_metrics.speedups_by_target``; crossings known to ``log_every`` steps)."""
+    return readings.speedups_by_target(regime["runs"], "tanh", "relu", targets, window=study.window,
+                                       resolution_steps=study.base.log_every)
+
+
+def resolved_init(regime: Mapping) -> str:
+    """The initialisation the regime's networks were built with, by name (``"recipe"`` resolved
+    to the recipe's own, e.g. ``"cuda-convnet-18pct"``)."""
+    return regime["runs"]["relu"][0].model.config["init"]
+
+
+def setting(study: Study, regime: Mapping) -> str:
+    """The claim's setting (``analysis.setting.setting_text``): the regime's network with its
+    initialisation by name, the subset, the epochs, both tuned rates, the seeds and the target."""
+    config = sweeps.config_with(regime["config"], {"model_kwargs": {"init": resolved_init(regime)}})
+    best = regime["best_lr"]
+    return setting_text(config, train_images=study.n_train, seeds=len(regime["seeds"]),
+                        lr=f"lr ReLU {best['relu']:g} / tanh {best['tanh']:g}",
+                        target=f"target {100 * study.target:g}% training error")
+
+
+def judge(study: Study, key: str, regime: Mapping, at_target: Mapping) -> dict:
+    """The claim ``key`` judged on the per-seed speed-ups at the judged target (``at_target``:
+    one entry of :func:`speedups`), censored runs bounded by their horizons."""
+    return judging.judge_speedup(
+        key, at_target["tanh_steps"], at_target["relu_steps"], slow_horizons=at_target["tanh_horizons"],
+        fast_horizons=at_target["relu_horizons"], resolution_steps=study.base.log_every,
+        dataset=study.base.dataset, setting=setting(study, regime))
+
+
+def curve_ends(by_target: Mapping[float, Mapping], target: float) -> tuple[tuple, tuple]:
+    """The lowest and the highest speed-up along the curve, each as ``(target, result)``
+    (targets without an estimate left out; none: the judged target's)."""
+    curve = [(t, b["result"]) for t, b in by_target.items() if b["result"]["estimate"] is not None]
+    judged = (target, by_target[target]["result"])
+    return (min(curve, key=lambda c: c[1]["estimate"], default=judged),
+            max(curve, key=lambda c: c[1]["estimate"], default=judged))
+
+
+def trained_derivatives(regime: Mapping, images) -> dict[str, dict[str, float]]:
+    """Each network's mean unit derivative per layer after training, on ``images``, averaged
+    over the regime's reported seeds (``probes.mean_unit_derivative``)."""
+    return {v: probes.mean_unit_derivative([run.model for run in regime["runs"][v]], images, v)
+            for v in VARIANTS}
+
+
+# ------------------------------------------------------------------------------ the record
+
+def chapter_record(study: Study, claims: Sequence[Mapping], probe: Mapping, first: Mapping,
+                   by_target: Mapping[float, Mapping], trained: Mapping, second: Mapping,
+                   second_at: Mapping[float, Mapping]) -> dict:
+    """The chapter's record (``judging.chapter_record``): the claims, the data, both regimes'
+    sweeps, rates and speed-ups (``first`` and ``second``: :func:`tuned`; ``by_target`` and
+    ``second_at``: their :func:`speedups`), the probes at initialisation and after training, the
+    parameters and the wall time since :func:`set_up`."""
+    base = study.base
+    return judging.chapter_record("relu_vs_tanh", study.profile, claims, {
+        "dataset": study.data.describe(), "n_train": study.n_train, "seeds": list(first["seeds"]),
+        "sweep_seeds": list(first["sweep_seeds"]), "best_lr": first["best_lr"],
+        "lr_sweep": {v: first["sweep"][v]["table"] for v in VARIANTS},
+        "speedup_by_target": readings.speedups_record(by_target), "judged_target": study.target,
+        "second_regime": {"model_kwargs": dict(second["model_kwargs"]), "lrs": list(second["lrs"]),
+                          "best_lr": second["best_lr"],
+                          "lr_sweep": {v: second["sweep"][v]["table"] for v in VARIANTS},
+                          "speedup_at_target": readings.speedups_record(second_at)},
+        "grad_norms_at_init": probe["init_norms"], "mean_derivative_at_init": probe["mean_deriv"],
+        "mean_derivative_trained": trained,
+        "parameters": {"limit": base.limit, "width": base.model_kwargs["width"],
+                       "init": base.model_kwargs["init"], "epochs": base.epochs,
+                       "batch_size": base.batch_size, "lrs": list(first["lrs"]), "log_every": base.log_every,
+                       "window": study.window, "workers": study.workers},
+        "wall_time_s": time.perf_counter() - study.started,
+    })
+
+
+# ------------------------------------------------------------------------------ what the prose quotes
+
+def paper_glue(target_error: float | None) -> dict:
+    """The paper's factor, target and dataset, and the judged target in percent."""
+    return {"paper_factor": PAPER_CLAIM["factor"], "paper_target_pct": f"{PAPER_CLAIM['target_train_error_pct']:g}",
+            "paper_dataset": PAPER_CLAIM["dataset"], "target_pct": f"{100 * judged_target(target_error):g}"}
+
+
+def probe_glue(study: Study, probe: Mapping) -> dict:
+    """The argument's numbers (:func:`probe_at_init`): tanh's derivative at 2, the mean
+    derivatives of the first and third layers, ``conv1``'s gradient ratio ReLU/tanh."""
+    xs, derivs, md = probe["xs"], probe["derivs"], probe["mean_deriv"]
+    ratio = probe["init_norms"]["relu"]["conv1"] / probe["init_norms"]["tanh"]["conv1"]
+    return {"x_probe": "2", "tanh_deriv_at2": f"{float(np.interp(2.0, xs, derivs['tanh'])):.3f}",
+            "tanh_mean_deriv_act1": f"{md['tanh']['act1']:.2f}", "tanh_mean_deriv_act3": f"{md['tanh']['act3']:.2f}",
+            "relu_active_act1": f"{100 * md['relu']['act1']:.0f}",
+            "relu_active_act3": f"{100 * md['relu']['act3']:.0f}",
+            "grad_ratio_conv1": f"{ratio:.2f}", "grad_conv1_word": "larger" if ratio > 1 else "smaller",
+            "grad_images": probe["grad_images"], "init_text": INIT_TEXT[study.base.model_kwargs["init"]],
+            "arch": probe["arch"]}
+
+
+def experiment_glue(study: Study, regime: Mapping) -> dict:
+    """The experiment's design (the first regime, :func:`tuned`): data, training, rates tried and
+    kept, the logging and its window, the work in networks and images, and how the reported runs
+    reached the judged target (:func:`reach_text`)."""
+    base, lrs = study.base, regime["lrs"]
+    epochs_text = plural(base.epochs, "epoch")
+    n_runs = len(VARIANTS) * (len(lrs) * len(regime["sweep_seeds"]) + len(regime["seeds"]))
+    reach = [readings.steps_to_target(r["steps"], study.target, window=study.window)
+             for v in VARIANTS for r in regime["runs"][v]]
+    return {"dataset": base.dataset, "n_train": study.n_train, "epochs_text": epochs_text,
+            "steps_per_epoch": study.steps_per_epoch, "batch": base.batch_size, "momentum": base.momentum,
+            "lrs": ", ".join(f"{lr:g}" for lr in lrs), "n_sweep_seeds": len(regime["sweep_seeds"]),
+            "n_seeds": len(regime["seeds"]), "best_lr_relu": f"{regime['best_lr']['relu']:g}",
+            "best_lr_tanh": f"{regime['best_lr']['tanh']:g}", "width": base.model_kwargs["width"],
+            "log_every": base.log_every, "window": study.window,
+            "window_images": study.window * base.log_every * base.batch_size, "n_runs": n_runs,
+            "work_images": f"{n_runs * study.n_train * base.epochs:,}",
+            "reach_text": reach_text(reach, study.steps_per_epoch, epochs_text)}
+
+
+def speedup_glue(study: Study, claim: Mapping, by_target: Mapping[float, Mapping]) -> dict:
+    """The judged speed-up (``claim``: :func:`judge`) with its interval, censoring and design,
+    and the curve (:func:`speedups`): its targets and its lowest and highest factor."""
+    low, high = curve_ends(by_target, study.target)
+    return {"outcome": claim["outcome"], "estimate": times(claim["estimate"]), "ci": interval_text(claim["ci"]),
+            "n_claim": claim["n"], "n_censored": claim["n_censored"], "design": judging.design_sentence([claim]),
+            "paper_judged": paper_judged_text(claim, study.base.dataset),
+            "censor_span": f"{math.exp(verdicts.CENSOR_SPAN_LOG):g}",
+            "targets": ", ".join(f"{100 * t:g}%" for t in study.targets),
+            "low": times(low[1]["estimate"]), "low_at": f"{100 * low[0]:g}", "low_ci": interval_text(low[1]["ci"]),
+            "high": times(high[1]["estimate"]), "high_at": f"{100 * high[0]:g}",
+            "high_ci": interval_text(high[1]["ci"])}
+
+
+def saturation_glue(trained: Mapping[str, Mapping[str, float]]) -> dict:
+    """After training (:func:`trained_derivatives`): tanh's lowest mean derivative and its layer,
+    the lowest and highest share of active ReLUs in percent."""
+    tanh_d, relu_d = trained["tanh"], trained["relu"]
+    return {"tanh_trained_min": f"{min(tanh_d.values()):.2f}", "tanh_trained_min_layer": min(tanh_d, key=tanh_d.get),
+            "relu_trained_min": f"{100 * min(relu_d.values()):.0f}",
+            "relu_trained_max": f"{100 * max(relu_d.values()):.0f}"}
+
+
+def second_glue(regime: Mapping, claim: Mapping) -> dict:
+    """The second regime (:func:`tuned` with its ``model_kwargs``) and its judged ``claim``."""
+    kw = regime["model_kwargs"]
+    return {"second_recipe": kw.get("recipe", "book"), "second_init": resolved_init(regime),
+            "second_scale": f"{kw.get('input_scale', 1.0):g}",
+            "second_lrs": ", ".join(f"{lr:g}" for lr in regime["lrs"]),
+            "second_lr_relu": f"{regime['best_lr']['relu']:g}", "second_lr_tanh": f"{regime['best_lr']['tanh']:g}",
+            "second_outcome": claim["outcome"], "second_estimate": times(claim["estimate"]),
+            "second_ci": interval_text(claim["ci"]), "second_n_censored": claim["n_censored"],
+            "second_design": judging.design_sentence([claim])}
+
+
+def note_glue() -> dict:
+    """What the reading note says of ReLU's speed-up, and what the paper measured."""
+    note = READING_NOTE_ERRORS["relu_six_times"]
+    return {"note_says": note["note_says"], "note_paper_says": note["paper_says"]}
+
+
+def wall_glue(record: Mapping) -> dict:
+    """The chapter's wall time in minutes, from its record."""
+    return {"wall_min": f"{record['wall_time_s'] / 60:.1f}"}

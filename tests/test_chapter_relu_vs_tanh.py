@@ -1,0 +1,345 @@
+"""The relu_vs_tanh chapter module: its set-up, probes, tuned runs, speed-ups, claim and record, and
+every value and sentence its prose quotes, on hand-made runs (step logs written here) or tiny
+synthetic networks, each against values counted by hand, a float64 formula or plain autograd."""
+from __future__ import annotations
+
+import math
+import os
+import statistics
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from alexnet_repro.analysis import sweeps
+from alexnet_repro.chapters import relu_vs_tanh as rvt
+from alexnet_repro.engine.config import TrainConfig
+from alexnet_repro.nn.model import build_model
+from alexnet_repro.quoted.reading_note import READING_NOTE_ERRORS
+
+SECOND = {"recipe": "cuda-convnet-18pct", "init": "recipe", "input_scale": 255.0}
+
+
+class FakeRun(dict):
+    """A run record that also carries a ``model`` (only its ``config`` is read)."""
+
+    def __init__(self, steps, init="kaiming"):
+        super().__init__(steps=steps, config={"log_every": 1})
+        self.model = SimpleNamespace(config={"init": init})
+
+
+def _steps(drops, last=40, high=0.9):
+    """A step log (every step up to ``last``) whose training error starts at ``high`` and falls
+    to ``error`` at ``step`` for each ``(step, error)`` of ``drops``; step None: never."""
+    out = []
+    for s in range(1, last + 1):
+        err = high
+        for at, e in drops:
+            if at is not None and s >= at:
+                err = e
+        out.append({"step": s, "train_top1_error": err})
+    return out
+
+
+def _base(**changes):
+    settings = {"dataset": "fashion-mnist", "limit": 192, "val_limit": 64, "model": "small_cnn",
+                "model_kwargs": {"width": 0.25, "init": "kaiming"}, "augment": "none", "weight_decay": 0.0,
+                "schedule": "fixed", "epochs": 1, "batch_size": 32, "log_every": 1, "ten_crop_eval": False,
+                "device": "cpu", "profile": "ci"}
+    return TrainConfig(**{**settings, **changes})
+
+
+def _study(n_train=192, target=0.25, targets=(0.5, 0.25), **changes):
+    data = SimpleNamespace(train=list(range(n_train)), describe=lambda: {"name": "fake", "train_images": n_train})
+    return rvt.Study(profile="ci", base=_base(**changes), data=data, target=target, targets=list(targets),
+                     window=1, workers=2)
+
+
+def _regime(relu_drops, tanh_drops, *, model_kwargs=None, init="kaiming", best=(0.1, 0.03), last=40):
+    base = _base()
+    config = base if model_kwargs is None else sweeps.config_with(base, {"model_kwargs": dict(model_kwargs)})
+    runs = {"relu": [FakeRun(_steps(d, last), init) for d in relu_drops],
+            "tanh": [FakeRun(_steps(d, last), init) for d in tanh_drops]}
+    sweep = {v: {"best_lr": lr, "table": [{"lr": lr, "variant": v}]} for v, lr in zip(("relu", "tanh"), best)}
+    return {"config": config, "model_kwargs": dict(model_kwargs or {}), "lrs": [0.03, 0.1],
+            "seeds": list(range(len(relu_drops))), "sweep_seeds": [100], "sweep": sweep, "runs": runs,
+            "best_lr": {"relu": best[0], "tanh": best[1]}}
+
+
+# ------------------------------------------------------------------------------ small words
+
+def test_times_and_interval_text_write_log_factors_as_factors():
+    assert rvt.times(math.log(1.09)) == "1.09×"
+    assert rvt.times(0.0) == "1.00×"
+    assert rvt.times(None) == "n/a"
+    assert rvt.interval_text([math.log(0.5), math.log(4.0)]) == "[0.50×, 4.00×]"
+    assert rvt.interval_text([None, math.log(9.14)]) == "[n/a, 9.14×]"
+
+
+def test_judged_target_defaults_to_the_papers_25_percent_and_the_curve_includes_it():
+    assert rvt.judged_target(None) == 0.25
+    assert rvt.judged_target(0.8) == 0.8
+    assert rvt.curve_targets([0.5, 0.25, 0.4], 0.3) == [0.5, 0.4, 0.3, 0.25]
+    assert rvt.curve_targets([0.85, 0.8], 0.8) == [0.85, 0.8]     # the judged one only once
+
+
+def test_reach_text_says_how_far_the_slowest_run_went_or_how_many_never_arrived():
+    assert rvt.reach_text([6, 12, 9], 10, "2 epochs") == "every reported run reached it within 1.20 epochs"
+    assert rvt.reach_text([3, None, None, 4], 6, "1 epoch") == \
+        "2 of the 4 reported runs never reached it within 1 epoch"
+
+
+def test_paper_judged_text_follows_the_claims_flag():
+    assert rvt.paper_judged_text({"paper_judged": True}, "cifar10") == "the size is judged too (cifar10)"
+    assert rvt.paper_judged_text({"paper_judged": False}, "fashion-mnist") == \
+        "only the direction is judged (fashion-mnist)"
+
+
+def test_titles_and_the_papers_label():
+    study = _study()
+    assert rvt.paper_label() == "paper: 6× at 25% on CIFAR-10"
+    assert rvt.curves_title(study) == "fashion-mnist: four-layer CNN, ReLU vs tanh (paper's Figure 1: CIFAR-10)"
+    assert rvt.second_title(study, {"model_kwargs": SECOND}) == \
+        "fashion-mnist: the same comparison in cuda-convnet's regime (cuda-convnet-18pct)"
+    assert rvt.second_title(study, {"model_kwargs": {}}).endswith("regime (book)")
+
+
+def test_paper_glue():
+    assert rvt.paper_glue(None) == {"paper_factor": 6, "paper_target_pct": "25", "paper_dataset": "CIFAR-10",
+                                    "target_pct": "25"}
+    assert rvt.paper_glue(0.8)["target_pct"] == "80"
+
+
+# ------------------------------------------------------------------------------ on a tiny synthetic network
+
+@pytest.fixture(scope="module")
+def synthetic_study():
+    train = {"dataset": "synthetic", "data_root": None, "limit": 20, "val_limit": 8, "model": "small_cnn",
+             "model_kwargs": {"width": 0.25, "init": "kaiming"}, "augment": "none", "weight_decay": 0.0,
+             "schedule": "fixed", "epochs": 1, "batch_size": 8, "log_every": 1, "ten_crop_eval": False,
+             "device": "cpu", "progress": False}
+    return rvt.set_up(train, "ci", 1, target_error=0.8, targets=[0.9], window=1)
+
+
+def test_set_up_builds_the_base_config_data_targets_and_workers(synthetic_study):
+    s = synthetic_study
+    assert len(s.data.train) == 20 and s.n_train == 20
+    assert s.base.crop_size == s.data.image_size == 32             # the whole image, no crop
+    assert s.base.profile == "ci" and s.base.lr == TrainConfig.lr   # the rate is set per run
+    assert s.target == 0.8 and s.targets == [0.9, 0.8]
+    assert s.steps_per_epoch == 3                                   # ceil(20 / 8)
+    assert s.workers == max(1, (os.cpu_count() or 1) // 1)
+
+
+def test_probe_at_init_against_plain_autograd(synthetic_study):
+    s = synthetic_study
+    probe = rvt.probe_at_init(s, 6)
+    images, labels = probe["images"], probe["labels"]
+    assert images.shape == (6, s.data.channels, 32, 32) and labels.shape == (6,)
+    at2 = float(np.interp(2.0, probe["xs"], probe["derivs"]["tanh"]))
+    assert at2 == pytest.approx(1 - math.tanh(2.0) ** 2, abs=1e-3)
+    for act in ("relu", "tanh"):
+        torch.manual_seed(0)
+        net = build_model("small_cnn", in_channels=s.data.channels, num_classes=len(s.data.classes), input_size=32,
+                          width=0.25, init="kaiming", activation=act)
+        with torch.no_grad():
+            z1 = net.features.conv1(images).double()
+        ref_deriv = (z1 > 0).double().mean() if act == "relu" else (1 - torch.tanh(z1) ** 2).mean()
+        assert probe["mean_deriv"][act]["act1"] == pytest.approx(float(ref_deriv), rel=1e-5)
+        loss = nn.functional.cross_entropy(net(images), labels)
+        (g,) = torch.autograd.grad(loss, net.features.conv1.weight)
+        assert probe["init_norms"][act]["conv1"] == pytest.approx(float(g.norm()), rel=1e-5)
+    assert probe["arch"].startswith("conv1 8×5×5") and probe["arch"].endswith("→ 10")
+
+
+@pytest.fixture(scope="module")
+def tiny_regimes(synthetic_study):
+    first = rvt.tuned(synthetic_study, [0.01, 0.1], [0], [100])
+    second = rvt.tuned(synthetic_study, [0.001], [0], [100], model_kwargs=SECOND)
+    return first, second
+
+
+def test_tuned_trains_each_network_at_its_chosen_rate_in_its_regime(synthetic_study, tiny_regimes):
+    first, second = tiny_regimes
+    assert first["config"] is synthetic_study.base and first["model_kwargs"] == {}
+    assert (first["lrs"], first["seeds"], first["sweep_seeds"]) == ([0.01, 0.1], [0], [100])
+    for regime, scale in ((first, 1.0), (second, 255.0)):
+        for v in ("relu", "tanh"):
+            assert regime["best_lr"][v] in regime["lrs"]
+            (run,) = regime["runs"][v]
+            assert run["config"]["lr"] == regime["best_lr"][v] and run["seed"] == 0
+            assert run["config"]["model_kwargs"]["activation"] == v
+            assert run.model.config["input_scale"] == scale
+    assert second["model_kwargs"] == SECOND and second["best_lr"] == {"relu": 0.001, "tanh": 0.001}
+    assert rvt.resolved_init(first) == "kaiming"
+    assert rvt.resolved_init(second) == "cuda-convnet-18pct"       # "recipe", resolved
+
+
+def test_trained_derivatives_average_the_seeds_networks(synthetic_study, tiny_regimes):
+    first, _ = tiny_regimes
+    images = rvt.probe_at_init(synthetic_study, 5)["images"]
+    trained = rvt.trained_derivatives(first, images)
+    for act in ("relu", "tanh"):
+        net = first["runs"][act][0].model.eval()
+        with torch.no_grad():
+            z1 = net.features.conv1(images).double()
+        ref = (z1 > 0).double().mean() if act == "relu" else (1 - torch.tanh(z1) ** 2).mean()
+        assert trained[act]["act1"] == pytest.approx(float(ref), rel=1e-5)
+        assert set(trained[act]) == {"act1", "act2", "act3"}
+
+
+# ------------------------------------------------------------------------------ on hand-made runs
+
+def test_speedups_judge_and_setting_on_hand_made_runs():
+    study = _study(target=0.25, targets=(0.5, 0.25))
+    # error 0.9 -> 0.4 at the first step given -> 0.2 at the second: 50% is crossed at a, 25% at b
+    relu = [[(2, 0.4), (5, 0.2)], [(2, 0.4), (4, 0.2)], [(3, 0.4), (6, 0.2)]]
+    tanh = [[(4, 0.4), (20, 0.2)], [(2, 0.4), (12, 0.2)], [(9, 0.4), (18, 0.2)]]
+    regime = _regime(relu, tanh, model_kwargs=SECOND, init="cuda-convnet-18pct", best=(0.1, 0.001))
+    by_target = rvt.speedups(study, regime, study.targets)
+    assert by_target[0.25]["relu_steps"] == [5, 4, 6] and by_target[0.25]["tanh_steps"] == [20, 12, 18]
+    assert by_target[0.5]["tanh_steps"] == [4, 2, 9]
+    claim = rvt.judge(study, "relu_speedup_cuda_convnet", regime, by_target[0.25])
+    assert claim["key"] == "relu_speedup_cuda_convnet" and claim["n"] == 3 and claim["n_censored"] == 0
+    assert claim["estimate"] == pytest.approx(statistics.fmean([math.log(4), math.log(3), math.log(3)]))
+    assert claim["setting"] == ("ci profile: SmallCNN width 0.25, recipe cuda-convnet-18pct, init "
+                                "cuda-convnet-18pct, input scale 255; fashion-mnist, 192 training images "
+                                "(drawn per seed); 1 epoch, lr ReLU 0.1 / tanh 0.001, target 25% training "
+                                "error; 3 seeds")
+    first = _regime(relu, tanh)
+    assert rvt.setting(study, first) == ("ci profile: SmallCNN width 0.25, init kaiming; fashion-mnist, 192 "
+                                         "training images (drawn per seed); 1 epoch, lr ReLU 0.1 / tanh 0.03, "
+                                         "target 25% training error; 3 seeds")
+
+
+def _result(estimate, lo=None, hi=None):
+    return {"result": {"estimate": estimate, "ci": [lo, hi]}}
+
+
+def test_curve_ends_skip_targets_without_an_estimate():
+    by_target = {0.5: _result(0.3), 0.4: _result(None), 0.3: _result(-0.2), 0.25: _result(0.9)}
+    (lo_t, lo_r), (hi_t, hi_r) = rvt.curve_ends(by_target, 0.25)
+    assert (lo_t, lo_r["estimate"]) == (0.3, -0.2) and (hi_t, hi_r["estimate"]) == (0.25, 0.9)
+    none = {0.5: _result(None), 0.25: _result(None)}
+    (lo_t, _), (hi_t, _) = rvt.curve_ends(none, 0.25)
+    assert lo_t == hi_t == 0.25
+
+
+def _claim(**changes):
+    claim = {"key": "relu_speedup", "outcome": "inconclusive", "estimate": math.log(1.04),
+             "ci": [math.log(0.12), math.log(9.14)], "n": 3, "n_censored": 2, "paper_judged": False,
+             "unit": "log ratio", "paper_effect": math.log(6), "mde": math.log(13.88)}
+    return {**claim, **changes}
+
+
+def test_speedup_glue_on_a_hand_made_claim_and_curve():
+    study = _study(target=0.8, targets=(0.85, 0.8))
+    by_target = {0.85: _result(math.log(0.65), math.log(0.08), math.log(5.34)),
+                 0.8: _result(math.log(1.04), math.log(0.12), math.log(9.14))}
+    g = rvt.speedup_glue(study, _claim(), by_target)
+    assert {k: g[k] for k in ("outcome", "estimate", "ci", "n_claim", "n_censored", "paper_judged",
+                              "censor_span", "targets")} == {
+        "outcome": "inconclusive", "estimate": "1.04×", "ci": "[0.12×, 9.14×]", "n_claim": 3, "n_censored": 2,
+        "paper_judged": "only the direction is judged (fashion-mnist)", "censor_span": "10", "targets": "85%, 80%"}
+    assert (g["low"], g["low_at"], g["low_ci"]) == ("0.65×", "85", "[0.08×, 5.34×]")
+    assert (g["high"], g["high_at"], g["high_ci"]) == ("1.04×", "80", "[0.12×, 9.14×]")
+    assert g["design"].startswith("With 80% power") and "relu_speedup: 13.88× with 3 seeds" in g["design"]
+
+
+def test_probe_glue_on_hand_values():
+    xs = np.linspace(-4, 4, 801)
+    probe = {"xs": xs, "derivs": {"tanh": 1 - np.tanh(xs) ** 2}, "grad_images": 32, "arch": "conv1 8×5×5",
+             "init_norms": {"relu": {"conv1": 3.0}, "tanh": {"conv1": 2.0}},
+             "mean_deriv": {"relu": {"act1": 0.456, "act3": 0.5}, "tanh": {"act1": 0.861, "act3": 0.749}}}
+    g = rvt.probe_glue(_study(), probe)
+    assert g == {"x_probe": "2", "tanh_deriv_at2": "0.071", "tanh_mean_deriv_act1": "0.86",
+                 "tanh_mean_deriv_act3": "0.75", "relu_active_act1": "46", "relu_active_act3": "50",
+                 "grad_ratio_conv1": "1.50", "grad_conv1_word": "larger", "grad_images": 32,
+                 "init_text": "He-normal weights with each activation's gain, zero biases", "arch": "conv1 8×5×5"}
+    probe["init_norms"] = {"relu": {"conv1": 1.0}, "tanh": {"conv1": 3.0}}
+    paper = _study(model_kwargs={"width": 0.25, "init": "paper"})
+    g = rvt.probe_glue(paper, probe)
+    assert (g["grad_ratio_conv1"], g["grad_conv1_word"]) == ("0.33", "smaller")
+    assert g["init_text"] == "the paper's N(0, 0.01²) weights, zero biases"
+
+
+def test_experiment_glue_counts_the_design_and_the_runs_that_missed():
+    study = _study(n_train=192, target=0.25)
+    regime = _regime([[(2, 0.2)], [(None, 0.2)], [(4, 0.2)]], [[(5, 0.2)], [(None, 0.2)], [(3, 0.2)]])
+    g = rvt.experiment_glue(study, regime)
+    assert g == {"dataset": "fashion-mnist", "n_train": 192, "epochs_text": "1 epoch", "steps_per_epoch": 6,
+                 "batch": 32, "momentum": 0.9, "lrs": "0.03, 0.1", "n_sweep_seeds": 1, "n_seeds": 3,
+                 "best_lr_relu": "0.1", "best_lr_tanh": "0.03", "width": 0.25, "log_every": 1, "window": 1,
+                 "window_images": 32, "n_runs": 10, "work_images": "1,920",   # 2 x (2 x 1 + 3) runs x 192
+                 "reach_text": "2 of the 6 reported runs never reached it within 1 epoch"}
+    two = _study(n_train=192, target=0.25, epochs=2)
+    all_in = _regime([[(2, 0.2)], [(9, 0.2)]], [[(5, 0.2)], [(3, 0.2)]])
+    g = rvt.experiment_glue(two, all_in)
+    assert g["reach_text"] == "every reported run reached it within 1.50 epochs"    # 9 / 6
+    assert (g["epochs_text"], g["n_runs"], g["work_images"]) == ("2 epochs", 8, "3,072")
+
+
+def test_saturation_glue_reads_the_extremes():
+    g = rvt.saturation_glue({"tanh": {"act1": 0.8, "act2": 0.5, "act3": 0.6},
+                             "relu": {"act1": 0.22, "act2": 0.46, "act3": 0.3}})
+    assert g == {"tanh_trained_min": "0.50", "tanh_trained_min_layer": "act2", "relu_trained_min": "22",
+                 "relu_trained_max": "46"}
+
+
+def test_second_glue_names_the_regime_and_its_claim():
+    regime = _regime([[(2, 0.2)]], [[(5, 0.2)]], model_kwargs=SECOND, init="cuda-convnet-18pct",
+                     best=(0.1, 0.001))
+    regime["lrs"] = [0.001, 0.003, 0.1]
+    g = rvt.second_glue(regime, _claim(key="relu_speedup_cuda_convnet", estimate=math.log(1.44),
+                                       ci=[math.log(0.03), math.log(62.94)], mde=math.log(118.63)))
+    assert {k: v for k, v in g.items() if k != "second_design"} == {
+        "second_recipe": "cuda-convnet-18pct", "second_init": "cuda-convnet-18pct", "second_scale": "255",
+        "second_lrs": "0.001, 0.003, 0.1", "second_lr_relu": "0.1", "second_lr_tanh": "0.001",
+        "second_outcome": "inconclusive", "second_estimate": "1.44×", "second_ci": "[0.03×, 62.94×]",
+        "second_n_censored": 2}
+    assert "relu_speedup_cuda_convnet: 118.63× with 3 seeds" in g["second_design"]
+    plain = rvt.second_glue(_regime([[(2, 0.2)]], [[(5, 0.2)]], model_kwargs={}), _claim())
+    assert (plain["second_recipe"], plain["second_scale"], plain["second_init"]) == ("book", "1", "kaiming")
+
+
+def test_note_glue_quotes_the_reading_note():
+    g = rvt.note_glue()
+    assert g == {"note_says": READING_NOTE_ERRORS["relu_six_times"]["note_says"],
+                 "note_paper_says": READING_NOTE_ERRORS["relu_six_times"]["paper_says"]}
+    assert "6x" in g["note_says"]
+
+
+def test_chapter_record_holds_both_regimes_the_probes_and_the_parameters():
+    study = _study(target=0.25, targets=(0.5, 0.25))
+    relu, tanh = [[(2, 0.4), (5, 0.2)]] * 2, [[(4, 0.4), (20, 0.2)], [(3, 0.4), (10, 0.2)]]
+    first = _regime(relu, tanh)
+    second = _regime(relu, tanh, model_kwargs=SECOND, init="cuda-convnet-18pct", best=(0.1, 0.001))
+    by_target, second_at = rvt.speedups(study, first, study.targets), rvt.speedups(study, second, [0.25])
+    claims = [rvt.judge(study, "relu_speedup", first, by_target[0.25])]
+    probe = {"init_norms": {"relu": {"conv1": 1.0}}, "mean_deriv": {"relu": {"act1": 0.5}}}
+    rec = rvt.chapter_record(study, claims, probe, first, by_target, {"relu": {"act1": 0.4}}, second, second_at)
+    assert (rec["kind"], rec["chapter"], rec["profile"]) == ("chapter", "relu_vs_tanh", "ci")
+    assert [c["key"] for c in rec["claims"]] == ["relu_speedup"]
+    assert rec["dataset"] == {"name": "fake", "train_images": 192} and rec["n_train"] == 192
+    assert (rec["seeds"], rec["sweep_seeds"], rec["judged_target"]) == ([0, 1], [100], 0.25)
+    assert rec["best_lr"] == {"relu": 0.1, "tanh": 0.03}
+    assert rec["lr_sweep"] == {"relu": [{"lr": 0.1, "variant": "relu"}], "tanh": [{"lr": 0.03, "variant": "tanh"}]}
+    assert list(rec["speedup_by_target"]) == ["0.5", "0.25"]
+    assert rec["speedup_by_target"]["0.25"]["tanh_steps"] == [20, 10]
+    assert rec["speedup_by_target"]["0.25"]["estimate"] == pytest.approx((math.log(4) + math.log(2)) / 2)
+    sr = rec["second_regime"]
+    assert sr["model_kwargs"] == SECOND and sr["lrs"] == [0.03, 0.1] and sr["best_lr"] == {"relu": 0.1, "tanh": 0.001}
+    assert list(sr["speedup_at_target"]) == ["0.25"] and sr["lr_sweep"]["tanh"] == [{"lr": 0.001, "variant": "tanh"}]
+    assert rec["grad_norms_at_init"] == {"relu": {"conv1": 1.0}}
+    assert rec["mean_derivative_at_init"] == {"relu": {"act1": 0.5}}
+    assert rec["mean_derivative_trained"] == {"relu": {"act1": 0.4}}
+    assert rec["parameters"] == {"limit": 192, "width": 0.25, "init": "kaiming", "epochs": 1, "batch_size": 32,
+                                 "lrs": [0.03, 0.1], "log_every": 1, "window": 1, "workers": 2}
+    assert 0 <= rec["wall_time_s"] < 60 and "provenance" in rec
+
+
+def test_wall_glue_in_minutes():
+    assert rvt.wall_glue({"wall_time_s": 90.0}) == {"wall_min": "1.5"}
+    assert rvt.wall_glue({"wall_time_s": 2.0}) == {"wall_min": "0.0"}
