@@ -546,4 +546,4 @@ def test_figure1_and_lrn_are_judged_in_both_regimes(built_book):
     assert len(lrn["second_regime"]["paper_init_check"]["val_top1_error_pct"]) == 2   # LRN and not, seed 0
     page = (built_book / "book" / "results.html").read_text()
     assert "recipe cuda-convnet-18pct, init cuda-convnet-18pct, input scale 255" in page   # the rows' settings
-    assert re.search(r"init kaiming, input scale 255, fashion-mnist \d+ training", page)
+    assert re.search(r"init kaiming, input scale 255; fashion-mnist, \d+ training", page)

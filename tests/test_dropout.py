@@ -5,12 +5,11 @@ import math
 import matplotlib.pyplot as plt
 import pytest
 import torch
-from scipy import stats
 from conftest import tiny_alexnet_setup
+from scipy import stats
 from torch import nn
 
-from alexnet_repro.analysis import run_metrics as readings
-from alexnet_repro.analysis import sweeps
+from alexnet_repro.analysis import run_metrics, sweeps
 from alexnet_repro.chapters import dropout as chapter
 from alexnet_repro.common.errors import ConfigError
 from alexnet_repro.engine.config import TrainConfig
@@ -260,16 +259,16 @@ def test_readings_use_the_eval_mode_curve_where_it_was_logged():
     hist = [{"step": 10, "train_top1_error": 0.9}, {"step": 20, "train_top1_error": 0.6, key: 0.5},
             {"step": 30, "train_top1_error": 0.4}, {"step": 40, "train_top1_error": 0.3, key: 0.1},
             {"step": 50, "train_top1_error": 0.2}]
-    assert readings.error_curve(hist, key) == ([20, 40], [0.5, 0.1])
-    assert readings.steps_to_target(hist, 0.2, key=key) == 40
-    assert readings.steps_to_target(hist, 0.2) == 50
-    assert readings.steps_to_target(hist, 0.3, key=key, window=2) == 40       # (0.5 + 0.1) / 2
-    assert readings.horizon(hist) == 50 and readings.horizon(hist, key) == 40
+    assert run_metrics.error_curve(hist, key) == ([20, 40], [0.5, 0.1])
+    assert run_metrics.steps_to_target(hist, 0.2, key=key) == 40
+    assert run_metrics.steps_to_target(hist, 0.2) == 50
+    assert run_metrics.steps_to_target(hist, 0.3, key=key, window=2) == 40       # (0.5 + 0.1) / 2
+    assert run_metrics.horizon(hist) == 50 and run_metrics.horizon(hist, key) == 40
     # a paired speed-up on it: seed 0 2x (40 vs 20), seed 1 never (horizon 40) vs 20: >= 2x
     fast = [{"step": 20, key: 0.05}, {"step": 40, key: 0.0}]
     runs = {"no": [{"seed": 0, "steps": fast}, {"seed": 1, "steps": fast}],
             "yes": [{"seed": 0, "steps": hist}, {"seed": 1, "steps": hist[:3]}]}
-    b = readings.speedups_by_target(runs, "yes", "no", [0.2], key=key, resolution_steps=20)[0.2]
+    b = run_metrics.speedups_by_target(runs, "yes", "no", [0.2], key=key, resolution_steps=20)[0.2]
     assert b["yes_steps"] == [40, None] and b["no_steps"] == [20, 20]
     assert b["yes_horizons"] == [40, 20] and b["no_horizons"] == [40, 40]
 

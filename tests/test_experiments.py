@@ -7,13 +7,12 @@ import math
 
 import pytest
 
-from alexnet_repro.analysis import judging, probes, sweeps
-from alexnet_repro.analysis import run_metrics as readings
+from alexnet_repro.analysis import judging, probes, run_metrics, sweeps
 from alexnet_repro.common.errors import TrainingDiverged
 from alexnet_repro.data.registry import load_dataset
 from alexnet_repro.engine.config import TrainConfig
 from alexnet_repro.nn.model import build_model
-from alexnet_repro.viz import plots as figures
+from alexnet_repro.viz import plots
 
 # ----------------------------------------------------------------------------- steps to target
 
@@ -24,33 +23,33 @@ def hist(errors, every=10):
 
 def test_steps_to_target_first_crossing_inclusive():
     h = hist([0.9, 0.6, 0.4, 0.25, 0.3, 0.2])
-    assert readings.steps_to_target(h, 0.5) == 30
-    assert readings.steps_to_target(h, 0.25) == 40      # <= counts
-    assert readings.steps_to_target(h, 0.2) == 60
-    assert readings.steps_to_target(h, 0.1) is None     # censored
-    assert readings.horizon(h) == 60
-    assert readings.horizon([]) is None
-    assert readings.steps_to_target([], 0.5) is None
+    assert run_metrics.steps_to_target(h, 0.5) == 30
+    assert run_metrics.steps_to_target(h, 0.25) == 40      # <= counts
+    assert run_metrics.steps_to_target(h, 0.2) == 60
+    assert run_metrics.steps_to_target(h, 0.1) is None     # censored
+    assert run_metrics.horizon(h) == 60
+    assert run_metrics.horizon([]) is None
+    assert run_metrics.steps_to_target([], 0.5) is None
 
 
 def test_steps_to_target_sorts_and_treats_nan_as_not_reached():
     h = hist([0.9, float("nan"), 0.3])
-    assert readings.steps_to_target(list(reversed(h)), 0.5) == 30
-    assert readings.steps_to_target(h, 0.95) == 10
+    assert run_metrics.steps_to_target(list(reversed(h)), 0.5) == 30
+    assert run_metrics.steps_to_target(h, 0.95) == 10
     h2 = hist([0.9, None, 0.95])
-    assert readings.steps_to_target(h2, 0.99) == 10
-    assert readings.error_curve(h2)[1] == [0.9, 1.0, 0.95]
+    assert run_metrics.steps_to_target(h2, 0.99) == 10
+    assert run_metrics.error_curve(h2)[1] == [0.9, 1.0, 0.95]
 
 
 def test_steps_to_target_window_ignores_a_single_noisy_dip():
     h = hist([0.8, 0.2, 0.8, 0.4, 0.3, 0.2])
-    assert readings.steps_to_target(h, 0.3) == 20                  # raw: the dip counts
+    assert run_metrics.steps_to_target(h, 0.3) == 20                  # raw: the dip counts
     # trailing means over 3: 0.8, 0.5, 0.6, 0.4667, 0.5, 0.3
-    steps, errs = readings.error_curve(h, window=3)
+    steps, errs = run_metrics.error_curve(h, window=3)
     assert errs == pytest.approx([0.8, 0.5, 0.6, 1.4 / 3, 0.5, 0.3])
-    assert readings.steps_to_target(h, 0.3, window=3) == 60
+    assert run_metrics.steps_to_target(h, 0.3, window=3) == 60
     with pytest.raises(ValueError):
-        readings.error_curve(h, window=0)
+        run_metrics.error_curve(h, window=0)
 
 
 # ----------------------------------------------------------------------------- speed-up
@@ -140,8 +139,8 @@ def test_lr_sweep_picks_each_variants_fastest_and_fake_speedup_is_recovered():
     best = sweeps.run_seeds(FakeConfig(), {"relu": {**variants["relu"], "lr": 0.08},
                                        "tanh": {**variants["tanh"], "lr": 0.04}},
                         [0, 1], train_fn=train)
-    slow = [readings.steps_to_target(r["steps"], 0.25) for r in best["tanh"]]
-    fast = [readings.steps_to_target(r["steps"], 0.25) for r in best["relu"]]
+    slow = [run_metrics.steps_to_target(r["steps"], 0.25) for r in best["tanh"]]
+    fast = [run_metrics.steps_to_target(r["steps"], 0.25) for r in best["relu"]]
     assert slow == [t(0.04)] * 2 and fast == [t(0.16)] * 2
     assert slow[0] / fast[0] == pytest.approx(4.0, rel=0.3)      # speeds 0.16 / 0.04, on a grid of 10
 
@@ -210,12 +209,12 @@ def test_run_seeds_and_lr_sweep_through_the_real_engine():
 
 def test_variant_summary_and_table_against_hand_values():
     runs = {"a": [{"v": 0.1}, {"v": 0.3}, {"v": None}], "b": [{"v": 0.2}, {"v": 0.2}, {"v": 0.5}]}
-    rows = readings.variant_summary(runs, {"err": lambda r: r["v"]})
+    rows = run_metrics.variant_summary(runs, {"err": lambda r: r["v"]})
     a, b = rows
     assert a["n"] == 2 and a["missing"] == 1 and a["mean"] == pytest.approx(0.2)
     assert a["std"] == pytest.approx(math.sqrt(((0.1 - 0.2) ** 2 + (0.3 - 0.2) ** 2) / 1))
     assert b["mean"] == pytest.approx(0.3) and b["std"] == pytest.approx(math.sqrt(0.03))
-    html = readings.summary_table(rows, scale=100, digits=1)
+    html = run_metrics.summary_table(rows, scale=100, digits=1)
     assert "20.0 ± 14.1 (2 of 3)" in html and "30.0 ± 17.3" in html
 
 
@@ -227,7 +226,7 @@ def test_plot_runs_draws_median_of_seeds():
         return {"steps": [{"step": 10 * (i + 1), "train_top1_error": e} for i, e in enumerate(errs)],
                 "history": [{"val_top1_error": v} for v in vals]}
     runs = {"x": [rec([0.9, 0.5], [0.6, 0.4]), rec([0.7, 0.1], [0.8, 0.2]), rec([0.8, 0.3], [0.7, 0.3])]}
-    fig = figures.plot_runs(runs, target=0.2)
+    fig = plots.plot_runs(runs, target=0.2)
     ax_t, ax_v = fig.axes
     line = ax_t.get_lines()[0]
     assert list(line.get_xdata()) == [10, 20] and list(line.get_ydata()) == pytest.approx([0.8, 0.3])
@@ -243,10 +242,10 @@ def test_chapter_figures_draw_the_numbers_they_are_given():
                 "history": [{"epoch": i + 1, "train_top1_error": e, "val_top1_error": e / 2}
                             for i, e in enumerate(errs)]}
     runs = {"relu": [rec([0.9, 0.5]), rec([0.7, 0.1]), rec([0.8, 0.3])], "tanh": [rec([0.9, 0.8])] * 3}
-    fig = figures.plot_seed_curves(runs, {"relu": 0.01, "tanh": 0.02}, [0.5, 0.25], 0.25, 10, 1, "t")
+    fig = plots.plot_seed_curves(runs, {"relu": 0.01, "tanh": 0.02}, [0.5, 0.25], 0.25, 10, 1, "t")
     median = [ln for ln in fig.axes[0].get_lines() if ln.get_label().startswith("relu")][0]
     assert list(median.get_xdata()) == [1.0, 2.0] and list(median.get_ydata()) == pytest.approx([0.8, 0.3])
-    fig = figures.plot_epoch_curves(runs, {})
+    fig = plots.plot_epoch_curves(runs, {})
     assert list(fig.axes[1].get_lines()[0].get_ydata()) == pytest.approx([0.4, 0.15])   # mean of val = err / 2
 
 
@@ -277,7 +276,7 @@ def test_speedups_by_target_against_hand_counts():
     # ReLU crosses 0.5 at step 10 and 20; tanh at 30 and never (last logged step 40)
     runs = {"relu": [_steps_rec([0.4, 0.3, 0.2, 0.1]), _steps_rec([0.6, 0.45, 0.3, 0.2])],
             "tanh": [_steps_rec([0.9, 0.7, 0.5, 0.35]), _steps_rec([0.9, 0.8, 0.7, 0.6])]}
-    by = readings.speedups_by_target(runs, "tanh", "relu", [0.5, 0.15], resolution_steps=0)
+    by = run_metrics.speedups_by_target(runs, "tanh", "relu", [0.5, 0.15], resolution_steps=0)
     assert list(by) == [0.5, 0.15]
     b = by[0.5]
     assert b["relu_steps"] == [10, 20] and b["tanh_steps"] == [30, None] and b["tanh_horizons"] == [40, 40]
@@ -292,25 +291,25 @@ def test_speedups_by_target_against_hand_counts():
     assert by[0.15]["relu_steps"] == [40, None] and by[0.15]["tanh_steps"] == [None, None]
     assert by[0.15]["result"]["outcome"] == "inconclusive" and by[0.15]["result"]["estimate"] is None
     # the window smooths before the crossing: mean of (0.6, 0.45) = 0.525 > 0.5 at step 20
-    assert readings.speedups_by_target(runs, "tanh", "relu", [0.5], window=2)[0.5]["relu_steps"] == [10, 30]
-    rec = readings.speedups_record(by)
+    assert run_metrics.speedups_by_target(runs, "tanh", "relu", [0.5], window=2)[0.5]["relu_steps"] == [10, 30]
+    rec = run_metrics.speedups_record(by)
     assert set(rec) == {"0.5", "0.15"}
     assert rec["0.5"]["relu_steps"] == [10, 20] and rec["0.5"]["estimate"] == pytest.approx(mean)
-    html = readings.speedup_table(by, "tanh", "relu", names={"relu": "ReLU"}, judged_at=0.5)
+    html = run_metrics.speedup_table(by, "tanh", "relu", names={"relu": "ReLU"}, judged_at=0.5)
     assert "<th>ReLU steps (median)</th>" in html and "speed-up tanh/ReLU" in html
     assert "<td>50% (judged)</td>" in html and "<td>15</td>" in html      # median of 10 and 20
     assert "median not reached (1 of 2 runs never reached it)" in html    # tanh at 50%: 30, +inf
     assert "median not reached (2 of 2 runs never reached it)" in html
     assert f"{math.exp(mean):.2f}×" in html
     # default resolution: the runs' log_every (none recorded here: 1 step)
-    assert readings.speedups_by_target(runs, "tanh", "relu", [0.5])[0.5]["resolution_steps"] == 1
+    assert run_metrics.speedups_by_target(runs, "tanh", "relu", [0.5])[0.5]["resolution_steps"] == 1
 
 
 def test_lr_sweep_table_ticks_the_chosen_rate_and_counts_epochs():
     sweep = {"relu": {"best_lr": 0.1, "table": [
         {"lr": 0.03, "steps_to_target": None, "mean_error": 0.5, "reached": 0, "diverged": 0},
         {"lr": 0.1, "steps_to_target": 30.0, "mean_error": 0.41666, "reached": 1, "diverged": 1}]}}
-    html = readings.lr_sweep_table(sweep, 0.25, 20, variant_header="units")
+    html = run_metrics.lr_sweep_table(sweep, 0.25, 20, variant_header="units")
     assert "<th>units</th>" in html and "steps to 25% training error" in html
     assert "<td>0.1 ✔</td>" in html and "<td>0.03</td>" in html
     assert "<td>30 (1.50 epochs)</td>" in html and "<td>not reached</td>" in html
@@ -327,29 +326,29 @@ def fin(val, train, val_loss=1.0, train_loss=0.5, errors=(0.9, 0.5)):
 
 def test_final_value_and_overfit_gap_by_hand():
     r = fin(0.35, 0.10)
-    assert readings.final_value(r, "train_eval.loss") == 0.5
-    assert readings.overfit_gap(r) == pytest.approx(25.0)          # 35% - 10%
+    assert run_metrics.final_value(r, "train_eval.loss") == 0.5
+    assert run_metrics.overfit_gap(r) == pytest.approx(25.0)          # 35% - 10%
     run = sweeps.Run(record=r)
-    assert readings.overfit_gap(run) == pytest.approx(25.0)
+    assert run_metrics.overfit_gap(run) == pytest.approx(25.0)
     with pytest.raises(KeyError, match="eval_train_split"):
-        readings.final_value({"final": {"val_top1_error": 0.3}}, "train_eval.top1_error")
+        run_metrics.final_value({"final": {"val_top1_error": 0.3}}, "train_eval.top1_error")
 
 
 def test_overfitting_metrics_against_hand_values():
     r = fin(0.35, 0.10, val_loss=1.25, train_loss=0.25, errors=(0.9, 0.6, 0.4))
-    m = readings.overfitting_metrics(0.5, window=1)
+    m = run_metrics.overfitting_metrics(0.5, window=1)
     assert list(m) == ["training top-1 error (evaluation mode), %", "validation top-1 error, %",
                        "gap (validation - training), points", "training loss (evaluation mode)",
                        "validation loss", "steps to training error <= 0.5"]
     assert [m[k](r) for k in m] == pytest.approx([10.0, 35.0, 25.0, 0.25, 1.25, 30])
-    assert len(readings.overfitting_metrics()) == 5                     # no target, no steps column
+    assert len(run_metrics.overfitting_metrics()) == 5                     # no target, no steps column
     # window 2: trailing means 0.9, 0.75, 0.5 -> first <= 0.5 at step 30; <= 0.6 never before 30
-    assert readings.overfitting_metrics(0.6, window=2)["steps to training error <= 0.6"](r) == 30
+    assert run_metrics.overfitting_metrics(0.6, window=2)["steps to training error <= 0.6"](r) == 30
 
 
 def test_runs_digest_keeps_seed_final_and_time_only():
     r = fin(0.35, 0.10)
-    digest = readings.runs_digest({"a": [sweeps.Run(record=r)], "b": [r, r]})
+    digest = run_metrics.runs_digest({"a": [sweeps.Run(record=r)], "b": [r, r]})
     assert digest == {"a": [{"seed": 0, "final": r["final"], "wall_time_s": 1.5}],
                       "b": [{"seed": 0, "final": r["final"], "wall_time_s": 1.5}] * 2}
 
@@ -366,30 +365,30 @@ def test_final_errors_against_hand_values():
     runs = {"none": [_final_rec(0, 0.10, 0.40, 0.38), _final_rec(1, 0.20, 0.50, 0.46)],
             "paper": [_final_rec(0, 0.30, 0.35, 0.30), _final_rec(1, 0.30, 0.45, 0.44)]}
     r = runs["none"][1]
-    assert readings.final_error(r, "train") == 0.20 and readings.final_error(r) == 0.50
-    assert readings.final_error(r, "ten_crop") == 0.46
-    assert readings.ten_crop_gain(r) == pytest.approx(0.04)
+    assert run_metrics.final_error(r, "train") == 0.20 and run_metrics.final_error(r) == 0.50
+    assert run_metrics.final_error(r, "ten_crop") == 0.46
+    assert run_metrics.ten_crop_gain(r) == pytest.approx(0.04)
     # the gap uses the eval-mode centre-crop training error, not the error on augmented patches
     e = _final_rec(0, 0.30, 0.45, 0.44, train_eval=0.05)
-    assert readings.final_error(e, "train") == 0.30 and readings.final_error(e, "train_eval") == 0.05
-    assert readings.FINAL_ERRORS["gap"](e) == pytest.approx(0.40)
+    assert run_metrics.final_error(e, "train") == 0.30 and run_metrics.final_error(e, "train_eval") == 0.05
+    assert run_metrics.FINAL_ERRORS["gap"](e) == pytest.approx(0.40)
     with pytest.raises(ValueError, match="which must be one of"):
-        readings.final_error(r, "test")
-    table = readings.final_errors(runs)
+        run_metrics.final_error(r, "test")
+    table = run_metrics.final_errors(runs)
     assert table["none"]["gap"]["mean"] == pytest.approx(0.30) and table["none"]["gap"]["std"] == pytest.approx(0.0)
     assert table["paper"]["val"]["mean"] == pytest.approx(0.40)
     assert table["paper"]["val"]["std"] == pytest.approx(math.sqrt(2 * 0.05 ** 2))    # ddof = 1
     assert table["paper"]["ten_minus_centre"]["mean"] == pytest.approx(-0.03)         # (-0.05 - 0.01) / 2
     # per seed: none - paper of the gap: (0.30 - 0.05, 0.30 - 0.15)
-    assert readings.paired(runs, "none", "paper", readings.FINAL_ERRORS["gap"]) == pytest.approx([0.25, 0.15])
-    html = readings.final_errors_table(table, [("augment", "augment"), ("val", "validation")])
+    assert run_metrics.paired(runs, "none", "paper", run_metrics.FINAL_ERRORS["gap"]) == pytest.approx([0.25, 0.15])
+    html = run_metrics.final_errors_table(table, [("augment", "augment"), ("val", "validation")])
     assert "<td>paper</td><td>40.0 ± 7.1 %</td>" in html and "<th>validation</th>" in html
 
 
 def test_paired_refuses_runs_of_other_seeds():
     runs = {"a": [_final_rec(0, 0.1, 0.2, 0.2)], "b": [_final_rec(1, 0.1, 0.2, 0.2)]}
     with pytest.raises(ValueError, match="different seeds"):
-        readings.paired(runs, "a", "b", readings.final_error)
+        run_metrics.paired(runs, "a", "b", run_metrics.final_error)
 
 
 def test_patch_figures_draw_the_windows_they_are_given():

@@ -1,6 +1,7 @@
-"""Tests of alexnet_repro.chapters.lrn_pooling (the lrn_pooling chapter's variants, effects, claims and
-sentences) against independent references: the LRN formula looped in float64, hand-built
-records and hand-computed differences, scipy's t quantiles."""
+"""Tests of alexnet_repro.chapters.lrn_pooling and lrn_pooling_regimes (the lrn_pooling chapter's
+variants, effects, claims, steps and sentences; the photograph probe and the LRN implementations)
+against independent references: the LRN formula looped in float64, hand-built records and
+hand-computed differences, scipy's t quantiles, tiny runs' own records."""
 from __future__ import annotations
 
 import math
@@ -12,6 +13,7 @@ from scipy import stats
 from torch import nn
 
 from alexnet_repro.chapters import lrn_pooling as lp
+from alexnet_repro.chapters import lrn_pooling_regimes as lrn
 from alexnet_repro.engine.config import TrainConfig
 from alexnet_repro.nn.layers import LocalResponseNorm
 from alexnet_repro.nn.model import AlexNet
@@ -32,7 +34,7 @@ def _lrn_loop(a: np.ndarray, n, alpha, beta, k) -> np.ndarray:
 def test_implementations_compute_the_printed_formula_or_the_alpha_over_n_reading():
     g = torch.Generator().manual_seed(0)
     a = torch.relu(torch.randn(2, 12, 3, 3, generator=g, dtype=torch.float64)) * 60.0   # large: readings differ
-    layers = lp.implementations(N, ALPHA, BETA, K, caffe_k=1.0)
+    layers = lrn.implementations(N, ALPHA, BETA, K, caffe_k=1.0)
     expected = [(ALPHA, K), (ALPHA, K), (ALPHA / N, K), (ALPHA / N, K), (ALPHA / N, 1.0)]
     assert len(layers) == len(expected)
     for (label, layer), (alpha, k) in zip(layers.items(), expected):
@@ -210,3 +212,269 @@ def test_released_choices_build_the_released_layers_on_the_papers_network():
     assert "wnorm2" in names[lp.WITHIN_MAP] and "wnorm2" not in names["paper"]
     net = AlexNet(num_classes=10, width=0.0625, input_size=67, within_map_norm=True)
     assert isinstance(dict(net.features.named_children())["wnorm2"], WithinMapNorm)
+
+
+# ----------------------------------------------------------------------------- the chapter's steps
+
+def _share_loop(a: np.ndarray, n, alpha, k) -> np.ndarray:
+    """alpha * sum of a^2 over the window / k at every non-zero unit, looped in float64."""
+    C, s = a.shape[1], np.zeros_like(a)
+    for i in range(C):
+        s[:, i] = sum(a[:, j] ** 2 for j in range(max(0, i - n // 2), min(C - 1, i + n // 2) + 1))
+    return (alpha * s / k)[a != 0]
+
+
+def _lower_median(x) -> float:
+    """torch's median: the lower of the two middle values."""
+    x = np.sort(np.ravel(x))
+    return float(x[(len(x) - 1) // 2])
+
+
+def test_paper_glue_quotes_the_papers_constants():
+    g = lp.paper_glue()
+    assert (g["k"], g["n"], g["alpha"], g["beta"]) == (2.0, 5, 1e-4, 0.75)            # §3.3
+    assert g["kbeta"] == pytest.approx(1.6817928305074290) and g["inv_kbeta"] == pytest.approx(0.5946035575013605)
+    assert g["alpha_n"] == pytest.approx(2e-5) and g["caffe_k"] == 1.0
+    assert (g["top1"], g["top5"], g["cifar_without"], g["cifar_with"]) == (1.4, 1.2, 13.0, 11.0)
+    assert (g["ov_top1"], g["ov_top5"], g["z"], g["s"], g["z_plain"], g["s_plain"]) == (0.4, 0.3, 3, 2, 2, 2)
+    assert g["after"] == "conv1 and conv2" and g["pool_after"] == "conv1, conv2, conv5"
+
+
+def test_photo_glue_against_hand_counts():
+    act_paper = torch.tensor([[0.0, 3.0], [255.0, 7.5]], dtype=torch.float64)
+    act_ours = act_paper / 255
+    share_paper = torch.tensor([0.04, 0.01, 0.09, 0.16], dtype=torch.float64)     # lower median 0.04
+    share_ours = torch.tensor([1e-6, 3e-6, 2e-6], dtype=torch.float64)
+    g = lrn.photo_glue("cat", 256, act_paper, act_ours, share_paper, share_ours)
+    assert (g["photo"], g["stored"], g["init_std"], g["paper_epochs"]) == ("cat", 256, 0.01, 90)
+    assert g["share_paper_med"] == pytest.approx(4.0) and g["share_paper_max"] == pytest.approx(16.0)
+    assert g["share_paper_p99"] == pytest.approx(100 * np.quantile([0.01, 0.04, 0.09, 0.16], 0.99))
+    assert g["share_ours_med"] == pytest.approx(2e-4)
+    assert g["act_paper_max"] == 255.0 and g["act_ours_max"] == pytest.approx(1.0)
+    assert g["gain_star"] == pytest.approx(5.0)                                       # sqrt(1 / 0.04)
+    assert g["a_star"] == pytest.approx(math.sqrt(4000)) and g["a_star_over_n"] == pytest.approx(math.sqrt(20000))
+
+
+def test_photo_responses_scale_with_the_pixels_and_measure_the_neighbours_term():
+    r = lrn.photo_responses("chelsea")
+    a = r["act_paper"]
+    assert tuple(a.shape) == (1, 96, 55, 55) and tuple(r["x01"].shape) == (3, 227, 227)   # (227 - 11) / 4 + 1
+    # conv1 has no bias under the paper's init: the responses scale with the pixels
+    assert r["glue"]["act_paper_max"] == pytest.approx(255 * r["glue"]["act_ours_max"], rel=1e-5)
+    share = _share_loop(a.numpy(), N, ALPHA, K)
+    assert r["share_paper"].numpy() == pytest.approx(share, rel=1e-6)                  # unit by unit
+    assert r["gain_star"] == pytest.approx(1 / math.sqrt(_lower_median(share)), rel=1e-6)
+    assert r["glue"]["share_paper_med"] == pytest.approx(100 * _lower_median(share), rel=1e-6)
+    assert (r["printed"].alpha, r["over_n"].alpha) == (ALPHA, ALPHA / N)
+
+
+def _fake_resp(scale=60.0):
+    g = torch.Generator().manual_seed(1)
+    act = torch.relu(torch.randn(1, 8, 4, 4, generator=g, dtype=torch.float64)) * scale
+    printed = LocalResponseNorm(N, ALPHA, BETA, K)
+    share = torch.tensor(_share_loop(act.numpy(), N, ALPHA, K))
+    return {"photo": "cat", "side": 4, "x01": torch.rand(3, 4, 4, generator=g), "act_paper": act,
+            "printed": printed, "over_n": LocalResponseNorm(N, ALPHA / N, BETA, K), "share_paper": share,
+            "gain_star": 1 / math.sqrt(_lower_median(share.numpy()))}
+
+
+def test_damping_picture_returns_the_damping_of_the_printed_layer():
+    import matplotlib.pyplot as plt
+    resp = _fake_resp()
+    a = resp["gain_star"] * resp["act_paper"].numpy()
+    damp = (_lrn_loop(a, N, ALPHA, BETA, K) / np.where(a > 0, a, 1) * K ** BETA)[a > 0]
+    before = len(plt.get_fignums())
+    d = lrn.damping_picture(resp)
+    assert len(plt.get_fignums()) == before + 2                                      # the maps and the column
+    plt.close("all")
+    assert d["chan"] == int(np.argmax(a.mean(axis=(0, 2, 3))))
+    assert d["damp_min"] == pytest.approx(damp.min()) and d["damp_median"] == pytest.approx(_lower_median(damp))
+    assert d["damp_min"] < 1
+
+
+def test_compare_readings_sets_the_readings_side_by_side():
+    resp = _fake_resp()
+    out = lrn.compare_readings(resp)
+    assert len(out["gains"]) == 61 and out["gains"][0] == 1 and out["gains"][-1] == pytest.approx(1000)
+    assert [label.split(":")[0] for label in out["sweep"]] == ["as printed", "α/n reading"]
+    assert out["xlabel"].startswith("gain on the conv1 responses of cat")
+    a, star = resp["act_paper"].numpy(), resp["gain_star"]
+    on = a > 0
+    ratio = _lrn_loop(star * a, N, ALPHA / N, BETA, K)[on] / _lrn_loop(star * a, N, ALPHA, BETA, K)[on]
+    caffe = _lrn_loop(a, N, ALPHA / N, BETA, 1.0)[on] / _lrn_loop(a, N, ALPHA, BETA, K)[on]
+    assert out["glue"]["same_printed"] < 1e-12
+    assert out["glue"]["over_n_ratio_star"] == pytest.approx(_lower_median(ratio), rel=1e-9)
+    assert out["glue"]["caffe_ratio_1"] == pytest.approx(_lower_median(caffe), rel=1e-9)
+    assert out["table"].count("<tr>") == 1 + 2 * 5                                   # header, 2 gains x 5 layers
+
+
+def _config(**changes):
+    base = dict(dataset="synthetic", limit=48, val_limit=24, image_size=67, crop_size=67, model="alexnet",
+                model_kwargs={"width": 0.0625, "init": "kaiming", "dropout": 0.5}, augment="none", epochs=1,
+                batch_size=16, device="cpu", progress=False, ten_crop_eval=False, schedule="fixed", profile="ci")
+    return TrainConfig(**{**base, **changes})
+
+
+@pytest.fixture(scope="module")
+def chapter_runs():
+    """Both regimes of the chapter, tiny: synthetic images, 2 seeds, one epoch (seconds)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    first = lp.train_first(_config(), [0, 1])
+    judged = lp.judge_first(first, 8)
+    base, variants = lp.second_regime(first["config"], {"input_scale": 255.0, "lr": 0.001})
+    second = lp.judge_second(lp.train_second(base, variants, [0, 1]), 8)
+    check = lp.paper_init_check(_config(model_kwargs={"width": 0.0625, "init": "paper"}), variants, [0])
+    torch.set_num_threads(n)
+    return first, judged, second, check
+
+
+def _pool(side, z=3, s=2):
+    return (side - z) // s + 1
+
+
+def test_train_first_trains_the_three_variants_paired_by_seed(chapter_runs):
+    first, *_ = chapter_runs
+    assert list(first["runs"]) == list(lp.FIRST) and first["seeds"] == [0, 1]
+    assert all([r.record["seed"] for r in rs] == [0, 1] for rs in first["runs"].values())
+    conv1 = (67 - 11) // 4 + 1                                                        # 15
+    assert first["pool_sizes"] == [_pool(conv1), _pool(_pool(conv1)), _pool(_pool(_pool(conv1)))] == [7, 3, 1]
+    assert first["facts"]["train_images"] == 48 and first["facts"]["val_images"] == 24
+    assert "top1_error" in first["runs"][lp.PLAIN][1].record["final"]["train_eval"]    # eval_train_split
+    assert first["train_seconds"] > 0
+
+
+def test_judge_first_judges_the_per_seed_differences_of_the_records(chapter_runs):
+    first, judged, *_ = chapter_runs
+    runs = first["runs"]
+    val = {v: [100 * r.record["final"]["val_top1_error"] for r in runs[v]] for v in runs}
+    lrn_row, ov_row, _ = judged["claims"]
+    assert lrn_row["effects"] == pytest.approx([b - a for a, b in zip(val[lp.PAPER_NET], val[lp.NO_LRN])])
+    assert ov_row["effects"] == pytest.approx([b - a for a, b in zip(val[lp.PAPER_NET], val[lp.PLAIN])])
+    assert lrn_row["setting"] == ("ci profile: AlexNet width 0.0625, init kaiming; synthetic, 48 training / "
+                                  "24 validation images (drawn per seed) at 67 px; 1 epoch, constant learning "
+                                  "rate 0.01; 2 seeds")
+    assert len(judged["probe"]["share"]["norm1"]) == 2 and set(judged["shown"]) == {"lrn_top5", "ov_top5", "swap"}
+    assert judged["glue"]["probe_images"] == 8 and judged["glue"]["lrn_outcome"] == lrn_row["outcome"]
+
+
+def test_second_regime_steps_train_judge_and_check(chapter_runs):
+    first, _, second, check = chapter_runs
+    assert list(second["runs"]) == [lp.PAPER_NET, lp.NO_LRN, lp.ALPHA_N, lp.NORM1_BEFORE, lp.WITHIN_MAP]
+    assert second["config"].model_kwargs["input_scale"] == 255.0 and second["config"].lr == 0.001
+    val = {v: [100 * r.record["final"]["val_top1_error"] for r in second["runs"][v]] for v in second["runs"]}
+    assert second["claim"]["key"] == "lrn_second_regime"
+    assert second["claim"]["effects"] == pytest.approx([b - a for a, b in zip(val[lp.PAPER_NET], val[lp.NO_LRN])])
+    assert "init kaiming, input scale 255; synthetic" in second["claim"]["setting"]
+    assert second["released"][lp.WITHIN_MAP]["values"] == pytest.approx(
+        [a - b for a, b in zip(val[lp.WITHIN_MAP], val[lp.PAPER_NET])])
+    assert check["seeds"] == [0] and len(check["errors"]) == 2 and all(0 <= e <= 100 for e in check["errors"])
+    assert lp.paper_init_check(_config(), second["variants"], []) == {"seeds": [], "errors": []}
+
+
+def test_training_glue_and_setting_of():
+    config = TrainConfig(dataset="fashion-mnist", model="alexnet", limit=100, epochs=2, lr=0.01,
+                         schedule="step:1", profile="ci",
+                         model_kwargs={"width": 0.0625, "init": "kaiming", "input_scale": 255.0})
+    first = {"config": config, "facts": {"dataset": "fashion-mnist", "width": 0.0625}, "seeds": [0, 1, 2],
+             "train_seconds": 3.5, "pool_sizes": [7, 3, 1]}
+    g = lp.training_glue(first, [0, 1])
+    assert g == {"dataset": "fashion-mnist", "width": 0.0625, "n_seeds": 3, "n_second_seeds": 2, "train_seconds": 3.5,
+                 "lr_text": "learning rate 0.01, divided by 10 after epoch 1", "pool_sizes": "7 → 3 → 1"}
+    facts = {"train_images": 100, "val_images": 100, "crop": 67}
+    assert lp.setting_of(config, facts, 2) == (
+        "ci profile: AlexNet width 0.0625, init kaiming, input scale 255; fashion-mnist, 100 training / 100 "
+        "validation images (drawn per seed) at 67 px; 2 epochs, learning rate 0.01, divided by 10 after epoch 1; "
+        "2 seeds")
+
+
+def _probe(shares, over_n=(1e-6, 2e-6), diff=(1e-4, 5e-4)):
+    return {"share": {"norm1": list(shares), "norm2": [s / 2 for s in shares]},
+            "share_over_n": {"norm1": list(over_n), "norm2": list(over_n)}, "reading_diff": list(diff),
+            "swap_top1_points": [0.0, 0.0]}
+
+
+def test_judged_glue_against_hand_counts():
+    effects = lp.paired_effects({k: v for k, v in _runs().items() if k != lp.ALPHA_N})
+    rows = lp.claims(effects, dataset="fashion-mnist", setting="s")
+    shown = lp.described(effects, [0.0, 0.0])
+    g = lp.judged_glue(rows, shown, _probe([1e-5, 3e-5]), _runs(), 16)
+    assert g["lrn_measured"] == rows[0]["measured"] and g["overlap_pool_overfit_outcome"] == rows[2]["outcome"]
+    assert g["lrn_top5_ci"] == "0.50 [-18.56, 19.56]"               # -1 and 2: mean 0.5, half 12.706 * 1.5
+    assert g["swap_ci"] == "0.00 [0.00, 0.00]"
+    assert (g["fit_lrn"], g["fit_nolrn"]) == pytest.approx((11.0, 11.5))          # (10 + 12) / 2, (11 + 12) / 2
+    assert g["trained_norm1"] == pytest.approx(2e-3) and g["trained_norm2"] == pytest.approx(1e-3)
+    assert g["trained_norm1_over_n"] == pytest.approx(1.5e-4)
+    assert g["reading_diff"] == 5e-4 and g["probe_images"] == 16 and "to within 0.003% of k" in g["regime"]
+    assert g["design"].startswith("With 80% power")
+
+
+def test_check_sentence_and_stuck_text():
+    assert lp.check_sentence([], [], 10) == ""
+    assert lp.check_sentence([90.0, 90.02], [0], 10) == (
+        "With the paper's own initialization (weights N(0, 0.01²), its biases) at this scale and width, the same "
+        "two networks end at 90.0% validation error (seed(s) 0; chance is 90%), which is why He initialization "
+        "is kept here.")
+    assert "end at 88.0% and 90.0% validation error (seed(s) 0, 1; chance is 80%)" in \
+        lp.check_sentence([90.0, 88.04], [0, 1], 5)
+    assert lp.stuck_text([89.0, 88.4, 50.0], 10) == "1 of 3"                    # within 1.5 of 90: only 89
+    assert lp.stuck_text([88.6, 89.9], 10) == "2 of 2" and lp.stuck_text([50.0], 10) == "none"
+
+
+def _regime():
+    runs = {k: v for k, v in _runs().items() if k in (lp.PAPER_NET, lp.NO_LRN)}
+    config = TrainConfig(dataset="fashion-mnist", lr=0.001, schedule="step:1")
+    return {"config": config, "runs": runs, "seeds": [0, 1], "facts": {"input_scale": 255.0, "init": "kaiming"},
+            "claim": lp.regime_claim(runs, dataset="fashion-mnist", setting="s"), "probe": _probe([0.02, 0.04])}
+
+
+def test_second_glue_against_hand_counts():
+    regime = _regime()
+    g = lp.second_glue(regime, {"seeds": [0], "errors": [90.0, 90.0]}, {"input_scale": 1.0, "classes": 10})
+    assert g["second_intro"] == ("The experiment above feeds pixels as fractions of full intensity (the scale where "
+                                 "the neighbours' term is negligible); this one feeds raw 8-bit pixel values, as the "
+                                 "paper's network saw them.")
+    assert (g["second_scale"], g["second_init"]) == (255.0, "kaiming")
+    assert g["second_lr"] == "learning rate 0.001, divided by 10 after epoch 1"
+    assert (g["second_lrn"], g["second_nolrn"]) == pytest.approx((25.0, 27.0))   # (20 + 30) / 2, (23 + 31) / 2
+    assert g["second_stuck"] == g["second_stuck_lrn"] == "none"
+    assert g["second_outcome"] == regime["claim"]["outcome"] and g["second_measured"] == regime["claim"]["measured"]
+    assert g["check_text"].startswith("With the paper's own initialization")
+    assert (g["second_norm1"], g["second_norm2"]) == ("3", "1.5")                # 100 * mean(0.02, 0.04), half
+    assert g["second_regime"] == "Here the neighbours' term is no longer negligible (up to a median 4% of k)."
+    assert g["second_design"].startswith("With 80% power")
+
+
+def test_titles_and_tables():
+    assert lp.runs_title({"width": 0.125, "dataset": "fashion-mnist"}) == "AlexNet, width 0.125, fashion-mnist"
+    assert lp.runs_title({"width": 0.125, "dataset": "cifar10"}, 255.0) == \
+        "input scale 255: AlexNet, width 0.125, cifar10"
+    html = lp.summary_html(_runs())
+    assert html.count("<tr>") == 1 + 4 and "25.00" in html and "11.00" in html     # paper: val (20+30)/2, fit
+    runs = _runs()
+    runs[lp.NORM1_BEFORE], runs[lp.WITHIN_MAP] = runs[lp.NO_LRN], runs[lp.PLAIN]
+    table = lp.released_table(lp.released_differences(runs))
+    assert table.count("<tr>") == 1 + 3 and "+0.50" in table and "MDE, points" in table   # alpha/n: -1, +2
+
+
+def test_chapter_record_keeps_every_field():
+    config = TrainConfig(dataset="fashion-mnist", lr=0.01)
+    effects = lp.paired_effects({k: v for k, v in _runs().items() if k != lp.ALPHA_N})
+    rows = lp.claims(effects, dataset="fashion-mnist", setting="s")
+    judged = {"shown": lp.described(effects, [0.0, 0.0])}
+    runs = {k: [{**r, "wall_time_s": 1.0} for r in v] for k, v in _runs().items()}
+    regime = {**_regime(), "runs": runs, "released": {"x": {"estimate": 1.0, "ci": (-math.inf, 2.0)}}}
+    first = {"config": config, "seeds": (0, 1), "runs": runs}
+    share = torch.tensor([0.01, 0.04, 0.02, 0.03], dtype=torch.float64)
+    rec = lp.chapter_record("ci", rows + [regime["claim"]], share, first, judged, regime,
+                            {"seeds": (0,), "errors": [90.0, 89.0]}, 12.5)
+    assert rec["chapter"] == "lrn_pooling" and rec["profile"] == "ci" and len(rec["claims"]) == 4
+    assert rec["seeds"] == [0, 1] and rec["second_seeds"] == [0, 1] and rec["chapter_seconds"] == 12.5
+    assert rec["config"] == config.to_dict() and rec["runs"][lp.PAPER_NET][1] == {
+        "seed": 1, "final": _runs()[lp.PAPER_NET][1]["final"], "wall_time_s": 1.0}
+    assert rec["photo_lrn_share_pct"] == pytest.approx({"median": 2.0, "p99": 100 * np.quantile(share.numpy(), 0.99)})
+    assert set(rec["described"]) == {"lrn_top5", "ov_top5", "swap"}
+    assert set(rec["described"]["lrn_top5"]) == {"n", "mean", "lo", "hi", "values"}
+    assert rec["second_regime"]["released_differences"] == {"x": {"estimate": 1.0, "ci": [None, 2.0]}}
+    assert rec["second_regime"]["paper_init_check"] == {"seeds": [0], "val_top1_error_pct": [90.0, 89.0]}
+    assert rec["second_regime"]["lrn_share_median"] == regime["probe"]["share"]

@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from alexnet_repro.analysis import judging
-from alexnet_repro.analysis import run_metrics as readings
+from alexnet_repro.analysis import judging, run_metrics
 from alexnet_repro.bookrun import profiles
 from alexnet_repro.common import records
-from alexnet_repro.viz import plots as figures
+from alexnet_repro.viz import plots
 
 matplotlib.use("Agg")
 
@@ -50,8 +49,8 @@ def _errorbars(ax):
 
 def test_plot_speedups_draws_the_geometric_mean_and_its_t_interval():
     tanh_at, relu_at = [200, 400, 300], [100, 100, 100]
-    by_target = readings.speedups_by_target(_runs(tanh_at, relu_at), "tanh", "relu", [0.25], resolution_steps=0)
-    fig = figures.plot_speedups(by_target, 6.0, "paper: 6×", judged_at=0.25)
+    by_target = run_metrics.speedups_by_target(_runs(tanh_at, relu_at), "tanh", "relu", [0.25], resolution_steps=0)
+    fig = plots.plot_speedups(by_target, 6.0, "paper: 6×", judged_at=0.25)
     ax = fig.axes[0]
     logs = [math.log(t / r) for t, r in zip(tanh_at, relu_at)]
     mean = statistics.fmean(logs)
@@ -70,8 +69,8 @@ def test_plot_speedups_draws_the_geometric_mean_and_its_t_interval():
 def test_plot_speedups_widens_by_the_resolution_and_marks_open_intervals_hollow():
     # zero spread: the interval is the resolution alone, +-log-ratio resolution of the pair
     tanh_at, relu_at = [100, 100], [100, 100]
-    by_target = readings.speedups_by_target(_runs(tanh_at, relu_at), "tanh", "relu", [0.25], resolution_steps=1)
-    fig = figures.plot_speedups(by_target, 6.0, "paper")
+    by_target = run_metrics.speedups_by_target(_runs(tanh_at, relu_at), "tanh", "relu", [0.25], resolution_steps=1)
+    fig = plots.plot_speedups(by_target, 6.0, "paper")
     (_, y, lo, hi), = _errorbars(fig.axes[0])
     r = max(math.log(101 / 100) + math.log(100 / 99), math.log(100 / 99) + math.log(101 / 100))
     assert y == pytest.approx(1.0) and (lo, hi) == pytest.approx((math.exp(-r), math.exp(r)))
@@ -81,9 +80,9 @@ def test_plot_speedups_widens_by_the_resolution_and_marks_open_intervals_hollow(
 def test_plot_speedups_skips_a_target_no_pair_reached_and_draws_the_censored_range():
     runs = _runs([None, 300, 200], [100, 100, 100], last=400)      # tanh seed 0 never reached
     both = {"tanh": runs["tanh"][:1] * 2, "relu": [_run(0, None, last=400)] * 2}   # no pair reached
-    by_target = readings.speedups_by_target(runs, "tanh", "relu", [0.25], resolution_steps=0)
-    by_target[0.1] = readings.speedups_by_target(both, "tanh", "relu", [0.25], resolution_steps=0)[0.25]
-    fig = figures.plot_speedups(by_target, 6.0, "paper")
+    by_target = run_metrics.speedups_by_target(runs, "tanh", "relu", [0.25], resolution_steps=0)
+    by_target[0.1] = run_metrics.speedups_by_target(both, "tanh", "relu", [0.25], resolution_steps=0)[0.25]
+    fig = plots.plot_speedups(by_target, 6.0, "paper")
     ax = fig.axes[0]
     bars = _errorbars(ax)
     assert [b[0] for b in bars] == [pytest.approx(25.0)]          # nothing drawn at 10%
@@ -123,15 +122,15 @@ def test_unbounded_intervals_are_saved_as_none(tmp_path):
     """A pair with both runs censored leaves the claim without estimate or interval, one seed
     leaves the curve without an interval: the chapter's record stores those ends as null."""
     runs = _runs([None, 300], [None, 100], last=400)
-    by_target = readings.speedups_by_target(runs, "tanh", "relu", [0.25, 0.1], resolution_steps=1)
+    by_target = run_metrics.speedups_by_target(runs, "tanh", "relu", [0.25, 0.1], resolution_steps=1)
     b = by_target[0.25]
     claim = judging.judge_speedup("relu_speedup", b["tanh_steps"], b["relu_steps"], slow_horizons=b["tanh_horizons"],
                                   fast_horizons=b["relu_horizons"], resolution_steps=1, dataset="fashion-mnist",
                                   setting="test")
     assert claim["outcome"] == "inconclusive" and math.isinf(claim["ci"][1])
-    one = readings.speedups_by_target({v: rs[1:] for v, rs in runs.items()}, "tanh", "relu", [0.25])
+    one = run_metrics.speedups_by_target({v: rs[1:] for v, rs in runs.items()}, "tanh", "relu", [0.25])
     record = judging.chapter_record("relu_vs_tanh", "ci", [claim],
-                                    {"speedup_by_target": readings.speedups_record(one)})
+                                    {"speedup_by_target": run_metrics.speedups_record(one)})
     path = records.save_record(record, tmp_path, "relu_vs_tanh")
     back = json.loads(path.read_text())
     assert back["claims"][0]["ci"] == [None, None] and back["claims"][0]["estimate"] is None

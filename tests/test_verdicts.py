@@ -23,7 +23,7 @@ from alexnet_repro.analysis.verdicts import (
     mean_interval,
     replication,
 )
-from alexnet_repro.viz import plots as figures  # noqa: E402
+from alexnet_repro.viz import plots  # noqa: E402
 
 T95_DF2, T95_DF4 = 4.303, 2.776          # t-table, two-sided 95%
 TIGHT = [1.8, 2.0, 2.2, 1.9, 2.1]         # mean 2, sd sqrt(0.025)
@@ -340,7 +340,7 @@ def test_forest_plot_draws_one_bar_per_claim_and_paper_markers_where_known():
         {"chapter": "lrn", "label": "one seed", "unit": "points",
          **replication([1.0], direction="less", paper=-1.4)},
     ]
-    fig = figures.forest_plot(rows, title="claims")
+    fig = plots.forest_plot(rows, title="claims")
     bars = [c for ax in fig.axes for c in ax.containers
             if isinstance(c, matplotlib.container.ErrorbarContainer)]
     assert len(bars) == len(rows)
@@ -350,7 +350,7 @@ def test_forest_plot_draws_one_bar_per_claim_and_paper_markers_where_known():
     assert labels[0] == "relu" and "dropout" in labels and labels[-1].startswith("one seed")
     matplotlib.pyplot.close(fig)
     with pytest.raises(ValueError, match="unit"):
-        figures.forest_plot([{**rows[0], "unit": "seconds"}])
+        plots.forest_plot([{**rows[0], "unit": "seconds"}])
 
 
 def test_mean_interval_is_the_t_table_interval():

@@ -25,11 +25,14 @@ from typing import Any, Mapping, Sequence
 
 import torch
 
-from alexnet_repro.analysis import judging
-from alexnet_repro.analysis import run_metrics as readings
-from alexnet_repro.analysis import verdicts
-from alexnet_repro.analysis.probes import (evaluate_split, model_inputs, output_shape, parameter_share,
-                                           train_mode_means)
+from alexnet_repro.analysis import judging, run_metrics, verdicts
+from alexnet_repro.analysis.probes import (
+    evaluate_split,
+    model_inputs,
+    output_shape,
+    parameter_share,
+    train_mode_means,
+)
 from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.analysis.sweeps import run_seeds
 from alexnet_repro.common.html import html_table
@@ -156,7 +159,7 @@ def curves_figure(runs: Mapping[str, Sequence], base, *, window: int, target: fl
 
 def summary_html(runs: Mapping[str, Sequence]) -> str:
     """Mean ± std over the seeds of each arm's final errors, gap and losses (HTML)."""
-    return readings.summary_table(readings.variant_summary(runs, readings.overfitting_metrics()), digits=2)
+    return run_metrics.summary_table(run_metrics.variant_summary(runs, run_metrics.overfitting_metrics()), digits=2)
 
 
 # ------------------------------------------------------------------------ overfitting, iterations
@@ -167,8 +170,8 @@ def overfitting(runs: Mapping[str, Sequence], p: float) -> dict[str, Any]:
     effects ``gap_no - gap_yes``, and the validation error without minus with dropout
     (``val_diff``, points) with its t-interval ``val_ci`` (context, not a claim)."""
     yes = dropout_label(p)
-    gap_no, gap_yes = ([readings.overfit_gap(r) for r in runs[k]] for k in (NO, yes))
-    val_diff = readings.paired(runs, NO, yes, lambda r: 100 * r["final"]["val_top1_error"])
+    gap_no, gap_yes = ([run_metrics.overfit_gap(r) for r in runs[k]] for k in (NO, yes))
+    val_diff = run_metrics.paired(runs, NO, yes, lambda r: 100 * r["final"]["val_top1_error"])
     return {"gap_no": gap_no, "gap_yes": gap_yes, "effects": [a - b for a, b in zip(gap_no, gap_yes)],
             "val_diff": val_diff, "val_ci": verdicts.mean_interval(val_diff)}
 
@@ -196,10 +199,10 @@ def iterations(runs: Mapping[str, Sequence], p: float, *, target: float, targets
     (``steps_yes``) and without (``steps_no``; ``None``: never), each run's last measured step
     (``ends_yes``, ``ends_no``), and the speed-up at each of ``targets`` (``by_target``)."""
     yes = dropout_label(p)
-    steps_yes, steps_no = ([readings.steps_to_target(r["steps"], target, key=EVAL, window=window)
+    steps_yes, steps_no = ([run_metrics.steps_to_target(r["steps"], target, key=EVAL, window=window)
                             for r in runs[k]] for k in (yes, NO))
-    ends_yes, ends_no = ([readings.horizon(r["steps"], EVAL) for r in runs[k]] for k in (yes, NO))
-    by_target = readings.speedups_by_target(runs, yes, NO, targets, window=window, key=EVAL,
+    ends_yes, ends_no = ([run_metrics.horizon(r["steps"], EVAL) for r in runs[k]] for k in (yes, NO))
+    by_target = run_metrics.speedups_by_target(runs, yes, NO, targets, window=window, key=EVAL,
                                             resolution_steps=resolution_steps)
     return {"steps_yes": steps_yes, "steps_no": steps_no, "ends_yes": ends_yes, "ends_no": ends_no,
             "by_target": by_target}
@@ -207,7 +210,7 @@ def iterations(runs: Mapping[str, Sequence], p: float, *, target: float, targets
 
 def speedup_html(by_target: Mapping[float, Mapping], p: float, judged_at: float) -> str:
     """HTML table of the speed-up curve of :func:`iterations` (``p = 0`` over ``p``)."""
-    return readings.speedup_table(by_target, dropout_label(p), NO, names={dropout_label(p): f"p = {p:g}", NO: "p = 0"},
+    return run_metrics.speedup_table(by_target, dropout_label(p), NO, names={dropout_label(p): f"p = {p:g}", NO: "p = 0"},
                                   judged_at=judged_at)
 
 
@@ -348,5 +351,5 @@ def dropout_record(profile: str, rows: Sequence[Mapping], runs: Mapping[str, Seq
     """The chapter record: the claims, the runs' digest, the convention check, the configuration,
     the seeds, the speed-up curve and the chapter's wall time."""
     return judging.chapter_record("dropout", profile, rows, {
-        "runs": readings.runs_digest(runs), "conventions": list(conventions), "config": base.to_dict(),
-        "seeds": list(seeds), "speedups": readings.speedups_record(by_target), "chapter_seconds": seconds})
+        "runs": run_metrics.runs_digest(runs), "conventions": list(conventions), "config": base.to_dict(),
+        "seeds": list(seeds), "speedups": run_metrics.speedups_record(by_target), "chapter_seconds": seconds})

@@ -1,7 +1,7 @@
-"""The lrn_pooling chapter's experiment: the LRN implementations it compares, the network
-variants it trains in two regimes, its four judged claims and the descriptive comparisons beside them.
+"""The lrn_pooling chapter's experiment: the network variants it trains in two regimes, its four
+judged claims and the descriptive comparisons beside them (what LRN does to an untrained network's
+responses is :mod:`alexnet_repro.chapters.lrn_pooling_regimes`).
 
-* :func:`implementations` -- the LRN layers the chapter's comparison table sets side by side;
 * :func:`variants` -- the paper's network, without LRN, with plain 2x2 pooling and with LRN
   under the ``alpha / n`` reading (``sweeps.run_seeds`` variants);
 * :func:`paired_effects` -- per-seed paired differences in points of error (seed ``i`` of both
@@ -12,25 +12,33 @@ variants it trains in two regimes, its four judged claims and the descriptive co
   alpha), as means with 95% t-intervals (:func:`alexnet_repro.analysis.verdicts.mean_interval`);
 * :func:`interval_text`, :func:`probe_sentences` -- the sentences the chapter's prose quotes;
 * :func:`second_regime`, :func:`regime_claim` -- LRN with and without in a second regime
-  (by default the paper's raw pixel values, issue 11), judged as the claim ``lrn_second_regime``.
+  (by default the paper's raw pixel values, issue 11), judged as the claim ``lrn_second_regime``;
+* the chapter's steps, each returning what the next needs and what the prose quotes (``glue``):
+  :func:`train_first`, :func:`judge_first`, :func:`train_second`, :func:`judge_second`,
+  :func:`paper_init_check`, :func:`second_glue` and the record, :func:`chapter_record`.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Mapping, Sequence
 
-from torch import nn
+import numpy as np
 
-from alexnet_repro.analysis import judging, sweeps, verdicts
-from alexnet_repro.analysis import run_metrics as readings
+from alexnet_repro.analysis import judging, probes, run_metrics, sweeps, verdicts
+from alexnet_repro.analysis.setting import setting_text
+from alexnet_repro.common.html import html_table
 from alexnet_repro.engine.schedule import parse_schedule
-from alexnet_repro.nn.layers import LocalResponseNorm
-from alexnet_repro.quoted.paper import PAPER
+from alexnet_repro.nn.introspect import layer_table
+from alexnet_repro.quoted.paper import CLAIMS, PAPER
 from alexnet_repro.quoted.reimplementations import REIMPLEMENTATIONS
 
-__all__ = ["PAPER_NET", "NO_LRN", "PLAIN", "ALPHA_N", "METRICS", "implementations", "variants",
+__all__ = ["PAPER_NET", "NO_LRN", "PLAIN", "ALPHA_N", "METRICS", "variants",
            "paired_effects", "claims", "described", "interval_text", "probe_sentences", "lr_text",
            "second_regime", "regime_claim", "scale_text", "FIRST", "RELEASED", "NORM1_BEFORE",
-           "WITHIN_MAP", "released_differences", "difference_row", "pct_text"]
+           "WITHIN_MAP", "released_differences", "difference_row", "pct_text", "paper_glue",
+           "train_first", "training_glue", "setting_of", "judge_first", "judged_glue", "runs_title",
+           "summary_html", "train_second", "judge_second", "paper_init_check", "check_sentence",
+           "stuck_text", "second_glue", "released_table", "chapter_record"]
 
 _L, _POOL = PAPER["lrn"], PAPER["pooling"]
 PAPER_NET = "LRN + overlapping pooling (paper)"
@@ -48,10 +56,10 @@ RELEASED = {ALPHA_N: {"lrn_alpha": _L["alpha"] / _L["n"]}, NORM1_BEFORE: {"norm1
 
 #: Per-run numbers of the chapter's summary table (labels are its columns), all in percent.
 METRICS = {
-    "validation top-1 error, %": lambda r: 100 * readings.final_value(r, "val_top1_error"),
-    "validation top-5 error, %": lambda r: 100 * readings.final_value(r, "val_top5_error"),
-    "training top-1 error (evaluation mode), %": lambda r: 100 * readings.final_value(r, "train_eval.top1_error"),
-    "gap (validation - training), points": readings.overfit_gap,
+    "validation top-1 error, %": lambda r: 100 * run_metrics.final_value(r, "val_top1_error"),
+    "validation top-5 error, %": lambda r: 100 * run_metrics.final_value(r, "val_top5_error"),
+    "training top-1 error (evaluation mode), %": lambda r: 100 * run_metrics.final_value(r, "train_eval.top1_error"),
+    "gap (validation - training), points": run_metrics.overfit_gap,
 }
 _TOP1, _TOP5, _FIT, _GAP = METRICS.values()
 #: Paired differences: name -> (variant without the paper's choice, metric); each is that
@@ -59,22 +67,6 @@ _TOP1, _TOP5, _FIT, _GAP = METRICS.values()
 #: (for "reading": positive if the printed formula ends lower than the alpha/n reading).
 _EFFECTS = {"lrn_top1": (NO_LRN, _TOP1), "lrn_top5": (NO_LRN, _TOP5), "ov_top1": (PLAIN, _TOP1),
             "ov_top5": (PLAIN, _TOP5), "ov_gap": (PLAIN, _GAP), "reading": (ALPHA_N, _TOP1)}
-
-
-def implementations(n: int = _L["n"], alpha: float = _L["alpha"], beta: float = _L["beta"],
-                    k: float = _L["k"], caffe_k: float = REIMPLEMENTATIONS["caffe"]["lrn_k"]) -> dict[str, nn.Module]:
-    """``{label: layer}`` of the LRN implementations compared on the same activations: this book's
-    layer as printed, ``nn.LocalResponseNorm`` given ``alpha * n`` (the printed formula) and
-    given ``alpha`` (the ``alpha / n`` reading), this book's layer with ``alpha / n``, and Caffe's
-    ``bvlc_alexnet`` (the ``alpha / n`` reading with its own ``k``). The first is the printed
-    formula every other is compared with."""
-    return {
-        "LocalResponseNorm(n, α, β, k) (this book, as printed)": LocalResponseNorm(n, alpha, beta, k),
-        "nn.LocalResponseNorm(n, α·n, β, k)": nn.LocalResponseNorm(n, alpha * n, beta, k),
-        "nn.LocalResponseNorm(n, α, β, k) (= the α/n reading)": nn.LocalResponseNorm(n, alpha, beta, k),
-        "LocalResponseNorm(n, α/n, β, k)": LocalResponseNorm(n, alpha / n, beta, k),
-        f"Caffe bvlc_alexnet: nn.LocalResponseNorm(n, α, β, k={caffe_k:g})": nn.LocalResponseNorm(n, alpha, beta, caffe_k),
-    }
 
 
 def variants(alpha_over_n: float = _L["alpha"] / _L["n"]) -> dict[str, dict[str, Any]]:
@@ -93,7 +85,7 @@ def paired_effects(runs: Mapping[str, Sequence]) -> dict[str, list[float]]:
     pooling minus the paper's; the gap is :func:`~alexnet_repro.analysis.run_metrics.overfit_gap`, training
     error in evaluation mode) and ``reading`` (alpha/n reading minus the printed formula); an
     effect whose variant ``runs`` lacks is left out."""
-    return {name: readings.paired(runs, other, PAPER_NET, fn) for name, (other, fn) in _EFFECTS.items()
+    return {name: run_metrics.paired(runs, other, PAPER_NET, fn) for name, (other, fn) in _EFFECTS.items()
             if other in runs}
 
 
@@ -183,7 +175,7 @@ def released_differences(runs: Mapping[str, Sequence]) -> dict[str, dict]:
     paper, so described rather than judged). ``{name: replication result + "values"}``."""
     out = {}
     for name in RELEASED:
-        diffs = readings.paired(runs, name, PAPER_NET, _TOP1)
+        diffs = run_metrics.paired(runs, name, PAPER_NET, _TOP1)
         out[name] = {**verdicts.replication(diffs, direction="greater"), "values": diffs}
     return out
 
@@ -216,3 +208,192 @@ def scale_text(input_scale: float) -> str:
 def pct_text(x: float) -> str:
     """A percentage as the prose writes it: two significant digits below 10, whole numbers above."""
     return f"{x:.2g}" if abs(x) < 10 else f"{x:.0f}"
+
+
+# ----------------------------------------------------------------------------- the chapter's steps
+
+def paper_glue() -> dict[str, Any]:
+    """The paper's numbers the prose quotes (§3.3's constants and effects, §3.4's pooling,
+    Caffe's ``k``), by glue name (without the chapter's ``lp_`` prefix)."""
+    n, alpha, beta, k = _L["n"], _L["alpha"], _L["beta"], _L["k"]
+    cl, co = CLAIMS["lrn"], CLAIMS["overlap_pool"]
+    return {"k": k, "n": n, "alpha": alpha, "beta": beta, "kbeta": k ** beta, "inv_kbeta": k ** -beta,
+            "alpha_n": alpha / n, "caffe_k": REIMPLEMENTATIONS["caffe"]["lrn_k"], "top1": cl["top1_reduction_pct"],
+            "top5": cl["top5_reduction_pct"], "cifar_without": cl["cifar10_four_layer_test_error_without_pct"],
+            "cifar_with": cl["cifar10_four_layer_test_error_with_pct"], "ov_top1": co["top1_reduction_pct"],
+            "ov_top5": co["top5_reduction_pct"], "z": _POOL["z"], "s": _POOL["s"],
+            "z_plain": _POOL["non_overlapping_z"], "s_plain": _POOL["non_overlapping_s"],
+            "after": " and ".join(_L["after"]), "pool_after": ", ".join(_POOL["after"])}
+
+
+def train_first(base, seeds: Sequence[int], *, workers: int = 1) -> dict[str, Any]:
+    """Train the first regime's variants (:data:`FIRST`) with every seed
+    (``sweeps.run_seeds``, training error measured in evaluation mode too) and check that plain
+    pooling yields maps of the same sizes. Keys: ``config``, ``seeds``, ``runs``,
+    ``train_seconds``, ``pool_sizes`` (after each pooling layer) and ``facts``
+    (:func:`~alexnet_repro.analysis.run_metrics.setting_facts`)."""
+    t0 = time.perf_counter()
+    runs = sweeps.run_seeds(base, {v: variants()[v] for v in FIRST}, seeds, eval_train_split=True,
+                            workers=workers)
+    seconds = time.perf_counter() - t0
+    sizes = {v: [r["out_shape"][-1] for r in layer_table(runs[v][0].model) if r["kind"] == "maxpool"]
+             for v in (PAPER_NET, PLAIN)}
+    if sizes[PAPER_NET] != sizes[PLAIN]:
+        raise RuntimeError(f"plain pooling changed the map sizes: {sizes}")
+    return {"config": base, "seeds": list(seeds), "runs": runs, "train_seconds": seconds,
+            "pool_sizes": sizes[PAPER_NET], "facts": run_metrics.setting_facts(runs[PAPER_NET][0])}
+
+
+def training_glue(first: Mapping[str, Any], second_seeds: Sequence[int]) -> dict[str, Any]:
+    """What the prose quotes of :func:`train_first`: its ``facts``, the seed counts of both
+    regimes, the training time, the learning rate in words and the pooled map sizes."""
+    config = first["config"]
+    return {**first["facts"], "n_seeds": len(first["seeds"]), "n_second_seeds": len(second_seeds),
+            "train_seconds": first["train_seconds"], "lr_text": lr_text(config.lr, config.schedule),
+            "pool_sizes": " → ".join(map(str, first["pool_sizes"]))}
+
+
+def setting_of(config, facts: Mapping[str, Any], n_seeds: int) -> str:
+    """A claim row's ``setting`` (:func:`alexnet_repro.analysis.setting.setting_text`), with the
+    learning rate in words (:func:`lr_text`: the schedule matters here)."""
+    return setting_text(config, train_images=facts["train_images"], val_images=facts["val_images"],
+                        crop=facts["crop"], seeds=n_seeds, lr=lr_text(config.lr, config.schedule))
+
+
+def judge_first(first: Mapping[str, Any], probe_images: int) -> dict[str, Any]:
+    """The first regime judged: ``effects`` (:func:`paired_effects`), ``probe`` (the LRN layers
+    inside the paper's trained networks, on ``probe_images`` validation images:
+    ``probes.lrn_readings``), ``shown`` (:func:`described`), ``claims`` (:func:`claims`, the
+    probe's readings in the ``lrn`` row) and ``glue`` (:func:`judged_glue`)."""
+    config, facts, runs = first["config"], first["facts"], first["runs"]
+    effects = paired_effects(runs)                    # points, per seed; positive: the paper's choice helps
+    probe = probes.lrn_readings(runs[PAPER_NET], probe_images)
+    shown = described(effects, probe["swap_top1_points"])
+    rows = claims(effects, dataset=config.dataset, setting=setting_of(config, facts, len(first["seeds"])), values={
+        "lrn_share_median": probe["share"], "lrn_share_median_alpha_over_n": probe["share_over_n"],
+        "alpha_over_n_swap_top1_points": probe["swap_top1_points"]})
+    return {"effects": effects, "probe": probe, "shown": shown, "claims": rows,
+            "glue": judged_glue(rows, shown, probe, runs, probe_images)}
+
+
+def judged_glue(rows: Sequence[Mapping], shown: Mapping[str, Mapping], probe: Mapping[str, Any],
+                runs: Mapping[str, Sequence], probe_images: int) -> dict[str, Any]:
+    """What the prose quotes of the judged first regime: each claim's ``measured`` and
+    ``outcome``, the described intervals (``<name>_ci``), the design sentence, the probe's
+    sentences and shares (mean over runs, in percent of ``k``) and the training fit with and
+    without LRN (mean training top-1 error in evaluation mode, %)."""
+    fit = {v: np.mean([_FIT(r) for r in runs[v]]) for v in (PAPER_NET, NO_LRN)}
+    return {**{f"{r['key']}_{f}": r[f] for r in rows for f in ("measured", "outcome")},
+            **{f"{k}_ci": interval_text(v) for k, v in shown.items()}, "design": judging.design_sentence(rows),
+            **probe_sentences(probe), "reading_diff": max(probe["reading_diff"]),
+            "probe_images": probe_images, "fit_lrn": fit[PAPER_NET], "fit_nolrn": fit[NO_LRN],
+            **{f"trained_{nm}": 100 * np.mean(v) for nm, v in probe["share"].items()},
+            **{f"trained_{nm}_over_n": 100 * np.mean(v) for nm, v in probe["share_over_n"].items()}}
+
+
+def runs_title(facts: Mapping[str, Any], input_scale: float | None = None) -> str:
+    """The title of a regime's learning curves: ``"AlexNet, width 0.125, fashion-mnist"``,
+    preceded by ``"input scale 255: "`` when ``input_scale`` is given."""
+    title = f"AlexNet, width {facts['width']:g}, {facts['dataset']}"
+    return title if input_scale is None else f"input scale {input_scale:g}: {title}"
+
+
+def summary_html(runs: Mapping[str, Sequence]) -> str:
+    """The summary table of a regime's runs: :data:`METRICS` per variant over seeds."""
+    return run_metrics.summary_table(run_metrics.variant_summary(runs, METRICS), digits=2)
+
+
+def train_second(config, regime_variants: Mapping[str, Mapping], seeds: Sequence[int], *,
+                 workers: int = 1) -> dict[str, Any]:
+    """Train the second regime (``config``, ``regime_variants``: :func:`second_regime`) with
+    every ``seeds``. Keys: ``config``, ``variants``, ``seeds``, ``runs`` and ``facts``."""
+    runs = sweeps.run_seeds(config, regime_variants, seeds, eval_train_split=True, workers=workers)
+    return {"config": config, "variants": dict(regime_variants), "seeds": list(seeds), "runs": runs,
+            "facts": run_metrics.setting_facts(runs[PAPER_NET][0])}
+
+
+def judge_second(second: Mapping[str, Any], probe_images: int) -> dict[str, Any]:
+    """:func:`train_second`'s result with the LRN ``probe`` of its paper networks, the judged
+    ``claim`` (:func:`regime_claim`) and the ``released`` choices (:func:`released_differences`)."""
+    config, runs = second["config"], second["runs"]
+    probe = probes.lrn_readings(runs[PAPER_NET], probe_images)
+    setting = setting_of(config, second["facts"], len(second["seeds"]))
+    claim = regime_claim(runs, dataset=config.dataset, setting=setting, values={
+        "lrn_share_median": probe["share"], "alpha_over_n_swap_top1_points": probe["swap_top1_points"]})
+    return {**second, "probe": probe, "claim": claim, "released": released_differences(runs)}
+
+
+def paper_init_check(config, regime_variants: Mapping[str, Mapping], seeds: Sequence[int], *,
+                     workers: int = 1) -> dict[str, Any]:
+    """The paper's network with and without LRN trained with ``config`` (the second regime with
+    the paper's initialization) for each of ``seeds`` (none: nothing is trained): ``{"seeds",
+    "errors"}``, the final validation top-1 errors in %, LRN's runs first."""
+    if not seeds:
+        return {"seeds": [], "errors": []}
+    check = sweeps.run_seeds(config, {v: regime_variants[v] for v in (PAPER_NET, NO_LRN)}, seeds, workers=workers)
+    return {"seeds": list(seeds), "errors": [_TOP1(r) for rs in check.values() for r in rs]}
+
+
+def check_sentence(errors: Sequence[float], seeds: Sequence[int], classes: int) -> str:
+    """The sentence on :func:`paper_init_check`: the distinct final errors (one decimal) beside
+    chance; empty when nothing was trained."""
+    if not errors:
+        return ""
+    ends = " and ".join(sorted({f"{e:.1f}%" for e in errors}))
+    return (f"With the paper's own initialization (weights N(0, {PAPER['init']['weight_std']:g}²), its biases) "
+            f"at this scale and width, the same two networks end at {ends} validation error "
+            f"(seed(s) {', '.join(map(str, seeds))}; chance is {100 * (1 - 1 / classes):.0f}%), "
+            "which is why He initialization is kept here.")
+
+
+def stuck_text(errors: Sequence[float], classes: int) -> str:
+    """How many of the runs' final errors (%) lie within 1.5 points of chance:
+    ``"2 of 5"``, or ``"none"``."""
+    stuck = sum(e > 100 * (1 - 1 / classes) - 1.5 for e in errors)
+    return f"{stuck} of {len(errors)}" if stuck else "none"
+
+
+def second_glue(second: Mapping[str, Any], check: Mapping[str, Any], facts: Mapping[str, Any]) -> dict[str, Any]:
+    """What the prose quotes of the second regime (:func:`judge_second`), beside the first's
+    ``facts``: the two scales in words, the setting, the claim, the mean final errors with and
+    without LRN, the runs stuck near chance, the paper-init check and the probe's shares."""
+    sf, config, claim, probe = second["facts"], second["config"], second["claim"], second["probe"]
+    errors = {v: [_TOP1(r) for r in second["runs"][v]] for v in (PAPER_NET, NO_LRN)}
+    return {"second_intro": f"The experiment above feeds {scale_text(facts['input_scale'])}; this one feeds "
+                            f"{scale_text(sf['input_scale'])}.",
+            "second_scale": sf["input_scale"], "second_init": sf["init"],
+            "second_lr": lr_text(config.lr, config.schedule),
+            "second_measured": claim["measured"], "second_outcome": claim["outcome"],
+            "second_lrn": float(np.mean(errors[PAPER_NET])), "second_nolrn": float(np.mean(errors[NO_LRN])),
+            "second_stuck": stuck_text(errors[NO_LRN], facts["classes"]),
+            "second_stuck_lrn": stuck_text(errors[PAPER_NET], facts["classes"]),
+            "second_design": judging.design_sentence([claim]),
+            "check_text": check_sentence(check["errors"], check["seeds"], facts["classes"]),
+            "second_regime": probe_sentences(probe)["regime"],
+            **{f"second_{nm}": pct_text(100 * np.mean(v)) for nm, v in probe["share"].items()}}
+
+
+def released_table(released: Mapping[str, Mapping]) -> str:
+    """HTML table of :func:`released_differences` (rows: :func:`difference_row`)."""
+    return html_table([difference_row(k, v) for k, v in released.items()], [
+        ("choice", "released choice"), ("difference", "difference, points [95% interval]"), ("mde", "MDE, points")])
+
+
+def chapter_record(profile: str, claim_rows: Sequence[Mapping], photo_share, first: Mapping[str, Any],
+                   judged: Mapping[str, Any], second: Mapping[str, Any], check: Mapping[str, Any],
+                   seconds: float) -> dict:
+    """The chapter's record (:func:`alexnet_repro.analysis.judging.chapter_record`): its claims,
+    both regimes' configs, seeds and runs (digests), the described intervals, the photograph's
+    neighbours' term (``photo_share``, fractions of ``k``: median and 99th percentile, in %),
+    the released choices, the paper-init check and the chapter's time in ``seconds``."""
+    return judging.chapter_record("lrn_pooling", profile, claim_rows, {
+        "runs": run_metrics.runs_digest(first["runs"]), "config": first["config"].to_dict(),
+        "seeds": list(first["seeds"]), "second_seeds": list(second["seeds"]),
+        "described": {k: {x: v[x] for x in ("n", "mean", "lo", "hi", "values")} for k, v in judged["shown"].items()},
+        "photo_lrn_share_pct": {"median": 100 * photo_share.median().item(),
+                                "p99": 100 * photo_share.quantile(0.99).item()},
+        "second_regime": {"config": second["config"].to_dict(), "runs": run_metrics.runs_digest(second["runs"]),
+                          "released_differences": judging.json_safe(second["released"]),
+                          "lrn_share_median": second["probe"]["share"], "paper_init_check": {
+                              "seeds": list(check["seeds"]), "val_top1_error_pct": check["errors"]}},
+        "chapter_seconds": seconds})

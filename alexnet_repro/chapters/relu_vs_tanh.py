@@ -24,8 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from alexnet_repro.analysis import judging, probes, sweeps, verdicts
-from alexnet_repro.analysis import run_metrics as readings
+from alexnet_repro.analysis import judging, probes, run_metrics, sweeps, verdicts
 from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.bookrun.notebook import seed_workers, train_config
 from alexnet_repro.common.text import plural
@@ -181,7 +180,7 @@ def tuned(study: Study, lrs: Sequence[float], seeds: Sequence[int], sweep_seeds:
 def speedups(study: Study, regime: Mapping, targets: Sequence[float]) -> dict[float, dict]:
     """The speed-up of ReLU over tanh (tanh's steps over ReLU's, per seed) at each of ``targets``
     (``run_metrics.speedups_by_target``; crossings known to ``log_every`` steps)."""
-    return readings.speedups_by_target(regime["runs"], "tanh", "relu", targets, window=study.window,
+    return run_metrics.speedups_by_target(regime["runs"], "tanh", "relu", targets, window=study.window,
                                        resolution_steps=study.base.log_every)
 
 
@@ -240,11 +239,11 @@ def chapter_record(study: Study, claims: Sequence[Mapping], probe: Mapping, firs
         "dataset": study.data.describe(), "n_train": study.n_train, "seeds": list(first["seeds"]),
         "sweep_seeds": list(first["sweep_seeds"]), "best_lr": first["best_lr"],
         "lr_sweep": {v: first["sweep"][v]["table"] for v in VARIANTS},
-        "speedup_by_target": readings.speedups_record(by_target), "judged_target": study.target,
+        "speedup_by_target": run_metrics.speedups_record(by_target), "judged_target": study.target,
         "second_regime": {"model_kwargs": dict(second["model_kwargs"]), "lrs": list(second["lrs"]),
                           "best_lr": second["best_lr"],
                           "lr_sweep": {v: second["sweep"][v]["table"] for v in VARIANTS},
-                          "speedup_at_target": readings.speedups_record(second_at)},
+                          "speedup_at_target": run_metrics.speedups_record(second_at)},
         "grad_norms_at_init": probe["init_norms"], "mean_derivative_at_init": probe["mean_deriv"],
         "mean_derivative_trained": trained,
         "parameters": {"limit": base.limit, "width": base.model_kwargs["width"],
@@ -284,7 +283,7 @@ def experiment_glue(study: Study, regime: Mapping) -> dict:
     base, lrs = study.base, regime["lrs"]
     epochs_text = plural(base.epochs, "epoch")
     n_runs = len(VARIANTS) * (len(lrs) * len(regime["sweep_seeds"]) + len(regime["seeds"]))
-    reach = [readings.steps_to_target(r["steps"], study.target, window=study.window)
+    reach = [run_metrics.steps_to_target(r["steps"], study.target, window=study.window)
              for v in VARIANTS for r in regime["runs"][v]]
     return {"dataset": base.dataset, "n_train": study.n_train, "epochs_text": epochs_text,
             "steps_per_epoch": study.steps_per_epoch, "batch": base.batch_size, "momentum": base.momentum,

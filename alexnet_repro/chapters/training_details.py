@@ -29,9 +29,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from alexnet_repro.analysis import judging
-from alexnet_repro.analysis import run_metrics as readings
-from alexnet_repro.analysis import sweeps
+from alexnet_repro.analysis import judging, run_metrics, sweeps
 from alexnet_repro.analysis.preregistration import CLAIM_TESTS
 from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.nn.introspect import count_parameters, weight_layers_text
@@ -108,9 +106,9 @@ def metrics(step: int, window: int) -> dict[str, Callable[[Mapping], float]]:
     """Per-run numbers (percent) of the chapter's summary table, labels as its columns: final
     validation top-1 error, final training top-1 error in evaluation mode (needs
     ``run_seeds(..., eval_train_split=True)``) and :func:`early_error` at ``step``."""
-    return {"validation top-1 error, %": lambda r: 100 * readings.final_value(r, "val_top1_error"),
+    return {"validation top-1 error, %": lambda r: 100 * run_metrics.final_value(r, "val_top1_error"),
             "training top-1 error (evaluation mode), %":
-                lambda r: 100 * readings.final_value(r, "train_eval.top1_error"),
+                lambda r: 100 * run_metrics.final_value(r, "train_eval.top1_error"),
             f"training error at step {step} (as trained), %": lambda r: 100 * early_error(r, step, window)}
 
 
@@ -124,9 +122,9 @@ def paired_effects(runs: Mapping[str, Sequence], *, removed_layer: str, step: in
     val, fit, early = metrics(step, window).values()
     which = {"two_gpu": (ONE_TOWER, val), "depth": (without(removed_layer), val),
              "weight_decay_train": (NO_WD, fit), "pca_color": (NO_LIGHTING, val)}
-    out = {key: readings.paired(runs, other, PAPER_NET, fn) for key, (other, fn) in which.items()}
+    out = {key: run_metrics.paired(runs, other, PAPER_NET, fn) for key, (other, fn) in which.items()}
     zero, one = (PAPER_NET, BIAS_ONE) if BIAS_ONE in runs else (BIAS_ZERO, PAPER_NET)
-    out["bias_init"] = readings.paired(runs, zero, one, early)
+    out["bias_init"] = run_metrics.paired(runs, zero, one, early)
     return {key: out[key] for key in CLAIM_KEYS}
 
 
@@ -219,11 +217,11 @@ def grey_note(in_channels: int) -> str:
 
 def setting_glue(runs: Mapping[str, Sequence], *, removed_layer: str, base_bias_one: bool, n_seeds: int,
                  train_seconds: float) -> dict[str, Any]:
-    """What the prose says of the setting (``readings.setting_facts`` of the paper's network's
+    """What the prose says of the setting (``run_metrics.setting_facts`` of the paper's network's
     first run) and of the networks: seeds and runs, the regime, the layers and parameters of the
     two-tower, one-tower and shallower nets, mean wall time of a run of the first two, the biases
     (:func:`bias_texts`) and :func:`grey_note`."""
-    facts = readings.setting_facts(runs[PAPER_NET][0])
+    facts = run_metrics.setting_facts(runs[PAPER_NET][0])
     shallow = without(removed_layer)
     nets = {v: runs[v][0].model for v in (PAPER_NET, ONE_TOWER, shallow)}
     return {**facts, "n_seeds": n_seeds, "train_seconds": train_seconds, "n_runs": n_seeds * len(runs),
@@ -244,7 +242,7 @@ def figure_title(facts: Mapping[str, Any]) -> str:
 
 def summary_table(runs: Mapping[str, Sequence], step: int, window: int) -> str:
     """HTML table of the six networks' :func:`metrics` (mean ± standard deviation over seeds)."""
-    return readings.summary_table(readings.variant_summary(runs, metrics(step, window)), digits=2)
+    return run_metrics.summary_table(run_metrics.variant_summary(runs, metrics(step, window)), digits=2)
 
 
 def judged_claims(runs: Mapping[str, Sequence], config, facts: Mapping[str, Any], *, removed_layer: str,
@@ -283,6 +281,6 @@ def chapter_record(profile: str, rows: Sequence[Mapping], runs: Mapping[str, Seq
     claim rows, the runs' digest, the base config, the seeds, the variants, the fixed choices and
     the chapter's wall time."""
     return judging.chapter_record("training_details", profile, rows, {
-        "runs": readings.runs_digest(runs), "config": config.to_dict(), "seeds": list(seeds),
+        "runs": run_metrics.runs_digest(runs), "config": config.to_dict(), "seeds": list(seeds),
         "variants": variants_, "removed_layer": removed_layer, "early_step": step, "early_window": window,
         "chapter_seconds": seconds})
