@@ -298,3 +298,56 @@ def test_batched_crops_equal_torchvisions_for_odd_and_even_margins():
         assert torch.equal(ten_crop(x, crop), torch.stack(list(five) + [TF.hflip(p) for p in five]))
     with pytest.raises(ValueError, match="crop"):
         center_crop(torch.zeros(1, 1, 8, 8), 9)
+
+
+def _toy_pca():
+    vec = torch.linalg.qr(torch.randn(3, 3, generator=torch.Generator().manual_seed(5), dtype=torch.float64))[0]
+    return data_stats.PCA(torch.tensor([0.5, 0.2, 0.1], dtype=torch.float64), vec)
+
+
+def test_lighting_draws_from_its_own_stream_so_crops_and_flips_stay_paired():
+    """The "no lighting" and "lighting" arms of one seed see the same crops and flips in every
+    batch, not only the first (issue 23: before, lighting shared the crops' generator)."""
+    images = torch.rand(8, 3, 20, 20, generator=torch.Generator().manual_seed(1))
+    plain = A.make_batch_augment("crop_flip", 20, 16, generator=torch.Generator().manual_seed(3))
+    lit = A.make_batch_augment("paper", 20, 16, pca=_toy_pca(), generator=torch.Generator().manual_seed(3),
+                               lighting_generator=torch.Generator().manual_seed(4))
+    reference = torch.Generator().manual_seed(4)
+    for _ in range(3):
+        plain(images), lit(images)
+        for key in ("top", "left", "flip"):
+            assert torch.equal(plain.last_draw[key], lit.last_draw[key])
+        # the alphas are the lighting stream's own normal draws, scaled by the paper's 0.1
+        expected = torch.randn(8, 3, generator=reference) * PAPER["augmentation"]["pca_alpha_std"]
+        assert torch.equal(lit.last_draw["alpha"], expected)
+
+
+def test_without_its_own_stream_lighting_would_shift_the_crops_of_the_next_batch():
+    """The defect the own stream removes, shown on the same inputs: sharing one generator, the
+    second batch's crops differ between the arms."""
+    images = torch.rand(8, 3, 20, 20, generator=torch.Generator().manual_seed(1))
+    plain = A.make_batch_augment("crop_flip", 20, 16, generator=torch.Generator().manual_seed(3))
+    shared = A.make_batch_augment("paper", 20, 16, pca=_toy_pca(), generator=torch.Generator().manual_seed(3))
+    plain(images), shared(images)
+    assert torch.equal(plain.last_draw["top"], shared.last_draw["top"])
+    plain(images), shared(images)
+    assert not torch.equal(torch.stack([plain.last_draw["top"], plain.last_draw["left"]]),
+                           torch.stack([shared.last_draw["top"], shared.last_draw["left"]]))
+
+
+def test_the_engine_gives_lighting_a_stream_of_its_own(monkeypatch):
+    from alexnet_repro.engine import loop
+    from alexnet_repro.engine.config import TrainConfig
+
+    seen = {}
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return A.make_batch_augment(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "make_batch_augment", spy)
+    loop.train(TrainConfig(dataset="synthetic", limit=64, val_limit=32, image_size=36, crop_size=32,
+                           model="small_cnn", model_kwargs={"init": "kaiming", "width": 0.25}, augment="paper",
+                           epochs=1, batch_size=32, progress=False, ten_crop_eval=False, device="cpu"))
+    assert seen["lighting_generator"] is not None and seen["lighting_generator"] is not seen["generator"]
+    assert seen["lighting_generator"].initial_seed() == 0 + loop.LIGHTING_SEED_OFFSET

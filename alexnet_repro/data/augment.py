@@ -163,18 +163,21 @@ class BatchAugment:
     """Augmentation of a whole (N, C, S, S) batch on its own device.
 
     Draws (from ``generator``, on the CPU, so a seed gives the same batch on any device) a crop
-    offset per image uniform over ``0..S-crop``, a flip with probability 1/2, and PCA alphas
-    ``N(0, lighting_std²)``. Same distribution as :class:`PaperAugment`.
+    offset per image uniform over ``0..S-crop`` and a flip with probability 1/2, and (from
+    ``lighting_generator``, its own stream, when given) PCA alphas ``N(0, lighting_std²)``. Same
+    distribution as :class:`PaperAugment`. With its own stream, lighting leaves the crops and
+    flips of a seed as they are without it, so "lighting" and "no lighting" arms stay paired.
     """
 
     def __init__(self, crop: int, *, random_crop: bool = True, flip: bool = True,
                  pca: PCA | None = None, mean: torch.Tensor | None = None,
                  lighting_std: float = PCA_ALPHA_STD, lighting: str = "paper",
-                 generator: torch.Generator | None = None):
+                 generator: torch.Generator | None = None, lighting_generator: torch.Generator | None = None):
         if pca is not None:
             lighting_shift(pca, torch.zeros(len(pca.eigenvalues)), lighting)  # validates mode
         self.crop, self.random_crop, self.flip, self.pca = crop, random_crop, flip, pca
         self.mean, self.lighting_std, self.lighting, self.generator = mean, lighting_std, lighting, generator
+        self.lighting_generator = lighting_generator
         self.last_draw: dict = {}   # offsets, flips and alphas of the last call (for tests and figures)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
@@ -206,7 +209,8 @@ class BatchAugment:
         if self.pca is not None and self.lighting_std > 0:
             if len(self.pca.eigenvalues) != c:
                 raise ValueError(f"PCA is for {len(self.pca.eigenvalues)} channels, images have {c}")
-            alpha = torch.randn(n, c, generator=g) * self.lighting_std
+            light = self.lighting_generator if self.lighting_generator is not None else g
+            alpha = torch.randn(n, c, generator=light) * self.lighting_std
             shift = lighting_shift(self.pca, alpha, self.lighting).to(dev, out.dtype)
             out = out + shift[:, :, None, None]
             self.last_draw["alpha"] = alpha
@@ -220,12 +224,15 @@ class BatchAugment:
 
 def make_batch_augment(name: str, stored_size: int, crop_size: int, *, pca: PCA | None = None,
                        mean: torch.Tensor | None = None, generator: torch.Generator | None = None,
-                       lighting_std: float = PCA_ALPHA_STD, lighting: str = "paper") -> BatchAugment:
+                       lighting_std: float = PCA_ALPHA_STD, lighting: str = "paper",
+                       lighting_generator: torch.Generator | None = None) -> BatchAugment:
     """Batched augmentation by the engine's ``augment`` name.
 
     ``"none"``: centre crop; ``"flip"``: centre crop + flips; ``"crop_flip"``: random crops +
     flips; ``"paper"``: random crops + flips + PCA lighting (needs ``pca``). Mean subtraction
-    whenever ``mean`` is given. Evaluation: ``.eval(x)`` / ``.eval(x, ten=True)``.
+    whenever ``mean`` is given. Evaluation: ``.eval(x)`` / ``.eval(x, ten=True)``. The engine
+    passes a ``lighting_generator`` of its own, so that ``"crop_flip"`` and ``"paper"`` draw the
+    same crops and flips for a seed.
     """
     if name not in AUGMENTS:
         raise ValueError(f"unknown augment {name!r}; choose one of {', '.join(AUGMENTS)}")
@@ -236,7 +243,7 @@ def make_batch_augment(name: str, stored_size: int, crop_size: int, *, pca: PCA 
                          "pca=training_stats(bundle).pca (alexnet_repro.data.augment.training_stats)")
     return BatchAugment(crop_size, random_crop=name in ("crop_flip", "paper"), flip=name != "none",
                         pca=pca if name == "paper" else None, mean=mean, lighting_std=lighting_std,
-                        lighting=lighting, generator=generator)
+                        lighting=lighting, generator=generator, lighting_generator=lighting_generator)
 
 
 # --------------------------------------------------------------------------- the chapter's numbers

@@ -93,7 +93,8 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
 # ---------------------------------------------------------------- random state
 
 
-def rng_state(aug_gen: torch.Generator | None, device: torch.device) -> dict:
+def rng_state(aug_gen: torch.Generator | None, device: torch.device,
+              light_gen: torch.Generator | None = None) -> dict:
     """Every random stream of this process, as tensors and plain values."""
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
     version, py_state, py_gauss = random.getstate()
@@ -101,13 +102,15 @@ def rng_state(aug_gen: torch.Generator | None, device: torch.device) -> dict:
              "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
                        "has_gauss": int(has_gauss), "gauss": float(gauss)},
              "python": [version, list(py_state), py_gauss],
-             "augment": aug_gen.get_state() if aug_gen is not None else None}
+             "augment": aug_gen.get_state() if aug_gen is not None else None,
+             "lighting": light_gen.get_state() if light_gen is not None else None}
     if device.type == "cuda":
         state["cuda"] = torch.cuda.get_rng_state(device)
     return state
 
 
-def set_rng_state(state: dict, aug_gen: torch.Generator | None, device: torch.device) -> None:
+def set_rng_state(state: dict, aug_gen: torch.Generator | None, device: torch.device,
+                  light_gen: torch.Generator | None = None) -> None:
     torch.set_rng_state(state["torch"])
     n = state["numpy"]
     np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
@@ -115,6 +118,8 @@ def set_rng_state(state: dict, aug_gen: torch.Generator | None, device: torch.de
     random.setstate((version, tuple(py_state), py_gauss))
     if aug_gen is not None and state.get("augment") is not None:
         aug_gen.set_state(state["augment"])
+    if light_gen is not None and state.get("lighting") is not None:   # checkpoints before 2026-12-06 lack it
+        light_gen.set_state(state["lighting"])
     if device.type == "cuda" and state.get("cuda") is not None:
         torch.cuda.set_rng_state(state["cuda"], device)
 

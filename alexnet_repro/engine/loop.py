@@ -77,9 +77,8 @@ from alexnet_repro.engine.sgd import (
 )
 from alexnet_repro.nn.model import build_model
 
-# Re-exported for chapters, experiments and benchmarks: CHECKPOINT, load_checkpoint, ResumeError,
-# evaluate, select_device, train_step, epoch_batches.
 RECORD = "record"
+LIGHTING_SEED_OFFSET = 104_729   # PCA lighting's stream: seed + this, apart from the crops' (seed)
 MEAN_IMAGES = 10_000       # the mean image and RGB PCA are estimated from at most this many
 
 
@@ -138,6 +137,7 @@ class _Run:
     clock: tuple = (0.0, 0.0)   # (perf_counter at this session's start, wall time before it)
     train_set: Any = None       # data.train as read on the device (shards.for_device)
     val_set: Any = None
+    light_gen: Any = None       # PCA lighting's own stream (crops and flips draw from aug_gen)
     held: list | None = None    # training images of the eval-mode error (config.eval_train_every)
 
     @property
@@ -356,6 +356,7 @@ def _start(config: TrainConfig, data, dist: Dist) -> _Run:
                make_schedule(config, steps_per_epoch * config.epochs), aug_gen, None, {}, Progress(),
                Path(config.out_dir) / CHECKPOINT if config.out_dir is not None else None, fingerprint,
                amp_dtype(config.amp, device), channels_last, set())
+    run.light_gen = torch.Generator().manual_seed(config.seed + 7_919 * dist.rank + LIGHTING_SEED_OFFSET)
     run.train_set, run.val_set = shards.for_device(data.train, device), shards.for_device(data.val, device)
     if config.eval_train_every:   # a fixed draw of training images (the same for every step)
         n = min(config.eval_train_images, len(data.train))
@@ -364,7 +365,8 @@ def _start(config: TrainConfig, data, dist: Dist) -> _Run:
     _restore(run, saved)
     pca = PCA(run.stats["eigenvalues"], run.stats["eigenvectors"])
     run.augment = make_batch_augment(config.augment, data.image_size, crop, pca=pca,
-                                     mean=run.stats["mean_image"], generator=aug_gen)
+                                     mean=run.stats["mean_image"], generator=aug_gen,
+                                     lighting_generator=run.light_gen)
     run.bad_seen = set(run.progress.bad)
     run.model = run.eval_model = torch.compile(raw) if config.compile else raw
     if dist.world > 1:
@@ -409,7 +411,7 @@ def _restore(run: _Run, saved: dict | None) -> None:
         run.progress = Progress(**saved["state"])
         run.progress.resumes = run.progress.resumes + [
             {"epoch": run.progress.epoch, "step": run.progress.global_step, "time": records.now_iso()}]
-        set_rng_state(saved["rng"][run.dist.rank], run.aug_gen, run.device)
+        set_rng_state(saved["rng"][run.dist.rank], run.aug_gen, run.device, run.light_gen)
     for g in run.optimizer.param_groups:
         g["lr"] = run.schedule.lr
 
@@ -434,7 +436,7 @@ def _save(run: _Run) -> None:
     st.bad = sorted(run.bad_seen)
     if run.ckpt_path is None:
         return
-    rngs = run.dist.gather(rng_state(run.aug_gen, run.device))
+    rngs = run.dist.gather(rng_state(run.aug_gen, run.device, run.light_gen))
     if run.dist.main:
         save_checkpoint({
             "config": run.config.to_dict(), "epoch": st.epoch, "model": run.raw.state_dict(),
