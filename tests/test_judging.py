@@ -76,7 +76,7 @@ def test_judge_compares_the_paper_size_only_in_its_own_setting():
 def test_judge_speedup_log_ratios_resolution_and_censoring():
     # steps: slow 60, 80, 100; fast 20, 20, 25: ratios 3, 4, 4 (log), logged every 5 steps
     row = judging.judge_speedup("relu_speedup", [60, 80, 100], [20, 20, 25], slow_horizons=[200] * 3,
-                                fast_horizons=[200] * 3, resolution_steps=5, dataset="cifar10", setting="")
+                                fast_horizons=[200] * 3, resolution_steps=5, dataset="cifar10", setting="", target=0.25)
     logs = [math.log(3), math.log(4), math.log(4)]
     mean, lo, hi = _t_interval(logs)
     # the resolution widens each end by the mean over pairs of the largest log deviation
@@ -172,3 +172,14 @@ def test_results_rows_forest_rows_and_chance_counts(tmp_path):
     back = [r for r in rt.judged_rows(rt.claim_rows(provenance.gather_records(tmp_path))) if r["chapter"] == "dropout"]
     assert back[0]["ci"] == (-math.inf, math.inf) and back[0]["outcome"] == "inconclusive"
     assert "0.1 such outcomes" in summary["chance"] and f"{1 - 0.95 ** 2:.2g}" in summary["chance"]
+
+
+def test_size_is_judged_only_on_the_papers_dataset_and_at_its_target():
+    """Figure 1's 6x belongs to CIFAR-10 at 25% training error: judged in size only there."""
+    from alexnet_repro.analysis.judging import size_judged
+    assert size_judged("relu_speedup", "cifar10", 0.25)
+    assert not size_judged("relu_speedup", "cifar10", 0.30)       # another target: direction only
+    assert not size_judged("relu_speedup", "cifar10", None)
+    assert not size_judged("relu_speedup", "fashion-mnist", 0.25)  # another dataset
+    assert size_judged("dropout_iterations", "fashion-mnist")     # stated of dropout, no target
+    assert not size_judged("dropout_overfitting", "cifar10")       # no number in the paper

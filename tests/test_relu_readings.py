@@ -102,9 +102,11 @@ def test_relu_claim_is_judged_in_size_only_in_the_papers_setting():
     elsewhere = judging.judge_speedup("relu_speedup", tanh, relu, dataset="fashion-mnist", **kw)
     assert elsewhere["ci"] == pytest.approx([logs.mean() - half, logs.mean() + half])
     assert elsewhere["outcome"] == "same direction" and not elsewhere["paper_judged"]
-    home = judging.judge_speedup("relu_speedup", tanh, relu, dataset="cifar10", **kw)
+    home = judging.judge_speedup("relu_speedup", tanh, relu, dataset="cifar10", target=0.25, **kw)
     assert home["paper_judged"] and home["outcome"] == "reproduced"     # 6x inside the interval
     assert home["ci"][0] < math.log(6) < home["ci"][1]
+    other_target = judging.judge_speedup("relu_speedup", tanh, relu, dataset="cifar10", target=0.3, **kw)
+    assert not other_target["paper_judged"] and other_target["outcome"] == "same direction"
 
 
 def test_default_design_has_five_seeds_apart_from_the_sweep_and_fits_the_budget():

@@ -126,26 +126,31 @@ def paper_effect(key: str) -> float | None:
     return math.log(value) if kind == "log" else float(value)
 
 
-def size_judged(key: str, dataset: str) -> bool:
+def size_judged(key: str, dataset: str, target: float | None = None) -> bool:
     """Whether the paper's number for ``key`` is judged in size on ``dataset`` (its
-    ``size_in``: ``"any"``, or the dataset the paper measured it on)."""
-    where = _spec(key)["size_in"]
+    ``size_in``: ``"any"``, or the dataset the paper measured it on) at ``target``: a claim the
+    paper read at a target (``size_target``, e.g. Figure 1's 25% training error) is judged in
+    size only at that same target."""
+    spec = _spec(key)
+    where = spec["size_in"]
+    if "size_target" in spec and (target is None or not math.isclose(target, spec["size_target"])):
+        return False
     return where is not None and (where == "any" or where == dataset)
 
 
 def judge(key: str, effects: Sequence[float | None], *, dataset: str, setting: str,
           resolution: float | Sequence[float] = 0.0, censored: Sequence[str | None] | None = None,
-          values: Mapping[str, Any] | None = None, level: float = 0.95) -> dict:
+          values: Mapping[str, Any] | None = None, level: float = 0.95, target: float | None = None) -> dict:
     """The claim row of ``key`` judged on per-seed paired ``effects`` (in the unit of
     ``paper.CLAIM_TESTS[key]``: points of error, or log ratios), measured on ``dataset``.
 
-    The paper's effect is compared in size only where ``size_judged(key, dataset)``; elsewhere
+    The paper's effect is compared in size only where ``size_judged(key, dataset, target)``; elsewhere
     it is shown beside ours (``paper_elsewhere``). The row holds the ``verdicts.replication``
     result under ``"result"`` and, at the top level, ``outcome``, ``estimate``, ``ci``, ``mde``,
     ``n``, ``unit``, ``paper_effect`` (in units, or None) and ``paper_judged``."""
     spec = _spec(key)
     p = paper_effect(key)
-    judged = p is not None and size_judged(key, dataset)
+    judged = p is not None and size_judged(key, dataset, target)
     result = verdicts.replication(effects, direction=spec["direction"], paper=p if judged else None,
                                   level=level, resolution=resolution, censored=censored)
     measured = verdicts.format_replication(result, unit=spec["unit"],
@@ -164,14 +169,15 @@ def judge(key: str, effects: Sequence[float | None], *, dataset: str, setting: s
 def judge_speedup(key: str, slow_steps: Sequence[int | None], fast_steps: Sequence[int | None], *,
                   slow_horizons: Sequence[int | None], fast_horizons: Sequence[int | None],
                   resolution_steps: float, dataset: str, setting: str,
-                  values: Mapping[str, Any] | None = None, level: float = 0.95) -> dict:
+                  values: Mapping[str, Any] | None = None, level: float = 0.95,
+                  target: float | None = None) -> dict:
     """:func:`judge` of the per-seed log speed-ups ``log(slow / fast)`` of paired runs
     (``verdicts.log_speedups``: censored runs bounded by their horizons, step counts known to
     ``± resolution_steps``, e.g. the logging interval)."""
     ls = verdicts.log_speedups(slow_steps, fast_steps, slow_horizons=slow_horizons,
                                fast_horizons=fast_horizons, resolution_steps=resolution_steps)
     row = judge(key, ls["effects"], dataset=dataset, setting=setting, resolution=ls["resolution"],
-                censored=ls["censored"], level=level,
+                censored=ls["censored"], level=level, target=target,
                 values={"slow_steps": list(slow_steps), "fast_steps": list(fast_steps),
                         "resolution_steps": resolution_steps, **dict(values or {})})
     return row

@@ -20,6 +20,7 @@ CLAIM_TESTS: dict = {
         "metric": "log of (tanh's steps / ReLU's steps) to the paper's 25% training error, per seed",
         "unit": "log ratio", "direction": "greater",
         "paper_effect": ("log", CLAIMS["relu_speedup"]["factor"]), "size_in": "cifar10",
+        "size_target": CLAIMS["relu_speedup"]["target_train_error_pct"] / 100,
         "paper_text": "6× at 25% training error (CIFAR-10, four-layer CNN)",
     },
     "relu_speedup_cuda_convnet": {
@@ -28,6 +29,7 @@ CLAIM_TESTS: dict = {
                   "in the regime of cuda-convnet's layers-18pct (its init, normalizations, raw pixels)",
         "unit": "log ratio", "direction": "greater",
         "paper_effect": ("log", CLAIMS["relu_speedup"]["factor"]), "size_in": "cifar10",
+        "size_target": CLAIMS["relu_speedup"]["target_train_error_pct"] / 100,
         "paper_text": "6× at 25% training error (CIFAR-10, four-layer CNN)",
     },
     "dropout_overfitting": {

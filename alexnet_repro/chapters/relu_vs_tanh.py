@@ -206,7 +206,7 @@ def judge(study: Study, key: str, regime: Mapping, at_target: Mapping) -> dict:
     return judging.judge_speedup(
         key, at_target["tanh_steps"], at_target["relu_steps"], slow_horizons=at_target["tanh_horizons"],
         fast_horizons=at_target["relu_horizons"], resolution_steps=study.base.log_every,
-        dataset=study.base.dataset, setting=setting(study, regime))
+        dataset=study.base.dataset, setting=setting(study, regime), target=study.target)
 
 
 def curve_ends(by_target: Mapping[float, Mapping], target: float) -> tuple[tuple, tuple]:
