@@ -157,3 +157,24 @@ CLAIM_TESTS: dict = {
                       "trained 44 epochs longer, so it does not isolate the ten patches)",
     },
 }
+
+#: Each claim in a few words, as the first screen of a chapter and the results table name it.
+TITLES: dict = {
+    "relu_speedup": "ReLUs train faster than tanh units (book's regime)",
+    "relu_speedup_cuda_convnet": "ReLUs train faster than tanh units (cuda-convnet's regime)",
+    "dropout_overfitting": "Dropout curbs overfitting",
+    "dropout_iterations": "Dropout doubles the steps to converge",
+    "dropout_test_scale": "Halving the outputs at test time matches training",
+    "lrn": "Response normalization lowers the error (pixels in [0, 1])",
+    "lrn_second_regime": "Response normalization lowers the error (raw pixel scale)",
+    "overlap_pool": "Overlapping pooling lowers the error",
+    "overlap_pool_overfit": "Overlapping pooling overfits less",
+    "augmentation_overfitting": "Crops and flips curb overfitting",
+    "augmentation_val_error": "Crops and flips lower the held-out error",
+    "pca_color": "PCA lighting lowers the error",
+    "two_gpu": "Two towers beat one tower with half the kernels",
+    "depth": "Removing a middle layer costs about 2 points",
+    "weight_decay_train": "Weight decay helps the network learn",
+    "bias_init": "Biases of 1 speed up early learning",
+    "ten_patch_test": "Ten test patches beat the centre crop",
+}

@@ -1,0 +1,67 @@
+"""The first screen of a chapter: each claim the chapter judges, the paper's words and this
+book's answer in one sentence, built from the claim rows computed in this run.
+
+A chapter glues :func:`answer_block` under a name and shows it right under its title with
+``{glue:} <name>`` (myst-nb pastes values glued later in the notebook), so the answer comes
+first although the experiment runs below it.
+"""
+from __future__ import annotations
+
+import html
+import math
+from typing import Mapping, Sequence
+
+from alexnet_repro.analysis.preregistration import TITLES
+
+#: Outcome words as they start a sentence.
+_CAPITAL = {"no effect at this scale": "No effect at this scale", "same direction": "Same direction"}
+
+
+def _ratio(v: float) -> str:
+    if math.isinf(v):
+        return "∞×" if v > 0 else "0×"
+    return f"{math.exp(v):.2f}×"
+
+
+def effect_text(claim: Mapping) -> str:
+    """The estimate and its 95% interval in the claim's units: ``"1.35× (95% interval 1.10× to
+    1.66×)"`` for a speed-up, ``"+0.8 points (95% interval -0.2 to +1.8)"`` for points of error."""
+    est, (lo, hi) = claim["estimate"], claim["ci"]
+    if est is None:
+        return "no estimate (too few runs reached the target)"
+    if claim["unit"] == "log ratio":
+        return f"{_ratio(est)} (95% interval {_ratio(lo)} to {_ratio(hi)})"
+    if claim["unit"] == "exact":
+        return claim.get("measured", f"{est:g}")
+    return f"{est:+.1f} points (95% interval {lo:+.1f} to {hi:+.1f})"
+
+
+def scale_text(setting: str) -> str:
+    """The first two parts of a setting sentence (profile and network; dataset and images)."""
+    return "; ".join(part.strip() for part in setting.split(";")[:2])
+
+
+def answer_sentence(claim: Mapping) -> str:
+    """``"Inconclusive: 0.74× (95% interval 0.43× to 1.28×), 5 seeds, at default profile: ...;
+    the paper: 6× at 25% training error (CIFAR-10, four-layer CNN)."``"""
+    outcome = claim["outcome"]
+    word = _CAPITAL.get(outcome, outcome[:1].upper() + outcome[1:])
+    runs = "" if claim["unit"] == "exact" else f", {claim['n']} seed{'s' if claim['n'] != 1 else ''}"
+    censored = f" ({claim['n_censored']} censored)" if claim.get("n_censored") else ""
+    where = f", at {scale_text(claim['setting'])}" if claim.get("setting") else ""
+    return f"{word}: {effect_text(claim)}{runs}{censored}{where}; the paper: {claim['paper']}."
+
+
+def answer_block(claims: Sequence[Mapping], *, later_work: Mapping[str, str] | None = None) -> str:
+    """An HTML block, one item per claim: its title, the paper's words with their section, and
+    :func:`answer_sentence`; ``later_work[key]`` (what later controlled work found) when given."""
+    items = []
+    for c in claims:
+        later = (later_work or {}).get(c["key"])
+        items.append(
+            f'<li><strong>{html.escape(TITLES.get(c["key"], c["key"]))}</strong>. '
+            f'<em>The paper ({html.escape(c["source"])}):</em> “{html.escape(c["statement"])}” '
+            f'<em>This book:</em> {html.escape(answer_sentence(c))}'
+            + (f" <em>Later work:</em> {html.escape(later)}" if later else "") + "</li>")
+    return ('<div class="admonition answer"><p class="admonition-title">The claims and this book\'s answers'
+            '</p><ul class="answer-list">' + "".join(items) + "</ul></div>")
