@@ -13,6 +13,7 @@ from pathlib import Path
 
 import grimp
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 PKG = REPO / "alexnet_repro"
@@ -181,6 +182,10 @@ def code_cells(markdown: str) -> list[tuple[list[str], str]]:
     for m in CELL.finditer(markdown):
         lines = m.group("body").splitlines()
         tags = []
+        if lines and lines[0].strip() == "---":   # a YAML block of cell options (tags, mystnb: image alt)
+            end = lines.index("---", 1)
+            tags = list((yaml.safe_load("\n".join(lines[1:end])) or {}).get("tags", []))
+            lines = lines[end + 1:]
         while lines and lines[0].startswith(":"):
             head = lines.pop(0)
             if head.startswith(":tags:"):
@@ -197,6 +202,8 @@ def chapters():
 def test_the_cell_reader_by_hand():
     md = "x\n```{code-cell} ipython3\n:tags: [remove-cell]\na = 1\n```\n\n```{code-cell} ipython3\nb = 2\n```\n"
     assert code_cells(md) == [(["remove-cell"], "a = 1"), ([], "b = 2")]
+    yaml_cell = "```{code-cell} ipython3\n---\ntags: [remove-input]\nmystnb:\n  image:\n    alt: A curve\n---\nplt.show()\n```\n"
+    assert code_cells(yaml_cell) == [(["remove-input"], "plt.show()")]
 
 
 def chapter_problems(markdown: str) -> tuple[list[str], int]:
