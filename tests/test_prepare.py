@@ -1,8 +1,12 @@
-"""`prepare`: shards, labels, statistics, skipped files, resume, CIFAR-10, errors."""
+"""`prepare`: shards, labels, statistics, skipped files, resume (plain JSON state, exact), a
+planted pickle refused, CIFAR-10, errors."""
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import shlex
+import shutil
 
 import numpy as np
 import pytest
@@ -73,14 +77,95 @@ def test_prepare_resumes_after_interruption(jpeg_folder, prepared_folder, tmp_pa
         prepare.prepare_folder("imagenet", jpeg_folder, tmp_path, **kw)
     with pytest.raises(NotPrepared, match="partly prepared"):
         read_meta(tmp_path)
+    state = json.loads((tmp_path / "progress-train.json").read_text())   # plain JSON, no pickle
+    assert state["done"] == 2 and state["images"] == 9 and not list(tmp_path.glob("progress-*.pt"))
     calls.clear()
     monkeypatch.setattr(prepare, "_encode_chunk", lambda t: (calls.append(len(t[0])), real(t))[1])
     prepare.prepare_folder("imagenet", jpeg_folder, tmp_path, **kw)
     assert calls == [3, 5, 1]   # train: 13 files in shards of 5, 5, 3; only the last redone. val: 5, 1
-    for f in sorted(p.name for p in prepared_folder.iterdir() if p.suffix in (".data", ".npy")):
+    # exactly the uninterrupted result: every shard, index, state and meta byte, every statistic bit
+    names = sorted(p.name for p in prepared_folder.iterdir() if p.suffix in (".data", ".npy", ".json"))
+    assert names == sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".data", ".npy", ".json"))
+    for f in names:
         assert (tmp_path / f).read_bytes() == (prepared_folder / f).read_bytes(), f
-    a, b = read_stats(tmp_path), read_stats(prepared_folder)
-    assert torch.equal(a.mean_image, b.mean_image) and torch.allclose(a.pca.eigenvalues, b.pca.eigenvalues)
+    a = torch.load(tmp_path / "stats.pt", weights_only=True)
+    b = torch.load(prepared_folder / "stats.pt", weights_only=True)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(torch.as_tensor(a[k]), torch.as_tensor(b[k])), k
+
+
+def test_moments_round_trip_exactly_through_json():
+    m = prepare.Moments(3, 4)
+    m.add(torch.randint(0, 256, (7, 3, 4, 4), dtype=torch.uint8))
+    m.image[0, 0, :3] = torch.tensor([0.1, 1 / 3, 5e-324], dtype=torch.float64)   # awkward float64s
+    m.sum_xx[0, 0] = 1e300
+    back = prepare.Moments.from_json(json.loads(json.dumps(m.to_json())), 3, 4)
+    for k, v in m.__dict__.items():
+        assert torch.equal(back.__dict__[k], v) if isinstance(v, torch.Tensor) else back.__dict__[k] == v, k
+    with pytest.raises(ValueError, match="'image' is not a \\(3, 4, 4\\) array"):
+        prepare.Moments.from_json({**m.to_json(), "image": [[1.0]]}, 3, 4)
+
+
+class _RunsCode:
+    """A pickle that runs a shell command when it is loaded."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        return (os.system, (f"touch {shlex.quote(str(self.target))}",))
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@pytest.mark.parametrize("planted", ["torch.save as .json", "pickle as .json", "torch.save as old .pt"])
+def test_a_planted_pickle_state_is_refused_and_never_runs(planted, jpeg_folder, prepared_folder, tmp_path,
+                                                          capsys):
+    dst, target = tmp_path / "prepared", tmp_path / "PWNED"
+    shutil.copytree(prepared_folder, dst)
+    name = "progress-train.pt" if "old" in planted else "progress-train.json"
+    with open(dst / name, "wb") as fh:
+        (torch.save if planted.startswith("torch") else pickle.dump)({"done": 0, "x": _RunsCode(target)}, fh)
+    before = _snapshot(dst)
+    with pytest.raises(prepare.PrepareError, match=f"{name}.*(pickle|torch.save).*delete the progress-"):
+        prepare.prepare_folder("imagenet", jpeg_folder, dst, quality=95, shard_images=5, workers=1,
+                               progress=False)
+    assert cli(["prepare", "imagenet", str(jpeg_folder), str(dst), "--quality", "95", "--shard-images", "5",
+                "--workers", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err and "new DST" in err
+    assert not target.exists()            # the code did not run
+    assert _snapshot(dst) == before       # nothing already written was touched
+    assert read_meta(dst)["complete"]
+    # the planted file does run code when unpickled without restriction (so this test can fail)
+    pickle.loads((dst / name).read_bytes()) if planted == "pickle as .json" else \
+        torch.load(dst / name, weights_only=False)
+    assert target.exists()
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda st: "not json {", "it is not JSON"),
+    (lambda st: [1, 2], "does not say format"),
+    (lambda st: {**st, "done": 99}, "'done' is not a shard count between 0 and 3"),
+    (lambda st: {**st, "plan": {**st["plan"], "quality": 80}}, "other files, settings or split"),
+    (lambda st: {**st, "bad": [{"path": 1}]}, "'bad' is not a list"),
+    (lambda st: {**st, "moments": {**st["moments"], "sum_xx": [[1.0, 2.0]]}}, "'sum_xx' is not a \\(3, 3\\)"),
+    (lambda st: {**st, "moments": {**st["moments"], "count": -1}}, "'count' is not a non-negative"),
+])
+def test_a_crafted_json_state_is_refused_with_a_message(change, message, jpeg_folder, prepared_folder,
+                                                         tmp_path):
+    dst = tmp_path / "prepared"
+    shutil.copytree(prepared_folder, dst)
+    state = change(json.loads((dst / "progress-train.json").read_text()))
+    (dst / "progress-train.json").write_text(state if isinstance(state, str) else json.dumps(state))
+    before = _snapshot(dst)
+    with pytest.raises(prepare.PrepareError, match=f"progress-train.json is not a resume file .*{message}"):
+        prepare.prepare_folder("imagenet", jpeg_folder, dst, quality=95, shard_images=5, workers=1,
+                               progress=False)
+    assert _snapshot(dst) == before
 
 
 def test_prepare_refuses_other_settings_in_a_partial_folder(jpeg_folder, prepared_folder):

@@ -8,7 +8,10 @@ same pixels as ``data.FolderImages``), rounded to uint8 and stored as JPEG at ``
 channel mean and RGB PCA (``augment.eig_pca`` of the pixel covariance) are accumulated in the
 same pass from the uint8 pixels before JPEG encoding. Unreadable images are skipped and listed
 in ``meta.json``. Each finished shard is committed (data, index, running sums) atomically, so an
-interrupted run resumes at the first unfinished shard. CIFAR-10 (torchvision's
+interrupted run resumes at the first unfinished shard. The resume state (``progress-<split>.json``)
+is plain JSON, the float64 running sums as lists of numbers (which round-trip exactly): nothing in
+a prepared folder is unpickled, and a state file that is not such JSON is refused, not loaded.
+CIFAR-10 (torchvision's
 ``cifar-10-batches-py`` pickles) is stored losslessly as uint8 arrays (``kind="raw"``).
 """
 from __future__ import annotations
@@ -74,6 +77,31 @@ class Moments:
     def state(self) -> dict:
         return dict(self.__dict__)
 
+    def to_json(self) -> dict:
+        """Plain lists and ints (float64 values round-trip exactly through JSON's shortest repr)."""
+        return {k: v.tolist() if isinstance(v, torch.Tensor) else v for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_json(cls, d: dict, channels: int, size: int) -> Moments:
+        """Inverse of :meth:`to_json`; ``ValueError`` says which entry has the wrong kind or shape."""
+        template = cls(channels, size)
+        if not isinstance(d, dict) or set(d) != set(template.__dict__):
+            raise ValueError(f"running sums must be an object with keys {sorted(template.__dict__)}")
+        for key, empty in template.__dict__.items():
+            if isinstance(empty, torch.Tensor):
+                try:
+                    value = torch.tensor(d[key], dtype=torch.float64)
+                except (TypeError, ValueError, RuntimeError, OverflowError):
+                    value = None
+                if value is None or value.shape != empty.shape:
+                    raise ValueError(f"running sum {key!r} is not a {tuple(empty.shape)} array of numbers")
+            elif type(d[key]) is not int or d[key] < 0:
+                raise ValueError(f"count {key!r} is not a non-negative integer")
+            else:
+                value = d[key]
+            setattr(template, key, value)
+        return template
+
     @classmethod
     def from_state(cls, d: dict) -> "Moments":
         m = cls.__new__(cls)
@@ -134,6 +162,64 @@ def _fmt_bytes(n: int) -> str:
         n /= 1024
 
 
+# --------------------------------------------------------------------------- resume state
+
+STATE_FORMAT = "alexnet-repro prepare progress, version 1"
+_DELETE_HINT = ("delete the progress-*.json and progress-*.pt files in {dst} to prepare its splits again "
+                "from their first shard (finished shards are rewritten with the same bytes), or give "
+                "`prepare` a new DST. Nothing was loaded or written.")
+
+
+def _state_path(dst: Path, split: str) -> Path:
+    return dst / f"progress-{split}.json"
+
+
+def _check_state(st, plan: dict, split: str, shards: int, size: int) -> dict:
+    """A parsed state file -> the resume state (moments as :class:`Moments`); ``ValueError`` if wrong."""
+    if not isinstance(st, dict) or st.get("format") != STATE_FORMAT:
+        raise ValueError(f"it does not say format {STATE_FORMAT!r}")
+    if st.get("plan") != plan or st.get("split") != split:
+        raise ValueError("it was written for other files, settings or split")
+    done, images, bad = st.get("done"), st.get("images"), st.get("bad")
+    if type(done) is not int or not 0 <= done <= shards:
+        raise ValueError(f"'done' is not a shard count between 0 and {shards}")
+    if type(images) is not int or images < 0:
+        raise ValueError("'images' is not a non-negative integer")
+    if not isinstance(bad, list) or not all(
+            isinstance(b, dict) and set(b) == {"path", "error"} and all(isinstance(v, str) for v in b.values())
+            for b in bad):
+        raise ValueError("'bad' is not a list of {path, error} strings")
+    moments = Moments.from_json(st.get("moments"), 3, size)
+    return {"done": done, "images": images, "bad": bad, "moments": moments}
+
+
+def _read_state(dst: Path, plan: dict, split: str, shards: int, size: int) -> dict:
+    """The split's resume state, fresh when there is none; :class:`PrepareError` for any file that
+    is not this version's JSON (an old pickle state is never loaded: unpickling can run code)."""
+    old, path = dst / f"progress-{split}.pt", _state_path(dst, split)
+    if old.exists():
+        raise PrepareError(f"{old} is a resume file in the old pickle format, which `prepare` no longer "
+                           "reads (unpickling a file can run code); " + _DELETE_HINT.format(dst=dst))
+    if not path.exists():
+        return {"done": 0, "images": 0, "bad": [], "moments": Moments(3, size)}
+    try:
+        raw = path.read_bytes()
+        if raw[:1] == b"\x80" or raw[:2] == b"PK":
+            raise ValueError("it holds a pickle or a torch.save file, which `prepare` never loads")
+        return _check_state(json.loads(raw.decode("utf-8")), plan, split, shards, size)
+    except (OSError, ValueError, RecursionError) as err:
+        what = str(err) if not isinstance(err, (json.JSONDecodeError, UnicodeDecodeError)) else "it is not JSON"
+        raise PrepareError(f"{path} is not a resume file this version of `prepare` can read ({what}); "
+                           + _DELETE_HINT.format(dst=dst)) from None
+
+
+def _write_state(dst: Path, plan: dict, split: str, st: dict) -> None:
+    obj = {"format": STATE_FORMAT, "plan": plan, "split": split, "done": st["done"], "images": st["images"],
+           "bad": st["bad"], "moments": st["moments"].to_json()}
+    text = json.dumps(obj, separators=(",", ":"), allow_nan=False)
+    _atomic_write(_state_path(dst, split), lambda fh: fh.write(text.encode()))
+
+
 # --------------------------------------------------------------------------- image folders
 
 def _plan(src: Path, splits: dict, size: int, quality: int, shard_images: int) -> dict:
@@ -144,17 +230,16 @@ def _plan(src: Path, splits: dict, size: int, quality: int, shard_images: int) -
     return {"files": digest.hexdigest(), "size": size, "quality": quality, "shard_images": shard_images}
 
 
-def _prepare_split(dst: Path, split: str, files: list, labels: list, size: int, quality: int,
-                   shard_images: int, workers: int, progress: bool) -> dict:
+def _n_shards(files: list, shard_images: int) -> int:
+    return (len(files) + shard_images - 1) // shard_images
+
+
+def _prepare_split(dst: Path, plan: dict, split: str, files: list, labels: list, st: dict,
+                   workers: int, progress: bool) -> dict:
+    """Encode ``split`` from the first unfinished shard of the resume state ``st`` (see :func:`_read_state`)."""
     from tqdm.auto import tqdm
-    state_path = dst / f"progress-{split}.pt"
-    shards = (len(files) + shard_images - 1) // shard_images
-    with_stats = split == "train"
-    if state_path.is_file():
-        st = torch.load(state_path, weights_only=False)
-    else:
-        st = {"done": 0, "moments": Moments(3, size).state(), "bad": [], "images": 0}
-    moments = Moments.from_state(st["moments"])
+    size, quality, shard_images = plan["size"], plan["quality"], plan["shard_images"]
+    shards, with_stats, moments = _n_shards(files, shard_images), split == "train", st["moments"]
     bar = tqdm(total=len(files), initial=min(len(files), st["done"] * shard_images), unit="img",
                desc=f"prepare {split}", disable=not progress)
     # spawn, not fork: a forked child of a process whose torch thread pool is running can hang
@@ -180,8 +265,8 @@ def _prepare_split(dst: Path, split: str, files: list, labels: list, size: int, 
             _atomic_write(dst / f"{name}.data", lambda fh: [fh.write(b) for b in blobs])
             _atomic_write(dst / f"{name}.index.npy",
                           lambda fh: np.save(fh, np.asarray(index, dtype=np.int64).reshape(-1, 3)))
-            st.update(done=k + 1, moments=moments.state(), images=st["images"] + len(blobs))
-            _atomic_write(state_path, lambda fh: torch.save(st, fh))
+            st.update(done=k + 1, images=st["images"] + len(blobs))
+            _write_state(dst, plan, split, st)
     finally:
         bar.close()
         if pool:
@@ -213,9 +298,11 @@ def prepare_folder(dataset: str, src, dst, *, size: int = DEFAULT_SIZE, quality:
     if plan_path.is_file() and json.loads(plan_path.read_text()) != plan:
         raise PrepareError(f"{dst} holds a partial preparation of other files or settings; choose "
                            "another DST, or delete it to start again.")
+    states = {s: _read_state(dst, plan, s, _n_shards(files, shard_images), size)   # all refused before
+              for s, (files, _, _) in splits.items()}                                # anything is written
     _save_json(plan_path, plan)
     t0 = time.perf_counter()
-    done = {s: _prepare_split(dst, s, files, labels, size, quality, shard_images, workers, progress)
+    done = {s: _prepare_split(dst, plan, s, files, labels, states[s], workers, progress)
             for s, (files, labels, _) in splits.items()}
     stats = done["train"]["moments"].result()
     _atomic_write(dst / STATS, lambda fh: torch.save(stats, fh))
