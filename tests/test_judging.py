@@ -118,7 +118,8 @@ def test_claims_table_design_sentence_and_record(tmp_path):
     with pytest.raises(ValueError):
         judging.claims_table(rows, fmt="latex")
     sentence = judging.design_sentence(rows)
-    assert f"lrn: {rows[0]['mde']:.2f} points with 3 seeds" in sentence
+    assert f"Response normalization lowers the error (pixels in [0, 1]): {rows[0]['mde']:.2f} points with 3 seeds" in sentence
+    assert "lrn:" not in sentence   # claims are named in words, not by their keys
     assert "1.40 points in its own setting" in sentence and "parameters" not in sentence
     rec = judging.chapter_record("lrn_pooling", "ci", rows, {"x": 1})
     assert rec["profile"] == "ci" and rec["claims"][0]["outcome"] in OUTCOMES
@@ -144,8 +145,9 @@ def test_an_interval_ending_at_zero_is_reported_on_the_line():
                         setting="")
     assert judging.near_line(far) == pytest.approx(2.0)
     sentence = judging.design_sentence([row, far])
-    assert "On the line: augmentation_val_error (its interval ends 5% of its half-width from zero)" in sentence
-    assert sentence.count("augmentation_val_error (") == 1
+    assert ("On the line: Crops and flips lower the held-out error (its interval ends 5% of its half-width "
+            "from zero)") in sentence
+    assert sentence.count("held-out error (") == 1 and "augmentation_val_error" not in sentence
     assert "On the line" not in judging.design_sentence([far])
     exact = judging.exact_claim("parameters", 10, 10, statement="s", source="src", paper="10", measured="10")
     assert judging.near_line(exact) is None

@@ -26,7 +26,7 @@ import statistics
 from typing import Any, Mapping, Sequence
 
 from alexnet_repro.analysis import verdicts
-from alexnet_repro.analysis.preregistration import CLAIM_TESTS
+from alexnet_repro.analysis.preregistration import CLAIM_TESTS, TITLES
 from alexnet_repro.analysis.verdicts import OUTCOMES
 from alexnet_repro.common.html import html_table
 from alexnet_repro.common.provenance import provenance_of
@@ -249,6 +249,11 @@ def claims_table(rows: Sequence[Mapping], fmt: str = "html") -> str:
                       cell=cell_html, css_class="claims-table")
 
 
+def _title(row: Mapping) -> str:
+    """A claim in a few words for the reader (``TITLES``), its key where it has none."""
+    return TITLES.get(row["key"], row["key"])
+
+
 def design_sentence(rows: Sequence[Mapping]) -> str:
     """What the chapter's design could detect, one clause per judged claim (its MDE at 80%
     power beside the paper's effect): for the chapter's prose."""
@@ -260,11 +265,11 @@ def design_sentence(rows: Sequence[Mapping]) -> str:
         show = (lambda v: f"{math.exp(v):.2f}×") if r["unit"] == "log ratio" else (lambda v: f"{v:.2f} points")
         where = "" if paper is None else (f"; the paper reports {show(paper)}" if r.get("paper_judged")
                                           else f"; the paper reports {show(paper)} in its own setting")
-        parts.append(f"{r['key']}: {_mde_text(r)} with {r['n']} seeds{where}")
+        parts.append(f"{_title(r)}: {_mde_text(r)} with {r['n']} seeds{where}")
     if not parts:
         return "No claim of this chapter is judged over seeds."
     share = lambda d: f"{100 * d:.0f}%" if d >= 0.005 else "less than 1%"   # noqa: E731
-    on_line = [f"{r['key']} (its interval ends {share(d)} of its half-width from zero)"
+    on_line = [f"{_title(r)} (its interval ends {share(d)} of its half-width from zero)"
                for r, d in ((r, near_line(r)) for r in rows) if d is not None and d < NEAR_LINE]
     line = ("" if not on_line else
             f" On the line: {', '.join(on_line)}. Float rounding alone (one thread or two per run, "
