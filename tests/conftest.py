@@ -1,5 +1,6 @@
-"""Shared fixtures: the book built once per test session under the `ci` profile, one torch thread
-for tiny models, a tiny AlexNet set-up, generated image folders."""
+"""Shared fixtures: a temporary build folder for the whole session, the book built once per
+session under the `ci` profile (in a temporary folder of its own), one torch thread for tiny
+models, a tiny AlexNet set-up, generated image folders."""
 from __future__ import annotations
 
 import os
@@ -53,16 +54,31 @@ def tiny_alexnet_setup():
     return data, cfg
 
 
-@pytest.fixture(scope="session")
-def built_book():
-    """Execute every chapter under `ci` and render the HTML; returns the html folder.
+@pytest.fixture(scope="session", autouse=True)
+def scratch_build_dir(tmp_path_factory):
+    """Every test runs with ALEXNET_BUILD_DIR in a temporary folder: nothing the suite executes
+    or renders lands in the repository's ``_build`` (the reader's book). A test that builds sets
+    its own folder on top of this one."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ALEXNET_BUILD_DIR", str(tmp_path_factory.mktemp("scratch-build")))
+        yield
 
-    Uses the runner's cache, so a second session with nothing changed only re-renders.
-    """
+
+def build_ci_book(build_dir, only=None):
+    """``runner.build_book("ci", only)`` with ``build_dir`` as the build folder; returns the
+    path of the book's index.html (``<build_dir>/html/ci/index.html``)."""
     from alexnet_repro.bookrun import runner
 
-    index = runner.build_book("ci")
-    return index.parent
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ALEXNET_BUILD_DIR", str(build_dir))
+        return runner.build_book("ci", only)
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory):
+    """Every chapter executed under `ci` and rendered, in a temporary build folder (never the
+    repository's ``_build``); returns the html folder, ``<build>/html/ci``."""
+    return build_ci_book(tmp_path_factory.mktemp("build")).parent
 
 
 def make_jpeg_folder(root, classes=("n001", "n002", "n003"), train_per_class=4, val_per_class=2, seed=0):

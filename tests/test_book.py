@@ -212,6 +212,7 @@ def test_failing_cell_names_chapter_and_cell_and_keeps_the_notebook(sandbox):
 
 @pytest.mark.slow
 def test_built_book_has_every_chapter_and_the_layer_table(built_book):
+    assert built_book.name == "ci" and (runner.REPO / "_build").resolve() not in built_book.parents
     for chapter in EXPECTED_ORDER[1:]:
         assert (built_book / "book" / f"{chapter}.html").exists()
     page = (built_book / "book" / "architecture.html").read_text()
@@ -532,7 +533,7 @@ def test_train_seeds_in_build_side_by_side_gives_the_same_runs_as_one_after_anot
 def test_figure1_and_lrn_are_judged_in_both_regimes(built_book):
     """Issue 11: the ReLU chapter judges Figure 1 again in cuda-convnet's layers-18pct regime,
     the LRN chapter judges LRN again at the paper's raw pixel scale; both land in the results."""
-    results = built_book.parent / "results" / "ci"
+    results = built_book.parents[1] / "results" / "ci"   # <build>/html/ci -> <build>/results/ci
     relu = json.loads((results / "relu_vs_tanh.json").read_text())
     assert [c["key"] for c in relu["claims"]] == ["relu_speedup", "relu_speedup_cuda_convnet"]
     second = relu["second_regime"]["model_kwargs"]

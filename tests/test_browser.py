@@ -1,15 +1,18 @@
 """The built book in a real browser: Debian's chromium, headless, driven by Playwright.
 
-The HTML is the `ci` build (the session fixture `built_book`), or an existing build named by the
-environment variable ALEXNET_TEST_HTML (a folder holding index.html). It is served on
-127.0.0.1 and checked for:
+The HTML is the `ci` build (the session fixture `built_book`, in a temporary build folder), or
+an existing build named by the environment variable ALEXNET_TEST_HTML (a folder holding
+index.html, e.g. ``_build/html/default``: read, never written). It is served on 127.0.0.1 and
+checked for:
 - every chapter page loads with no JavaScript error, no console error, no failed local request,
   and its widgets render;
 - no request leaves the machine (every request is routed; any host other than 127.0.0.1 or
   localhost is recorded, refused and fails the test);
 - on the activation explorer, choosing another image and another layer changes the picture
   shown, to the picture the widget state holds for that (image, layer).
-A screenshot of the explorer is written to ``<build>/test-artifacts/explorer.png``.
+A screenshot of the explorer is written to pytest's temporary folder,
+``<basetemp>/test-artifacts/explorer.png`` (e.g. ``/tmp/pytest-of-$USER/pytest-current/``), never
+beside the HTML.
 
 Needs chromium (``apt-get install -y chromium``) and the Python package playwright
 (``pip install 'playwright>=1.45'``); never ``playwright install`` (no browser download).
@@ -66,8 +69,8 @@ def html_root(request) -> Path:
     given = os.environ.get("ALEXNET_TEST_HTML")
     root = Path(given) if given else request.getfixturevalue("built_book")
     if not (root / "index.html").exists():
-        pytest.fail(f"no built book at {root} (index.html missing); build it with "
-                    f"`python -m alexnet_repro book --profile ci`")
+        pytest.fail(f"no built book at {root} (index.html missing); build one with "
+                    f"`python -m alexnet_repro book --profile ci` (it lands in _build/html/ci)")
     return root
 
 
@@ -221,7 +224,7 @@ SHOWN_JS = """async (root) => {
 }"""
 
 
-def test_explorer_switches_image_and_layer_in_static_html(html_root, server, browser):
+def test_explorer_switches_image_and_layer_in_static_html(html_root, server, browser, tmp_path_factory):
     rel, page, problems = _find_explorer(html_root, server, browser)
     assert not problems, problems
     explorer = page.locator(".alexnet-explorer").first
@@ -274,7 +277,7 @@ def test_explorer_switches_image_and_layer_in_static_html(html_root, server, bro
     want = _expected_picture_hashes(state, 0, last)
     assert tuple(wait_for(want)["hashes"]) == want
 
-    artifacts = html_root.parent / "test-artifacts"
+    artifacts = tmp_path_factory.getbasetemp() / "test-artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
     explorer.screenshot(path=str(artifacts / "explorer.png"))
     assert (artifacts / "explorer.png").stat().st_size > 10_000

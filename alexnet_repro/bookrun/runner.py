@@ -3,9 +3,11 @@
 ``python -m alexnet_repro book --profile default`` executes every chapter listed in ``_toc.yml``
 with papermill under one named profile of ``book/profiles.yml`` (parameters: see
 :mod:`alexnet_repro.bookrun.profiles`), writes the executed notebooks to ``_build/executed/<profile>/``
-(never into ``book/``) and renders them to ``_build/html`` with jupyter-book (its own execution
-off, warnings as errors). While a chapter runs, the terminal shows which cell of how many runs
-and the engine's progress bars (:func:`alexnet_repro.bookrun.terminal.use_terminal_progress`). The widget
+(never into ``book/``) and renders them with jupyter-book (its own execution off, warnings as
+errors) to ``_build/html/<profile>/``: one HTML book per profile, so building one never touches
+another's, and a failed render leaves the profile's previous book in place. While a chapter
+runs, the terminal shows which cell of how many runs and the engine's progress bars
+(:func:`alexnet_repro.bookrun.terminal.use_terminal_progress`). The widget
 and MathJax JavaScript is served by the book itself (``tools/web``), so the pages work offline.
 """
 from __future__ import annotations
@@ -70,6 +72,16 @@ class _KernelManager(AsyncKernelManager):
 def build_root() -> Path:
     """Where executed notebooks, records and HTML go (``ALEXNET_BUILD_DIR`` overrides)."""
     return Path(os.environ.get("ALEXNET_BUILD_DIR", REPO / "_build")).resolve()
+
+
+def html_dir(profile: str) -> Path:
+    """The HTML book of one profile, ``<build>/html/<profile>/`` (``index.html`` inside)."""
+    return build_root() / "html" / profile
+
+
+def stage_dir(profile: str) -> Path:
+    """Where one profile's book is assembled and rendered, ``<build>/stage/<profile>/``."""
+    return build_root() / "stage" / profile
 
 
 def results_dir(profile: str) -> Path:
@@ -322,10 +334,12 @@ def _stage_toc(stage: Path, pages: list[str]) -> None:
 
 
 def build_html(profile: str, available: list[str]) -> Path:
-    """Render the executed notebooks of ``available`` chapters (and the static pages)."""
+    """Render the executed notebooks of ``available`` chapters (and the static pages) in
+    :func:`stage_dir`; only once that succeeded, replace :func:`html_dir` of ``profile`` (a failed
+    render leaves the previous book as it was; other profiles' are never touched)."""
     import nbformat  # noqa: PLC0415 -- slow to import; only needed when rendering
 
-    stage = build_root() / "stage"
+    stage = stage_dir(profile)
     shutil.rmtree(stage, ignore_errors=True)
     (stage / "book").mkdir(parents=True)
     config = staged_config(yaml.safe_load((REPO / "_config.yml").read_text()))
@@ -340,22 +354,44 @@ def build_html(profile: str, available: list[str]) -> Path:
         nb = nbformat.read(executed_path(chapter, profile), as_version=4)
         nbformat.write(nb, stage / "book" / f"{chapter}.ipynb")
     stage_web_assets(stage / "_web")
-    out = build_root()
-    shutil.rmtree(out / "html", ignore_errors=True)
+    started = time.perf_counter()
+    print(f"[book] rendering {len(available)} chapter(s) with jupyter-book ...", flush=True)
+    proc = run_jupyter_book(stage)
+    if proc.returncode != 0:
+        raise BookError(
+            "jupyter-book failed (warnings are errors); the previous HTML of profile "
+            f"{profile!r} is left as it was:\n" + (proc.stdout + proc.stderr)[-6000:]
+        )
+    out = html_dir(profile)
+    replace_folder(stage / "_build" / "html", out)
+    print(f"[book] rendered in {time.perf_counter() - started:.1f} s", flush=True)
+    return out / "index.html"
+
+
+def run_jupyter_book(stage: Path) -> subprocess.CompletedProcess:
+    """jupyter-book on the staged book; its HTML goes to ``stage/_build/html``."""
     command = [
         str(Path(sys.executable).with_name("jupyter-book")), "build", str(stage),
         "--path-output", str(stage), "--warningiserror", "--keep-going", "--all", "-q",
     ]
-    started = time.perf_counter()
-    print(f"[book] rendering {len(available)} chapter(s) with jupyter-book ...", flush=True)
-    proc = subprocess.run(command, cwd=stage, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise BookError(
-            "jupyter-book failed (warnings are errors):\n" + (proc.stdout + proc.stderr)[-6000:]
-        )
-    shutil.move(str(stage / "_build" / "html"), str(out / "html"))
-    print(f"[book] rendered in {time.perf_counter() - started:.1f} s", flush=True)
-    return out / "html" / "index.html"
+    return subprocess.run(command, check=False, cwd=stage, capture_output=True, text=True)
+
+
+def replace_folder(new: Path, target: Path) -> None:
+    """Move folder ``new`` to ``target``; the old ``target`` is set aside, put back if that fails."""
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        target.rename(old)
+    try:
+        shutil.move(str(new), str(target))
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        if old.exists():
+            old.rename(target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------------------ the book
@@ -397,14 +433,10 @@ def plan_book(profile: str, only: list[str] | None = None, overrides: dict | Non
     return plan
 
 
-def build_book(
-    profile: str = DEFAULT_PROFILE,
-    only: list[str] | None = None,
-    overrides: dict | None = None,
-    force: bool = False,
-    html: bool = True,
-) -> Path | None:
-    """Execute chapters (all, or ``only``) under ``profile`` and render the HTML book.
+def build_book(profile: str = DEFAULT_PROFILE, only: list[str] | None = None,
+               overrides: dict | None = None, force: bool = False, html: bool = True) -> Path | None:
+    """Execute chapters (all, or ``only``) under ``profile`` and render the HTML book; returns
+    its ``index.html`` (in ``<build>/html/<profile>/``), or None with ``html=False``.
 
     Parameters as :func:`plan_book` resolves them. Chapters not selected are rendered from
     their last executed copy when there is one.
