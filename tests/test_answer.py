@@ -37,3 +37,4 @@ def test_the_block_escapes_and_lists_each_claim_with_later_work():
     assert block.count("<li>") == 2 and "a &lt; b" in block
     assert TITLES["lrn"] in block and TITLES["overlap_pool"] in block
     assert block.count("Later work:") == 1 and "no gain (VGG)" in block
+    assert "The paper (§3.3):" in block and "(paper §3.3)" not in block

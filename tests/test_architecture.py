@@ -248,3 +248,62 @@ def test_released_table_has_the_six_columns_and_one_row_per_difference():
     assert "<thead><tr>" + "".join(f"<th>{h}</th>" for h in headers) + "</tr></thead>" in html
     assert html.count("<tr>") - 1 == len(differences())        # the header row aside
     assert "overflow-x" in html                                 # a wide table scrolls sideways
+
+
+def test_layer_table_box_scrolls_sideways(nets):
+    html = arch.layer_table_box(nets[2])
+    assert html.startswith('<div style="overflow-x:auto">') and html.endswith("</div>")
+    assert html.count("<table") == 1 and "conv5" in html and "white-space: nowrap" in html
+
+
+def test_border_share_of_hand_made_maps():
+    flat_inside = torch.ones(2, 9, 9)
+    flat_inside[:, 0, :] = 0.0                        # only the top row differs
+    assert arch.border_share(flat_inside) == 0.0
+    ramp = torch.arange(9.0).repeat(9, 1)[None]       # the same slope inside and out
+    inner = torch.arange(3.0, 6.0)                    # columns 3..5 inside a 3-ring border
+    expected = (inner - inner.mean()).pow(2).mean().sqrt() / (torch.arange(9.0) - 4).pow(2).mean().sqrt()
+    assert arch.border_share(ramp) == pytest.approx(float(expected))
+    assert arch.border_share(torch.full((1, 9, 9), 2.0)) == 1.0      # no variation at all
+
+
+def test_padding_facts_name_the_layers_that_vary_only_at_their_borders():
+    torch.manual_seed(0)
+    net = AlexNet(towers=2, width=0.25)
+    inside = torch.rand(1, 4, 13, 13)
+    edge = torch.ones(1, 4, 13, 13)
+    edge[..., 0, :] = 5.0
+    conv2 = torch.full((1, 4, 27, 27), 2.0)
+    conv2[0, 0, 13, 13] = 2.5                     # a bump in the middle: varies inside
+    outputs = {"conv1": inside, "conv2": conv2, "conv3": edge, "conv4": edge, "conv5": inside}
+    f = arch.padding_facts(outputs, net)
+    assert f["pad_layers"] == "conv3 and conv4" and f["pad_share_max"] == 0.0
+    values = conv2.flatten()
+    assert f["conv2_var"] == pytest.approx(100 * float(values.std() / values.mean()))
+    assert f["padding_sentence"].startswith("From conv3 on,") and "conv3 and conv4" in f["padding_sentence"]
+    none = arch.padding_facts({**outputs, "conv3": inside, "conv4": inside}, net)
+    assert none["pad_layers"] == "" and "as well as at their borders" in none["padding_sentence"]
+
+
+def test_answer_rows_give_titles_sentences_and_the_papers_numbers(nets):
+    net2, net1, rows = nets
+    claims = arch.claims(net2, net1, rows)
+    answer = {r["key"]: r for r in arch.answer_rows(claims, net2)}
+    assert set(answer) == {"About 60 million parameters", "A 224-pixel input", "The neurons of conv1"}
+    params = answer["About 60 million parameters"]
+    total = sum(p.numel() for p in net2.parameters())
+    assert params["measured"].startswith(f"{total:,} parameters") and params["paper"] == "60 million"
+    assert f"{100 * (total / 60e6 - 1):+.1f}%" in params["measured"]
+    assert "(224 − 11) / 4 + 1 = 54.25" in answer["A 224-pixel input"]["measured"]
+    assert answer["A 224-pixel input"]["paper"] == "55×55 maps from a 224×224 input"
+    assert answer["The neurons of conv1"]["measured"].startswith(f"{55 * 55 * 96:,} neurons")
+    assert all(r["setting"] == "" for r in answer.values())
+    assert params["source"] == "§4, abstract" and answer["The neurons of conv1"]["source"] == "§3.5"
+    assert [c["key"] for c in claims] == ["parameters", "input_size", "neurons_conv1"]   # rows untouched
+
+
+@pytest.mark.parametrize("seconds, words", [(3.2, "about 3 seconds"), (61, "about 60 seconds"),
+                                            (400, "about 7 minutes"), (9000, "about 2.5 hours")])
+def test_duration_text(seconds, words):
+    assert arch.duration_text(seconds) == words
+    assert arch.try_it_facts(seconds) == {"try_cost": words}

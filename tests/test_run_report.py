@@ -75,8 +75,8 @@ def test_run_facts_and_paper_facts_by_hand():
 
 def test_settings_and_protocol_tables():
     html = run_report.settings_table(_record())
-    assert "AlexNet, width ×0.5, 2 tower(s), init &#x27;kaiming&#x27;, 1,234,567 parameters" in html
-    assert "0.01, schedule &#x27;plateau&#x27;; drops: after epoch 3 to 0.001" in html
+    assert "AlexNet, width ×0.5, 2 towers, init kaiming, 1,234,567 parameters" in html
+    assert "0.01, schedule plateau; drops: after epoch 3 to 0.001" in html
     assert "<td>55.2 images/s</td>" in html and "<td>2.2.0 / 0123456789</td>" in html
     protocols = run_report.protocol_table(_record(), "run")
     assert "<td>single centre crop</td><td>25.0</td><td>5.0</td>" in protocols        # percent of 0.25, 0.05
@@ -144,7 +144,9 @@ def test_schedule_sentence_states_the_rule_with_its_epochs():
     released = run_report.schedule_sentence(TrainConfig(schedule="released", epochs=15, lr=0.01))
     assert "after epochs 4, 8, 13 of 15" in released and "25, 51, 79 of the 91" in released
     plateau = run_report.schedule_sentence(TrainConfig(schedule="plateau", plateau_patience=2))
-    assert "not improved for 2 epoch(s)" in plateau
+    assert "not improved for 2 epochs" in plateau
+    one = run_report.schedule_sentence(TrainConfig(schedule="plateau", plateau_patience=1))
+    assert "not improved for 1 epoch, at most" in one
     assert "after epochs 3, 5" in run_report.schedule_sentence(TrainConfig(schedule="step:3,5"))
 
 
@@ -174,7 +176,9 @@ def test_chapter_facts_take_the_means_over_seeds_and_add_the_wall_times():
     assert facts["chapter_min"] == pytest.approx(1.5)            # 90 s
     assert facts["width"] == 0.5 and facts["seeds"] == "3, 4" and facts["n_seeds"] == 2
     assert facts["run_name"] == "full_training_fashion-mnist" and facts["paper_epochs"] == 90
-    assert "not improved for 1 epoch(s)" in facts["rule"]
+    assert "not improved for 1 epoch," in facts["rule"]
+    assert facts["seeds_text"] == "2 seeds" and facts["drops_text"] == "1 time"
+    assert facts["top5_note"] == run_report.top5_note(facts["classes"])
 
 
 def test_ten_patch_claim_is_judged_with_the_shared_setting_sentence():
@@ -185,7 +189,8 @@ def test_ten_patch_claim_is_judged_with_the_shared_setting_sentence():
     assert claim["estimate"] == pytest.approx(5 / 3)            # differences 1, 2, 2 points
     facts = run_report.ten_patch_facts(claim)
     assert facts["ten_outcome"] == "same direction" and facts["ten_measured"] == claim["measured"]
-    assert facts["design"].startswith("With 80% power") and "ten_patch_test" in facts["design"]
+    assert facts["design"].startswith("With 80% power") and "Ten test patches beat the centre crop" in facts["design"]
+    assert "ten_patch_test" not in facts["design"]
 
 
 def _bundle():
@@ -232,3 +237,33 @@ def test_figure4_facts_and_record_extra_by_hand():
     assert extra == {"training_record": "full_training_fashion-mnist", "seeds": [0, 1], "headline": {"top1": "h"},
                      "published_to": None, "chapter_wall_s": 12.5, "feature_dim": 64, "neighbour_pool": 100,
                      "neighbours_same_class": 0.25, "scaled_down": True}
+
+
+def test_top5_note_gives_the_chance_error_or_why_it_is_not_measured():
+    ten = run_report.top5_note(10)
+    assert "With 10 classes" in ten and "top-5 error of 50%" in ten        # 1 − 5/10
+    assert "99.5% with 1,000 classes" in ten                               # 1 − 5/1000
+    assert "top-5 error of 67%" in run_report.top5_note(15, paper_classes=200)   # 1 − 5/15
+    assert "97.5% with 200 classes" in run_report.top5_note(15, paper_classes=200)
+    assert run_report.top5_note(5).startswith("The top-5 error is not measured: with 5 classes")
+
+
+def test_explorer_facts_count_the_buttons():
+    class Explorer:
+        image_names = ["0: shirt", "3: boot"]
+    assert run_report.explorer_facts(Explorer()) == {"explorer_n": "2 validation images"}
+    Explorer.image_names = ["0: shirt"]
+    assert run_report.explorer_facts(Explorer()) == {"explorer_n": "1 validation image"}
+
+
+@pytest.mark.parametrize("seconds, words", [(12.4, "about 12 seconds"), (86, "about 90 seconds"),
+                                            (150, "about 2 minutes"), (4 * 3600, "about 4.0 hours")])
+def test_duration_text(seconds, words):
+    assert run_report.duration_text(seconds) == words
+
+
+def test_try_it_facts_time_a_rebuild_and_a_single_seed():
+    records = [{"wall_time_s": 100.0}, {"wall_time_s": 140.0}]
+    assert run_report.try_it_facts(records, 150.0) == {"try_same": "about 2 minutes",     # 150 s
+                                                       "try_one": "about 2 minutes"}      # 100 s
+    assert run_report.try_it_facts(records, 50.0)["try_one"] == "about 50 seconds"         # never above the whole

@@ -323,3 +323,20 @@ def test_chapter_record_keeps_the_claims_the_runs_digest_and_the_fixed_choices()
     assert rec["config"]["limit"] == 700 and rec["config"]["profile"] == "ci"
     assert (rec["seeds"], rec["variants"], rec["removed_layer"]) == ([0, 1], vs, "conv4")
     assert (rec["early_step"], rec["early_window"], rec["chapter_seconds"]) == (8, 1, 3.5)
+
+
+def test_bias_note_tells_what_the_base_biases_did_without_the_design_history():
+    assert td.bias_note(True, 30.0, 40.0) == ""
+    behind = td.bias_note(False, 30.0, 40.0)
+    assert "weigh on the whole run" in behind
+    assert "did not end behind" in td.bias_note(False, 40.0, 30.0)
+    for note in (behind, td.bias_note(False, 40.0, 30.0)):
+        assert "trial" not in note and "before these runs" not in note
+
+
+@pytest.mark.parametrize("seconds, words", [
+    (0.4, "about 1 second"), (7.4, "about 7 seconds"), (44, "about 40 seconds"),
+    (95, "about 2 minutes"), (30 * 60 + 20, "about 30 minutes"), (5 * 3600, "about 5.0 hours")])
+def test_duration_text_rounds_as_a_reader_plans(seconds, words):
+    assert td.duration_text(seconds) == words
+    assert td.try_it_facts(seconds) == {"try_cost": words}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import math
+from typing import Mapping
 
 import torch
 from torch import nn
@@ -27,6 +28,7 @@ from alexnet_repro.analysis.judging import exact_claim
 from alexnet_repro.analysis.paper_vs_released import differences
 from alexnet_repro.analysis.probes import lrn_share
 from alexnet_repro.common.html import html_table
+from alexnet_repro.common.text import join_words, plural
 from alexnet_repro.nn.introspect import (
     conv_output_size,
     count_parameters,
@@ -40,6 +42,7 @@ from alexnet_repro.quoted.reading_note import READING_NOTE
 from alexnet_repro.quoted.reimplementations import REIMPLEMENTATIONS
 from alexnet_repro.quoted.released_2012 import RELEASED_2012
 from alexnet_repro.viz.pictures import paper_test_view, photograph
+from alexnet_repro.viz.tables import layer_table_html
 
 ARCH = PAPER["architecture"]
 #: Photographs shipped inside scikit-image that the chapter may push through the network.
@@ -53,7 +56,9 @@ __all__ = ["PHOTOS", "LRN_EXAMPLE", "ProseMismatch", "and_join", "shape_text", "
            "figure2_facts", "input_size_facts", "cost_facts", "tower_facts",
            "receptive_field_facts", "init_facts", "photo_batch", "output_spread", "spread_facts",
            "lrn_constants", "lrn_conventions", "lrn_table", "lrn_facts", "output_shapes",
-           "photo_facts", "released_facts", "RELEASED_COLUMNS", "released_table", "claims", "record_extra"]
+           "photo_facts", "released_facts", "RELEASED_COLUMNS", "released_table", "claims", "record_extra",
+           "layer_table_box", "PADDING_BORDER", "border_share", "padding_facts", "answer_rows",
+           "duration_text", "try_it_facts"]
 
 
 class ProseMismatch(AssertionError):
@@ -393,3 +398,100 @@ def record_extra(net2: nn.Module, net1: nn.Module, rows) -> dict:
     return {"parameters": {"two_towers": count_parameters(net2),
                            "one_tower": count_parameters(net1)},
             "receptive_fields": _receptive_fields(net2, rows)}
+
+
+def layer_table_box(rows) -> str:
+    """The layer table (``viz.tables.layer_table_html``) in a box that scrolls sideways, so that
+    its eleven columns never spill out of the text column, with room between the columns."""
+    gaps = ("<style>.layer-table th, .layer-table td {padding: 0.1em 0.7em; white-space: nowrap}"
+            "</style>")
+    return f'<div style="overflow-x:auto">{gaps}{layer_table_html(rows)}</div>'
+
+
+#: Rings of units at the border of a conv3-conv5 map that can see their zero padding (1 pixel each).
+PADDING_BORDER = 3
+
+
+def border_share(maps: torch.Tensor, border: int = PADDING_BORDER) -> float:
+    """How much of the spatial variation of ``maps`` (C × H × W, rectified) is left inside the
+    border: the root-mean-square deviation of each map from its own mean over the interior
+    (``border`` rings cut off), divided by the same over the whole map. Near 0: the maps vary
+    only at their borders; about 1: as much inside as at the edges."""
+    def spread(m):
+        return (m - m.mean(dim=(1, 2), keepdim=True)).pow(2).mean().sqrt()
+    inner = maps[:, border:-border, border:-border]
+    whole = spread(maps)
+    return float(spread(inner) / whole) if whole > 0 else 1.0
+
+
+def padding_facts(outputs: Mapping[str, torch.Tensor], model: nn.Module, *, share: float = 0.05) -> dict:
+    """What the explorer's text says of the untrained maps (``outputs``: ``layer_outputs`` of one
+    image): the convolutions whose maps vary only at the border (:func:`border_share` below
+    ``share``), the largest such share (percent), and how much conv2's rectified outputs vary
+    against their mean (percent), with the sentence that says it (``padding_sentence``)."""
+    convs, _ = weight_layers(model)
+    shares = {n: border_share(outputs[n][0].clamp(min=0)) for n in convs}
+    flat = [n for n in convs if shares[n] < share]
+    conv2 = outputs["conv2"][0].clamp(min=0)
+    conv2_var = 100 * float(conv2.std() / conv2.mean())
+    sentence = "Every layer's maps vary inside as well as at their borders."
+    if flat:
+        sentence = (f"From {flat[0]} on, the maps show little but the zero padding: leaving out their "
+                    f"outer {plural(PADDING_BORDER, 'ring')} of units, {join_words(flat)} vary at most "
+                    f"{100 * max(shares[n] for n in flat):.1f}% as much as over the whole map. The "
+                    f"biases of 1 in conv2 swamp what the small initial weights pass on from the image "
+                    f"(its outputs vary by {conv2_var:.1f}% of their mean), so the next layers see an "
+                    "almost constant field, which a convolution changes only where the padding's "
+                    "zeros come in.")
+    return {"pad_layers": join_words(flat), "pad_share_max": 100 * max((shares[n] for n in flat), default=0),
+            "conv2_var": conv2_var, "padding_sentence": sentence}
+
+
+#: The answer block's title of each claim of the chapter.
+_ANSWER_TITLES = {"parameters": "About 60 million parameters", "input_size": "A 224-pixel input",
+                  "neurons_conv1": "The neurons of conv1"}
+
+
+def answer_rows(rows, model: nn.Module) -> list[dict]:
+    """The chapter's claim rows (:func:`claims`) reworded for the answer block
+    (``viz.answer.answer_block``): a title in place of the key, the measurement in a sentence,
+    the paper's number as the paper gives it, its section without the word "paper" (the block
+    says "The paper (§3.5)"), no setting (these are counts on the built model, not runs). The
+    rows themselves, and the record, are unchanged."""
+    a = _conv1_arithmetic(model)
+    out = []
+    for r in rows:
+        est, paper = r["estimate"], r["paper_effect"]
+        if r["key"] == "parameters":
+            measured = (f"{est:,.0f} parameters in the two-tower network, {100 * (est / paper - 1):+.1f}% "
+                        f"from {paper / 1e6:.0f} million (reproduced within {100 * r['tolerance'] / paper:.0f}%)")
+            paper_words = f"{paper / 1e6:.0f} million"
+        elif r["key"] == "input_size":
+            measured = (f"({a['printed']} − {a['k1']}) / {a['s1']} + 1 = {est:g} outputs per side, not a whole "
+                        f"number; {model.input_size} pixels give {paper:.0f}, so the network's input is "
+                        f"{model.input_size}×{model.input_size}")
+            paper_words = f"{paper:.0f}×{paper:.0f} maps from a {a['printed']}×{a['printed']} input"
+        else:
+            measured = (f"{est:,.0f} neurons, the size of the maps Figure 2 draws; the paper's counts of "
+                        "the other layers match")
+            paper_words = f"{paper:,.0f}"
+        out.append({**r, "key": _ANSWER_TITLES.get(r["key"], r["key"]), "measured": measured,
+                    "paper": paper_words, "setting": "", "source": r["source"].removeprefix("paper ")})
+    return out
+
+
+def duration_text(seconds: float) -> str:
+    """A wall time in words, rounded as a reader plans with it: ``"about 40 seconds"``,
+    ``"about 3 minutes"``, ``"about 2.5 hours"``."""
+    if seconds < 20:
+        return f"about {plural(max(1, round(seconds)), 'second')}"
+    if seconds < 90:
+        return f"about {plural(10 * round(seconds / 10), 'second')}"
+    if seconds < 90 * 60:
+        return f"about {plural(round(seconds / 60), 'minute')}"
+    return f"about {seconds / 3600:.1f} hours"
+
+
+def try_it_facts(seconds: float) -> dict:
+    """The time one rebuild of the chapter takes (this build's ``seconds``), for Try it."""
+    return {"try_cost": duration_text(seconds)}

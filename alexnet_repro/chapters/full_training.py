@@ -24,6 +24,7 @@ from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.analysis.verdicts import mean_interval
 from alexnet_repro.common.html import html_table
 from alexnet_repro.common.provenance import hardware_summary, provenance_of
+from alexnet_repro.common.text import plural
 from alexnet_repro.data.augment import center_crop, scaled_crop_size, subtract_mean
 from alexnet_repro.engine.schedule import (
     RELEASED_DROPS,
@@ -118,11 +119,11 @@ def settings_table(record: Mapping) -> str:
     rows = [
         ("dataset", provenance_of(record)["dataset"]),
         ("validation split", ds.get("val_split", "—")),
-        ("model", f"AlexNet, width ×{knobs['width']:g}, {knobs['towers']} tower(s), init {knobs['init']!r}, "
+        ("model", f"AlexNet, width ×{knobs['width']:g}, {plural(knobs['towers'], 'tower')}, init {knobs['init']}, "
                   f"{record['model']['parameters']:,} parameters"),
         ("augmentation", cfg["augment"]),
         ("epochs / steps", f"{final['epochs']} / {final['steps']}"),
-        ("learning rate", f"{cfg['lr']:g}, schedule {cfg['schedule']!r}; drops: {drops}"),
+        ("learning rate", f"{cfg['lr']:g}, schedule {cfg['schedule']}; drops: {drops}"),
         ("training throughput", f"{record['images_per_s']:.1f} images/s"),
         ("wall time", f"{record['wall_time_s']:.1f} s"),
         ("hardware", hardware_summary(record["hardware"])),
@@ -156,7 +157,7 @@ def d2l_comparison(record: Mapping) -> str:
             f"{ds['val_images']} images of the same test set. What differs: this run saw "
             f"{ds['train_images']} training images (d2l: the whole training set) for "
             f"{final['epochs']} epochs at {crop}×{crop}, with widths ×{knobs['width']:g}, the paper's LRN, "
-            f"overlapping pooling, {knobs['towers']} tower(s), momentum and augmentation; d2l's network "
+            f"overlapping pooling, {plural(knobs['towers'], 'tower')}, momentum and augmentation; d2l's network "
             f"differs from the paper as follows: {d2l['differences']}.")
 
 
@@ -223,20 +224,20 @@ def schedule_sentence(config) -> str:
     if name == "released":
         drops = released_drop_epochs(config.epochs)
         where = ", ".join(str(e) for e in drops) or "none (the run is too short)"
-        plural = "s" if len(drops) > 1 else ""
-        return (f"The learning rate starts at {config.lr:g} and is divided by {div} after epoch{plural} {where} "
+        ending = "s" if len(drops) > 1 else ""
+        return (f"The learning rate starts at {config.lr:g} and is divided by {div} after epoch{ending} {where} "
                 f"of {config.epochs}, whatever the validation error does: the authors' released "
                 f"configuration (layers-145) divided it after epochs "
                 f"{', '.join(str(e) for e in RELEASED_DROPS)} of the {RELEASED_EPOCHS} it ran, and this "
                 f"run drops it at the same fractions of its length.")
     if name == "plateau":
         return (f"The learning rate starts at {config.lr:g} and is divided by {div} whenever the "
-                f"validation error has not improved for {config.plateau_patience} epoch(s), at most "
+                f"validation error has not improved for {plural(config.plateau_patience, 'epoch')}, at most "
                 f"{config.max_lr_drops} times: the paper's rule made automatic.")
     if name == "step":
         return (f"The learning rate starts at {config.lr:g} and is divided by {div} after epochs "
                 f"{', '.join(str(e) for e in epochs)}.")
-    return f"The learning rate starts at {config.lr:g} and follows the {name!r} schedule."
+    return f"The learning rate starts at {config.lr:g} and follows the {name} schedule."
 
 
 # ----------------------------------------------------------------------------- the chapter's cells
@@ -263,11 +264,54 @@ def chapter_facts(config, record: Mapping, records, head: Mapping, seeds,
     (:func:`run_facts` of ``record``), the paper's (:func:`paper_facts`), the headline over seeds
     (:func:`headline_facts`, which replaces the first run's ``top1``/``top1_ten`` by the means),
     the width, the learning-rate rule (:func:`schedule_sentence`), the runs' wall time added up
-    and the chapter's own (minutes), and the record name (:func:`run_name`)."""
-    return {**run_facts(record), **paper_facts(), **headline_facts(head, seeds),
+    and the chapter's own (minutes), the record name (:func:`run_name`), the seeds and the
+    first run's learning-rate drops in words (``seeds_text``, ``drops_text``) and
+    :func:`top5_note`."""
+    facts = run_facts(record)
+    return {**facts, **paper_facts(), **headline_facts(head, seeds),
             "width": alexnet_knobs(config.model_kwargs)["width"], "rule": schedule_sentence(config),
             "all_wall_min": sum(r["wall_time_s"] for r in records) / 60,
-            "chapter_min": chapter_wall_s / 60, "run_name": run_name(config)}
+            "chapter_min": chapter_wall_s / 60, "run_name": run_name(config),
+            "seeds_text": plural(len(seeds), "seed"), "drops_text": plural(facts["n_drops"], "time"),
+            "top5_note": top5_note(facts["classes"])}
+
+
+def top5_note(classes: int, paper_classes: int = PAPER["data"]["ilsvrc_classes"]) -> str:
+    """What the top-5 error means with ``classes`` classes, against the paper's ``paper_classes``:
+    the top-5 error of guessing at random (1 − 5 / classes), or why it is not measured (five
+    guesses or more cover every class)."""
+    if classes <= 5:
+        return (f"The top-5 error is not measured: with {plural(classes, 'class', 'classes')}, five guesses "
+                "cover every class.")
+    return (f"With {plural(classes, 'class', 'classes')} the top-5 error is a much easier test than with the "
+            f"paper's {paper_classes:,}: guessing at random already gives a top-5 error of "
+            f"{100 * (1 - 5 / classes):.0f}%, against {100 * (1 - 5 / paper_classes):.1f}% with "
+            f"{paper_classes:,} classes.")
+
+
+def explorer_facts(explorer) -> dict:
+    """What the explorer's text says of its buttons: how many images (one per class) it offers."""
+    return {"explorer_n": plural(len(explorer.image_names), "validation image")}
+
+
+def duration_text(seconds: float) -> str:
+    """A wall time in words, rounded as a reader plans with it: ``"about 40 seconds"``,
+    ``"about 3 minutes"``, ``"about 2.5 hours"``."""
+    if seconds < 20:
+        return f"about {plural(max(1, round(seconds)), 'second')}"
+    if seconds < 90:
+        return f"about {plural(10 * round(seconds / 10), 'second')}"
+    if seconds < 90 * 60:
+        return f"about {plural(round(seconds / 60), 'minute')}"
+    return f"about {seconds / 3600:.1f} hours"
+
+
+def try_it_facts(records, chapter_wall_s: float) -> dict:
+    """What the Try-it section quotes, from this build's times: a rebuild that trains as many runs
+    as this one (``try_same``: the chapter's wall time) and one that trains a single seed
+    (``try_one``: the first run's own wall time, the seeds having trained side by side or in turn)."""
+    return {"try_same": duration_text(chapter_wall_s),
+            "try_one": duration_text(min(chapter_wall_s, records[0]["wall_time_s"]))}
 
 
 def ten_patch_claim(config, records) -> dict:

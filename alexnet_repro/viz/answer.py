@@ -52,6 +52,11 @@ def answer_sentence(claim: Mapping) -> str:
     return f"{word}: {effect_text(claim)}{runs}{censored}{where}; the paper: {claim['paper']}."
 
 
+def _section(source: str) -> str:
+    """``"paper §3.3"`` -> ``"§3.3"`` (the sentence already says "the paper")."""
+    return source[len("paper "):] if source.startswith("paper ") else source
+
+
 def answer_block(claims: Sequence[Mapping], *, later_work: Mapping[str, str] | None = None) -> str:
     """An HTML block, one item per claim: its title, the paper's words with their section, and
     :func:`answer_sentence`; ``later_work[key]`` (what later controlled work found) when given."""
@@ -60,7 +65,7 @@ def answer_block(claims: Sequence[Mapping], *, later_work: Mapping[str, str] | N
         later = (later_work or {}).get(c["key"])
         items.append(
             f'<li><strong>{html.escape(TITLES.get(c["key"], c["key"]))}</strong>. '
-            f'<em>The paper ({html.escape(c["source"])}):</em> “{html.escape(c["statement"])}” '
+            f'<em>The paper ({html.escape(_section(c["source"]))}):</em> “{html.escape(c["statement"])}” '
             f'<em>This book:</em> {html.escape(answer_sentence(c))}'
             + (f" <em>Later work:</em> {html.escape(later)}" if later else "") + "</li>")
     return ('<div class="admonition answer"><p class="admonition-title">The claims and this book\'s answers'
