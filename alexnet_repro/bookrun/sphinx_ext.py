@@ -1,5 +1,14 @@
-"""Sphinx extension of the book (listed in ``_config.yml``): fixes applied to every built page."""
+"""Sphinx extension of the book (listed in ``_config.yml``): fixes applied to every built page,
+and the book's stylesheet (:data:`STATIC`/``book.css``: tables that scroll in their own box,
+nothing wider than the window, HTML outputs and widgets readable in dark mode)."""
 from __future__ import annotations
+
+from pathlib import Path
+
+#: The folder of the book's own static files, served under ``_static/`` next to the theme's.
+STATIC = Path(__file__).with_name("static")
+#: The book's stylesheet in :data:`STATIC`, linked from every page after the theme's.
+STYLESHEET = "book.css"
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
@@ -36,8 +45,15 @@ def _binder_opens_the_source(app, pagename, templatename, context, doctree) -> N
         group["buttons"] = kept
 
 
+def _add_static(app, config) -> None:
+    """Serve :data:`STATIC` with the book (after ``html_static_path`` of ``_config.yml``)."""
+    config.html_static_path = [*config.html_static_path, str(STATIC)]
+
+
 def setup(app):
-    """Sphinx extension hook: connects the page fixes."""
+    """Sphinx extension hook: connects the page fixes and adds the book's stylesheet."""
+    app.connect("config-inited", _add_static)
+    app.add_css_file(STYLESHEET)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     # after sphinx-book-theme's launch buttons (priority 501)
     app.connect("html-page-context", _binder_opens_the_source, priority=600)
