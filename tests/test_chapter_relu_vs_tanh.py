@@ -245,7 +245,9 @@ def test_speedup_glue_on_a_hand_made_claim_and_curve():
         "paper_judged": "only the direction is judged (fashion-mnist)", "censor_span": "10", "targets": "85%, 80%"}
     assert (g["low"], g["low_at"], g["low_ci"]) == ("0.65×", "85", "[0.08×, 5.34×]")
     assert (g["high"], g["high_at"], g["high_ci"]) == ("1.04×", "80", "[0.12×, 9.14×]")
-    assert g["design"].startswith("With 80% power") and "relu_speedup: 13.88× with 3 seeds" in g["design"]
+    assert g["n_claim_text"] == "3 seeds"
+    assert g["design"] == ("With 3 seeds, this design detects a speed-up of at least 13.88× (80% power, 95% level); "
+                           "the paper reports 6.00× in its own setting.")
 
 
 def test_probe_glue_on_hand_values():
@@ -272,6 +274,7 @@ def test_experiment_glue_counts_the_design_and_the_runs_that_missed():
     assert g == {"dataset": "fashion-mnist", "n_train": 192, "epochs_text": "1 epoch", "steps_per_epoch": 6,
                  "batch": 32, "momentum": 0.9, "lrs": "0.03, 0.1", "n_sweep_seeds": 1, "n_seeds": 3,
                  "best_lr_relu": "0.1", "best_lr_tanh": "0.03", "width": 0.25, "log_every": 1, "window": 1,
+                 "sweep_seeds_text": "1 seed", "log_every_text": "1 step", "window_text": "1 logged point",
                  "window_images": 32, "n_runs": 10, "work_images": "1,920",   # 2 x (2 x 1 + 3) runs x 192
                  "reach_text": "2 of the 6 reported runs never reached it within 1 epoch"}
     two = _study(n_train=192, target=0.25, epochs=2)
@@ -299,7 +302,7 @@ def test_second_glue_names_the_regime_and_its_claim():
         "second_lrs": "0.001, 0.003, 0.1", "second_lr_relu": "0.1", "second_lr_tanh": "0.001",
         "second_outcome": "inconclusive", "second_estimate": "1.44×", "second_ci": "[0.03×, 62.94×]",
         "second_n_censored": 2}
-    assert "relu_speedup_cuda_convnet: 118.63× with 3 seeds" in g["second_design"]
+    assert "at least 118.63×" in g["second_design"] and "relu_speedup" not in g["second_design"]
     plain = rvt.second_glue(_regime([[(2, 0.2)]], [[(5, 0.2)]], model_kwargs={}), _claim())
     assert (plain["second_recipe"], plain["second_scale"], plain["second_init"]) == ("book", "1", "kaiming")
 
@@ -343,3 +346,39 @@ def test_chapter_record_holds_both_regimes_the_probes_and_the_parameters():
 def test_wall_glue_in_minutes():
     assert rvt.wall_glue({"wall_time_s": 90.0}) == {"wall_min": "1.5"}
     assert rvt.wall_glue({"wall_time_s": 2.0}) == {"wall_min": "0.0"}
+
+
+def test_design_text_speaks_to_a_reader():
+    one = rvt.design_text(_claim(n=1, paper_judged=True, mde=math.log(2.5)))
+    assert one == ("With 1 seed, this design detects a speed-up of at least 2.50× (80% power, 95% level); "
+                   "the paper reports 6.00×.")
+    assert rvt.design_text(_claim(mde=None, paper_effect=None)).endswith("at least n/a (80% power, 95% level).")
+    # an interval [0.98x, 3x]: its end nearest 1x lies 0.02 / 0.55 of its half-width away in log terms
+    near = _claim(ci=[math.log(0.98), math.log(3.0)])
+    assert "close to 1×" in rvt.design_text(near) and "close to 1×" not in rvt.design_text(_claim())
+
+
+def test_answer_html_lists_each_claim_in_words():
+    claim = {**_claim(), "statement": "ReLUs learn six times faster.", "source": "paper §3.1",
+             "paper": "6× at 25% training error (CIFAR-10, four-layer CNN)",
+             "setting": "ci profile: small CNN; fashion-mnist, 192 training images; 1 epoch"}
+    study = _study()
+    first, second = _regime([[(2, 0.2)]], [[(5, 0.2)]]), _regime([[(2, 0.2)]], [[(5, 0.2)]], model_kwargs=SECOND,
+                                                                      init="cuda-convnet-18pct")
+    block = rvt.answer_html(study, [claim, {**claim, "key": "relu_speedup_cuda_convnet"}], [first, second])
+    assert block.count("<li>") == 2 and "Inconclusive: 1.04× (95% interval 0.12× to 9.14×), 3 seeds" in block
+    assert ("at ci profile: four-layer CNN at width 0.25, He initialisation; fashion-mnist, 192 training images "
+            "per seed; the paper: 6×") in block
+    assert ("four-layer CNN at width 0.25, cuda-convnet&#x27;s layers-18pct set-up (its initialisation, normalizations and "
+            "pools, inputs times 255); fashion-mnist") in block
+    assert "ReLUs train faster than tanh units" in block and "relu_speedup" not in block
+
+
+def test_about_and_try_glue_in_words():
+    assert [rvt.about(s) for s in (5, 59, 60, 150, 89 * 60, 90 * 60, 3 * 3600)] == [
+        "under a minute", "under a minute", "about 1 minute", "about 2 minutes", "about 89 minutes",
+        "about 1.5 hours", "about 3.0 hours"]
+    record = {"wall_time_s": 300.0, "parameters": {"epochs": 2}}
+    assert rvt.try_glue(record, epochs=4) == {"try_same": "about 5 minutes", "try_epochs": "about 10 minutes"}
+    assert rvt.try_glue({"wall_time_s": 20.0, "parameters": {"epochs": 1}}, epochs=4) == {
+        "try_same": "under a minute", "try_epochs": "about 1 minute"}

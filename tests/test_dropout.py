@@ -366,6 +366,9 @@ def test_experiment_glue_by_hand():
     assert (g["dataset"], g["train_images"], g["val_images"], g["crop"], g["params"], g["steps"]) == \
         ("fashion-mnist", 100, 100, 67, 88022, 8)
     assert (g["width"], g["epochs"], g["batch"], g["lr"], g["init"], g["n_seeds"]) == (0.0625, 2, 32, 0.01, "kaiming", 2)
+    assert (g["n_seeds_text"], g["window_points"], g["eval_every_text"]) == ("2 seeds", "2 points", "2 steps")
+    assert g["init_text"] == "He initialisation"
+    assert chapter.experiment_glue(_config(), runs, 1.0, window=1, target=0.25)["window_points"] == "1 point"
     assert (g["train_seconds"], g["window"], g["eval_every"], g["eval_images"], g["target_pct"]) == (12.5, 2, 2, 50, 25.0)
     assert math.isnan(chapter.experiment_glue(_config(limit=None), runs, 1.0, window=1, target=0.25)["images_seen"])
 
@@ -401,7 +404,7 @@ def test_overfitting_glue_by_hand(dropout_run):
     total = sum(o * i * k * k + o for o, i, k in convs) + sum(o * i + o for o, i in fcs)
     assert g["fc_share_paper"] == pytest.approx(100 * (4096 * 9216 + 4096 + 4096 * 4096 + 4096) / total)
     # here, at 67 px, width 0.0625: conv1 15 -> pool 7 -> conv2 7 -> pool 3 -> pool5 1 pixel; fc6 16 -> 256
-    assert g["side"] == 1
+    assert g["side"] == 1 and g["side_text"] == "1 pixel"
     here = sum(t.numel() for t in run.model.parameters())
     assert g["fc_share_here"] == pytest.approx(100 * (16 * 256 + 256 + 256 * 256 + 256) / here)
 
@@ -478,7 +481,8 @@ def test_claims_settings_values_and_glue_by_hand():
     half = stats.t.ppf(0.975, 1) * math.sqrt(4.5) / math.sqrt(2)            # effects 12, 15: sd sqrt(4.5)
     assert g["over_text"].startswith(f"13.5 [{13.5 - half:.1f}, {13.5 + half:.1f}]")
     assert "no paper value" in g["over_text"] and "paper 2.00×" in g["iter_text"]
-    assert g["design"].startswith("With 80% power")
+    assert g["design"].startswith("With 2 seeds, this design detects, with 80% power at the 95% level, ")
+    assert "dropout_" not in g["design"] and "(the paper: 2.00×)" in g["design"]
     record = chapter.dropout_record("ci", rows, runs, conventions=_rows([1, 2, 3, 4]), base=cfg, seeds=(0, 1),
                                     by_target=iters["by_target"], seconds=7.0)
     assert list(record) == ["kind", "chapter", "profile", "claims", "runs", "conventions", "config", "seeds",
@@ -486,3 +490,39 @@ def test_claims_settings_values_and_glue_by_hand():
     assert (record["chapter"], record["profile"], record["seeds"], record["chapter_seconds"]) == ("dropout", "ci", [0, 1], 7.0)
     assert record["runs"][YES][1] == {"seed": 1, "final": runs[YES][1]["final"], "wall_time_s": 2.0}
     assert list(record["speedups"]) == ["0.3"] and record["config"]["limit"] == 100
+
+
+def _row(key, unit, mde, n=5, ci=(1.0, 3.0), paper=None):
+    return {"key": key, "unit": unit, "mde": mde, "n": n, "ci": list(ci), "paper_effect": paper}
+
+
+def test_design_text_names_each_effect_in_words():
+    rows = [_row("dropout_overfitting", "points", 3.14), _row("dropout_iterations", "log ratio", math.log(1.5),
+                                                              paper=math.log(2.0)),
+            _row("dropout_test_scale", "points", None, n=1)]
+    assert chapter.design_text(rows) == (
+        "With 5 seeds, this design detects, with 80% power at the 95% level, a narrowing of the overfitting gap "
+        "of at least 3.1 points, a factor in the steps to converge of at least 1.50× (the paper: 2.00×) and a "
+        "cost in error of skipping the test-time scaling of at least n/a.")
+    # an interval [-0.05, 2.05] ends 0.05 / 1.05 of its half-width from zero: on the line
+    near = chapter.design_text([_row("dropout_overfitting", "points", 2.0, n=1, ci=(-0.05, 2.05))])
+    assert near.startswith("With 1 seed,") and "On the line: the interval of “Dropout curbs overfitting”" in near
+    assert "On the line" not in chapter.design_text(rows)
+
+
+def test_answer_html_and_try_glue_in_words():
+    row = {**_row("dropout_overfitting", "points", 3.0), "estimate": 12.0, "ci": [9.0, 15.0], "n_censored": 0,
+           "outcome": "same direction", "paper": "no number", "source": "paper §4.2",
+           "statement": "Without dropout, the network exhibits substantial overfitting.", "setting": "ci; x"}
+    block = chapter.answer_html([row], _config(), _fake_runs())
+    assert "Same direction: +12.0 points (95% interval +9.0 to +15.0), 5 seeds" in block
+    assert ("at ci profile: AlexNet at width 0.0625, He initialisation; fashion-mnist, 100 training and 100 "
+            "validation images per seed at 67 px; the paper: no number.") in block
+    assert chapter.reader_setting(_config(model_kwargs={"width": 1.0, "init": "paper"}), _fake_runs()).startswith(
+        "ci profile: AlexNet at width 1, the paper's initialisation;")
+    assert "Dropout curbs overfitting" in block and "dropout_overfitting" not in block
+    record = {"chapter_seconds": 150.0, "config": {"limit": 500}}
+    assert chapter.try_glue(record, limit=1000) == {"try_same": "about 2 minutes", "try_limit": "about 5 minutes"}
+    assert chapter.try_glue({"chapter_seconds": 20.0, "config": {"limit": 100}}, limit=1000) == {
+        "try_same": "under a minute", "try_limit": "about 3 minutes"}
+    assert [chapter.about(s) for s in (59, 61, 95 * 60)] == ["under a minute", "about 1 minute", "about 1.6 hours"]

@@ -31,6 +31,7 @@ from alexnet_repro.analysis.verdicts import OUTCOMES
 from alexnet_repro.common.html import html_table
 from alexnet_repro.common.provenance import provenance_of
 from alexnet_repro.common.records import provenance
+from alexnet_repro.common.text import plural
 
 #: How the book colours each outcome.
 OUTCOME_COLOURS = {
@@ -265,7 +266,7 @@ def design_sentence(rows: Sequence[Mapping]) -> str:
         show = (lambda v: f"{math.exp(v):.2f}×") if r["unit"] == "log ratio" else (lambda v: f"{v:.2f} points")
         where = "" if paper is None else (f"; the paper reports {show(paper)}" if r.get("paper_judged")
                                           else f"; the paper reports {show(paper)} in its own setting")
-        parts.append(f"{_title(r)}: {_mde_text(r)} with {r['n']} seeds{where}")
+        parts.append(f"{_title(r)}: {_mde_text(r)} with {plural(r['n'], 'seed')}{where}")
     if not parts:
         return "No claim of this chapter is judged over seeds."
     share = lambda d: f"{100 * d:.0f}%" if d >= 0.005 else "less than 1%"   # noqa: E731

@@ -15,7 +15,9 @@ The maths of the conventions (where the ``1/(1-p)`` factor goes) lives in
   three claims, with their glue and tables (:func:`temperature_sentence` is the one sentence
   whose words depend on a result);
 * :func:`claims`, :func:`claims_glue`, :func:`dropout_record` -- the judged rows (setting by
-  :func:`alexnet_repro.analysis.setting.setting_text`) and the chapter record.
+  :func:`alexnet_repro.analysis.setting.setting_text`) and the chapter record;
+* :func:`design_text`, :func:`answer_html`, :func:`try_glue` -- for the reader: what the design
+  could detect, the answer shown under the title, what each "Try it" command costs.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from typing import Any, Mapping, Sequence
 import torch
 
 from alexnet_repro.analysis import judging, run_metrics, verdicts
+from alexnet_repro.analysis.preregistration import TITLES
 from alexnet_repro.analysis.probes import (
     evaluate_split,
     model_inputs,
@@ -36,11 +39,13 @@ from alexnet_repro.analysis.probes import (
 from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.analysis.sweeps import run_seeds
 from alexnet_repro.common.html import html_table
+from alexnet_repro.common.text import join_words, plural
 from alexnet_repro.nn.dropout import eval_over_train, monte_carlo_mean, with_test_factor
 from alexnet_repro.nn.layers import CONVENTIONS, Dropout
 from alexnet_repro.nn.model import AlexNet
 from alexnet_repro.quoted.paper import CLAIMS, PAPER
 from alexnet_repro.quoted.reading_note import READING_NOTE_ERRORS
+from alexnet_repro.viz.answer import answer_block
 from alexnet_repro.viz.plots import plot_runs
 
 #: The arm without dropout (the other is :func:`dropout_label`).
@@ -51,6 +56,8 @@ EVAL = "eval_train_top1_error"
 DROP_LAYERS = ("drop6", "drop7")
 #: The chapter stops when a Monte-Carlo mean is this many standard errors off its expectation.
 MAX_Z = 6
+#: How the prose and the answer block name each initialisation.
+INIT_WORDS = {"kaiming": "He initialisation", "paper": "the paper's initialisation"}
 
 
 # ------------------------------------------------------------------------ what the paper says
@@ -145,6 +152,9 @@ def experiment_glue(base, runs: Mapping[str, Sequence], train_seconds: float, *,
             "crop": ds["crop_size"], "width": base.model_kwargs["width"], "params": rec0["model"]["parameters"],
             "epochs": base.epochs, "steps": rec0["final"]["steps"], "batch": base.batch_size, "lr": base.lr,
             "init": base.model_kwargs["init"], "n_seeds": n_seeds, "train_seconds": train_seconds,
+            "init_text": INIT_WORDS.get(base.model_kwargs["init"], f"initialisation {base.model_kwargs['init']}"),
+            "n_seeds_text": plural(n_seeds, "seed"), "window_points": plural(window, "point"),
+            "eval_every_text": plural(base.eval_train_every, "step"),
             "window": window, "eval_every": base.eval_train_every, "eval_images": base.eval_train_images,
             "images_seen": seen, "target_pct": 100 * target}
 
@@ -189,7 +199,7 @@ def overfitting_glue(over: Mapping[str, Any], runs: Mapping[str, Sequence]) -> d
     return {"gap_no": judging.means({"x": over["gap_no"]})["x"], "gap_yes": judging.means({"x": over["gap_yes"]})["x"],
             "val_diff": ci["mean"], "val_lo": ci["lo"], "val_hi": ci["hi"],
             "fc_share_paper": parameter_share(paper_net, layers), "fc_share_here": parameter_share(model, layers),
-            "side": output_shape(model, "pool5")[-1]}
+            "side": output_shape(model, "pool5")[-1], "side_text": plural(output_shape(model, "pool5")[-1], "pixel")}
 
 
 def iterations(runs: Mapping[str, Sequence], p: float, *, target: float, targets: Sequence[float],
@@ -342,7 +352,73 @@ def claims_glue(rows: Sequence[Mapping]) -> dict[str, str]:
     out = {}
     for short, row in zip(("over", "iter", "scale"), rows):
         out[f"{short}_outcome"], out[f"{short}_text"] = row["outcome"], claim_text(row)
-    return {**out, "design": judging.design_sentence(rows)}
+    return {**out, "design": design_text(rows)}
+
+
+#: What each judged effect is, in the design sentence.
+EFFECT_WORDS = {"dropout_overfitting": "a narrowing of the overfitting gap",
+                "dropout_iterations": "a factor in the steps to converge",
+                "dropout_test_scale": "a cost in error of skipping the test-time scaling"}
+
+
+def _size(v: float | None, unit: str) -> str:
+    if v is None or not math.isfinite(v):
+        return "n/a"
+    return f"{math.exp(v):.2f}×" if unit == "log ratio" else f"{v:.1f} points"
+
+
+def design_text(rows: Sequence[Mapping]) -> str:
+    """What the design could detect, for a reader (no claim keys): ``"With 5 seeds, this design
+    detects, with 80% power at the 95% level, a narrowing of the overfitting gap of at least 3.1
+    points, ... (the paper: 2.00×) ..."``, plus a warning for each interval that ends close to
+    zero (``judging.near_line``)."""
+    parts = []
+    for r in rows:
+        paper = r.get("paper_effect")
+        said = "" if paper is None else f" (the paper: {_size(paper, r['unit'])})"
+        parts.append(f"{EFFECT_WORDS.get(r['key'], r['key'])} of at least {_size(r.get('mde'), r['unit'])}{said}")
+    seeds = plural(max(r["n"] for r in rows), "seed") if rows else "no seeds"
+    text = f"With {seeds}, this design detects, with 80% power at the 95% level, {join_words(parts)}."
+    near = [f"“{TITLES.get(r['key'], r['key'])}”" for r in rows
+            if (d := judging.near_line(r)) is not None and d < judging.NEAR_LINE]
+    if near:
+        text += (f" On the line: the interval of {join_words(near)} ends close to zero, so float rounding "
+                 "alone (another thread count or machine) could move that outcome between \"inconclusive\" "
+                 "and a direction; the estimate and interval are what this run settles.")
+    return text
+
+
+def reader_setting(base, runs: Mapping[str, Sequence]) -> str:
+    """The experiment's scale in a reader's words, for the answer block: ``"default profile:
+    AlexNet at width 0.25, He initialisation; fashion-mnist, 500 training and 300 validation
+    images per seed at 67 px"`` (sizes as drawn by the first run without dropout)."""
+    ds, init = runs[NO][0]["dataset"], base.model_kwargs.get("init", "kaiming")
+    return (f"{base.profile or 'default'} profile: AlexNet at width {base.model_kwargs['width']:g}, "
+            f"{INIT_WORDS.get(init, f'initialisation {init}')}; {ds['name']}, {ds['train_images']:,} training "
+            f"and {ds['val_images']:,} validation images per seed at {ds['crop_size']} px")
+
+
+def answer_html(rows: Sequence[Mapping], base, runs: Mapping[str, Sequence]) -> str:
+    """The answer block shown under the chapter's title (``viz.answer.answer_block``), each claim
+    with the :func:`reader_setting` (the judged rows are not changed)."""
+    setting = reader_setting(base, runs)
+    return answer_block([{**r, "setting": setting} for r in rows])
+
+
+def about(seconds: float) -> str:
+    """A duration in words: ``"under a minute"``, ``"about 4 minutes"``, ``"about 1.5 hours"``."""
+    if seconds < 60:
+        return "under a minute"
+    minutes = round(seconds / 60)
+    return f"about {plural(minutes, 'minute')}" if minutes < 90 else f"about {seconds / 3600:.1f} hours"
+
+
+def try_glue(record: Mapping, *, limit: int) -> dict[str, str]:
+    """What the "Try it" commands cost on the machine that built the page (``record``'s
+    ``chapter_seconds``): ``try_same`` for a change that keeps the runs' size, ``try_limit`` for
+    ``limit`` training images instead of the record's (time grows in proportion)."""
+    seconds, own = record["chapter_seconds"], record["config"]["limit"]
+    return {"try_same": about(seconds), "try_limit": about(seconds * limit / own if own else seconds)}
 
 
 def dropout_record(profile: str, rows: Sequence[Mapping], runs: Mapping[str, Sequence], *,

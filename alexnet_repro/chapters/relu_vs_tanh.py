@@ -12,7 +12,9 @@ each needs to reach a training error, compared per seed.
 * :func:`trained_derivatives` -- the saturation after training;
 * :func:`chapter_record` -- the record the chapter saves;
 * ``*_glue`` -- the values the chapter's prose quotes (``glue_all(..., prefix="rt_")``), with the
-  sentences whose words depend on a result (:func:`reach_text`, :func:`paper_judged_text`).
+  sentences whose words depend on a result (:func:`reach_text`, :func:`paper_judged_text`,
+  :func:`design_text`); :func:`answer_html` -- the answer shown under the title;
+  :func:`try_glue` -- what each "Try it" command costs, from this run's wall time.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from alexnet_repro.engine.loop import engine_stats
 from alexnet_repro.nn.introspect import weight_layers_text
 from alexnet_repro.quoted.paper import CLAIMS, PAPER
 from alexnet_repro.quoted.reading_note import READING_NOTE_ERRORS
+from alexnet_repro.viz.answer import answer_block
 
 #: The two networks: the same model, ReLU or tanh units (``sweeps.run_seeds`` variants).
 VARIANTS = {act: {"model_kwargs": {"activation": act}} for act in ("relu", "tanh")}
@@ -107,6 +110,68 @@ def paper_judged_text(claim: Mapping, dataset: str) -> str:
     if claim["paper_judged"]:
         return f"the size is judged too ({dataset})"
     return f"only the direction is judged ({dataset})"
+
+
+def design_text(claim: Mapping) -> str:
+    """What the design could detect, for a reader (no claim key): ``"With 5 seeds, this design
+    detects a speed-up of at least 2.07× (80% power, 95% level); the paper reports 6.00× in its
+    own setting."``, plus a warning when the interval ends close to 1× (``judging.near_line``)."""
+    mde = claim.get("mde")
+    size = "n/a" if mde is None or not math.isfinite(mde) else times(mde)
+    paper = claim.get("paper_effect")
+    where = "" if paper is None else (f"; the paper reports {times(paper)}"
+                                      + ("" if claim.get("paper_judged") else " in its own setting"))
+    text = (f"With {plural(claim['n'], 'seed')}, this design detects a speed-up of at least {size} "
+            f"(80% power, 95% level){where}.")
+    near = judging.near_line(claim)
+    if near is not None and near < judging.NEAR_LINE:
+        text += (" The interval ends close to 1×: float rounding alone (another thread count or "
+                 "machine) could move this outcome between \"inconclusive\" and a direction; the "
+                 "estimate and its interval are what this run settles.")
+    return text
+
+
+#: How the answer block names each initialisation (by its resolved name).
+INIT_WORDS = {"kaiming": "He initialisation", "paper": "the paper's N(0, 0.01²) initialisation"}
+
+
+def reader_setting(study: Study, regime: Mapping) -> str:
+    """The regime's scale in a reader's words, for the answer block: ``"default profile:
+    four-layer CNN at width 0.5, He initialisation; fashion-mnist, 5,000 training images per
+    seed"``; a recipe regime is named as cuda-convnet's set-up."""
+    base, kw = regime["config"], regime["model_kwargs"]
+    init = resolved_init(regime)
+    how = (f"cuda-convnet's layers-{kw['recipe'].removeprefix('cuda-convnet-')} set-up (its initialisation, "
+           f"normalizations and pools, inputs times {kw.get('input_scale', 1.0):g})" if kw.get("recipe")
+           else INIT_WORDS.get(init, f"initialisation {init}"))
+    return (f"{base.profile or 'default'} profile: four-layer CNN at width {base.model_kwargs['width']:g}, {how}; "
+            f"{base.dataset}, {plural(study.n_train, 'training image')} per seed")
+
+
+def answer_html(study: Study, claims: Sequence[Mapping], regimes: Sequence[Mapping]) -> str:
+    """The answer block shown under the chapter's title (``viz.answer.answer_block``), each
+    claim with its regime's :func:`reader_setting` (the judged rows are not changed)."""
+    return answer_block([{**c, "setting": reader_setting(study, r)} for c, r in zip(claims, regimes)])
+
+
+def about(seconds: float) -> str:
+    """A duration in words for a reader: ``"under a minute"``, ``"about 4 minutes"``,
+    ``"about 1.5 hours"``."""
+    if seconds < 60:
+        return "under a minute"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"about {plural(minutes, 'minute')}"
+    return f"about {seconds / 3600:.1f} hours"
+
+
+def try_glue(record: Mapping, *, epochs: int) -> dict:
+    """What the "Try it" commands cost on the machine that built the page (``record``'s wall time):
+    ``try_same`` for a change that keeps the number and length of the runs, ``try_epochs`` for
+    ``epochs`` epochs instead of the record's (training time grows in proportion)."""
+    wall = record["wall_time_s"]
+    factor = epochs / record["parameters"]["epochs"]
+    return {"try_same": about(wall), "try_epochs": about(wall * factor)}
 
 
 def paper_label() -> str:
@@ -291,6 +356,9 @@ def experiment_glue(study: Study, regime: Mapping) -> dict:
             "n_seeds": len(regime["seeds"]), "best_lr_relu": f"{regime['best_lr']['relu']:g}",
             "best_lr_tanh": f"{regime['best_lr']['tanh']:g}", "width": base.model_kwargs["width"],
             "log_every": base.log_every, "window": study.window,
+            "sweep_seeds_text": plural(len(regime["sweep_seeds"]), "seed"),
+            "log_every_text": plural(base.log_every, "step"),
+            "window_text": plural(study.window, "logged point"),
             "window_images": study.window * base.log_every * base.batch_size, "n_runs": n_runs,
             "work_images": f"{n_runs * study.n_train * base.epochs:,}",
             "reach_text": reach_text(reach, study.steps_per_epoch, epochs_text)}
@@ -301,7 +369,8 @@ def speedup_glue(study: Study, claim: Mapping, by_target: Mapping[float, Mapping
     and the curve (:func:`speedups`): its targets and its lowest and highest factor."""
     low, high = curve_ends(by_target, study.target)
     return {"outcome": claim["outcome"], "estimate": times(claim["estimate"]), "ci": interval_text(claim["ci"]),
-            "n_claim": claim["n"], "n_censored": claim["n_censored"], "design": judging.design_sentence([claim]),
+            "n_claim": claim["n"], "n_claim_text": plural(claim["n"], "seed"), "n_censored": claim["n_censored"],
+            "design": design_text(claim),
             "paper_judged": paper_judged_text(claim, study.base.dataset),
             "censor_span": f"{math.exp(verdicts.CENSOR_SPAN_LOG):g}",
             "targets": ", ".join(f"{100 * t:g}%" for t in study.targets),
@@ -328,7 +397,7 @@ def second_glue(regime: Mapping, claim: Mapping) -> dict:
             "second_lr_relu": f"{regime['best_lr']['relu']:g}", "second_lr_tanh": f"{regime['best_lr']['tanh']:g}",
             "second_outcome": claim["outcome"], "second_estimate": times(claim["estimate"]),
             "second_ci": interval_text(claim["ci"]), "second_n_censored": claim["n_censored"],
-            "second_design": judging.design_sentence([claim])}
+            "second_design": design_text(claim)}
 
 
 def note_glue() -> dict:
