@@ -108,6 +108,13 @@ def test_window_glue_offsets_of_the_papers_windows():
         aug.window_glue(ten_crop_windows(256, 227)[:5])
 
 
+def test_window_table_says_yes_or_no_for_a_reflection():
+    html = aug.window_table(ten_crop_windows(256, 227))
+    assert html.count("<tr>") == 1 + 10
+    assert html.count("<td>yes</td>") == 5 and html.count("<td>no</td>") == 5
+    assert "True" not in html and "False" not in html and "reflected" in html
+
+
 # ------------------------------------------------------------------------ the experiment
 
 DATASET = {"name": "fashion-mnist", "train_images": 100, "val_images": 50, "image_size": 36, "crop_size": 32,
@@ -146,7 +153,12 @@ def test_experiment_glue_reads_the_setting_and_adds_the_minutes():
     runs["paper"][0].record["wall_time_s"] = 150.0      # 5 runs of 60 s and one of 150 s: 450 s
     glued = aug.experiment_glue(runs, CONFIG, [0, 1, 2])
     assert glued == {"dataset": "fashion-mnist", "train": 100, "val": 50, "stored": 36, "crop": 32,
-                     "model": "small_cnn", "epochs": 2, "seeds": 3, "runs": 6, "minutes": "7.5"}
+                     "model": "small_cnn", "epochs": 2, "seeds": 3, "runs": 6, "minutes": "7.5",
+                     "dataset_text": "Fashion-MNIST", "model_text": "the book's four-layer CNN",
+                     "seeds_text": "3 seeds", "epochs_text": "2 epochs"}
+    one = aug.experiment_glue({"paper": runs["paper"][:1]}, TrainConfig(dataset="fashion-mnist", model="alexnet",
+                                                                        epochs=1), [0])
+    assert (one["seeds_text"], one["epochs_text"], one["model_text"]) == ("1 seed", "1 epoch", "AlexNet")
 
 
 def test_final_error_glue_formats_percent_and_points():
@@ -158,7 +170,7 @@ def test_final_error_glue_formats_percent_and_points():
     assert set(glued) == {f"{v}_{k}" for v in ("none", "paper")
                           for k in ("train", "train_eval", "val", "gap", "ten_minus_centre")}
     assert glued["none_train"] == "50.0 ± 2.0 %"
-    assert glued["none_gap"] == "20.0 ± 3.0 %"
+    assert glued["none_gap"] == "20.0 ± 3.0 points"        # a difference of two errors: points
     assert glued["paper_val"] == "27.4 %"                 # one seed: no spread
     assert glued["none_ten_minus_centre"] == "-1.5 ± 0.5 points"
 
@@ -226,3 +238,21 @@ def test_augmentation_record_keeps_the_setting_runs_and_photo_pca():
     assert rec["runs"]["paper"][1] == {"seed": 1, "final": runs["paper"][1]["final"], "wall_time_s": 60.0}
     assert rec["photo_pca"] == {"photos": ["chelsea"], "eigenvalues": [0.04, 0.01],
                                 "eigenvectors": [[1.0, 0.0], [0.0, 1.0]]}
+
+
+@pytest.mark.parametrize("seconds, words", [(0, "under a minute"), (59.4, "under a minute"),
+                                             (60, "about 1 minute"), (90, "about 2 minutes"),
+                                             (5339, "about 89 minutes"), (5400, "about 1.5 hours")])
+def test_about_says_a_duration_in_words(seconds, words):
+    assert aug.about(seconds) == words
+
+
+def test_try_glue_scales_the_training_time_only():
+    # a 1200 s page of which 900 s trained 2 variants x 20 seeds on 400 images per run:
+    # 3 variants: 1200 + 900 * 0.5 = 1650 s (28 min); 5 seeds: 1200 - 900 * 0.75 = 525 s (9 min);
+    # 200 images: 1200 - 900 * 0.5 = 750 s (12.5 min, rounds to 12)
+    glued = aug.try_glue(1200.0, 900.0, variants=2, seeds=20, limit=400, try_variants=3, try_seeds=5, try_limit=200)
+    assert glued == {"try_variants": "about 28 minutes", "try_seeds": "about 9 minutes",
+                     "try_limit": "about 12 minutes"}
+    small = aug.try_glue(20.0, 5.0, variants=2, seeds=2, limit=100, try_variants=3, try_seeds=5, try_limit=200)
+    assert set(small.values()) == {"under a minute"}                     # 22.5, 27.5 and 25 s

@@ -376,11 +376,13 @@ def test_training_glue_and_setting_of():
     config = TrainConfig(dataset="fashion-mnist", model="alexnet", limit=100, epochs=2, lr=0.01,
                          schedule="step:1", profile="ci",
                          model_kwargs={"width": 0.0625, "init": "kaiming", "input_scale": 255.0})
-    first = {"config": config, "facts": {"dataset": "fashion-mnist", "width": 0.0625}, "seeds": [0, 1, 2],
-             "train_seconds": 3.5, "pool_sizes": [7, 3, 1]}
-    g = lp.training_glue(first, [0, 1])
-    assert g == {"dataset": "fashion-mnist", "width": 0.0625, "n_seeds": 3, "n_second_seeds": 2, "train_seconds": 3.5,
-                 "lr_text": "learning rate 0.01, divided by 10 after epoch 1", "pool_sizes": "7 → 3 → 1"}
+    facts = {"dataset": "fashion-mnist", "width": 0.0625, "epochs": 1, "steps": 1250, "init": "kaiming"}
+    first = {"config": config, "facts": facts, "seeds": [0, 1, 2], "train_seconds": 3.5, "pool_sizes": [7, 3, 1]}
+    g = lp.training_glue(first, [0])
+    assert g == {**facts, "n_seeds": 3, "n_second_seeds": 1, "train_seconds": 3.5,
+                 "lr_text": "learning rate 0.01, divided by 10 after epoch 1", "pool_sizes": "7 → 3 → 1",
+                 "seeds_text": "3 seeds", "second_seeds_text": "1 seed", "epochs_text": "1 epoch",
+                 "steps_text": "1,250 steps", "init_text": "He-normal", "dataset_text": "Fashion-MNIST"}
     facts = {"train_images": 100, "val_images": 100, "crop": 67}
     assert lp.setting_of(config, facts, 2) == (
         "ci profile: AlexNet width 0.0625, init kaiming, input scale 255; fashion-mnist, 100 training / 100 "
@@ -413,9 +415,9 @@ def test_check_sentence_and_stuck_text():
     assert lp.check_sentence([], [], 10) == ""
     assert lp.check_sentence([90.0, 90.02], [0], 10) == (
         "With the paper's own initialization (weights N(0, 0.01²), its biases) at this scale and width, the same "
-        "two networks end at 90.0% validation error (seed(s) 0; chance is 90%), which is why He initialization "
+        "two networks end at 90.0% validation error (seed 0; chance is 90%), which is why He initialization "
         "is kept here.")
-    assert "end at 88.0% and 90.0% validation error (seed(s) 0, 1; chance is 80%)" in \
+    assert "end at 88.0% and 90.0% validation error (seeds 0 and 1; chance is 80%)" in \
         lp.check_sentence([90.0, 88.04], [0, 1], 5)
     assert lp.stuck_text([89.0, 88.4, 50.0], 10) == "1 of 3"                    # within 1.5 of 90: only 89
     assert lp.stuck_text([88.6, 89.9], 10) == "2 of 2" and lp.stuck_text([50.0], 10) == "none"
@@ -434,7 +436,7 @@ def test_second_glue_against_hand_counts():
     assert g["second_intro"] == ("The experiment above feeds pixels as fractions of full intensity (the scale where "
                                  "the neighbours' term is negligible); this one feeds raw 8-bit pixel values, as the "
                                  "paper's network saw them.")
-    assert (g["second_scale"], g["second_init"]) == (255.0, "kaiming")
+    assert (g["second_scale"], g["second_init"]) == (255.0, "He-normal")
     assert g["second_lr"] == "learning rate 0.001, divided by 10 after epoch 1"
     assert (g["second_lrn"], g["second_nolrn"]) == pytest.approx((25.0, 27.0))   # (20 + 30) / 2, (23 + 31) / 2
     assert g["second_stuck"] == g["second_stuck_lrn"] == "none"
@@ -446,9 +448,9 @@ def test_second_glue_against_hand_counts():
 
 
 def test_titles_and_tables():
-    assert lp.runs_title({"width": 0.125, "dataset": "fashion-mnist"}) == "AlexNet, width 0.125, fashion-mnist"
+    assert lp.runs_title({"width": 0.125, "dataset": "fashion-mnist"}) == "AlexNet, width 0.125, Fashion-MNIST"
     assert lp.runs_title({"width": 0.125, "dataset": "cifar10"}, 255.0) == \
-        "input scale 255: AlexNet, width 0.125, cifar10"
+        "input scale 255: AlexNet, width 0.125, CIFAR-10"
     html = lp.summary_html(_runs())
     assert html.count("<tr>") == 1 + 4 and "25.00" in html and "11.00" in html     # paper: val (20+30)/2, fit
     runs = _runs()
@@ -478,3 +480,29 @@ def test_chapter_record_keeps_every_field():
     assert rec["second_regime"]["released_differences"] == {"x": {"estimate": 1.0, "ci": [None, 2.0]}}
     assert rec["second_regime"]["paper_init_check"] == {"seeds": [0], "val_top1_error_pct": [90.0, 89.0]}
     assert rec["second_regime"]["lrn_share_median"] == regime["probe"]["share"]
+
+
+def test_words_for_a_reader():
+    assert lp.init_text("kaiming") == "He-normal"
+    assert lp.init_text("paper") == "the paper's N(0, 0.01²) weights and biases"
+    assert lp.init_text("xavier") == "xavier" and lp.init_text(None) == "None"
+    assert [lp.dataset_text(d) for d in ("fashion-mnist", "cifar10", "imagenet", "mine")] == [
+        "Fashion-MNIST", "CIFAR-10", "ImageNet", "mine"]
+    assert lp.seeds_text([0]) == "seed 0" and lp.seeds_text([0, 1]) == "seeds 0 and 1"
+    assert lp.seeds_text([3, 4, 5]) == "seeds 3, 4 and 5"
+
+
+@pytest.mark.parametrize("seconds, words", [(0, "under a minute"), (59.4, "under a minute"),
+                                             (60, "about 1 minute"), (89, "about 1 minute"),
+                                             (90, "about 2 minutes"), (5339, "about 89 minutes"),
+                                             (5400, "about 1.5 hours"), (9000, "about 2.5 hours")])
+def test_about_says_a_duration_in_words(seconds, words):
+    assert lp.about(seconds) == words
+
+
+def test_try_glue_scales_only_the_first_regimes_training_with_its_seeds():
+    # a 600 s page of which 400 s trained 10 seeds: 5 seeds save 200 s (400 s left: about 7 minutes)
+    assert lp.try_glue(600.0, 400.0, 10, 5) == {"try_same": "about 10 minutes", "try_seeds": "about 7 minutes"}
+    # 2 seeds to 5 adds 1.5 times the training: 30 + 10 * 1.5 = 45 s
+    assert lp.try_glue(30.0, 10.0, 2, 5) == {"try_same": "under a minute", "try_seeds": "under a minute"}
+    assert lp.try_glue(50.0, 20.0, 2, 5)["try_seeds"] == "about 1 minute"       # 50 + 30 = 80 s

@@ -5,7 +5,7 @@ patches) lives in :mod:`alexnet_repro.data.augment`, the pixel PCA in
 :mod:`alexnet_repro.data.stats`. Here is what the chapter says about them: the values its prose
 quotes (one dict per ``glue_all`` call), the sentences whose words depend on a result, the
 captions of its tables and figures, the three (or four) judged claims of its experiment and the
-record it saves.
+record it saves, and what each "Try it" command costs on the machine that built the page.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from alexnet_repro.analysis.run_metrics import (
 )
 from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.common.html import html_table
+from alexnet_repro.common.text import plural
 from alexnet_repro.data.augment import (
     PAPER_CROP_ARITHMETIC,
     PAPER_STORED,
@@ -50,6 +51,11 @@ FINAL_ERROR_COLUMNS = [
 #: The columns of the table of the ten test windows (``ten_crop_windows``): key, header.
 WINDOW_COLUMNS = [("name", "window"), ("top", "top"), ("left", "left"), ("size", "side"),
                   ("flipped", "reflected")]
+
+#: How the prose names the experiment's networks and datasets.
+MODEL_NAMES = {"small_cnn": "the book's four-layer CNN", "alexnet": "AlexNet"}
+DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "imagenet": "ImageNet",
+                 "imagenette": "Imagenette"}
 
 
 # ------------------------------------------------------------------------ the paper's numbers
@@ -132,6 +138,12 @@ def lighting_settings(sigma: float) -> list[tuple[str, float, str]]:
 
 # ------------------------------------------------------------------------ the test-time patches
 
+def window_table(windows: Sequence[Mapping]) -> str:
+    """HTML table of the test windows (:data:`WINDOW_COLUMNS`), "yes"/"no" for a reflection."""
+    rows = [{**w, "flipped": "yes" if w["flipped"] else "no"} for w in windows]
+    return html_table(rows, WINDOW_COLUMNS)
+
+
 def window_glue(windows: Sequence[Mapping]) -> dict:
     """The offsets of the test windows (``aug_`` glue): where the centre window starts and
     how far the corner windows reach. Checks that there are as many as the paper's patches."""
@@ -150,22 +162,26 @@ def described(runs: Mapping[str, Sequence]) -> dict:
 
 def experiment_glue(runs: Mapping[str, Sequence], base, seeds: Sequence[int]) -> dict:
     """The setting of the experiment the prose quotes (``aug_exp_`` glue): dataset and its sizes,
-    network, epochs, seeds, runs and the minutes of training they took together."""
+    network, epochs, seeds, runs and the minutes of training they took together; in words
+    (``*_text``): the dataset and network by name, the seeds and epochs with their nouns."""
     data = described(runs)
     minutes = sum(r["wall_time_s"] for rs in runs.values() for r in rs) / 60
     return {"dataset": data["name"], "train": data["train_images"], "val": data["val_images"],
             "stored": data["image_size"], "crop": data["crop_size"], "model": base.model, "epochs": base.epochs,
-            "seeds": len(seeds), "runs": len(seeds) * len(runs), "minutes": f"{minutes:.1f}"}
+            "seeds": len(seeds), "runs": len(seeds) * len(runs), "minutes": f"{minutes:.1f}",
+            "dataset_text": DATASET_NAMES.get(data["name"], data["name"]),
+            "model_text": MODEL_NAMES.get(base.model, base.model),
+            "seeds_text": plural(len(seeds), "seed"), "epochs_text": plural(base.epochs, "epoch")}
 
 
 def final_error_glue(table: Mapping[str, Mapping]) -> dict:
     """The final errors the prose quotes (``aug_`` glue) from ``final_errors``: per variant
-    ``none`` and ``paper`` the training errors, the validation error, the gap and what the ten
-    patches change (mean ± standard deviation over seeds, in percent or points)."""
+    ``none`` and ``paper`` the training errors and the validation error (mean ± standard deviation
+    over seeds, in percent), the gap and what the ten patches change (in points)."""
     out = {f"{v}_{k}": format_error_pct(table[v][k]) for v in ("none", "paper")
-           for k in ("train", "train_eval", "val", "gap")}
-    out.update({f"{v}_ten_minus_centre": format_error_pct(table[v]["ten_minus_centre"], " points")
-                for v in ("none", "paper")})
+           for k in ("train", "train_eval", "val")}
+    out.update({f"{v}_{k}": format_error_pct(table[v][k], " points")
+                for v in ("none", "paper") for k in ("gap", "ten_minus_centre")})
     return out
 
 
@@ -204,6 +220,29 @@ def claims_glue(claims: Sequence[Mapping]) -> dict:
     ``<key>_outcome``, ``<key>_measured``) and the design sentence."""
     return {"design": design_sentence(claims),
             **{f"{c['key']}_{k}": c[k] for c in claims for k in ("outcome", "measured")}}
+
+
+def about(seconds: float) -> str:
+    """A duration in words for a reader: ``"under a minute"``, ``"about 4 minutes"``,
+    ``"about 1.5 hours"``."""
+    if seconds < 60:
+        return "under a minute"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"about {plural(minutes, 'minute')}"
+    return f"about {seconds / 3600:.1f} hours"
+
+
+def try_glue(chapter_seconds: float, train_seconds: float, *, variants: int, seeds: int, limit: int,
+             try_variants: int, try_seeds: int, try_limit: int) -> dict[str, str]:
+    """What the "Try it" commands cost on the machine that built the page (``aug_`` glue): the
+    page's time ``chapter_seconds`` with its training time ``train_seconds`` scaled by the number
+    of variants (``try_variants``), of seeds (``try_seeds``) or of training images per run
+    (``try_limit``: the steps per epoch), the rest of the page unchanged."""
+    def cost(factor: float) -> str:
+        return about(chapter_seconds + train_seconds * (factor - 1))
+    return {"try_variants": cost(try_variants / variants), "try_seeds": cost(try_seeds / seeds),
+            "try_limit": cost(try_limit / limit)}
 
 
 def augmentation_record(profile: str, claims: Sequence[Mapping], runs: Mapping[str, Sequence], base,

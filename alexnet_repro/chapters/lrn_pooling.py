@@ -15,7 +15,9 @@ responses is :mod:`alexnet_repro.chapters.lrn_pooling_regimes`).
   (by default the paper's raw pixel values, issue 11), judged as the claim ``lrn_second_regime``;
 * the chapter's steps, each returning what the next needs and what the prose quotes (``glue``):
   :func:`train_first`, :func:`judge_first`, :func:`train_second`, :func:`judge_second`,
-  :func:`paper_init_check`, :func:`second_glue` and the record, :func:`chapter_record`.
+  :func:`paper_init_check`, :func:`second_glue` and the record, :func:`chapter_record`;
+* words for a reader: :func:`init_text`, :func:`dataset_text`, :func:`seeds_text`, and what each
+  "Try it" command costs on the machine that built the page (:func:`about`, :func:`try_glue`).
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ import numpy as np
 from alexnet_repro.analysis import judging, probes, run_metrics, sweeps, verdicts
 from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.common.html import html_table
+from alexnet_repro.common.text import join_words, plural
 from alexnet_repro.engine.schedule import parse_schedule
 from alexnet_repro.nn.introspect import layer_table
 from alexnet_repro.quoted.paper import CLAIMS, PAPER
@@ -38,7 +41,8 @@ __all__ = ["PAPER_NET", "NO_LRN", "PLAIN", "ALPHA_N", "METRICS", "variants",
            "WITHIN_MAP", "released_differences", "difference_row", "pct_text", "paper_glue",
            "train_first", "training_glue", "setting_of", "judge_first", "judged_glue", "runs_title",
            "summary_html", "train_second", "judge_second", "paper_init_check", "check_sentence",
-           "stuck_text", "second_glue", "released_table", "chapter_record"]
+           "stuck_text", "second_glue", "released_table", "chapter_record", "init_text", "dataset_text",
+           "seeds_text", "about", "try_glue"]
 
 _L, _POOL = PAPER["lrn"], PAPER["pooling"]
 PAPER_NET = "LRN + overlapping pooling (paper)"
@@ -205,6 +209,46 @@ def scale_text(input_scale: float) -> str:
     return named.get(float(input_scale), f"pixels multiplied by {input_scale:g}")
 
 
+def init_text(init: str | None) -> str:
+    """How the prose names an initialization: ``"kaiming"`` is He-normal weights, ``"paper"`` the
+    paper's N(0, 0.01²) weights with its biases; any other name as it is."""
+    named = {"kaiming": "He-normal",
+             "paper": f"the paper's N(0, {PAPER['init']['weight_std']:g}²) weights and biases"}
+    return named.get(init, str(init))
+
+
+def dataset_text(name: str) -> str:
+    """A dataset's name as its authors write it: ``"fashion-mnist"`` is ``"Fashion-MNIST"``."""
+    named = {"fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "imagenet": "ImageNet",
+             "imagenette": "Imagenette"}
+    return named.get(name, name)
+
+
+def seeds_text(seeds: Sequence[int]) -> str:
+    """``"seed 0"``, ``"seeds 0 and 1"``, ``"seeds 0, 1 and 2"``."""
+    return f"{'seed' if len(seeds) == 1 else 'seeds'} {join_words(seeds)}"
+
+
+def about(seconds: float) -> str:
+    """A duration in words for a reader: ``"under a minute"``, ``"about 4 minutes"``,
+    ``"about 1.5 hours"``."""
+    if seconds < 60:
+        return "under a minute"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"about {plural(minutes, 'minute')}"
+    return f"about {seconds / 3600:.1f} hours"
+
+
+def try_glue(chapter_seconds: float, train_seconds: float, n_seeds: int, try_seeds: int) -> dict[str, str]:
+    """What the "Try it" commands cost on the machine that built the page: ``try_same`` for a
+    change that keeps every run's length (``chapter_seconds``, this page's time), ``try_seeds`` for
+    ``try_seeds`` seeds in the first regime instead of ``n_seeds`` (its training time,
+    ``train_seconds``, scales with the number of seeds; the rest of the page does not)."""
+    return {"try_same": about(chapter_seconds),
+            "try_seeds": about(chapter_seconds + train_seconds * (try_seeds / n_seeds - 1))}
+
+
 def pct_text(x: float) -> str:
     """A percentage as the prose writes it: two significant digits below 10, whole numbers above."""
     return f"{x:.2g}" if abs(x) < 10 else f"{x:.0f}"
@@ -246,11 +290,15 @@ def train_first(base, seeds: Sequence[int], *, workers: int = 1) -> dict[str, An
 
 def training_glue(first: Mapping[str, Any], second_seeds: Sequence[int]) -> dict[str, Any]:
     """What the prose quotes of :func:`train_first`: its ``facts``, the seed counts of both
-    regimes, the training time, the learning rate in words and the pooled map sizes."""
-    config = first["config"]
-    return {**first["facts"], "n_seeds": len(first["seeds"]), "n_second_seeds": len(second_seeds),
+    regimes, the training time, the learning rate in words and the pooled map sizes; in words
+    (``*_text``): the seeds, epochs and steps with their nouns, the initialization and the dataset."""
+    config, facts = first["config"], first["facts"]
+    return {**facts, "n_seeds": len(first["seeds"]), "n_second_seeds": len(second_seeds),
             "train_seconds": first["train_seconds"], "lr_text": lr_text(config.lr, config.schedule),
-            "pool_sizes": " → ".join(map(str, first["pool_sizes"]))}
+            "pool_sizes": " → ".join(map(str, first["pool_sizes"])),
+            "seeds_text": plural(len(first["seeds"]), "seed"), "second_seeds_text": plural(len(second_seeds), "seed"),
+            "epochs_text": plural(facts["epochs"], "epoch"), "steps_text": plural(facts["steps"], "step"),
+            "init_text": init_text(facts["init"]), "dataset_text": dataset_text(facts["dataset"])}
 
 
 def setting_of(config, facts: Mapping[str, Any], n_seeds: int) -> str:
@@ -292,9 +340,9 @@ def judged_glue(rows: Sequence[Mapping], shown: Mapping[str, Mapping], probe: Ma
 
 
 def runs_title(facts: Mapping[str, Any], input_scale: float | None = None) -> str:
-    """The title of a regime's learning curves: ``"AlexNet, width 0.125, fashion-mnist"``,
+    """The title of a regime's learning curves: ``"AlexNet, width 0.125, Fashion-MNIST"``,
     preceded by ``"input scale 255: "`` when ``input_scale`` is given."""
-    title = f"AlexNet, width {facts['width']:g}, {facts['dataset']}"
+    title = f"AlexNet, width {facts['width']:g}, {dataset_text(facts['dataset'])}"
     return title if input_scale is None else f"input scale {input_scale:g}: {title}"
 
 
@@ -342,7 +390,7 @@ def check_sentence(errors: Sequence[float], seeds: Sequence[int], classes: int) 
     ends = " and ".join(sorted({f"{e:.1f}%" for e in errors}))
     return (f"With the paper's own initialization (weights N(0, {PAPER['init']['weight_std']:g}²), its biases) "
             f"at this scale and width, the same two networks end at {ends} validation error "
-            f"(seed(s) {', '.join(map(str, seeds))}; chance is {100 * (1 - 1 / classes):.0f}%), "
+            f"({seeds_text(seeds)}; chance is {100 * (1 - 1 / classes):.0f}%), "
             "which is why He initialization is kept here.")
 
 
@@ -361,7 +409,7 @@ def second_glue(second: Mapping[str, Any], check: Mapping[str, Any], facts: Mapp
     errors = {v: [_TOP1(r) for r in second["runs"][v]] for v in (PAPER_NET, NO_LRN)}
     return {"second_intro": f"The experiment above feeds {scale_text(facts['input_scale'])}; this one feeds "
                             f"{scale_text(sf['input_scale'])}.",
-            "second_scale": sf["input_scale"], "second_init": sf["init"],
+            "second_scale": sf["input_scale"], "second_init": init_text(sf["init"]),
             "second_lr": lr_text(config.lr, config.schedule),
             "second_measured": claim["measured"], "second_outcome": claim["outcome"],
             "second_lrn": float(np.mean(errors[PAPER_NET])), "second_nolrn": float(np.mean(errors[NO_LRN])),
