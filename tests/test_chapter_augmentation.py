@@ -16,6 +16,7 @@ from scipy import stats
 
 from alexnet_repro.analysis.sweeps import Run
 from alexnet_repro.chapters import augmentation as aug
+from alexnet_repro.common.text import duration_words
 from alexnet_repro.data.augment import ten_crop_windows
 from alexnet_repro.data.stats import PCA
 from alexnet_repro.engine.config import TrainConfig
@@ -244,7 +245,7 @@ def test_augmentation_record_keeps_the_setting_runs_and_photo_pca():
                                              (60, "about 1 minute"), (90, "about 2 minutes"),
                                              (5339, "about 89 minutes"), (5400, "about 1.5 hours")])
 def test_about_says_a_duration_in_words(seconds, words):
-    assert aug.about(seconds) == words
+    assert duration_words(seconds) == words
 
 
 def test_try_glue_scales_the_training_time_only():

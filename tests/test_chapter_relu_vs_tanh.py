@@ -15,6 +15,7 @@ from torch import nn
 
 from alexnet_repro.analysis import sweeps
 from alexnet_repro.chapters import relu_vs_tanh as rvt
+from alexnet_repro.common.text import duration_words
 from alexnet_repro.engine.config import TrainConfig
 from alexnet_repro.nn.model import build_model
 from alexnet_repro.quoted.reading_note import READING_NOTE_ERRORS
@@ -375,7 +376,7 @@ def test_answer_html_lists_each_claim_in_words():
 
 
 def test_about_and_try_glue_in_words():
-    assert [rvt.about(s) for s in (5, 59, 60, 150, 89 * 60, 90 * 60, 3 * 3600)] == [
+    assert [duration_words(s) for s in (5, 59, 60, 150, 89 * 60, 90 * 60, 3 * 3600)] == [
         "under a minute", "under a minute", "about 1 minute", "about 2 minutes", "about 89 minutes",
         "about 1.5 hours", "about 3.0 hours"]
     record = {"wall_time_s": 300.0, "parameters": {"epochs": 2}}

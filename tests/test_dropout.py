@@ -12,6 +12,7 @@ from torch import nn
 from alexnet_repro.analysis import run_metrics, sweeps
 from alexnet_repro.chapters import dropout as chapter
 from alexnet_repro.common.errors import ConfigError
+from alexnet_repro.common.text import duration_words
 from alexnet_repro.engine.config import TrainConfig
 from alexnet_repro.engine.loop import train
 from alexnet_repro.nn import dropout as D
@@ -525,4 +526,4 @@ def test_answer_html_and_try_glue_in_words():
     assert chapter.try_glue(record, limit=1000) == {"try_same": "about 2 minutes", "try_limit": "about 5 minutes"}
     assert chapter.try_glue({"chapter_seconds": 20.0, "config": {"limit": 100}}, limit=1000) == {
         "try_same": "under a minute", "try_limit": "about 3 minutes"}
-    assert [chapter.about(s) for s in (59, 61, 95 * 60)] == ["under a minute", "about 1 minute", "about 1.6 hours"]
+    assert [duration_words(s) for s in (59, 61, 95 * 60)] == ["under a minute", "about 1 minute", "about 1.6 hours"]

@@ -14,6 +14,7 @@ from torch import nn
 
 from alexnet_repro.chapters import lrn_pooling as lp
 from alexnet_repro.chapters import lrn_pooling_regimes as lrn
+from alexnet_repro.common.text import dataset_name, duration_words
 from alexnet_repro.engine.config import TrainConfig
 from alexnet_repro.nn.layers import LocalResponseNorm
 from alexnet_repro.nn.model import AlexNet
@@ -486,7 +487,7 @@ def test_words_for_a_reader():
     assert lp.init_text("kaiming") == "He-normal"
     assert lp.init_text("paper") == "the paper's N(0, 0.01²) weights and biases"
     assert lp.init_text("xavier") == "xavier" and lp.init_text(None) == "None"
-    assert [lp.dataset_text(d) for d in ("fashion-mnist", "cifar10", "imagenet", "mine")] == [
+    assert [dataset_name(d) for d in ("fashion-mnist", "cifar10", "imagenet", "mine")] == [
         "Fashion-MNIST", "CIFAR-10", "ImageNet", "mine"]
     assert lp.seeds_text([0]) == "seed 0" and lp.seeds_text([0, 1]) == "seeds 0 and 1"
     assert lp.seeds_text([3, 4, 5]) == "seeds 3, 4 and 5"
@@ -497,7 +498,7 @@ def test_words_for_a_reader():
                                              (90, "about 2 minutes"), (5339, "about 89 minutes"),
                                              (5400, "about 1.5 hours"), (9000, "about 2.5 hours")])
 def test_about_says_a_duration_in_words(seconds, words):
-    assert lp.about(seconds) == words
+    assert duration_words(seconds) == words
 
 
 def test_try_glue_scales_only_the_first_regimes_training_with_its_seeds():

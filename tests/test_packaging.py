@@ -59,3 +59,13 @@ def test_architecture_lists_every_module():
     missing = [m for m in modules if (Path(m).stem not in chapters_row if m.startswith("chapters/")
                                       else f"`{m}`" not in text and f"{m} " not in text)]
     assert not missing, f"ARCHITECTURE.md has no row for {missing}"
+
+
+def test_words_for_readers_by_hand():
+    from alexnet_repro.common.text import dataset_name, duration_words, join_words, plural
+    assert [plural(1, "seed"), plural(5, "seed"), plural(2, "process", "processes"), plural(1200, "step")] == [
+        "1 seed", "5 seeds", "2 processes", "1,200 steps"]
+    assert [duration_words(s) for s in (59, 60, 150, 89 * 60, 90 * 60)] == [
+        "under a minute", "about 1 minute", "about 2 minutes", "about 89 minutes", "about 1.5 hours"]
+    assert dataset_name("fashion-mnist") == "Fashion-MNIST" and dataset_name("mine") == "mine"
+    assert [join_words(["a"]), join_words(["a", "b"]), join_words(["a", "b", "c"])] == ["a", "a and b", "a, b and c"]

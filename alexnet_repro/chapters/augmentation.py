@@ -29,7 +29,7 @@ from alexnet_repro.analysis.run_metrics import (
 )
 from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.common.html import html_table
-from alexnet_repro.common.text import plural
+from alexnet_repro.common.text import dataset_name, duration_words, plural
 from alexnet_repro.data.augment import (
     PAPER_CROP_ARITHMETIC,
     PAPER_STORED,
@@ -54,8 +54,6 @@ WINDOW_COLUMNS = [("name", "window"), ("top", "top"), ("left", "left"), ("size",
 
 #: How the prose names the experiment's networks and datasets.
 MODEL_NAMES = {"small_cnn": "the book's four-layer CNN", "alexnet": "AlexNet"}
-DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "imagenet": "ImageNet",
-                 "imagenette": "Imagenette"}
 
 
 # ------------------------------------------------------------------------ the paper's numbers
@@ -169,7 +167,7 @@ def experiment_glue(runs: Mapping[str, Sequence], base, seeds: Sequence[int]) ->
     return {"dataset": data["name"], "train": data["train_images"], "val": data["val_images"],
             "stored": data["image_size"], "crop": data["crop_size"], "model": base.model, "epochs": base.epochs,
             "seeds": len(seeds), "runs": len(seeds) * len(runs), "minutes": f"{minutes:.1f}",
-            "dataset_text": DATASET_NAMES.get(data["name"], data["name"]),
+            "dataset_text": dataset_name(data["name"]),
             "model_text": MODEL_NAMES.get(base.model, base.model),
             "seeds_text": plural(len(seeds), "seed"), "epochs_text": plural(base.epochs, "epoch")}
 
@@ -222,17 +220,6 @@ def claims_glue(claims: Sequence[Mapping]) -> dict:
             **{f"{c['key']}_{k}": c[k] for c in claims for k in ("outcome", "measured")}}
 
 
-def about(seconds: float) -> str:
-    """A duration in words for a reader: ``"under a minute"``, ``"about 4 minutes"``,
-    ``"about 1.5 hours"``."""
-    if seconds < 60:
-        return "under a minute"
-    minutes = round(seconds / 60)
-    if minutes < 90:
-        return f"about {plural(minutes, 'minute')}"
-    return f"about {seconds / 3600:.1f} hours"
-
-
 def try_glue(chapter_seconds: float, train_seconds: float, *, variants: int, seeds: int, limit: int,
              try_variants: int, try_seeds: int, try_limit: int) -> dict[str, str]:
     """What the "Try it" commands cost on the machine that built the page (``aug_`` glue): the
@@ -240,7 +227,7 @@ def try_glue(chapter_seconds: float, train_seconds: float, *, variants: int, see
     of variants (``try_variants``), of seeds (``try_seeds``) or of training images per run
     (``try_limit``: the steps per epoch), the rest of the page unchanged."""
     def cost(factor: float) -> str:
-        return about(chapter_seconds + train_seconds * (factor - 1))
+        return duration_words(chapter_seconds + train_seconds * (factor - 1))
     return {"try_variants": cost(try_variants / variants), "try_seeds": cost(try_seeds / seeds),
             "try_limit": cost(try_limit / limit)}
 

@@ -39,7 +39,7 @@ from alexnet_repro.analysis.probes import (
 from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.analysis.sweeps import run_seeds
 from alexnet_repro.common.html import html_table
-from alexnet_repro.common.text import join_words, plural
+from alexnet_repro.common.text import duration_words, join_words, plural
 from alexnet_repro.nn.dropout import eval_over_train, monte_carlo_mean, with_test_factor
 from alexnet_repro.nn.layers import CONVENTIONS, Dropout
 from alexnet_repro.nn.model import AlexNet
@@ -405,20 +405,12 @@ def answer_html(rows: Sequence[Mapping], base, runs: Mapping[str, Sequence]) -> 
     return answer_block([{**r, "setting": setting} for r in rows])
 
 
-def about(seconds: float) -> str:
-    """A duration in words: ``"under a minute"``, ``"about 4 minutes"``, ``"about 1.5 hours"``."""
-    if seconds < 60:
-        return "under a minute"
-    minutes = round(seconds / 60)
-    return f"about {plural(minutes, 'minute')}" if minutes < 90 else f"about {seconds / 3600:.1f} hours"
-
-
 def try_glue(record: Mapping, *, limit: int) -> dict[str, str]:
     """What the "Try it" commands cost on the machine that built the page (``record``'s
     ``chapter_seconds``): ``try_same`` for a change that keeps the runs' size, ``try_limit`` for
     ``limit`` training images instead of the record's (time grows in proportion)."""
     seconds, own = record["chapter_seconds"], record["config"]["limit"]
-    return {"try_same": about(seconds), "try_limit": about(seconds * limit / own if own else seconds)}
+    return {"try_same": duration_words(seconds), "try_limit": duration_words(seconds * limit / own if own else seconds)}
 
 
 def dropout_record(profile: str, rows: Sequence[Mapping], runs: Mapping[str, Sequence], *,

@@ -16,7 +16,7 @@ responses is :mod:`alexnet_repro.chapters.lrn_pooling_regimes`).
 * the chapter's steps, each returning what the next needs and what the prose quotes (``glue``):
   :func:`train_first`, :func:`judge_first`, :func:`train_second`, :func:`judge_second`,
   :func:`paper_init_check`, :func:`second_glue` and the record, :func:`chapter_record`;
-* words for a reader: :func:`init_text`, :func:`dataset_text`, :func:`seeds_text`, and what each
+* words for a reader: :func:`init_text`, :func:`seeds_text`, and what each
   "Try it" command costs on the machine that built the page (:func:`about`, :func:`try_glue`).
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ import numpy as np
 from alexnet_repro.analysis import judging, probes, run_metrics, sweeps, verdicts
 from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.common.html import html_table
-from alexnet_repro.common.text import join_words, plural
+from alexnet_repro.common.text import dataset_name, duration_words, join_words, plural
 from alexnet_repro.engine.schedule import parse_schedule
 from alexnet_repro.nn.introspect import layer_table
 from alexnet_repro.quoted.paper import CLAIMS, PAPER
@@ -41,8 +41,8 @@ __all__ = ["PAPER_NET", "NO_LRN", "PLAIN", "ALPHA_N", "METRICS", "variants",
            "WITHIN_MAP", "released_differences", "difference_row", "pct_text", "paper_glue",
            "train_first", "training_glue", "setting_of", "judge_first", "judged_glue", "runs_title",
            "summary_html", "train_second", "judge_second", "paper_init_check", "check_sentence",
-           "stuck_text", "second_glue", "released_table", "chapter_record", "init_text", "dataset_text",
-           "seeds_text", "about", "try_glue"]
+           "stuck_text", "second_glue", "released_table", "chapter_record", "init_text",
+           "seeds_text", "try_glue"]
 
 _L, _POOL = PAPER["lrn"], PAPER["pooling"]
 PAPER_NET = "LRN + overlapping pooling (paper)"
@@ -217,27 +217,9 @@ def init_text(init: str | None) -> str:
     return named.get(init, str(init))
 
 
-def dataset_text(name: str) -> str:
-    """A dataset's name as its authors write it: ``"fashion-mnist"`` is ``"Fashion-MNIST"``."""
-    named = {"fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "imagenet": "ImageNet",
-             "imagenette": "Imagenette"}
-    return named.get(name, name)
-
-
 def seeds_text(seeds: Sequence[int]) -> str:
     """``"seed 0"``, ``"seeds 0 and 1"``, ``"seeds 0, 1 and 2"``."""
     return f"{'seed' if len(seeds) == 1 else 'seeds'} {join_words(seeds)}"
-
-
-def about(seconds: float) -> str:
-    """A duration in words for a reader: ``"under a minute"``, ``"about 4 minutes"``,
-    ``"about 1.5 hours"``."""
-    if seconds < 60:
-        return "under a minute"
-    minutes = round(seconds / 60)
-    if minutes < 90:
-        return f"about {plural(minutes, 'minute')}"
-    return f"about {seconds / 3600:.1f} hours"
 
 
 def try_glue(chapter_seconds: float, train_seconds: float, n_seeds: int, try_seeds: int) -> dict[str, str]:
@@ -245,8 +227,8 @@ def try_glue(chapter_seconds: float, train_seconds: float, n_seeds: int, try_see
     change that keeps every run's length (``chapter_seconds``, this page's time), ``try_seeds`` for
     ``try_seeds`` seeds in the first regime instead of ``n_seeds`` (its training time,
     ``train_seconds``, scales with the number of seeds; the rest of the page does not)."""
-    return {"try_same": about(chapter_seconds),
-            "try_seeds": about(chapter_seconds + train_seconds * (try_seeds / n_seeds - 1))}
+    return {"try_same": duration_words(chapter_seconds),
+            "try_seeds": duration_words(chapter_seconds + train_seconds * (try_seeds / n_seeds - 1))}
 
 
 def pct_text(x: float) -> str:
@@ -298,7 +280,7 @@ def training_glue(first: Mapping[str, Any], second_seeds: Sequence[int]) -> dict
             "pool_sizes": " → ".join(map(str, first["pool_sizes"])),
             "seeds_text": plural(len(first["seeds"]), "seed"), "second_seeds_text": plural(len(second_seeds), "seed"),
             "epochs_text": plural(facts["epochs"], "epoch"), "steps_text": plural(facts["steps"], "step"),
-            "init_text": init_text(facts["init"]), "dataset_text": dataset_text(facts["dataset"])}
+            "init_text": init_text(facts["init"]), "dataset_text": dataset_name(facts["dataset"])}
 
 
 def setting_of(config, facts: Mapping[str, Any], n_seeds: int) -> str:
@@ -342,7 +324,7 @@ def judged_glue(rows: Sequence[Mapping], shown: Mapping[str, Mapping], probe: Ma
 def runs_title(facts: Mapping[str, Any], input_scale: float | None = None) -> str:
     """The title of a regime's learning curves: ``"AlexNet, width 0.125, Fashion-MNIST"``,
     preceded by ``"input scale 255: "`` when ``input_scale`` is given."""
-    title = f"AlexNet, width {facts['width']:g}, {dataset_text(facts['dataset'])}"
+    title = f"AlexNet, width {facts['width']:g}, {dataset_name(facts['dataset'])}"
     return title if input_scale is None else f"input scale {input_scale:g}: {title}"
 
 

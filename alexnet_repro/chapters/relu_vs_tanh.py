@@ -29,7 +29,7 @@ import numpy as np
 from alexnet_repro.analysis import judging, probes, run_metrics, sweeps, verdicts
 from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.bookrun.notebook import seed_workers, train_config
-from alexnet_repro.common.text import plural
+from alexnet_repro.common.text import duration_words, plural
 from alexnet_repro.data.registry import load_dataset
 from alexnet_repro.engine.loop import engine_stats
 from alexnet_repro.nn.introspect import weight_layers_text
@@ -154,24 +154,13 @@ def answer_html(study: Study, claims: Sequence[Mapping], regimes: Sequence[Mappi
     return answer_block([{**c, "setting": reader_setting(study, r)} for c, r in zip(claims, regimes)])
 
 
-def about(seconds: float) -> str:
-    """A duration in words for a reader: ``"under a minute"``, ``"about 4 minutes"``,
-    ``"about 1.5 hours"``."""
-    if seconds < 60:
-        return "under a minute"
-    minutes = round(seconds / 60)
-    if minutes < 90:
-        return f"about {plural(minutes, 'minute')}"
-    return f"about {seconds / 3600:.1f} hours"
-
-
 def try_glue(record: Mapping, *, epochs: int) -> dict:
     """What the "Try it" commands cost on the machine that built the page (``record``'s wall time):
     ``try_same`` for a change that keeps the number and length of the runs, ``try_epochs`` for
     ``epochs`` epochs instead of the record's (training time grows in proportion)."""
     wall = record["wall_time_s"]
     factor = epochs / record["parameters"]["epochs"]
-    return {"try_same": about(wall), "try_epochs": about(wall * factor)}
+    return {"try_same": duration_words(wall), "try_epochs": duration_words(wall * factor)}
 
 
 def paper_label() -> str:

@@ -1,15 +1,28 @@
 """The results chapter's numbers and tables that are not rows of ``viz.results_rows``: the
 numbers its opening prose quotes in one dict (:func:`overview_facts`: the records read, the
 published numbers, and the errors noted in the authors' released configuration,
-:func:`released_facts`), and the paper's Tables 1 and 2 with their captions
-(:func:`table1_html`, :func:`table2_html`).
+:func:`released_facts`), its sentences on the records and the outcomes (:func:`records_sentence`,
+:func:`outcomes_sentence`), the paper's Tables 1 and 2 with their captions (:func:`table1_html`,
+:func:`table2_html`), and the claims and provenance tables with chapters named by their titles
+(:func:`chapter_titles`, :func:`claims_html`, :func:`provenance_html`).
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Mapping, Sequence
 
+from alexnet_repro.analysis.verdicts import OUTCOMES
+from alexnet_repro.bookrun.profiles import REPO, chapter_source, toc_pages
+from alexnet_repro.bookrun.runner import build_root
+from alexnet_repro.common.text import join_words, plural
 from alexnet_repro.quoted.paper import TABLE1, TABLE2
-from alexnet_repro.viz.results_render import TABLE1_COLUMNS, TABLE2_COLUMNS, to_html
+from alexnet_repro.viz.results_render import (
+    TABLE1_COLUMNS,
+    TABLE2_COLUMNS,
+    claims_table,
+    provenance_table,
+    to_html,
+)
 from alexnet_repro.viz.results_rows import (
     quoted_numbers,
     record_counts,
@@ -18,7 +31,9 @@ from alexnet_repro.viz.results_rows import (
     table2_rows,
 )
 
-__all__ = ["TABLE2_CAPTION", "released_facts", "overview_facts", "table1_html", "table2_html"]
+__all__ = ["TABLE2_CAPTION", "released_facts", "overview_facts", "table1_html", "table2_html",
+           "records_sentence", "outcomes_sentence", "prose_facts", "chapter_titles", "claims_html",
+           "provenance_html"]
 
 #: Table 2's caption in the results chapter: its source and what a dash means.
 TABLE2_CAPTION = TABLE2["source"] + "; — = not reported"
@@ -54,3 +69,64 @@ def table1_html() -> str:
 def table2_html() -> str:
     """The paper's Table 2 as printed (HTML), captioned with its source; "—" = not reported."""
     return to_html(table2_rows(), TABLE2_COLUMNS, caption=TABLE2_CAPTION)
+
+
+def records_sentence(counts: Mapping) -> str:
+    """What the build read, in words, from ``results_rows.record_counts``: "This build read 9
+    records, none of them committed to the repository: 2 training runs and the claims of 7
+    chapters, 18 of the paper's claims measured, from the profile ci." """
+    n, committed = counts["n_records"], counts["n_committed"]
+    if not n:
+        return "This build found no record: no claim was measured."
+    kept = "none of them" if not committed else f"{committed} of them" if committed < n else "all"
+    profiles = [p.strip() for p in str(counts["profiles"]).split(",") if p.strip() not in ("", "none")]
+    where = (f", from the profile{'s' if len(profiles) > 1 else ''} {join_words(profiles)}"
+             if profiles else "")
+    return (f"This build read {plural(n, 'record')}, {kept} committed to the repository: "
+            f"{plural(counts['n_training'], 'training run')} and "
+            f"{plural(counts['n_measured'], 'measured claim')}{where}.")
+
+
+def outcomes_sentence(counts: Mapping, summary: Mapping) -> str:
+    """The outcomes in words: how many of the paper's claims have no measurement, how many claims
+    were judged over seeds and, by outcome, only the outcomes that occur ("18 claims were judged
+    over seeds: 2 same direction and 16 inconclusive.")."""
+    missing = counts["n_claims_unmeasured"]
+    head = (f"Of the paper's {plural(counts['n_claims'], 'claim')}, "
+            + ("every one has a measurement in this build. " if not missing else
+               f"{missing} {'has' if missing == 1 else 'have'} no measurement in this build. "))
+    judged = summary["n_judged"]
+    if not judged:
+        return head + "No claim was judged over seeds."
+    keys = {o: "n_" + o.replace(" ", "_") for o in OUTCOMES}
+    parts = [f"{summary[keys[o]]} {o}" for o in OUTCOMES if summary.get(keys[o])]
+    verb = "was" if judged == 1 else "were"
+    return head + f"{plural(judged, 'claim')} {verb} judged over seeds: {join_words(parts)}."
+
+
+def prose_facts(counts: Mapping, summary: Mapping) -> dict:
+    """The two sentences the chapter glues: ``records_text`` and ``outcomes_text``."""
+    return {"records_text": records_sentence(counts), "outcomes_text": outcomes_sentence(counts, summary)}
+
+
+def chapter_titles() -> dict:
+    """``{chapter: title}`` for the book's pages: the first ``# `` heading of each page."""
+    out = {}
+    for name in toc_pages():
+        source = chapter_source(name)
+        lines = source.read_text().splitlines() if source.exists() else []
+        out[name] = next((line[2:].strip() for line in lines if line.startswith("# ")), name)
+    return out
+
+
+def claims_html(claims: Sequence[Mapping]) -> str:
+    """The claims table (``viz.results_render.claims_table``), chapters named by their titles."""
+    return claims_table(claims, chapter_titles())
+
+
+def provenance_html(records, committed_dir, results_dir, *, build: str | Path | None = None) -> str:
+    """The provenance table: each record's file relative to the build folder (``build``, by
+    default the book's) or to the repository, and its chapter by title."""
+    roots = {"build folder": Path(build) if build is not None else build_root(), "repository": REPO}
+    return provenance_table(records, committed_dir, results_dir, roots=roots,
+                            chapter_titles=chapter_titles())
