@@ -28,7 +28,7 @@ from alexnet_repro.analysis.judging import exact_claim
 from alexnet_repro.analysis.paper_vs_released import differences
 from alexnet_repro.analysis.probes import lrn_share
 from alexnet_repro.common.html import html_table
-from alexnet_repro.common.text import join_words, plural
+from alexnet_repro.common.text import duration_words, join_words, plural
 from alexnet_repro.nn.introspect import (
     conv_output_size,
     count_parameters,
@@ -58,7 +58,7 @@ __all__ = ["PHOTOS", "LRN_EXAMPLE", "ProseMismatch", "and_join", "shape_text", "
            "lrn_constants", "lrn_conventions", "lrn_table", "lrn_facts", "output_shapes",
            "photo_facts", "released_facts", "RELEASED_COLUMNS", "released_table", "claims", "record_extra",
            "layer_table_box", "PADDING_BORDER", "border_share", "padding_facts", "answer_rows",
-           "duration_text", "try_it_facts"]
+           "try_it_facts"]
 
 
 class ProseMismatch(AssertionError):
@@ -480,18 +480,6 @@ def answer_rows(rows, model: nn.Module) -> list[dict]:
     return out
 
 
-def duration_text(seconds: float) -> str:
-    """A wall time in words, rounded as a reader plans with it: ``"about 40 seconds"``,
-    ``"about 3 minutes"``, ``"about 2.5 hours"``."""
-    if seconds < 20:
-        return f"about {plural(max(1, round(seconds)), 'second')}"
-    if seconds < 90:
-        return f"about {plural(10 * round(seconds / 10), 'second')}"
-    if seconds < 90 * 60:
-        return f"about {plural(round(seconds / 60), 'minute')}"
-    return f"about {seconds / 3600:.1f} hours"
-
-
 def try_it_facts(seconds: float) -> dict:
     """The time one rebuild of the chapter takes (this build's ``seconds``), for Try it."""
-    return {"try_cost": duration_text(seconds)}
+    return {"try_cost": duration_words(seconds)}

@@ -24,7 +24,7 @@ from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.analysis.verdicts import mean_interval
 from alexnet_repro.common.html import html_table
 from alexnet_repro.common.provenance import hardware_summary, provenance_of
-from alexnet_repro.common.text import plural
+from alexnet_repro.common.text import duration_words, plural
 from alexnet_repro.data.augment import center_crop, scaled_crop_size, subtract_mean
 from alexnet_repro.engine.schedule import (
     RELEASED_DROPS,
@@ -294,24 +294,12 @@ def explorer_facts(explorer) -> dict:
     return {"explorer_n": plural(len(explorer.image_names), "validation image")}
 
 
-def duration_text(seconds: float) -> str:
-    """A wall time in words, rounded as a reader plans with it: ``"about 40 seconds"``,
-    ``"about 3 minutes"``, ``"about 2.5 hours"``."""
-    if seconds < 20:
-        return f"about {plural(max(1, round(seconds)), 'second')}"
-    if seconds < 90:
-        return f"about {plural(10 * round(seconds / 10), 'second')}"
-    if seconds < 90 * 60:
-        return f"about {plural(round(seconds / 60), 'minute')}"
-    return f"about {seconds / 3600:.1f} hours"
-
-
 def try_it_facts(records, chapter_wall_s: float) -> dict:
     """What the Try-it section quotes, from this build's times: a rebuild that trains as many runs
     as this one (``try_same``: the chapter's wall time) and one that trains a single seed
     (``try_one``: the first run's own wall time, the seeds having trained side by side or in turn)."""
-    return {"try_same": duration_text(chapter_wall_s),
-            "try_one": duration_text(min(chapter_wall_s, records[0]["wall_time_s"]))}
+    return {"try_same": duration_words(chapter_wall_s),
+            "try_one": duration_words(min(chapter_wall_s, records[0]["wall_time_s"]))}
 
 
 def ten_patch_claim(config, records) -> dict:

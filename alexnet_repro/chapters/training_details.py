@@ -32,14 +32,14 @@ import numpy as np
 from alexnet_repro.analysis import judging, run_metrics, sweeps
 from alexnet_repro.analysis.preregistration import CLAIM_TESTS
 from alexnet_repro.analysis.setting import setting_text
-from alexnet_repro.common.text import plural
+from alexnet_repro.common.text import duration_words
 from alexnet_repro.nn.introspect import count_parameters, weight_layers_text
 from alexnet_repro.quoted.paper import PAPER
 
 __all__ = ["PAPER_NET", "ONE_TOWER", "NO_WD", "BIAS_ZERO", "BIAS_ONE", "NO_LIGHTING", "HALF_KERNELS", "CLAIM_KEYS",
            "without", "variants", "early_error", "metrics", "paired_effects", "claims", "regime_text", "regime_sentence", "bias_note",
            "intro_glue", "train_variants", "bias_texts", "grey_note", "setting_glue", "figure_title",
-           "summary_table", "judged_claims", "claims_glue", "chapter_record", "duration_text", "try_it_facts"]
+           "summary_table", "judged_claims", "claims_glue", "chapter_record", "try_it_facts"]
 
 PAPER_NET = "paper's choices"
 ONE_TOWER = "one tower, half the kernels"
@@ -284,19 +284,7 @@ def chapter_record(profile: str, rows: Sequence[Mapping], runs: Mapping[str, Seq
         "chapter_seconds": seconds})
 
 
-def duration_text(seconds: float) -> str:
-    """A wall time in words, rounded as a reader plans with it: ``"about 40 seconds"``,
-    ``"about 3 minutes"``, ``"about 2.5 hours"``."""
-    if seconds < 20:
-        return f"about {plural(max(1, round(seconds)), 'second')}"
-    if seconds < 90:
-        return f"about {plural(10 * round(seconds / 10), 'second')}"
-    if seconds < 90 * 60:
-        return f"about {plural(round(seconds / 60), 'minute')}"
-    return f"about {seconds / 3600:.1f} hours"
-
-
 def try_it_facts(seconds: float) -> dict[str, str]:
     """What the Try-it section quotes: the time one rebuild of the chapter takes, from this
     build's ``seconds`` (each command changes one choice, not the number of runs or their length)."""
-    return {"try_cost": duration_text(seconds)}
+    return {"try_cost": duration_words(seconds)}
