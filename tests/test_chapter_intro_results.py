@@ -30,16 +30,50 @@ def test_intro_paper_tables_are_the_papers_as_printed():
 
 
 def test_intro_covers_every_chapter_of_the_toc_once():
-    chapters = [p for p in toc_pages()[1:] if p != "references"]     # the root page is the introduction
-    assert len(chapters) == 8 and sorted(intro.COVERS) == sorted(chapters)
-    assert all(text.startswith("§") for text in intro.COVERS.values())
+    chapters = toc_pages()[1:]                                      # the root page is the introduction
+    assert len(chapters) == 10 and sorted(intro.COVERS) == sorted(chapters)
+    assert all(text.startswith("§") for name, text in intro.COVERS.items()
+               if name not in ("how_made", "references"))
 
 
 def test_intro_reading_note_table_has_one_row_per_error():
     rows = _body_rows(intro.reading_note_table())
     assert len(rows) == len(READING_NOTE_ERRORS) and all(len(r) == 3 for r in rows)
-    assert rows[0][2] == "architecture"                             # the input-size error comes first
+    # the input-size error comes first; chapters by their titles, linked
+    assert rows[0][2] == '<a href="architecture.html">The architecture</a>'
     assert "<th>The note says</th><th>The paper</th><th>Chapter</th>" in intro.reading_note_table()
+    bias = [r for r in rows if r[0].startswith("biases of conv2")][0]
+    assert bias[1] == intro.bias_paper_says()
+
+
+def test_intro_bias_row_is_the_papers_section_5():
+    # §5: "the second, fourth, and fifth convolutional layers, as well as ... the fully-connected
+    # hidden layers, with the constant 1"; the rest (conv1, conv3, the output layer fc8) 0
+    text = intro.bias_paper_says()
+    assert text.startswith("Biases of 1 in conv2, conv4, conv5 and in the fully-connected hidden "
+                           "layers (fc6 and fc7); 0 in conv1, conv3 and fc8, the output layer included (paper §5).")
+    assert "Only" not in text
+    made_up = intro.bias_paper_says({"bias_one": ("conv1", "fc6"), "bias_zero": ("fc8",), "source": "s"})
+    assert made_up.startswith("Biases of 1 in conv1 and in the fully-connected hidden layers (fc6); 0 in fc8")
+
+
+def test_results_sentences_by_hand():
+    counts = {"n_records": 9, "n_committed": 0, "n_training": 2, "n_measured": 18, "n_claims": 11,
+              "n_claims_unmeasured": 2, "profiles": "ci"}
+    assert results.records_sentence(counts) == ("This build read 9 records, none of them committed to the "
+                                                "repository: 2 training runs and 18 measured claims, from the profile ci.")
+    one = {**counts, "n_records": 1, "n_committed": 1, "n_training": 1, "n_measured": 1, "profiles": "full, default"}
+    assert results.records_sentence(one) == ("This build read 1 record, all committed to the repository: "
+                                             "1 training run and 1 measured claim, from the profiles full and default.")
+    assert results.records_sentence({**counts, "n_records": 0}).startswith("This build found no record")
+    summary = {"n_judged": 18, "n_same_direction": 2, "n_inconclusive": 16, "n_reproduced": 0}
+    assert results.outcomes_sentence(counts, summary) == (
+        "Of the paper's 11 claims, 2 have no measurement in this build. 18 claims were judged over "
+        "seeds: 2 same direction and 16 inconclusive.")
+    assert results.outcomes_sentence({**counts, "n_claims_unmeasured": 1}, {"n_judged": 1, "n_opposite": 1}) == (
+        "Of the paper's 11 claims, 1 has no measurement in this build. 1 claim was judged over seeds: 1 opposite.")
+    assert results.outcomes_sentence({**counts, "n_claims_unmeasured": 0}, {"n_judged": 0}).endswith(
+        "every one has a measurement in this build. No claim was judged over seeds.")
 
 
 def test_results_released_facts_are_the_cfg_line_to_four_digits():

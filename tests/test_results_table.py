@@ -240,11 +240,100 @@ def test_quoted_and_headline_numbers_are_the_printed_ones():
 def test_provenance_table(tmp_path):
     assert results_render.provenance_table([], "results", "_build/x") == \
         "<p>No record found in <code>results</code> or <code>_build/x</code>.</p>"
-    save_record(chapter_record("lrn_pooling", "default", [lrn_claim()]), tmp_path, "lrn_pooling")
-    html = results_render.provenance_table(provenance.gather_records(tmp_path), "results")
-    assert str(tmp_path / "lrn_pooling.json") in html
-    assert "<td>chapter</td><td>lrn_pooling</td><td>default</td>" in html
-    assert html.count("<tr") == 2
+    save_record(chapter_record("lrn_pooling", "default", [lrn_claim()]), tmp_path / "results" / "ci", "lrn_pooling")
+    items = provenance.gather_records(tmp_path / "results" / "ci")
+    html = results_render.provenance_table(items, "results", roots={"build folder": tmp_path},
+                                           chapter_titles={"lrn_pooling": "Pooling"})
+    assert str(tmp_path) not in html                                   # no path of the machine
+    assert "<td>results/<wbr>ci/<wbr>lrn_pooling.json<br>" in html
+    assert ">chapter record, build folder</span></td><td>Pooling</td><td>unknown</td><td>default; " in html
+    assert html.count("<tr") == 2 and html.count("<th>") == 4
+    # without roots, the file's name only
+    assert "<td>lrn_pooling.json<br>" in results_render.provenance_table(items)
+    one = {"device": "cpu", "cpu": "Some CPU", "torch_threads": 1}
+    assert provenance.hardware_summary(one) == "CPU: Some CPU, 1 thread"
+
+
+def test_dataset_is_named_for_every_kind_of_record():
+    ds = {"name": "fashion-mnist", "train_images": 100, "val_images": 50, "classes": 10, "crop_size": 67}
+    assert provenance.dataset_of({"kind": "training", "dataset": ds}) == \
+        "fashion-mnist (100 train, 50 val, 10 classes, 67×67 input)"
+    # chapter records that keep their base configuration
+    assert provenance.dataset_of({"kind": "chapter", "config": {"dataset": "cifar10"}}) == "cifar10"
+    # a chapter record that names its training records (seed suffixes)
+    linked = {"full_training_fashion-mnist_seed0": {"kind": "training", "dataset": {"name": "fashion-mnist"}}}
+    chapter = {"kind": "chapter", "training_record": "full_training_fashion-mnist"}
+    assert provenance.dataset_of(chapter, linked) == "fashion-mnist"
+    assert provenance.dataset_of(chapter, {}) == "unknown"
+    # a chapter that trained nothing (the architecture's counts: exact checks only)
+    assert provenance.dataset_of({"kind": "chapter", "claims": [{"unit": "exact"}]}) == "none: no training"
+    assert provenance.dataset_of({"kind": "chapter", "claims": [{"unit": "points"}]}) == "unknown"
+    assert provenance.dataset_of({"kind": "training"}) == "unknown"
+
+
+def test_shown_path_is_relative_to_the_first_root_that_holds_it(tmp_path):
+    build, repo = tmp_path / "build", tmp_path / "repo"
+    roots = {"build folder": build, "repository": repo}
+    assert provenance.shown_path(build / "results" / "ci" / "a.json", roots) == ("build folder", "results/ci/a.json")
+    assert provenance.shown_path(repo / "results" / "b.json", roots) == ("repository", "results/b.json")
+    assert provenance.shown_path(tmp_path / "elsewhere" / "c.json", roots) == ("", "c.json")
+
+
+def _claim_row(**kw):
+    base = {"claim": "lrn", "chapter": "lrn_pooling", "statement": "Response normalization reduces "
+            "our top-1 and top-5 error rates by 1.4% and 1.2%.", "source": "paper §3.3",
+            "paper": "1.4 points top-1 (ImageNet)", "metric": "top-1 error", "measured": "x",
+            "setting": "Fashion-MNIST, 5 seeds", "unit": "points", "outcome": "inconclusive",
+            "estimate": 0.5, "ci": [-5.85, 6.85], "mde": 8.2, "n": 2, "n_censored": 0,
+            "paper_effect": 1.4, "paper_judged": False, "profile": "default", "hardware": "CPU",
+            "date": "2026-01-02", "commit": "abc"}
+    return {**base, **kw}
+
+
+def test_estimate_text_in_the_claims_units():
+    assert results_render.estimate_text(_claim_row(ci=[-5.86, 6.86])) == "0.5 [-5.9, 6.9] points"
+    # exp(-0.3) = 0.7408, exp(-0.84) = 0.4317, exp(0.25) = 1.2840
+    ratio = _claim_row(unit="log ratio", estimate=-0.3, ci=[-0.84, 0.25])
+    assert results_render.estimate_text(ratio) == "0.74× [0.43×, 1.28×]"
+    assert results_render.estimate_text(_claim_row(ci=[None, 2.0])) == "0.5 [-∞, 2.0] points"
+    exact = _claim_row(unit="exact", measured="60,965,224 (two towers)", estimate=60965224.0)
+    assert results_render.estimate_text(exact) == "60,965,224 (two towers)"
+    missing = _claim_row(measured=provenance.NOT_MEASURED, estimate=None)
+    assert results_render.estimate_text(missing) == provenance.NOT_MEASURED
+
+
+def test_claims_table_one_row_per_claim_details_one_click_away():
+    rows = [_claim_row(), _claim_row(claim="ten_patch_test", chapter="augmentation"),
+            _claim_row(claim="ten_patch_test", chapter="full_training", profile="ci"),
+            _claim_row(claim="fall2009", statement="On the Fall 2009 ImageNet, top-1 error 67.4%.",
+                       paper="as stated", measured=provenance.NOT_MEASURED, outcome=provenance.NOT_MEASURED,
+                       estimate=None, chapter=provenance.NOT_REPORTED)]
+    out = results_render.claims_table(rows, {"lrn_pooling": "Pooling"})
+    assert out.count("<details>") == 4 and out.count("<th>") == 3        # three columns, no later work yet
+    assert "Later work on these claims: not yet reviewed." in out
+    assert "<td>Response normalization lowers the error (pixels in [0, 1])</td>" in out
+    assert "<td>Ten test patches beat the centre crop (augmentation)</td>" in out
+    assert "<td>Ten test patches beat the centre crop (full training)</td>" in out
+    assert "<td>On the Fall 2009 ImageNet, top-1 error 67.4%</td>" in out
+    # the outcome word only where judged; the unmeasured claim shows a dash and no number
+    assert out.count(">inconclusive</strong>") == 3
+    assert "<td>as stated</td><td>not measured in this build</td></tr>" in out
+    assert '>inconclusive</strong><br>0.5 [-5.8, 6.8] points</td>' in out   # -5.85 is stored as -5.8499...
+    # the details: the paper's words, power, seeds and the record with the chapter's title
+    assert "The paper (§3.3)</strong>: “Response normalization reduces" in out
+    assert "8.2 points" in out and "another setting, so only the direction is judged" in out
+    assert "Seeds</strong>: 2</p>" in out and '<a href="lrn_pooling.html">Pooling</a>' in out
+    assert out.count("background:#fff3cd") == 2                            # the ci row and its details
+    later = results_render.claims_table([_claim_row(later="Confirmed by X (2014)")])
+    assert "<th>Later work</th>" in later and "Confirmed by X (2014)" in later
+
+
+def test_claim_titles_fall_back_to_the_first_sentence():
+    from alexnet_repro.analysis.preregistration import TITLES
+    assert rt.claim_title({"claim": "lrn"}) == TITLES["lrn"]
+    long = {"claim": "x", "statement": "word " * 30 + ". Second."}
+    title = rt.claim_title(long, limit=20)
+    assert title.endswith("…") and len(title) <= 21 and "Second" not in title
 
 
 def test_released_errors_are_the_reference_files_lines_beside_table2():

@@ -329,28 +329,71 @@ def test_format_points_and_ratios():
     assert "\u221e" in format_replication(replication([1.0], direction="greater"))
 
 
-def test_forest_plot_draws_one_bar_per_claim_and_paper_markers_where_known():
-    rows = [
-        {"chapter": "relu", "label": "ReLU speed-up", "unit": "log ratio",
+def _forest_rows():
+    return [
+        {"chapter": "relu", "label": "relu_speedup", "title": "ReLUs train faster", "unit": "log ratio",
          **replication(**_issue_case(), direction="greater", paper=math.log(6))},
-        {"chapter": "dropout", "label": "overfitting gap", "unit": "points",
+        {"chapter": "dropout", "label": "gap", "title": "Dropout curbs overfitting", "unit": "points",
          **replication(TIGHT, direction="greater", paper=2.1)},
-        {"chapter": "dropout", "label": "other setting", "unit": "points",
+        {"chapter": "dropout", "label": "other", "title": "Another setting", "unit": "points",
          **replication(TIGHT, direction="greater")},
-        {"chapter": "lrn", "label": "one seed", "unit": "points",
+        {"chapter": "lrn", "label": "one_seed", "title": "One seed", "unit": "points",
          **replication([1.0], direction="less", paper=-1.4)},
+        {"chapter": "aug", "label": "big", "title": "A forty-point effect", "unit": "points",
+         **replication([39.0, 40.0, 41.0], direction="greater")},
     ]
+
+
+def test_forest_plot_panels_titles_and_markers():
+    rows = _forest_rows()
     fig = plots.forest_plot(rows, title="claims")
-    bars = [c for ax in fig.axes for c in ax.containers
-            if isinstance(c, matplotlib.container.ErrorbarContainer)]
-    assert len(bars) == len(rows)
+    # three panels: points near zero, the 40-point effect alone, the ratio
+    assert [ax.get_title(loc="left") for ax in fig.axes] == [
+        "Effects of up to 10 points", "Effects over 10 points", "Ratios of steps to a target"]
+    labels = [[t.get_text().replace("\n", " ") for t in ax.get_yticklabels()] for ax in fig.axes]
+    assert labels == [["Dropout curbs overfitting", "Another setting", "One seed"],
+                      ["A forty-point effect"], ["ReLUs train faster"]]
+    small, big, ratio = fig.axes
+    assert small.get_xlim()[1] - small.get_xlim()[0] < 30          # the 40 points are not on it
+    assert big.get_xlim()[0] <= 0 <= 40 < big.get_xlim()[1]
+    estimates = [ln for ax in fig.axes for ln in ax.get_lines() if ln.get_marker() == "o"]
+    assert len(estimates) == len(rows)
     papers = [ln for ax in fig.axes for ln in ax.get_lines() if ln.get_marker() == "D"]
     assert len(papers) == sum(r["paper"] is not None for r in rows) == 3
-    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    assert labels[0] == "relu" and "dropout" in labels and labels[-1].startswith("one seed")
+    outcomes = [t.get_text().replace("\n", " ") for ax in fig.axes for t in ax.texts]
+    assert outcomes == [rows[i]["outcome"] for i in (1, 2, 3, 4, 0)]
     matplotlib.pyplot.close(fig)
     with pytest.raises(ValueError, match="unit"):
         plots.forest_plot([{**rows[0], "unit": "seconds"}])
+
+
+def test_forest_plot_is_readable_at_the_text_column_width(tmp_path):
+    """Shown at most 688 px wide (the text column) at 100 dpi: not scaled down, so no font under
+    9 pt shows smaller; the ratio axis' tick labels do not overlap."""
+    from PIL import Image
+    fig = plots.forest_plot(_forest_rows(), title="claims")
+    fig.savefig(tmp_path / "f.png", dpi=100, bbox_inches="tight")
+    assert Image.open(tmp_path / "f.png").size[0] <= 688
+    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text().strip()]
+    assert min(sizes) >= 9
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()
+                 and ax.get_xlim()[0] <= t.get_position()[0] <= ax.get_xlim()[1]]
+        assert all(not a.overlaps(b) for a, b in zip(boxes, boxes[1:]))
+    matplotlib.pyplot.close(fig)
+
+
+def test_forest_limits_cut_wide_intervals_by_hand():
+    # estimate 1, interval [-30, 33], floor 10: cap max(10, 2 * 1) = 10, range [-10, 10] padded 8%
+    rows = [{"estimate": 1.0, "paper": None, "ci": (-30.0, 33.0)}]
+    assert plots.forest_limits(rows, "points", 10.0) == pytest.approx((-11.6, 11.6))
+    # estimate 40, interval [37, 43], no floor: cap 80, range [0, 43] padded by 3.44
+    rows = [{"estimate": 40.0, "paper": None, "ci": (37.0, 43.0)}]
+    assert plots.forest_limits(rows, "points", 0.0) == pytest.approx((-3.44, 46.44))
+    # all zeros: at least 2 points wide, centred, padded by 8% of 2: (-1.16, 1.16)
+    rows = [{"estimate": 0.0, "paper": None, "ci": (0.0, 0.0)}]
+    assert plots.forest_limits(rows, "points", 10.0) == pytest.approx((-1.16, 1.16))
 
 
 def test_mean_interval_is_the_t_table_interval():

@@ -31,6 +31,7 @@ COVERS = {
     "results": "§6: every claim's outcome, interval and power next to the paper's numbers",
     "full_training": "§5: the training recipe, at the scale the hardware allows",
     "how_made": "how each chapter's design was chosen, and what changed after outcomes were seen",
+    "references": "the paper and the other works the book cites",
 }
 
 #: Table 2's caption in the introduction: its source and what the asterisk means.

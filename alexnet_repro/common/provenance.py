@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from alexnet_repro.common.records import load_record
+from alexnet_repro.common.text import plural
 
 NOT_MEASURED = "not measured in this build"
 NOT_REPORTED = "—"
@@ -17,7 +18,8 @@ NOT_REPORTED = "—"
 RESULT_PROFILES = ("default", "full")
 
 __all__ = ["NOT_MEASURED", "NOT_REPORTED", "RESULT_PROFILES", "gather_records", "records_list",
-           "hardware_summary", "dataset_summary", "provenance_of", "provenance_rows",
+           "hardware_summary", "dataset_summary", "dataset_of", "provenance_of", "shown_path",
+           "provenance_rows",
            "profiles_present"]
 
 
@@ -75,7 +77,7 @@ def hardware_summary(hw: Mapping | None) -> str:
         return text
     cpu = hw.get("cpu") or "unknown CPU"
     threads = hw.get("torch_threads") or hw.get("cpu_count")
-    return f"CPU: {cpu}" + (f", {threads} threads" if threads else "")
+    return f"CPU: {cpu}" + (f", {plural(int(threads), 'thread')}" if threads else "")
 
 
 def dataset_summary(ds: Mapping | None) -> str:
@@ -97,11 +99,37 @@ def dataset_summary(ds: Mapping | None) -> str:
     return " ".join(parts)
 
 
-def provenance_of(record: Mapping) -> dict:
+def dataset_of(record: Mapping, linked: Mapping[str, Mapping] | None = None) -> str:
+    """The dataset a record was measured on, in words: the record's own ``dataset`` (a training
+    record's dict, or a name), else its ``config["dataset"]`` (chapter records that keep their
+    base configuration), else the dataset of the training record it names (``training_record``,
+    looked up in ``linked``, ``{name: record}``: the record of that name or of a name that
+    extends it, such as ``<name>_seed0``), else "none: no training" for a chapter record whose
+    claims are all exact checks (counts on a built network), else "unknown"."""
+    dataset = record.get("dataset")
+    if isinstance(dataset, Mapping) and dataset:
+        return dataset_summary(dataset)
+    if dataset:
+        return str(dataset)
+    cfg = record.get("config")
+    if isinstance(cfg, Mapping) and cfg.get("dataset"):
+        return str(cfg["dataset"])
+    run = record.get("training_record")
+    if run:
+        for name, other in (linked or {}).items():
+            if (name == run or name.startswith(f"{run}_")) and other is not record:
+                return dataset_of(other)
+        return "unknown"
+    exact_only = all((c or {}).get("unit") == "exact" for c in record.get("claims") or [])
+    return "none: no training" if record.get("kind") == "chapter" and exact_only else "unknown"
+
+
+def provenance_of(record: Mapping, linked: Mapping[str, Mapping] | None = None) -> dict:
     """``{"profile", "dataset", "hardware", "date", "commit"}`` of a training or chapter record.
 
     Training records (``train.train``) carry these at the top level; chapter records
-    (``judging.chapter_record``) under ``"provenance"``. Anything absent is "unknown".
+    (``judging.chapter_record``) under ``"provenance"``; the dataset is :func:`dataset_of`
+    (``linked``: the other records by name). Anything absent is "unknown".
     """
     prov = record.get("provenance") or {}
     profile = record.get("profile")
@@ -110,11 +138,9 @@ def provenance_of(record: Mapping) -> dict:
     hw = record.get("hardware") or prov.get("hardware")
     when = record.get("finished") or prov.get("time") or record.get("started")
     commit = record.get("git_commit") or prov.get("git_commit")
-    dataset = record.get("dataset")
     return {
         "profile": profile if profile is not None else "unknown",
-        "dataset": dataset_summary(dataset) if isinstance(dataset, Mapping)
-        else (str(dataset) if dataset else "unknown"),
+        "dataset": dataset_of(record, linked),
         "hardware": hardware_summary(hw),
         "date": str(when)[:10] if when else "unknown",
         "commit": str(commit)[:10] if commit else "unknown",
@@ -137,10 +163,30 @@ def profiles_present(rows: Iterable[Mapping]) -> list[str]:
 
 
 
-def provenance_rows(records) -> list[dict]:
-    """One row per record (``gather_records`` items or ``{name: record}``): its file, kind,
-    chapter and :func:`provenance_of` fields."""
-    return [{"file": item["origin"], "kind": item["record"].get("kind", "?"),
-             "chapter": item["record"].get("chapter", NOT_REPORTED),
-             **provenance_of(item["record"])}
-            for item in records_list(records)]
+def shown_path(origin: str | Path, roots: Mapping[str, str | Path] | None = None) -> tuple[str, str]:
+    """Where a record's file is, as a reader may see it: ``(label, path)`` with the path relative
+    to the first folder of ``roots`` (``{label: folder}``, e.g. the build folder and the
+    repository) that holds the file; a file under none of them shows its name only, with label
+    "". Never an absolute path of the machine that built the page."""
+    path = Path(origin).resolve()
+    for label, root in (roots or {}).items():
+        try:
+            return label, path.relative_to(Path(root).resolve()).as_posix()
+        except ValueError:
+            continue
+    return "", path.name
+
+
+def provenance_rows(records, roots: Mapping[str, str | Path] | None = None) -> list[dict]:
+    """One row per record (``gather_records`` items or ``{name: record}``): its file
+    (:func:`shown_path`: ``folder`` and ``file`` relative to it), kind, chapter and
+    :func:`provenance_of` fields (a chapter record's dataset looked up in the records it names)."""
+    items = records_list(records)
+    linked = {item["name"]: item["record"] for item in items}
+    rows = []
+    for item in items:
+        folder, file = shown_path(item["origin"], roots)
+        rows.append({"folder": folder, "file": file, "kind": item["record"].get("kind", "?"),
+                     "chapter": item["record"].get("chapter", NOT_REPORTED),
+                     **provenance_of(item["record"], linked)})
+    return rows

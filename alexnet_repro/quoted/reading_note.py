@@ -46,8 +46,8 @@ READING_NOTE_ERRORS: dict = {
     },
     "bias_init": {
         "note_says": "biases of conv2, conv4, conv5 and the fully-connected layers are 1",
-        "paper_says": "Only the fully-connected *hidden* layers (fc6, fc7) get bias 1; fc8's "
-                      "bias is 0.",
+        "paper_says": "Biases of 1 in conv2, conv4, conv5 and the fully-connected *hidden* layers "
+                      "(fc6, fc7) (§5); the output layer fc8, like conv1 and conv3, starts at 0.",
         "topic": "architecture",
     },
     "relu_half_active": {

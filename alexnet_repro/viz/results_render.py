@@ -1,11 +1,12 @@
 """The results tables rendered: :func:`to_html` (every results table of the book, one row dict
 per row; ``ci`` rows shaded, outcomes coloured), the column sets of the results chapter's tables,
-:func:`profile_banner` (where the measured numbers come from) and :func:`provenance_table` (the
-records a build read).
+:func:`claims_table` (one row per claim, its details one click away), :func:`profile_banner`
+(where the measured numbers come from) and :func:`provenance_table` (the records a build read).
 """
 from __future__ import annotations
 
 import html
+import math
 from typing import Any, Iterable, Mapping, Sequence
 
 from alexnet_repro.analysis.judging import OUTCOME_COLOURS
@@ -17,22 +18,23 @@ from alexnet_repro.common.provenance import (
     profiles_present,
     provenance_rows,
 )
+from alexnet_repro.viz.results_rows import claim_titles
 
-__all__ = ["to_html", "profile_banner", "provenance_table", "COMPARISON_COLUMNS", "CLAIM_COLUMNS",
+__all__ = ["to_html", "profile_banner", "provenance_table", "claims_table", "estimate_text",
+           "claim_details", "COMPARISON_COLUMNS", "CLAIM_COLUMNS", "NOT_REVIEWED",
            "READING_NOTE_COLUMNS", "TABLE1_COLUMNS", "TABLE2_COLUMNS", "PROVENANCE_COLUMNS"]
 
 COMPARISON_COLUMNS = [
     ("kind", "Kind"), ("model", "Model"), ("dataset", "Dataset and split"),
     ("protocol", "Test protocol"), ("top1_error_pct", "Top-1 error %"),
     ("top5_error_pct", "Top-5 error %"), ("differs", "Differs from the paper"),
-    ("profile", "Profile"), ("hardware", "Hardware"), ("date", "Date"), ("commit", "Commit"),
-]
-CLAIM_COLUMNS = [
-    ("statement", "The paper's claim"), ("source", "Where"), ("paper", "Paper's number (setting)"),
-    ("measured", "Measured: estimate [95% CI] (MDE; paper)"), ("n", "Seeds"),
-    ("outcome", "Outcome"), ("setting", "Setting"), ("chapter", "Chapter"),
-    ("profile", "Profile"), ("hardware", "Hardware"), ("date", "Date"), ("commit", "Commit"),
-]
+]   # profile, hardware, date and commit of this book's rows: the provenance table
+#: The claims table's columns (:func:`claims_table`): three, so that it fits a phone; the
+#: outcome heads this book's cell. A "Later work" column joins them when a row carries ``later``.
+CLAIM_COLUMNS = [("title", "Claim"), ("paper", "The paper"),
+                 ("book", "This book: outcome, estimate [95% interval]")]
+#: What the claims table says of later work while no row carries it.
+NOT_REVIEWED = "not yet reviewed"
 READING_NOTE_COLUMNS = [
     ("note_row", "Note's row"), ("note_column", "Note's column"),
     ("note_value_pct", "Note says %"), ("paper_value_pct", "Paper %"), ("table", "Paper table"),
@@ -45,9 +47,8 @@ TABLE2_COLUMNS = [("model", "Model"), ("val_top1_error_pct", "Top-1 (val) %"),
                   ("val_top5_error_pct", "Top-5 (val) %"),
                   ("test_top5_error_pct", "Top-5 (test) %"),
                   ("pretrained_fall2011", "Pre-trained on Fall 2011")]
-PROVENANCE_COLUMNS = [("file", "Record"), ("kind", "Kind"), ("chapter", "Chapter"),
-                      ("profile", "Profile"), ("dataset", "Dataset"), ("hardware", "Hardware"),
-                      ("date", "Date"), ("commit", "Commit")]
+PROVENANCE_COLUMNS = [("file", "Record"), ("chapter", "Chapter"), ("dataset", "Dataset"),
+                      ("run", "Profile, hardware, date, commit")]
 
 _OUTCOME_COLOURS = {**OUTCOME_COLOURS, NOT_MEASURED: "#6e7781"}
 
@@ -105,22 +106,161 @@ def profile_banner(rows: Iterable[Mapping]) -> str:
         return ('<div class="admonition warning"><p class="admonition-title">Not results: '
                 f"rows from profile {bad}</p><p>Measured rows come from the profiles {listed}. "
                 f"Rows marked {bad} are smoke-test values (a few hundred images, a few steps) "
-                "that only show the code runs; they say nothing about the paper. Look at the "
-                "profile column of every row.</p></div>")
+                "that only show the code runs; they say nothing about the paper. They are shaded "
+                "yellow; the provenance table at the end of the page gives every record's "
+                "profile.</p></div>")
     meaning = {"default": "small CPU runs (subsets, reduced width, small inputs)",
                "full": "paper-scale runs on a GPU"}
     parts = "; ".join(f"<code>{e(str(p))}</code>: {meaning[p]}" for p in present)
     return ('<div class="admonition note"><p class="admonition-title">Where the measured '
             f"numbers come from</p><p>Measured rows come from these profiles: {parts}. The "
-            "dataset and hardware of every row are in its columns.</p></div>")
+            "dataset, hardware, date and commit of every record are in the provenance table at "
+            "the end of the page.</p></div>")
 
 
 
-def provenance_table(records, *dirs) -> str:
+def provenance_table(records, *dirs, roots: Mapping[str, Any] | None = None,
+                     chapter_titles: Mapping[str, str] | None = None) -> str:
     """The table of the records a build read (:func:`~alexnet_repro.common.provenance.provenance_rows`),
-    or a sentence naming the folders ``dirs`` that held none."""
-    rows = provenance_rows(records)
-    if rows:
-        return to_html(rows, PROVENANCE_COLUMNS)
-    where = " or ".join(f"<code>{html.escape(str(d))}</code>" for d in dirs)
-    return f"<p>No record found in {where}.</p>"
+    four columns: the file relative to the folder of ``roots`` that holds it (``{label: folder}``)
+    with its kind and that folder's label under it; its chapter by title (``chapter_titles``);
+    its dataset; its profile, hardware, date and commit. ``ci`` rows shaded. With no record, a
+    sentence naming the folders ``dirs`` that held none."""
+    rows = provenance_rows(records, roots)
+    if not rows:
+        where = " or ".join(f"<code>{html.escape(str(d))}</code>" for d in dirs)
+        return f"<p>No record found in {where}.</p>"
+    titles, e = chapter_titles or {}, html.escape
+    shown = [{**r, "chapter": titles.get(r["chapter"], r["chapter"]),
+              "what": f"{r['kind']} record" + (f", {r['folder']}" if r["folder"] else ""),
+              "run": f"{r['profile']}; {r['hardware']}; {r['date']}; commit {r['commit']}"} for r in rows]
+
+    def cell(key, r):
+        if key == "file":       # a long path may break after each slash
+            return (e(r["file"]).replace("/", "/<wbr>")
+                    + f'<br><span style="font-size:0.9em;opacity:0.75">{e(r["what"])}</span>')
+        return e(str(r[key]))
+
+    return html_table(shown, PROVENANCE_COLUMNS, cell=cell, css_class="results-table",
+                      style="font-size:0.8em", scroll=True,
+                      row_style=lambda r: "background:#fff3cd" if r.get("profile") == "ci" else "")
+
+
+# ----------------------------------------------------------------------------- the claims table
+
+def _show(value: float, ratio: bool) -> str:
+    """One end of an interval in a claim's units: points to one decimal, ratios as ``1.23×``."""
+    if math.isinf(value):
+        return ("\u221e" if value > 0 else ("0" if ratio else "-\u221e")) + ("\u00d7" if ratio else "")
+    return f"{math.exp(value):.2f}\u00d7" if ratio else f"{value:.1f}"
+
+
+def estimate_text(row: Mapping) -> str:
+    """This book's number for one claim row (``results_rows.claim_rows``): the estimate and its
+    95% interval in the claim's units ("0.5 [-5.9, 6.9] points", "0.74× [0.43×, 1.28×]"), the
+    measured value of an exact check as its chapter wrote it, or :data:`NOT_MEASURED`."""
+    unit = row.get("unit")
+    if row.get("measured") in (None, NOT_MEASURED) or row.get("estimate") is None:
+        return NOT_MEASURED
+    if unit not in ("points", "log ratio"):
+        return str(row["measured"])
+    ratio = unit == "log ratio"
+    lo, hi = (-math.inf if v is None else float(v) for v in (row.get("ci") or (None, None)))
+    text = f"{_show(float(row['estimate']), ratio)} [{_show(lo, ratio)}, {_show(hi, ratio)}]"
+    return text + ("" if ratio else " points")
+
+
+def _paper_short(row: Mapping, limit: int = 60) -> str:
+    """The paper's number for the table ("as stated" where the claim's words hold it, "—" where
+    there is none), a long text cut before its parenthesis (the whole text is in the details)."""
+    text = str(row.get("paper") or "")
+    if not text:
+        return NOT_REPORTED
+    return text.split(" (")[0] if len(text) > limit and " (" in text else text
+
+
+def _power(row: Mapping) -> str:
+    """What a judged row's interval can tell: its MDE, and how the paper's effect is used."""
+    unit, paper = row.get("unit"), row.get("paper_effect")
+    if unit not in ("points", "log ratio"):
+        return "Checked exactly: one count, no seeds and no interval."
+    ratio = unit == "log ratio"
+    mde = row.get("mde")
+    text = ("" if mde is None else "The smallest effect this design detects with 80% power is "
+            f"{_show(float(mde), ratio)}{'' if ratio else ' points'}. ")
+    if paper is None:
+        return text + "The paper gives no number here, so only the direction is judged."
+    effect = f"{_show(float(paper), ratio)}{'' if ratio else ' points'}"
+    if row.get("paper_judged"):
+        return text + f"The paper's effect, {effect}, is compared in size."
+    return text + (f"The paper's {effect} was measured in another setting, so only the "
+                   "direction is judged.")
+
+
+def claim_details(row: Mapping, chapter_titles: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """The details of one claim row, as (label, HTML) pairs: the paper's words and section, the
+    paper's number in full, what was measured, the setting, the power, the seeds and where the
+    record comes from. Values are escaped here."""
+    e = html.escape
+    source = str(row.get("source") or "").removeprefix("paper ")
+    out = [(f"The paper ({source})" if source else "The paper",
+            f"\u201c{e(str(row.get('statement') or ''))}\u201d")]
+    paper = str(row.get("paper") or "")
+    if paper and paper != "as stated" and paper != _paper_short(row):
+        out.append(("The paper's number", e(paper)))
+    if row.get("measured") in (None, NOT_MEASURED):
+        return out + [("This book", e(NOT_MEASURED))]
+    if row.get("metric") and row.get("unit") in ("points", "log ratio"):
+        out.append(("Measured", e(str(row["metric"]))))
+    if row.get("setting"):
+        out.append(("Setting", e(str(row["setting"]))))
+    out.append(("Power", e(_power(row))))
+    n, censored = row.get("n"), row.get("n_censored")
+    if n and row.get("unit") in ("points", "log ratio"):
+        seeds = f"{n}" + (f"; {censored} of {n} runs did not reach the target (censored)"
+                          if censored else "")
+        out.append(("Seeds", e(seeds)))
+    chapter = str(row.get("chapter") or "")
+    title = (chapter_titles or {}).get(chapter, chapter.replace("_", " "))
+    link = f'<a href="{e(chapter)}.html">{e(title)}</a>' if chapter and chapter != NOT_REPORTED else e(title)
+    out.append(("Record", f"{link}; profile {e(str(row.get('profile')))}, {e(str(row.get('hardware')))}, "
+                          f"{e(str(row.get('date')))}, commit {e(str(row.get('commit')))}"))
+    return out
+
+
+def _outcome_cell(row: Mapping) -> str:
+    outcome = row.get("outcome")
+    if outcome in (None, NOT_MEASURED) or row.get("measured") in (None, NOT_MEASURED):
+        return NOT_REPORTED
+    colour = _OUTCOME_COLOURS.get(outcome, "inherit")
+    return f'<strong style="color:{colour}">{html.escape(str(outcome))}</strong>'
+
+
+def claims_table(rows: Sequence[Mapping], chapter_titles: Mapping[str, str] | None = None) -> str:
+    """The claims table: one row per claim row of ``results_rows.claim_rows`` (its title, the
+    paper's number, and this book's cell: the outcome word where the claim is judged, above
+    :func:`estimate_text`), each followed by a row with its :func:`claim_details` in a closed
+    ``<details>``. Three columns, the width of the text at a phone's width too; "Later work" is
+    a fourth when a row carries ``later``, else the caption says :data:`NOT_REVIEWED`. ``ci``
+    rows are shaded."""
+    e = html.escape
+    columns = list(CLAIM_COLUMNS) + ([("later", "Later work")] if any(r.get("later") for r in rows) else [])
+    out = ['<div style="overflow-x:auto"><table class="results-table claims-table" '
+           'style="width:100%;font-size:0.85em">']
+    if len(columns) == len(CLAIM_COLUMNS):
+        out.append(f"<caption>Later work on these claims: {e(NOT_REVIEWED)}.</caption>")
+    out.append("<thead><tr>" + "".join(f"<th>{e(h)}</th>" for _, h in columns) + "</tr></thead><tbody>")
+    for r, title in zip(rows, claim_titles(rows)):
+        shade = ' style="background:#fff3cd"' if r.get("profile") == "ci" else ""
+        outcome = _outcome_cell(r)
+        cells = {"title": e(title), "paper": e(_paper_short(r)),
+                 "book": (outcome + "<br>" if outcome != NOT_REPORTED else "") + e(estimate_text(r)),
+                 "later": e(str(r.get("later") or NOT_REVIEWED))}
+        out.append(f"<tr{shade}>" + "".join(f"<td>{cells[k]}</td>" for k, _ in columns) + "</tr>")
+        body = "".join(f'<p style="margin:0.3em 0"><strong>{e(label)}</strong>: {text}</p>'
+                       for label, text in claim_details(r, chapter_titles))
+        out.append(f'<tr{shade}><td colspan="{len(columns)}" style="border-top:none;padding-top:0">'
+                   '<details><summary style="font-size:0.9em;opacity:0.8">details</summary>'
+                   f"{body}</details></td></tr>")
+    out.append("</tbody></table></div>")
+    return "\n".join(out)

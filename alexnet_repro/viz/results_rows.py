@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from alexnet_repro.analysis import verdicts
+from alexnet_repro.analysis.preregistration import TITLES
 from alexnet_repro.common.provenance import (
     NOT_MEASURED,
     NOT_REPORTED,
@@ -36,8 +37,7 @@ from alexnet_repro.common.provenance import (
 from alexnet_repro.data.augment import scaled_crop_size
 from alexnet_repro.quoted import paper, reading_note, reimplementations, released_2012
 
-TEN_PATCH = (f"{paper.PAPER['augmentation']['test_patches']} patches (corners, centre and "
-             "their mirror images), softmax averaged")
+TEN_PATCH = f"{paper.PAPER['augmentation']['test_patches']} patches, softmax averaged"   # §4.1, told in the prose
 CENTRE_CROP = "single centre crop"
 
 
@@ -252,7 +252,7 @@ def comparison_rows(records=()) -> list[dict]:
     With no training record, one row says :data:`NOT_MEASURED`."""
     measured = training_rows(records)
     if not measured:
-        measured = [{"kind": "this book", "model": "AlexNet (book/full_training.md)",
+        measured = [{"kind": "this book", "model": "AlexNet (the full-training chapter)",
                      "dataset": NOT_MEASURED, "protocol": NOT_MEASURED, "top1_error_pct": None,
                      "top5_error_pct": None, "source": NOT_MEASURED, "differs": NOT_MEASURED,
                      "profile": NOT_MEASURED, "hardware": NOT_MEASURED, "date": NOT_MEASURED,
@@ -309,16 +309,38 @@ _CLAIM_KEYS = ("statement", "source", "paper", "metric", "measured", "setting", 
                "paper_judged", "values")
 
 
+def claim_title(row: Mapping, *, limit: int = 80) -> str:
+    """A claim in a few words: its title (``preregistration.TITLES``), else the first sentence
+    of its statement, cut at a word before ``limit`` characters."""
+    title = TITLES.get(str(row.get("claim", row.get("key", ""))))
+    if title:
+        return title
+    text = str(row.get("statement") or row.get("claim") or "").strip()
+    first = text.split(". ")[0].rstrip(".")
+    if len(first) > limit:
+        first = first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return first
+
+
+def claim_titles(rows: Sequence[Mapping]) -> list[str]:
+    """:func:`claim_title` of each row; a title two rows share (one claim measured by two
+    chapters) ends with the chapter that measured it, in words ("(full training)")."""
+    titles = [claim_title(r) for r in rows]
+    return [f"{t} ({str(r.get('chapter', '')).replace('_', ' ')})"
+            if titles.count(t) > 1 and r.get("chapter") not in (None, NOT_REPORTED) else t
+            for t, r in zip(titles, rows)]
+
+
 def judged_rows(rows: Sequence[Mapping]) -> list[dict]:
     """The measured claim rows judged over seeds (not exact checks, not unmeasured), as rows of
-    ``figures.forest_plot``: ``label`` is the claim key, ``paper`` the paper's effect where it is
-    judged in size, else None (drawn only where judged: a number from another setting is not a
-    target here)."""
+    ``plots.forest_plot``: ``label`` is the claim key, ``title`` the claim in words
+    (:func:`claim_titles`), ``paper`` the paper's effect where it is judged in size, else None
+    (drawn only where judged: a number from another setting is not a target here)."""
     out = []
-    for r in rows:
+    for r, title in zip(rows, claim_titles(rows)):
         if r.get("unit") not in ("points", "log ratio") or r.get("outcome") in (None, NOT_MEASURED):
             continue
-        out.append({**r, "label": r["claim"], "ci": _bounds(r["ci"]),
+        out.append({**r, "label": r["claim"], "title": title, "ci": _bounds(r["ci"]),
                     "ci_hull": _bounds(r.get("ci_hull") or r["ci"]),
                     "paper": r.get("paper_effect") if r.get("paper_judged") else None})
     return out
