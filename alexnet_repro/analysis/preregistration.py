@@ -177,4 +177,11 @@ TITLES: dict = {
     "weight_decay_train": "Weight decay helps the network learn",
     "bias_init": "Biases of 1 speed up early learning",
     "ten_patch_test": "Ten test patches beat the centre crop",
+    # claims checked exactly or quoted without a measurement (architecture, the paper's CLAIMS)
+    "parameters": "The network has 60 million parameters",
+    "input_size": "conv1 turns a 224-pixel input into 55×55 maps",
+    "neurons_conv1": "conv1 has 253,440 neurons",
+    "augmentation_factor": "Crops and flips enlarge the training set 2048-fold",
+    "fall2009": "Results on the Fall 2009 ImageNet",
+    "dropout": "Dropout reduces overfitting",
 }

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from typing import Mapping, Sequence
 
 from alexnet_repro.analysis.preregistration import TITLES
+from alexnet_repro.common.text import DATASET_NAMES, dataset_name
 
 #: Outcome words as they start a sentence.
 _CAPITAL = {"no effect at this scale": "No effect at this scale", "same direction": "Same direction"}
@@ -36,9 +38,22 @@ def effect_text(claim: Mapping) -> str:
     return f"{est:+.1f} points (95% interval {lo:+.1f} to {hi:+.1f})"
 
 
+#: How a setting's machine words read in a sentence.
+_READER_WORDS = {"init kaiming": "He initialisation", "init paper": "the paper's N(0, 0.01²) initialisation",
+                 "init released-2012": "the released configuration's initialisation", " width ": " at width ",
+                 "SmallCNN": "four-layer CNN"}
+
+
 def scale_text(setting: str) -> str:
-    """The first two parts of a setting sentence (profile and network; dataset and images)."""
-    return "; ".join(part.strip() for part in setting.split(";")[:2])
+    """The first two parts of a setting sentence (profile and network; dataset and images), in a
+    reader's words: ``"default profile: AlexNet at width 0.125, He initialisation; Fashion-MNIST,
+    1,000 training images"``."""
+    text = "; ".join(part.strip() for part in setting.split(";")[:2])
+    for machine, reader in _READER_WORDS.items():
+        text = text.replace(machine, reader)
+    for key in DATASET_NAMES:
+        text = re.sub(rf"(?<![\w-]){re.escape(key)}(?![\w-])", dataset_name(key), text)
+    return text
 
 
 def answer_sentence(claim: Mapping) -> str:
