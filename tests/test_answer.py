@@ -46,3 +46,4 @@ def test_the_scale_reads_in_words():
         "ci profile: AlexNet at width 0.125, He initialisation; Fashion-MNIST, 100 training images")
     assert scale_text("x: SmallCNN, init paper; cifar10, 5 training images") == (
         "x: four-layer CNN, the paper's N(0, 0.01²) initialisation; CIFAR-10, 5 training images")
+    assert scale_text("x: AlexNet at width 0.5; y") == "x: AlexNet at width 0.5; y"   # already in words

@@ -368,10 +368,10 @@ def test_answer_html_lists_each_claim_in_words():
                                                                       init="cuda-convnet-18pct")
     block = rvt.answer_html(study, [claim, {**claim, "key": "relu_speedup_cuda_convnet"}], [first, second])
     assert block.count("<li>") == 2 and "Inconclusive: 1.04× (95% interval 0.12× to 9.14×), 3 seeds" in block
-    assert ("at ci profile: four-layer CNN at width 0.25, He initialisation; fashion-mnist, 192 training images "
+    assert ("at ci profile: four-layer CNN at width 0.25, He initialisation; Fashion-MNIST, 192 training images "
             "per seed; the paper: 6×") in block
     assert ("four-layer CNN at width 0.25, cuda-convnet&#x27;s layers-18pct set-up (its initialisation, normalizations and "
-            "pools, inputs times 255); fashion-mnist") in block
+            "pools, inputs times 255); Fashion-MNIST") in block
     assert "ReLUs train faster than tanh units" in block and "relu_speedup" not in block
 
 

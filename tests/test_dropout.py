@@ -517,7 +517,7 @@ def test_answer_html_and_try_glue_in_words():
            "statement": "Without dropout, the network exhibits substantial overfitting.", "setting": "ci; x"}
     block = chapter.answer_html([row], _config(), _fake_runs())
     assert "Same direction: +12.0 points (95% interval +9.0 to +15.0), 5 seeds" in block
-    assert ("at ci profile: AlexNet at width 0.0625, He initialisation; fashion-mnist, 100 training and 100 "
+    assert ("at ci profile: AlexNet at width 0.0625, He initialisation; Fashion-MNIST, 100 training and 100 "
             "validation images per seed at 67 px; the paper: no number.") in block
     assert chapter.reader_setting(_config(model_kwargs={"width": 1.0, "init": "paper"}), _fake_runs()).startswith(
         "ci profile: AlexNet at width 1, the paper's initialisation;")

@@ -199,6 +199,13 @@ def outcome_not_on_first_screen(page) -> list[str]:
 
 # --------------------------------------------------------------------------- browser
 
+def images_without_alt(page) -> list[str]:
+    """Every figure says what it shows: an image in the page's content without alt text."""
+    missing = page.eval_on_selector_all(
+        "main img, article img", "els => els.filter(e => !(e.getAttribute('alt') || '').trim()).map(e => e.src)")
+    return [f"{page.url}: an image without alt text ({src[:60]})" for src in missing]
+
+
 def require_browser():
     missing = []
     try:
@@ -265,7 +272,8 @@ CLEAN_BODY = (ANSWER + "<p>Five seeds of each network, one seed per run, trained
               '<div style="overflow-x:auto"><table><tr>' + "<td>wide cell of a wide table</td>" * 12
               + "</tr></table></div><table><tr><td>narrow</td><td>table</td></tr></table>"
               "<pre>runs = {'relu': 5}  # PosixPath('/tmp/x') relu_speedup seed(s)</pre>"
-              "<p>The code <code>{'a': 1}</code> is code, not text.</p>")
+              "<p>The code <code>{'a': 1}</code> is code, not text.</p>"
+              '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" alt="A grey dot" width="10" height="10">')
 DEFECTS = {
     "wide div": '<div style="width:2000px">a line that runs far past the window</div>',
     "unboxed table": "<table><tr>" + "<td>wide cell of a wide table</td>" * 12 + "</tr></table>",
@@ -276,8 +284,9 @@ DEFECTS = {
     "dict repr": "<p>Settings: {'a': 1}</p>",
     "claim key": f"<p>The claim {CLAIM_KEYS[0]} is judged below.</p>",
     "module name": "<p>Computed by alexnet_repro.analysis.judging.</p>",
+    "image without alt": '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" width="10" height="10">',
 }
-CHECK_FOR = {"wide div": too_wide, "unboxed table": unboxed_wide_tables}
+CHECK_FOR = {"wide div": too_wide, "unboxed table": unboxed_wide_tables, "image without alt": images_without_alt}
 
 
 def hand_made(tmp_path, name, body) -> str:
@@ -288,7 +297,7 @@ def hand_made(tmp_path, name, body) -> str:
 
 def all_checks(page) -> list[str]:
     return too_wide(page) + unboxed_wide_tables(page) + text_for_machines(page) \
-        + outcome_not_on_first_screen(page)
+        + outcome_not_on_first_screen(page) + images_without_alt(page)
 
 
 @pytest.mark.parametrize("width", [WIDE, PHONE])
@@ -307,7 +316,7 @@ def test_each_check_reports_its_planted_defect(browser, tmp_path, defect):
         check = CHECK_FOR.get(defect, text_for_machines)
         problems = check(page)
         assert problems, f"{check.__name__} missed the planted {defect}"
-        others = [c for c in (too_wide, unboxed_wide_tables, text_for_machines) if c is not check]
+        others = [c for c in (too_wide, unboxed_wide_tables, text_for_machines, images_without_alt) if c is not check]
         if defect != "unboxed table":  # an unboxed wide table also widens the page: both right
             assert all(c(page) == [] for c in others), f"{defect}: other checks fired too"
     finally:
@@ -418,6 +427,12 @@ def test_every_wide_table_scrolls_in_its_own_box(html_root, server, browser, wid
 @pytest.mark.slow
 def test_the_reading_text_has_nothing_written_for_the_machine(html_root, server, browser):
     problems = run_check(browser, server, chapter_pages(html_root), text_for_machines)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_every_figure_has_alt_text(html_root, server, browser):
+    problems = run_check(browser, server, chapter_pages(html_root), images_without_alt)
     assert not problems, "\n".join(problems)
 
 

@@ -40,7 +40,7 @@ def effect_text(claim: Mapping) -> str:
 
 #: How a setting's machine words read in a sentence.
 _READER_WORDS = {"init kaiming": "He initialisation", "init paper": "the paper's N(0, 0.01²) initialisation",
-                 "init released-2012": "the released configuration's initialisation", " width ": " at width ",
+                 "init released-2012": "the released configuration's initialisation",
                  "SmallCNN": "four-layer CNN"}
 
 
@@ -51,6 +51,7 @@ def scale_text(setting: str) -> str:
     text = "; ".join(part.strip() for part in setting.split(";")[:2])
     for machine, reader in _READER_WORDS.items():
         text = text.replace(machine, reader)
+    text = re.sub(r"(?<!\bat) width ", " at width ", text)
     for key in DATASET_NAMES:
         text = re.sub(rf"(?<![\w-]){re.escape(key)}(?![\w-])", dataset_name(key), text)
     return text
