@@ -3,8 +3,12 @@ session under the `ci` profile (in a temporary folder of its own), one torch thr
 models, a tiny AlexNet set-up, generated image folders."""
 from __future__ import annotations
 
+import functools
 import os
 import signal
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import torch
@@ -118,3 +122,32 @@ def prepared_folder(jpeg_folder, tmp_path_factory):
     dst = tmp_path_factory.mktemp("prepared")
     prepare_folder("imagenet", jpeg_folder, dst, quality=95, shard_images=5, workers=1, progress=False)
     return dst
+
+
+# --- the built book, served on the loopback for the browser tests (test_browser, test_reader_pages)
+
+@pytest.fixture(scope="module")
+def html_root(request) -> Path:
+    """The built HTML: ALEXNET_TEST_HTML (a folder holding index.html) or the `ci` build of
+    `built_book`."""
+    given = os.environ.get("ALEXNET_TEST_HTML")
+    root = Path(given) if given else request.getfixturevalue("built_book")
+    if not (root / "index.html").exists():
+        pytest.fail(f"no built book at {root} (index.html missing); build one with "
+                    f"`python -m alexnet_repro book --profile ci` (it lands in _build/html/ci)")
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(html_root):
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0),
+                                functools.partial(Quiet, directory=str(html_root)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()

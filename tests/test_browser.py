@@ -21,13 +21,10 @@ Missing either is a failure when the CI environment variable is set, a skip othe
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import json
 import os
 import shutil
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -64,29 +61,6 @@ def require_browser():
 
 # --------------------------------------------------------------------------- fixtures
 
-@pytest.fixture(scope="module")
-def html_root(request) -> Path:
-    given = os.environ.get("ALEXNET_TEST_HTML")
-    root = Path(given) if given else request.getfixturevalue("built_book")
-    if not (root / "index.html").exists():
-        pytest.fail(f"no built book at {root} (index.html missing); build one with "
-                    f"`python -m alexnet_repro book --profile ci` (it lands in _build/html/ci)")
-    return root
-
-
-@pytest.fixture(scope="module")
-def server(html_root):
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0),
-                                functools.partial(Quiet, directory=str(html_root)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.fixture(scope="module")

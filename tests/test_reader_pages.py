@@ -21,12 +21,9 @@ Needs chromium (``apt-get install -y chromium``) and the Python package playwrig
 """
 from __future__ import annotations
 
-import functools
 import os
 import re
 import shutil
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -364,29 +361,6 @@ def test_code_and_hidden_inputs_are_not_reading_text(browser, tmp_path):
 
 # --------------------------------------------------------------------------- the built book
 
-@pytest.fixture(scope="module")
-def html_root(request) -> Path:
-    given = os.environ.get("ALEXNET_TEST_HTML")
-    root = Path(given) if given else request.getfixturevalue("built_book")
-    if not (root / "index.html").exists():
-        pytest.fail(f"no built book at {root} (index.html missing); build one with "
-                    f"`python -m alexnet_repro book --profile ci` (it lands in _build/html/ci)")
-    return root
-
-
-@pytest.fixture(scope="module")
-def server(html_root):
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0),
-                                functools.partial(Quiet, directory=str(html_root)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def chapter_pages(html_root: Path) -> list[str]:

@@ -305,7 +305,7 @@ def test_estimate_text_in_the_claims_units():
 def test_claims_table_one_row_per_claim_details_one_click_away():
     rows = [_claim_row(), _claim_row(claim="ten_patch_test", chapter="augmentation"),
             _claim_row(claim="ten_patch_test", chapter="full_training", profile="ci"),
-            _claim_row(claim="fall2009", statement="On the Fall 2009 ImageNet, top-1 error 67.4%.",
+            _claim_row(claim="a_quote_without_title", statement="On the Fall 2009 ImageNet, top-1 error 67.4%.",
                        paper="as stated", measured=provenance.NOT_MEASURED, outcome=provenance.NOT_MEASURED,
                        estimate=None, chapter=provenance.NOT_REPORTED)]
     out = results_render.claims_table(rows, {"lrn_pooling": "Pooling"})

@@ -23,7 +23,7 @@ from IPython.display import HTML, display
 from myst_nb import glue
 
 from alexnet_repro.analysis.sweeps import run_seeds
-from alexnet_repro.bookrun.profiles import chapter_source, toc_pages
+from alexnet_repro.bookrun.profiles import page_titles
 from alexnet_repro.common.errors import ConfigError
 from alexnet_repro.common.records import save_record
 from alexnet_repro.engine.checkpoint import CHECKPOINT
@@ -106,10 +106,7 @@ def chapter_list(covers: Mapping[str, str]) -> str:
     title (the first ``# `` heading of ``book/<name>.md``, else its name) linked to its HTML
     page, followed by ``covers[name]`` (what it takes from the paper)."""
     items = []
-    for name in toc_pages()[1:]:
-        source = chapter_source(name)
-        lines = source.read_text().splitlines() if source.exists() else []
-        title = next((line[2:].strip() for line in lines if line.startswith("# ")), name)
+    for name, title in list(page_titles().items())[1:]:
         items.append(f'<li><a href="{html.escape(name)}.html">{html.escape(title)}</a> &mdash; '
                      f'{html.escape(covers.get(name, ""))}</li>')
     return "<ol>" + "".join(items) + "</ol>"

@@ -57,6 +57,17 @@ def toc_pages() -> list[str]:
     return [Path(name).name for name in names]
 
 
+def page_titles() -> dict[str, str]:
+    """``{page: title}`` for every page of ``_toc.yml``: the first ``# `` heading of
+    ``book/<page>.md``, else the page's name."""
+    out = {}
+    for name in toc_pages():
+        source = chapter_source(name)
+        lines = source.read_text().splitlines() if source.exists() else []
+        out[name] = next((line[2:].strip() for line in lines if line.startswith("# ")), name)
+    return out
+
+
 def is_static(page: str) -> bool:
     """A page without code cells (e.g. the references): rendered as it is, never executed."""
     path = chapter_source(page)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from alexnet_repro.bookrun.profiles import chapter_source, toc_pages
+from alexnet_repro.bookrun.profiles import page_titles
 from alexnet_repro.common.html import html_table
 from alexnet_repro.common.text import join_words
 from alexnet_repro.quoted.paper import PAPER, TABLE1, TABLE2
@@ -18,7 +18,7 @@ from alexnet_repro.viz.results_render import TABLE1_COLUMNS, TABLE2_COLUMNS, to_
 from alexnet_repro.viz.results_rows import table1_rows, table2_rows
 
 __all__ = ["COVERS", "TABLE2_CAPTION", "READING_NOTE_COLUMNS", "paper_tables", "reading_note_table",
-           "bias_paper_says", "chapter_titles"]
+           "bias_paper_says"]
 
 #: What each chapter takes from the paper (the chapters themselves hold the rest).
 COVERS = {
@@ -61,20 +61,10 @@ def bias_paper_says(init=None) -> str:
             "its \u201cfully-connected layers\u201d takes in the output layer, whose bias is 0.")
 
 
-def chapter_titles() -> dict:
-    """``{page: title}``: the first ``# `` heading of each page of the book."""
-    out = {}
-    for name in toc_pages():
-        source = chapter_source(name)
-        lines = source.read_text().splitlines() if source.exists() else []
-        out[name] = next((line[2:].strip() for line in lines if line.startswith("# ")), name)
-    return out
-
-
 def reading_note_table() -> str:
     """HTML table of the reading note's errors: what it says, what the paper says (the biases'
     row from :func:`bias_paper_says`), and the chapter that discusses it, linked by its title."""
-    titles = chapter_titles()
+    titles = page_titles()
     rows = [{**row, "paper_says": bias_paper_says()} if key == "bias_init" else dict(row)
             for key, row in READING_NOTE_ERRORS.items()]
 

@@ -4,7 +4,7 @@ published numbers, and the errors noted in the authors' released configuration,
 :func:`released_facts`), its sentences on the records and the outcomes (:func:`records_sentence`,
 :func:`outcomes_sentence`), the paper's Tables 1 and 2 with their captions (:func:`table1_html`,
 :func:`table2_html`), and the claims and provenance tables with chapters named by their titles
-(:func:`chapter_titles`, :func:`claims_html`, :func:`provenance_html`).
+(:func:`claims_html`, :func:`provenance_html`).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from alexnet_repro.analysis.verdicts import OUTCOMES
-from alexnet_repro.bookrun.profiles import REPO, chapter_source, toc_pages
+from alexnet_repro.bookrun.profiles import REPO, page_titles
 from alexnet_repro.bookrun.runner import build_root
 from alexnet_repro.common.text import join_words, plural
 from alexnet_repro.quoted.paper import TABLE1, TABLE2
@@ -32,7 +32,7 @@ from alexnet_repro.viz.results_rows import (
 )
 
 __all__ = ["TABLE2_CAPTION", "released_facts", "overview_facts", "table1_html", "table2_html",
-           "records_sentence", "outcomes_sentence", "prose_facts", "chapter_titles", "claims_html",
+           "records_sentence", "outcomes_sentence", "prose_facts", "claims_html",
            "provenance_html"]
 
 #: Table 2's caption in the results chapter: its source and what a dash means.
@@ -109,19 +109,9 @@ def prose_facts(counts: Mapping, summary: Mapping) -> dict:
     return {"records_text": records_sentence(counts), "outcomes_text": outcomes_sentence(counts, summary)}
 
 
-def chapter_titles() -> dict:
-    """``{chapter: title}`` for the book's pages: the first ``# `` heading of each page."""
-    out = {}
-    for name in toc_pages():
-        source = chapter_source(name)
-        lines = source.read_text().splitlines() if source.exists() else []
-        out[name] = next((line[2:].strip() for line in lines if line.startswith("# ")), name)
-    return out
-
-
 def claims_html(claims: Sequence[Mapping]) -> str:
     """The claims table (``viz.results_render.claims_table``), chapters named by their titles."""
-    return claims_table(claims, chapter_titles())
+    return claims_table(claims, page_titles())
 
 
 def provenance_html(records, committed_dir, results_dir, *, build: str | Path | None = None) -> str:
@@ -129,4 +119,4 @@ def provenance_html(records, committed_dir, results_dir, *, build: str | Path | 
     default the book's) or to the repository, and its chapter by title."""
     roots = {"build folder": Path(build) if build is not None else build_root(), "repository": REPO}
     return provenance_table(records, committed_dir, results_dir, roots=roots,
-                            chapter_titles=chapter_titles())
+                            chapter_titles=page_titles())
