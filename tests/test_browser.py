@@ -23,82 +23,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import shutil
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-import yaml
+from conftest import chapter_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]  # --headless: added by Playwright (headless=True)
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-INSTALL = ("apt-get install -y chromium && pip install 'playwright>=1.45' "
-           "(do not run `playwright install`: the test drives Debian's chromium)")
 TIMEOUT_MS = 30_000
 
 
-def require_browser():
-    missing = []
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("the Python package playwright")
-    if not Path(CHROMIUM).exists():
-        missing.append(f"chromium ({CHROMIUM})")
-    if missing:
-        message = f"browser test needs {' and '.join(missing)}; install with: {INSTALL}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-
-
 # --------------------------------------------------------------------------- fixtures
-
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """A fresh chromium profile; every request routed: non-local ones refused and recorded."""
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    outside: list[str] = []
-
-    def route(r):
-        url = r.request.url
-        parts = urlsplit(url)
-        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOCAL_HOSTS:
-            outside.append(url)
-            r.abort()
-        else:
-            r.continue_()
-
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM,
-            headless=True, args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 1000})
-        context.route("**/*", route)
-        context.outside_requests = outside
-        yield context
-        context.close()
-    assert not outside, f"requests left the machine: {outside}"
-
-
-def chapter_pages(html_root: Path) -> list[str]:
-    """Relative URLs of every chapter of _toc.yml that the build has."""
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
-    files = [toc["root"]] + [e["file"] for part in toc.get("parts", [toc])
-                             for e in part.get("chapters", [])]
-    pages = [f"{f}.html" for f in files if (html_root / f"{f}.html").exists()]
-    assert pages, f"no chapter page of _toc.yml in {html_root}"
-    return pages
 
 
 def open_page(context, url):

@@ -21,14 +21,11 @@ Needs chromium (``apt-get install -y chromium``) and the Python package playwrig
 """
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-import yaml
+from conftest import chapter_pages
 
 from alexnet_repro.analysis.preregistration import CLAIM_TESTS
 from alexnet_repro.analysis.verdicts import OUTCOMES
@@ -36,13 +33,6 @@ from alexnet_repro.analysis.verdicts import OUTCOMES
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-INSTALL = ("apt-get install -y chromium && pip install 'playwright>=1.45' "
-           "(do not run `playwright install`: the test drives Debian's chromium)")
 TIMEOUT_MS = 30_000
 WIDE, PHONE, SCREEN_HEIGHT = 1280, 400, 900
 #: Chapters that judge claims: their first screen must say the outcome.
@@ -206,48 +196,6 @@ def images_without_alt(page) -> list[str]:
     return [f"{page.url}: an image without alt text ({src[:60]})" for src in missing]
 
 
-def require_browser():
-    missing = []
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("the Python package playwright")
-    if not Path(CHROMIUM).exists():
-        missing.append(f"chromium ({CHROMIUM})")
-    if missing:
-        message = f"browser test needs {' and '.join(missing)}; install with: {INSTALL}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """A fresh chromium profile; every request to another machine refused and recorded."""
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    outside: list[str] = []
-
-    def route(r):
-        url = r.request.url
-        parts = urlsplit(url)
-        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOCAL_HOSTS:
-            outside.append(url)
-            r.abort()
-        else:
-            r.continue_()
-
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM,
-            headless=True, args=CHROMIUM_ARGS, viewport={"width": WIDE, "height": SCREEN_HEIGHT})
-        context.route("**/*", route)
-        yield context
-        context.close()
-    assert not outside, f"requests left the machine: {outside}"
-
-
 def load(browser, url, width=WIDE):
     page = browser.new_page()
     page.set_viewport_size({"width": width, "height": SCREEN_HEIGHT})
@@ -363,17 +311,6 @@ def test_code_and_hidden_inputs_are_not_reading_text(browser, tmp_path):
 
 
 # --------------------------------------------------------------------------- the built book
-
-
-
-def chapter_pages(html_root: Path) -> list[str]:
-    """Relative URLs of every chapter of _toc.yml that the build has."""
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
-    files = [toc["root"]] + [e["file"] for part in toc.get("parts", [toc])
-                             for e in part.get("chapters", [])]
-    pages = [f"{f}.html" for f in files if (html_root / f"{f}.html").exists()]
-    assert pages, f"no chapter page of _toc.yml in {html_root}"
-    return pages
 
 
 def run_check(browser, server, pages, check, width=WIDE) -> list[str]:
