@@ -241,9 +241,9 @@ def test_speedup_glue_on_a_hand_made_claim_and_curve():
                  0.8: _result(math.log(1.04), math.log(0.12), math.log(9.14))}
     g = rvt.speedup_glue(study, _claim(), by_target)
     assert {k: g[k] for k in ("outcome", "estimate", "ci", "n_claim", "n_censored", "paper_judged",
-                              "censor_span", "targets")} == {
+                              "censor_spans", "targets")} == {
         "outcome": "inconclusive", "estimate": "1.04×", "ci": "[0.12×, 9.14×]", "n_claim": 3, "n_censored": 2,
-        "paper_judged": "only the direction is judged (fashion-mnist)", "censor_span": "10", "targets": "85%, 80%"}
+        "paper_judged": "only the direction is judged (fashion-mnist)", "censor_spans": "10 and 100", "targets": "85%, 80%"}
     assert (g["low"], g["low_at"], g["low_ci"]) == ("0.65×", "85", "[0.08×, 5.34×]")
     assert (g["high"], g["high_at"], g["high_ci"]) == ("1.04×", "80", "[0.12×, 9.14×]")
     assert g["n_claim_text"] == "3 seeds"

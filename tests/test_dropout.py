@@ -479,14 +479,15 @@ def test_claims_settings_values_and_glue_by_hand():
         {"target": 0.3, "window": 1, "key": E, "eval_train_images": 50, "slow_steps": [8, 6]}
     g = chapter.claims_glue(rows)
     assert [g[f"{k}_outcome"] for k in ("over", "iter", "scale")] == [r["outcome"] for r in rows]
-    half = stats.t.ppf(0.975, 1) * math.sqrt(4.5) / math.sqrt(2)            # effects 12, 15: sd sqrt(4.5)
-    assert g["over_text"].startswith(f"13.5 [{13.5 - half:.1f}, {13.5 + half:.1f}]")
-    assert "no paper value" in g["over_text"] and "paper 2.00×" in g["iter_text"]
+    # two seeds (effects 12, 15): too few for an interval, the mean only
+    assert g["over_text"].startswith("13.5 from 2 seeds (no interval; ")
+    # "roughly doubles": 2 divided and multiplied by 4/3
+    assert "no paper value" in g["over_text"] and "paper 1.50× to 2.67×" in g["iter_text"]
     assert g["design"].startswith("With 2 seeds, this design detects, with 80% power at the 95% level, ")
     assert "dropout_" not in g["design"] and "(the paper: 2.00×)" in g["design"]
     record = chapter.dropout_record("ci", rows, runs, conventions=_rows([1, 2, 3, 4]), base=cfg, seeds=(0, 1),
                                     by_target=iters["by_target"], seconds=7.0)
-    assert list(record) == ["kind", "chapter", "profile", "claims", "runs", "conventions", "config", "seeds",
+    assert list(record) == ["kind", "format", "chapter", "profile", "claims", "runs", "conventions", "config", "seeds",
                             "speedups", "chapter_seconds", "provenance"]
     assert (record["chapter"], record["profile"], record["seeds"], record["chapter_seconds"]) == ("dropout", "ci", [0, 1], 7.0)
     assert record["runs"][YES][1] == {"seed": 1, "final": runs[YES][1]["final"], "wall_time_s": 2.0}

@@ -177,7 +177,7 @@ def test_regime_claim_judges_the_per_seed_top1_differences():
     assert row["key"] == "lrn_second_regime" and row["n"] == 2
     assert row["estimate"] == pytest.approx(2.0)                       # (3 + 1) / 2 points, by hand
     assert row["ci"] == pytest.approx(list(_t_interval([3.0, 1.0])), rel=1e-9)
-    assert row["outcome"] == "inconclusive"                            # 2 +- 12.7: contains zero
+    assert row["outcome"] == "too few seeds to judge"                  # two seeds (2 +- 12.7)
     assert row["values"]["top5_points"] == pytest.approx([-1.0, 2.0]) and row["values"]["x"] == 2
 
 

@@ -154,7 +154,7 @@ def test_claims_grouped_under_the_paper_claims_with_provenance(tmp_path):
     # mean 0.9, sd 0.3, t(0.975, 2) = 4.303: [0.155, 1.645] above 0; the 1.4 is ImageNet's, not judged
     assert lrn["outcome"] == "same direction" and lrn["measured"].startswith("0.9")
     assert lrn["ci"] == pytest.approx([0.9 - 4.302653 * 0.3 / 3 ** 0.5, 0.9 + 4.302653 * 0.3 / 3 ** 0.5])
-    assert rows[keys.index("lrn_cifar10")]["outcome"] == "inconclusive"
+    assert rows[keys.index("lrn_cifar10")]["outcome"] == "too few seeds to judge"
     assert lrn["profile"] == "default" and lrn["chapter"] == "lrn_pooling"
     assert lrn["date"] != "unknown"
     pca = rows[keys.index("pca_color")]
@@ -295,7 +295,8 @@ def test_estimate_text_in_the_claims_units():
     # exp(-0.3) = 0.7408, exp(-0.84) = 0.4317, exp(0.25) = 1.2840
     ratio = _claim_row(unit="log ratio", estimate=-0.3, ci=[-0.84, 0.25])
     assert results_render.estimate_text(ratio) == "0.74× [0.43×, 1.28×]"
-    assert results_render.estimate_text(_claim_row(ci=[None, 2.0])) == "0.5 [-∞, 2.0] points"
+    # an interval that does not exist (fewer than 3 seeds; null in a record) is not printed
+    assert results_render.estimate_text(_claim_row(ci=[None, 2.0])) == "0.5 points from 2 seeds, no interval"
     exact = _claim_row(unit="exact", measured="60,965,224 (two towers)", estimate=60965224.0)
     assert results_render.estimate_text(exact) == "60,965,224 (two towers)"
     missing = _claim_row(measured=provenance.NOT_MEASURED, estimate=None)
@@ -359,3 +360,20 @@ def test_released_errors_are_the_reference_files_lines_beside_table2():
     assert round(rows[1]["top1_error_pct"], 1) == 40.7 and round(rows[1]["top5_error_pct"], 1) == 18.2
     html = results_render.to_html(rows, rt.RELEASED_COLUMNS, digits=4)
     assert "40.664" in html and "multiview" in html and "does not say" in html
+
+
+def test_a_record_of_an_older_format_is_not_judged_and_says_so(tmp_path):
+    # a chapter record written before the rule of issue 23 (no "format" key): its outcomes follow
+    # the old rule, so the results page shows none of them and says why
+    rec = chapter_record("lrn_pooling", "default", [lrn_claim()])
+    assert rec["format"] == 2
+    old = {k: v for k, v in rec.items() if k != "format"}
+    old["claims"][0]["outcome"] = "no effect at this scale"          # an old outcome word
+    save_record(old, tmp_path, "lrn_pooling")
+    rows = rt.claim_rows(provenance.gather_records(tmp_path))
+    lrn = next(r for r in rows if r["claim"] == "lrn")
+    assert lrn["measured"] == rt.OLD_RECORD and "older rule" in rt.OLD_RECORD
+    assert results_render.estimate_text(lrn) == rt.OLD_RECORD
+    assert rt.judged_rows(rows) == []
+    html = results_render.claims_table(rows)
+    assert "run its chapter again" in html and "no effect at this scale" not in html

@@ -125,17 +125,17 @@ def test_ten_crop_claim_judges_each_seeds_paired_difference_with_a_t_interval():
     assert claim["outcome"] == "same direction"                       # the paper gives no number
     assert "3 seeds" in claim["setting"] and "200 validation images" in claim["setting"]
     mixed = judging.ten_crop_claim([_seeded(0.16, 0.17), _seeded(0.17, 0.15)])   # -1 and +2 points
-    assert mixed["outcome"] == "inconclusive" and mixed["estimate"] == pytest.approx(0.5)
+    assert mixed["outcome"] == "too few seeds to judge" and mixed["estimate"] == pytest.approx(0.5)
     worse = judging.ten_crop_claim([_seeded(0.16, 0.17), _seeded(0.16, 0.18), _seeded(0.15, 0.17)])
     assert worse["outcome"] == "opposite"                              # -1, -2, -2: the interval below 0
     # one run: its difference, but no interval from one seed: inconclusive by the rule
     single = judging.ten_crop_claim([_record()], setting="one run")
     assert single["estimate"] == pytest.approx(5.0) and single["n"] == 1
-    assert single["outcome"] == "inconclusive" and single["setting"] == "one run"
+    assert single["outcome"] == "too few seeds to judge" and single["setting"] == "one run"
     unmeasured = _record()
     del unmeasured["final"]["val_top1_error_ten_crop"]
     none = judging.ten_crop_claim([unmeasured, _seeded(0.2, 0.1)])
-    assert none["outcome"] == "inconclusive" and none["n"] == 0 and none["values"]["measured"] is False
+    assert none["outcome"] == "too few seeds to judge" and none["n"] == 0 and none["values"]["measured"] is False
     with pytest.raises(ValueError, match="at least one training record"):
         judging.ten_crop_claim([])
 

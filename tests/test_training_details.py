@@ -313,7 +313,7 @@ def test_chapter_record_keeps_the_claims_the_runs_digest_and_the_fixed_choices()
     vs = td.variants("conv4", False)
     rec = td.chapter_record("ci", rows, runs, config, vs, seeds=(0, 1), removed_layer="conv4", step=8, window=1,
                             seconds=3.5)
-    assert list(rec) == ["kind", "chapter", "profile", "claims", "runs", "config", "seeds", "variants",
+    assert list(rec) == ["kind", "format", "chapter", "profile", "claims", "runs", "config", "seeds", "variants",
                          "removed_layer", "early_step", "early_window", "chapter_seconds", "provenance"]
     assert (rec["kind"], rec["chapter"], rec["profile"]) == ("chapter", "training_details", "ci")
     assert [c["key"] for c in rec["claims"]] == list(td.CLAIM_KEYS)

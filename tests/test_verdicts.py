@@ -13,15 +13,14 @@ from scipy import stats
 
 matplotlib.use("Agg")
 
+from alexnet_repro.analysis.speedups import log_speedups
 from alexnet_repro.analysis.verdicts import (
     EFFECT_OUTCOMES,
     OUTCOMES,
-    chance_effects,
-    chance_sentence,
     format_replication,
-    log_speedups,
     mean_interval,
     replication,
+    seeds_for_power,
 )
 from alexnet_repro.viz import plots  # noqa: E402
 
@@ -32,11 +31,20 @@ TIGHT_HALF = T95_DF4 * math.sqrt(0.025) / math.sqrt(5)   # 0.1963
 
 def test_outcome_words_are_the_issues():
     assert set(OUTCOMES) == {"reproduced", "smaller than the paper", "larger than the paper",
-                             "same direction", "opposite", "no effect at this scale", "inconclusive"}
+                             "same direction", "opposite", "no effect as large as the paper's",
+                             "no effect as large as the smallest that matters", "inconclusive",
+                             "too few seeds to judge"}
+    assert EFFECT_OUTCOMES == {"reproduced", "smaller than the paper", "larger than the paper",
+                               "same direction", "opposite"}
 
 
-@pytest.mark.parametrize("paper, outcome", [(2.1, "reproduced"), (3.0, "smaller than the paper"),
-                                            (1.5, "larger than the paper"), (None, "same direction")])
+# TIGHT's prediction interval: 2 +- 2.776 * sqrt(0.025) * sqrt(1 + 1/5) = 2 +- 0.4810
+TIGHT_PI = T95_DF4 * math.sqrt(0.025) * math.sqrt(1.2)
+
+
+@pytest.mark.parametrize("paper, outcome", [(2.1, "reproduced"), (2.45, "reproduced"),
+                                            (2.6, "smaller than the paper"),
+                                            (1.45, "larger than the paper"), (None, "same direction")])
 def test_interval_above_zero(paper, outcome):
     r = replication(TIGHT, direction="greater", paper=paper)
     assert r["outcome"] == outcome
@@ -44,6 +52,7 @@ def test_interval_above_zero(paper, outcome):
     assert r["ci"][0] == pytest.approx(2 - TIGHT_HALF, abs=1e-3)
     assert r["ci"][1] == pytest.approx(2 + TIGHT_HALF, abs=1e-3)
     assert r["n"] == 5 and r["df"] == 4 and r["sd"] == pytest.approx(math.sqrt(0.025))
+    assert r["pi"] == pytest.approx((2 - TIGHT_PI, 2 + TIGHT_PI), abs=1e-3)
 
 
 def test_interval_matches_scipy_quantile_at_other_levels():
@@ -65,16 +74,36 @@ def test_direction_less_mirrors_greater():
     assert r["ci"][1] == pytest.approx(-2 + TIGHT_HALF, abs=1e-3)
     assert r["mde"] < 0
     assert replication(neg, direction="less", paper=-3.0)["outcome"] == "smaller than the paper"
-    assert replication(neg, direction="less", paper=-1.5)["outcome"] == "larger than the paper"
+    assert replication(neg, direction="less", paper=-1.4)["outcome"] == "larger than the paper"
     assert replication(TIGHT, direction="less", paper=-2.1)["outcome"] == "opposite"
 
 
 def test_interval_containing_zero():
-    small = [-0.1, 0.1, 0.0, 0.05, -0.05]  # mean 0, sd sqrt(0.00625) -> half 0.098
-    assert replication(small, direction="greater", paper=2.0)["outcome"] == "no effect at this scale"
-    # the paper's effect is not ruled out when it lies inside the interval
-    assert replication(small, direction="greater", paper=0.05)["outcome"] == "inconclusive"
+    small = [-0.1, 0.1, 0.0, 0.05, -0.05]  # mean 0, sd sqrt(0.00625); 90% half 2.132 * 0.0354
+    half90 = 2.132 * math.sqrt(0.00625 / 5)  # t-table, one-sided 95%, df 4: 2.132 -> 0.0754
+    r = replication(small, direction="greater", paper=2.0)
+    assert r["outcome"] == "no effect as large as the paper's"
+    assert r["eq_interval"] == pytest.approx((-half90, half90), abs=1e-3)
+    # the equivalence test uses the 90% interval: a margin between its end and the 95% end
+    assert replication(small, direction="greater", paper=0.09)["outcome"] == \
+        "no effect as large as the paper's"
+    assert replication(small, direction="greater", paper=0.07)["outcome"] == "inconclusive"
     assert replication(small, direction="greater", paper=None)["outcome"] == "inconclusive"
+    assert replication(small, direction="greater", margin=1.0)["outcome"] == \
+        "no effect as large as the smallest that matters"
+    assert replication(small, direction="greater", margin=1.0, margin_from_paper=True)["outcome"] \
+        == "no effect as large as the paper's"
+
+
+def test_the_issues_equivalence_case_is_named_for_what_it_shows():
+    # [-0.3, 0.2, 0.5, 0.9, 0.6] against 1.4: the old rule said "no effect at this scale"; the
+    # 90% interval is 0.38 +- 2.132 * sd / sqrt(5), which ends below 1.4 but well above 0.
+    x = [-0.3, 0.2, 0.5, 0.9, 0.6]
+    r = replication(x, direction="greater", paper=1.4)
+    half90 = 2.132 * np.std(x, ddof=1) / math.sqrt(5)
+    assert r["eq_interval"] == pytest.approx((0.38 - half90, 0.38 + half90), abs=1e-3)
+    assert r["outcome"] == "no effect as large as the paper's"
+    assert replication(x, direction="greater", paper=0.8)["outcome"] == "inconclusive"
 
 
 def test_zero_spread_is_not_certainty_with_a_resolution():
@@ -85,10 +114,10 @@ def test_zero_spread_is_not_certainty_with_a_resolution():
     # the same ties near zero: the resolution keeps 0 inside the interval
     r = replication([0.2, 0.2, 0.2], direction="greater", paper=3.0, resolution=0.5)
     assert r["ci"] == pytest.approx((-0.3, 0.7))
-    assert r["outcome"] == "no effect at this scale"
+    assert r["outcome"] == "no effect as large as the paper's"
     # per-value resolutions: the mean's error bound is their mean
-    r = replication([2.0, 2.0], direction="greater", resolution=[0.2, 0.4])
-    assert r["ci"] == pytest.approx((1.7, 2.3))
+    r = replication([2.0, 2.0, 2.0], direction="greater", resolution=[0.2, 0.4, 0.3])
+    assert r["ci"] == pytest.approx((1.7, 2.3)) and r["pi"] == pytest.approx((1.7, 2.3))
 
 
 def test_resolution_adds_to_the_t_interval():
@@ -97,12 +126,20 @@ def test_resolution_adds_to_the_t_interval():
 
 
 @pytest.mark.parametrize("effects", [[], [3.0]])
-def test_fewer_than_two_effects_is_inconclusive(effects):
+def test_fewer_than_two_effects_is_too_few(effects):
     r = replication(effects, direction="greater", paper=3.0)
-    assert r["outcome"] == "inconclusive"
+    assert r["outcome"] == "too few seeds to judge"
     assert r["ci"] == (-math.inf, math.inf) and r["mde"] == math.inf
     assert r["estimate"] == (effects[0] if effects else None)
     assert replication(effects, direction="less")["mde"] == -math.inf
+
+
+def test_two_seeds_are_too_few_whatever_they_show():
+    # two effects far from zero: a t-interval exists (t = 12.71 at df 1) but the rule needs 3
+    r = replication([5.0, 5.1], direction="greater", paper=5.0)
+    assert r["outcome"] == "too few seeds to judge"
+    assert format_replication(r) == "5.0 from 2 seeds (no interval; paper 5.0)"
+    assert replication([5.0, 5.1, 4.9], direction="greater", paper=5.0)["outcome"] == "reproduced"
 
 
 @pytest.mark.parametrize("kwargs, words", [
@@ -110,6 +147,11 @@ def test_fewer_than_two_effects_is_inconclusive(effects):
     ({"direction": "less", "paper": 1.0}, "side"), ({"direction": "greater", "level": 95}, "level"),
     ({"direction": "greater", "resolution": -1}, "resolution"),
     ({"direction": "greater", "censored": [None]}, "censored"),
+    ({"direction": "greater", "paper": (1.0, 2.0, 3.0)}, "about"),
+    ({"direction": "greater", "paper": (-1.0, None)}, "side"),
+    ({"direction": "greater", "paper": 1.0, "margin": 0.5}, "margin only"),
+    ({"direction": "greater", "margin": -0.5}, "margin"),
+    ({"direction": "greater", "bounds": (1, -1)}, "bounds"),
 ])
 def test_bad_input_says_what_is_wrong(kwargs, words):
     with pytest.raises(ValueError, match=words):
@@ -172,28 +214,46 @@ def test_true_value_of_275x_handled_consistently():
     logs = [math.log(1.2), math.log(1.2), math.log(2.75)]
     mean, sd = np.mean(logs), np.std(logs, ddof=1)
     lo, hi = mean - T95_DF2 * sd / math.sqrt(3), mean + T95_DF2 * sd / math.sqrt(3)
-    assert lo < 0 < hi < math.log(6) and lo > -math.log(6)          # hand: no effect at this scale
+    t90 = 2.920                                                      # t-table, one-sided 95%, df 2
+    e_lo, e_hi = mean - t90 * sd / math.sqrt(3), mean + t90 * sd / math.sqrt(3)
+    assert lo < 0 < hi and -math.log(6) < e_lo and e_hi < math.log(6)   # hand: not as large
     exact = replication(logs, direction="greater", paper=math.log(6))
     assert exact["ci"] == pytest.approx((lo, hi), abs=2e-3)
-    assert exact["outcome"] == "no effect at this scale"
+    assert exact["outcome"] == "no effect as large as the paper's"
     censored = replication(**_issue_case(), direction="greater", paper=math.log(6))
     assert censored["outcome"] in ("inconclusive", exact["outcome"])
 
 
-def _point_outcomes(xs, p, level=0.95):
-    """The issue's rules, written out directly, on exact oriented values (one row per case)."""
+def _point_outcomes(xs, p, level=0.95, margin=None):
+    """The issue's rules, written out directly, on exact oriented values (one row per case):
+    direction on the t-interval, size on the prediction interval, equivalence on the 90% one.
+    ``p``: None, a number, (lo, hi) or (lo, None)."""
     xs = np.atleast_2d(np.asarray(xs, dtype=float))
     n = xs.shape[1]
-    half = stats.t.ppf(0.5 + level / 2, n - 1) * xs.std(1, ddof=1) / math.sqrt(n)
+    sd = xs.std(1, ddof=1)
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n)
+    half_pi = stats.t.ppf(0.5 + level / 2, n - 1) * sd * math.sqrt(1 + 1 / n)
+    half_eq = stats.t.ppf(level, n - 1) * sd / math.sqrt(n)
+    a, b = (None, None) if p is None else (p if isinstance(p, tuple) else (p, p))
+    m = margin if p is None else a
     out = set()
-    for lo, hi in zip(xs.mean(1) - half, xs.mean(1) + half):
-        if lo > 0:
-            out.add("same direction" if p is None else "larger than the paper" if lo > p else
-                    "smaller than the paper" if hi < p else "reproduced")
-        elif hi < 0:
+    for mean, h, hp, he in zip(xs.mean(1), half, half_pi, half_eq):
+        if mean - h > 0:
+            if p is None:
+                out.add("same direction")
+            elif mean + hp < a:
+                out.add("smaller than the paper")
+            elif b is not None and mean - hp > b:
+                out.add("larger than the paper")
+            else:
+                out.add("reproduced")
+        elif mean + h < 0:
             out.add("opposite")
+        elif m is not None and -m < mean - he and mean + he < m:
+            out.add("no effect as large as the paper's" if p is not None else
+                    "no effect as large as the smallest that matters")
         else:
-            out.add("no effect at this scale" if p is not None and -p < lo and hi < p else "inconclusive")
+            out.add("inconclusive")
     return out
 
 
@@ -201,7 +261,7 @@ def _point_outcome(x, p):
     return _point_outcomes(x, p).pop()
 
 
-def _brute_force(values, index, side, p, span=math.log(10)):
+def _brute_force(values, index, side, p, span=math.log(100)):
     xs = np.repeat([values], 3001, axis=0)
     xs[:, index] = np.linspace(values[index], values[index] + side * span, 3001)
     outcomes = _point_outcomes(xs, p)
@@ -226,11 +286,21 @@ def test_censored_outcome_equals_brute_force_over_the_range():
     assert len(seen) >= 4          # the cases exercise several outcomes, not one
 
 
-def test_censored_values_far_beyond_the_others_can_still_decide():
+def test_censored_outcome_is_reported_only_where_both_caps_agree():
     values = [1.0, 1.1, 0.9, 1.05, 0.95, 1.0]
+    # the last run is censored: up to 10x beyond its bound every t-interval stays above zero, up
+    # to 100x (log 100 = 4.6 above it) the spread pulls the lower end below zero (hand: at 5.61,
+    # mean 1.77, sd 1.88, lower end 1.77 - 2.571 * 1.88 / sqrt(6) = -0.21)
+    assert _brute_force(values, 5, 1, None, span=math.log(10)) == "same direction"
+    assert _brute_force(values, 5, 1, None, span=math.log(100)) == "inconclusive"
     r = replication(values, direction="greater", censored=[None] * 5 + ["greater"])
-    assert r["outcome"] == _brute_force(values, 5, 1, None) == "same direction"
-    assert r["ci_hull"][1] > r["ci"][1]
+    assert r["span_outcomes"] == ["same direction", "inconclusive"]
+    assert r["outcome"] == "inconclusive"
+    assert r["ci_hull"][0] == pytest.approx(1.77 - 2.571 * 1.88 / math.sqrt(6), abs=0.02)
+    # a tighter pair of arms decides under both caps
+    tight = [3.0, 3.1, 2.9, 3.05, 2.95, 3.0, 3.02, 2.98]
+    r = replication(tight, direction="greater", censored=[None] * 7 + ["greater"])
+    assert r["span_outcomes"] == ["same direction"] * 2 and r["outcome"] == "same direction"
 
 
 def test_two_censored_values_check_the_whole_box():
@@ -265,8 +335,9 @@ def test_log_speedup_resolution_by_hand():
 def test_a_censored_run_never_measured_leaves_its_pair_unknown():
     # run 1 of the slow arm never reached the target and has no horizon (no measurement at all):
     # nothing bounds its ratio, so the pair is unknown, as when both runs are censored
-    d = log_speedups([None, 300], [100, 100], slow_horizons=[None, 400])
-    assert d["effects"] == [None, pytest.approx(math.log(3))] and d["censored"] == ["unknown", None]
+    d = log_speedups([None, 300, 310], [100, 100, 100], slow_horizons=[None, 400, 400])
+    assert d["effects"] == [None, pytest.approx(math.log(3)), pytest.approx(math.log(3.1))]
+    assert d["censored"] == ["unknown", None, None]
     assert replication(**d, direction="greater")["outcome"] == "inconclusive"
 
 
@@ -280,53 +351,50 @@ def test_log_speedups_bad_input(call, words):
         call()
 
 
-# -- chance, formatting, figure -----------------------------------------------------------------
-
-def test_chance_effects_by_hand_binomial():
-    c = chance_effects(10, observed=3)
-    pmf = [math.comb(10, j) * 0.05 ** j * 0.95 ** (10 - j) for j in range(11)]
-    assert c["expected"] == pytest.approx(0.5)
-    assert sum(pmf[:2]) < 0.95 <= sum(pmf[:3]) and c["upper"] == 2
-    assert c["p_at_least"] == pytest.approx(1 - sum(pmf[:3]))
-    assert EFFECT_OUTCOMES == set(OUTCOMES) - {"inconclusive", "no effect at this scale"}
-
-
-def test_chance_sentence_counts_outcomes():
-    outcomes = ["reproduced", "opposite", "no effect at this scale", "inconclusive"] + ["inconclusive"] * 6
-    text = chance_sentence(outcomes)
-    pmf = [math.comb(10, j) * 0.05 ** j * 0.95 ** (10 - j) for j in range(11)]
-    assert text.startswith("3 of 10 claims have a decisive outcome, 2 of them asserting an effect.")
-    assert "0.5 such outcomes" in text and "at most 2 in 95%" in text
-    assert f"{1 - sum(pmf[:2]):.2g}" in text
-    with pytest.raises(ValueError, match="outcome"):
-        chance_sentence(["consistent"])
-
+# -- formatting, figure ------------------------------------------------------------------------
 
 def test_too_many_censored_values_is_refused():
     with pytest.raises(ValueError, match="censored"):
         replication([1.0] * 14, direction="greater", censored=["greater"] * 13 + [None])
 
 
-def test_chance_rate_matches_simulated_null():
-    rng = np.random.default_rng(3)
-    hits = sum(replication(list(rng.normal(0, 1, 4)), direction="greater", paper=1.0)["outcome"]
-               in EFFECT_OUTCOMES for _ in range(600))
-    assert hits / 600 == pytest.approx(chance_effects(1)["rate"], abs=0.03)
-
-
 def test_format_points_and_ratios():
     r = replication(TIGHT, direction="greater", paper=2.1)
     text = format_replication(r)
-    assert text.startswith(f"2.0 [{2 - TIGHT_HALF:.1f}, {2 + TIGHT_HALF:.1f}] (MDE ")
+    assert text.startswith(f"2.0 [{2 - TIGHT_HALF:.1f}, {2 + TIGHT_HALF:.1f}]; one new run "
+                           f"[{2 - TIGHT_PI:.1f}, {2 + TIGHT_PI:.1f}] (MDE ")
     assert text.endswith("; paper 2.1)")
     r = replication([math.log(1.2)] * 3, direction="greater", paper=math.log(6), resolution=0.1)
+    lo, hi = f"{1.2 / math.exp(0.1):.2f}\u00d7", f"{1.2 * math.exp(0.1):.2f}\u00d7"
     assert format_replication(r, unit="log ratio") == (
-        f"1.20\u00d7 [{1.2 / math.exp(0.1):.2f}\u00d7, {1.2 * math.exp(0.1):.2f}\u00d7] "
+        f"1.20\u00d7 [{lo}, {hi}]; one new run [{lo}, {hi}] "
         f"(MDE {math.exp(0.1):.2f}\u00d7; paper 6.00\u00d7)")
     r = replication([math.log(1.2)] * 3, direction="greater")
     assert "paper 6.00\u00d7, other setting, not judged" in format_replication(
         r, unit="log ratio", paper_elsewhere=math.log(6))
-    assert "\u221e" in format_replication(replication([1.0], direction="greater"))
+    assert format_replication(replication([1.0], direction="greater")) == \
+        "1.0 from 1 seed (no interval; no paper value)"
+    assert "paper 1.5 to 2.5" in format_replication(replication(TIGHT, direction="greater",
+                                                                 paper=(1.5, 2.5)))
+    assert "paper over 1.0" in format_replication(replication(TIGHT, direction="greater",
+                                                              paper=(1.0, None)))
+    assert "smallest effect that matters 1.0" in format_replication(
+        replication(TIGHT, direction="greater", margin=1.0))
+
+
+def test_intervals_of_error_differences_are_clipped_to_the_scale():
+    # two wildly different runs and one more: the t-interval would run past +-100 points
+    x = [-90.0, 95.0, 3.0]
+    raw = replication(x, direction="greater")
+    assert raw["ci"][0] < -100 and raw["ci"][1] > 100 and raw["clipped"] is False
+    r = replication(x, direction="greater", bounds=(-100.0, 100.0))
+    assert r["ci"] == (-100.0, 100.0) and r["pi"] == (-100.0, 100.0) and r["clipped"] is True
+    assert r["outcome"] == raw["outcome"] == "inconclusive"
+    text = format_replication(r)
+    assert "MDE beyond the scale" in text and "clipped to the scale (-100.0 to 100.0)" in text
+    assert "-142" not in text
+    m = mean_interval([0.01, 0.30, 0.02], bounds=(0.0, 1.0))   # hand: 0.11 -+ 0.41
+    assert m["lo"] == 0.0 and m["clipped"] is True and m["hi"] < 1.0
 
 
 def _forest_rows():

@@ -1,15 +1,17 @@
 """Claims: how a chapter turns per-seed measurements into the rows it judges and records.
 
-Every measured claim goes through one rule, :func:`alexnet_repro.analysis.verdicts.replication` (an
-interval of the mean paired effect, its outcome against the paper's value, the smallest effect
-the design could detect). What is judged is fixed before any run in
-:data:`alexnet_repro.quoted.paper.CLAIM_TESTS` (metric, unit, direction, the paper's effect and the
-dataset it belongs to); targets and seeds are the chapter's parameters (``book/profiles.yml``).
+Every measured claim goes through one rule, :func:`alexnet_repro.analysis.verdicts.replication` (the
+direction on the interval of the mean paired effect, the size against the interval for one new
+run, equivalence, the smallest effect the design could detect). What is judged is in
+:data:`alexnet_repro.analysis.preregistration.CLAIM_TESTS` (metric, unit, direction, the paper's
+effect and the dataset it belongs to), and when each choice was made in
+:mod:`alexnet_repro.analysis.design_log`; targets and seeds are the chapter's parameters
+(``book/profiles.yml``).
 A chapter only supplies the per-seed effects and the setting:
 
 * :func:`judge` -- per-seed paired effects (points of error) -> a claim row;
 * :func:`judge_speedup` -- per-seed steps-to-target of two arms -> a claim row on log speed-ups
-  (censored runs and the logging resolution handled by ``verdicts.log_speedups``);
+  (censored runs and the logging resolution handled by ``speedups.log_speedups``);
 * :func:`exact_claim` -- a count or a size checked exactly (the architecture's facts);
 * :func:`claims_table`, :func:`chapter_record`, :func:`design_sentence` -- what the page shows
   and saves (:func:`near_line`: how close an interval ends to zero, which the design sentence
@@ -25,8 +27,13 @@ import math
 import statistics
 from typing import Any, Mapping, Sequence
 
-from alexnet_repro.analysis import verdicts
-from alexnet_repro.analysis.preregistration import CLAIM_TESTS, TITLES
+from alexnet_repro.analysis import design_log, speedups, verdicts
+from alexnet_repro.analysis.preregistration import (
+    CLAIM_TESTS,
+    READINGS,
+    SMALLEST_EFFECT_POINTS,
+    TITLES,
+)
 from alexnet_repro.analysis.verdicts import OUTCOMES
 from alexnet_repro.common.html import html_table
 from alexnet_repro.common.provenance import provenance_of
@@ -37,9 +44,13 @@ from alexnet_repro.common.text import plural
 OUTCOME_COLOURS = {
     verdicts.OUTCOME_REPRODUCED: "#1a7f37", verdicts.OUTCOME_SAME_DIRECTION: "#1a7f37",
     verdicts.OUTCOME_SMALLER: "#5a6f00", verdicts.OUTCOME_LARGER: "#5a6f00",
-    verdicts.OUTCOME_NO_EFFECT: "#1f4e9c", verdicts.OUTCOME_OPPOSITE: "#b3261e",
-    verdicts.OUTCOME_INCONCLUSIVE: "#8a6100",
+    verdicts.OUTCOME_NOT_AS_LARGE: "#1f4e9c", verdicts.OUTCOME_NEGLIGIBLE: "#1f4e9c",
+    verdicts.OUTCOME_OPPOSITE: "#b3261e", verdicts.OUTCOME_INCONCLUSIVE: "#8a6100",
+    verdicts.OUTCOME_TOO_FEW: "#6e7781",
 }
+#: Version of the chapter records :func:`chapter_record` writes. 2: claims judged by the rule of
+#: issue 23 (prediction interval, equivalence, too few seeds); records without a version are 1.
+RECORD_FORMAT = 2
 #: Unit of the rows :func:`exact_claim` makes (not effects over seeds: no interval, no forest plot).
 EXACT = "exact"
 #: An interval whose end nearest zero lies closer to zero than this share of its half-width is
@@ -47,9 +58,9 @@ EXACT = "exact"
 #: its outcome between "inconclusive" and a direction.
 NEAR_LINE = 0.1
 
-__all__ = ["OUTCOME_COLOURS", "EXACT", "summarize", "format_pm", "pm_cells", "means", "format_error_pct",
+__all__ = ["OUTCOME_COLOURS", "EXACT", "RECORD_FORMAT", "POINTS_BOUNDS", "paper_claim", "summarize", "format_pm", "pm_cells", "means", "format_error_pct",
            "points", "paper_effect", "judge", "judge_speedup", "exact_claim", "claims_table",
-           "chapter_record", "design_sentence", "near_line", "json_safe"]
+           "chapter_record", "design_sentence", "near_line", "json_safe", "changed_note"]
 
 
 # ----------------------------------------------------------------------------- descriptive
@@ -119,12 +130,38 @@ def _spec(key: str) -> Mapping[str, Any]:
 
 def paper_effect(key: str) -> float | None:
     """The paper's effect for claim ``key`` in the claim's units (``log`` of a factor for log
-    ratios), whatever the setting; ``None`` when the paper gives no number."""
+    ratios), whatever the setting, as one number (for "about 2", 2); ``None`` when the paper
+    gives no number."""
     pe = _spec(key)["paper_effect"]
     if pe is None:
         return None
-    kind, value = pe
-    return math.log(value) if kind == "log" else float(value)
+    return math.log(pe[1]) if pe[0] == "log" else float(pe[1])
+
+
+def paper_claim(key: str) -> float | tuple | None:
+    """The paper's effect for ``key`` as ``verdicts.replication`` judges it, in the claim's units:
+    a number, ``(lo, hi)`` for "about"/"roughly" or ``(lo, None)`` for "over" (``READINGS``)."""
+    pe = _spec(key)["paper_effect"]
+    if pe is None:
+        return None
+    scale, value, words = (*pe, None) if len(pe) == 2 else pe
+    if words is None:
+        return paper_effect(key)
+    if words not in READINGS:
+        raise ValueError(f"claim {key!r}: unknown reading {words!r} of the paper's number "
+                         f"(known: {', '.join(READINGS)})")
+    tol = READINGS[words]
+    if words == "over":
+        ends = (value, None)
+    elif scale == "log":
+        ends = (value / tol, value * tol)
+    else:
+        ends = (value * (1 - tol), value * (1 + tol))
+    return tuple(None if v is None else (math.log(v) if scale == "log" else float(v)) for v in ends)
+
+
+#: Values a difference of two error rates can take, in points.
+POINTS_BOUNDS = (-100.0, 100.0)
 
 
 def size_judged(key: str, dataset: str, target: float | None = None) -> bool:
@@ -145,22 +182,33 @@ def judge(key: str, effects: Sequence[float | None], *, dataset: str, setting: s
     """The claim row of ``key`` judged on per-seed paired ``effects`` (in the unit of
     ``paper.CLAIM_TESTS[key]``: points of error, or log ratios), measured on ``dataset``.
 
-    The paper's effect is compared in size only where ``size_judged(key, dataset, target)``; elsewhere
-    it is shown beside ours (``paper_elsewhere``). The row holds the ``verdicts.replication``
-    result under ``"result"`` and, at the top level, ``outcome``, ``estimate``, ``ci``, ``mde``,
-    ``n``, ``unit``, ``paper_effect`` (in units, or None) and ``paper_judged``."""
+    The paper's effect (:func:`paper_claim`) is compared in size only where
+    ``size_judged(key, dataset, target)``; elsewhere it is shown beside ours
+    (``paper_elsewhere``) and serves as the margin of the equivalence test; a claim without a
+    paper number has ``SMALLEST_EFFECT_POINTS`` as its margin. Differences of error rates are
+    bounded by ±100 points. The row holds the ``verdicts.replication`` result under ``"result"``
+    and, at the top level, ``outcome``, ``estimate``, ``ci``, ``pi``, ``mde``, ``n``, ``unit``,
+    ``paper_effect`` (in units, one number, or None), ``paper_judged``, ``margin`` and
+    ``seeds_needed``."""
     spec = _spec(key)
     p = paper_effect(key)
     judged = p is not None and size_judged(key, dataset, target)
-    result = verdicts.replication(effects, direction=spec["direction"], paper=p if judged else None,
-                                  level=level, resolution=resolution, censored=censored)
+    margin = None if judged else (p if p is not None else
+                                  SMALLEST_EFFECT_POINTS if spec["unit"] == "points" else None)
+    result = verdicts.replication(effects, direction=spec["direction"],
+                                  paper=paper_claim(key) if judged else None,
+                                  margin=margin, margin_from_paper=p is not None, level=level,
+                                  resolution=resolution, censored=censored,
+                                  bounds=POINTS_BOUNDS if spec["unit"] == "points" else None)
     measured = verdicts.format_replication(result, unit=spec["unit"],
                                            paper_elsewhere=None if judged else p)
     return {"key": key, "statement": spec["text"], "source": spec["source"],
             "paper": spec["paper_text"], "metric": spec["metric"], "measured": measured,
             "setting": setting, "unit": spec["unit"], "direction": spec["direction"],
             "outcome": result["outcome"], "estimate": result["estimate"], "ci": list(result["ci"]),
-            "ci_hull": list(result["ci_hull"]), "mde": result["mde"], "n": result["n"],
+            "ci_hull": list(result["ci_hull"]), "pi": list(result["pi"]), "mde": result["mde"],
+            "margin": result["margin"], "seeds_needed": result["seeds_needed"], "n": result["n"],
+            "changed_after": design_log.changed_after(key), "design_anchor": design_log.anchor(key),
             "n_censored": result["n_censored"], "paper_effect": p, "paper_judged": judged,
             "effects": [None if e is None else float(e) for e in effects],
             "result": {k: (list(v) if isinstance(v, tuple) else v) for k, v in result.items()},
@@ -173,9 +221,9 @@ def judge_speedup(key: str, slow_steps: Sequence[int | None], fast_steps: Sequen
                   values: Mapping[str, Any] | None = None, level: float = 0.95,
                   target: float | None = None) -> dict:
     """:func:`judge` of the per-seed log speed-ups ``log(slow / fast)`` of paired runs
-    (``verdicts.log_speedups``: censored runs bounded by their horizons, step counts known to
+    (``speedups.log_speedups``: censored runs bounded by their horizons, step counts known to
     ``± resolution_steps``, e.g. the logging interval)."""
-    ls = verdicts.log_speedups(slow_steps, fast_steps, slow_horizons=slow_horizons,
+    ls = speedups.log_speedups(slow_steps, fast_steps, slow_horizons=slow_horizons,
                                fast_horizons=fast_horizons, resolution_steps=resolution_steps)
     row = judge(key, ls["effects"], dataset=dataset, setting=setting, resolution=ls["resolution"],
                 censored=ls["censored"], level=level, target=target,
@@ -243,11 +291,25 @@ def claims_table(rows: Sequence[Mapping], fmt: str = "html") -> str:
             return e(_mde_text(r))
         if key == "outcome":
             color = OUTCOME_COLOURS.get(r["outcome"], "inherit")
-            return f'<strong style="color:{color}">{e(r["outcome"])}</strong>'
+            note = changed_note(r)
+            return f'<strong style="color:{color}">{e(r["outcome"])}</strong>' + (f"<br><small>{note}</small>" if note else "")
         return e(str(r[key]))
 
     return html_table(rows, list(zip(("statement", "paper", "measured", "mde", "outcome"), header)),
                       cell=cell_html, css_class="claims-table")
+
+
+def changed_note(claim: Mapping) -> str:
+    """HTML: "Changed after outcomes were seen: seeds, epochs", linked to the section of the
+    appendix that tells why (``claim["changed_after"]``, ``claim["design_anchor"]``); empty when
+    nothing of the claim's design was changed after outcomes were seen."""
+    changed = claim.get("changed_after") or []
+    if not changed:
+        return ""
+    anchor = claim.get("design_anchor")
+    what = html.escape(", ".join(changed))
+    link = f' (<a href="how_made.html#{html.escape(anchor)}">why</a>)' if anchor else ""
+    return f'<span class="changed-after">Changed after outcomes were seen: {what}{link}.</span>'
 
 
 def _title(row: Mapping) -> str:
@@ -302,11 +364,11 @@ def chapter_record(chapter: str, profile: str, claims: Sequence[Mapping],
         if c.get("outcome") not in OUTCOMES:
             raise ValueError(f"claim {c.get('key')!r} has no valid outcome: {c.get('outcome')!r} "
                              f"(judge it with judging.judge, judge_speedup or exact_claim)")
-    reserved = {"kind", "chapter", "profile", "claims", "provenance"}
+    reserved = {"kind", "format", "chapter", "profile", "claims", "provenance"}
     clash = sorted(reserved & set(extra or {}))
     if clash:
         raise ValueError(f"extra may not set {', '.join(clash)}")
-    return {"kind": "chapter", "chapter": chapter, "profile": profile,
+    return {"kind": "chapter", "format": RECORD_FORMAT, "chapter": chapter, "profile": profile,
             "claims": [json_safe(c) for c in claims], **dict(extra or {}), "provenance": provenance()}
 
 

@@ -12,7 +12,7 @@ import math
 import statistics
 from typing import Any, Callable, Mapping, Sequence
 
-from alexnet_repro.analysis import verdicts
+from alexnet_repro.analysis import speedups, verdicts
 from alexnet_repro.analysis.judging import (
     format_error_pct,
     format_pm,
@@ -157,7 +157,7 @@ def speedups_by_target(runs: Mapping[str, Sequence], slow: str, fast: str, targe
                  for v in (fast, slow)}
         ends = {v: [horizon(r["steps"], key) for r in runs[v]] for v in (fast, slow)}
         res = _log_every(runs[fast]) if resolution_steps is None else resolution_steps
-        ls = verdicts.log_speedups(steps[slow], steps[fast], slow_horizons=ends[slow],
+        ls = speedups.log_speedups(steps[slow], steps[fast], slow_horizons=ends[slow],
                                    fast_horizons=ends[fast], resolution_steps=res)
         out[t] = {f"{fast}_steps": steps[fast], f"{slow}_steps": steps[slow],
                   f"{fast}_horizons": ends[fast], f"{slow}_horizons": ends[slow], "resolution_steps": res,
@@ -188,17 +188,17 @@ def speedup_table(by_target: Mapping[float, Mapping], slow: str, fast: str, *,
                   names: Mapping[str, str] | None = None, judged_at: float | None = None) -> str:
     """HTML table of :func:`speedups_by_target`: per target the median steps of each variant
     (censored runs as +inf, and how many never got there), the speed-up's geometric mean with
-    its 95% interval and MDE, and the direction's outcome. ``judged_at``: the target at which the
-    chapter judges its claim (marked). ``names``: how the headers call the variants."""
+    its 95% interval and MDE: a curve described, not judged, so it has no outcome words (only
+    the claim at ``judged_at``, the target where the chapter judges it, has one, in the claims
+    table). ``names``: how the headers call the variants."""
     names = {slow: slow, fast: fast, **(names or {})}
     rows = [{"target": f"{100 * t:g}%" + (" (judged)" if judged_at is not None and t == judged_at else ""),
              "fast": _median_steps(b[f"{fast}_steps"]), "slow": _median_steps(b[f"{slow}_steps"]),
-             "speedup": verdicts.format_replication(b["result"], unit="log ratio"),
-             "outcome": b["result"]["outcome"]} for t, b in by_target.items()]
+             "speedup": verdicts.format_replication(b["result"], unit="log ratio")}
+            for t, b in by_target.items()]
     return html_table(rows, [("target", "target training error"), ("fast", f"{names[fast]} steps (median)"),
                              ("slow", f"{names[slow]} steps (median)"),
-                             ("speedup", f"speed-up {names[slow]}/{names[fast]} [95% CI] (MDE)"),
-                             ("outcome", f"{names[fast]} faster? (direction only)")])
+                             ("speedup", f"speed-up {names[slow]}/{names[fast]} [95% CI] (MDE)")])
 
 
 def speedups_record(by_target: Mapping[float, Mapping]) -> dict[str, dict]:
@@ -208,7 +208,7 @@ def speedups_record(by_target: Mapping[float, Mapping]) -> dict[str, dict]:
     for t, b in by_target.items():
         r = b["result"]
         out[f"{t:g}"] = json_safe({**{k: v for k, v in b.items() if k != "result"},
-                                   **{k: r[k] for k in ("estimate", "ci", "mde", "n", "n_censored", "outcome")}})
+                                   **{k: r[k] for k in ("estimate", "ci", "mde", "n", "n_censored")}})
     return out
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from alexnet_repro.analysis import judging, probes, run_metrics, sweeps, verdicts
 from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.bookrun.notebook import seed_workers, train_config
-from alexnet_repro.common.text import duration_words, plural
+from alexnet_repro.common.text import duration_words, join_words, plural
 from alexnet_repro.data.registry import load_dataset
 from alexnet_repro.engine.loop import engine_stats
 from alexnet_repro.nn.introspect import weight_layers_text
@@ -361,7 +361,7 @@ def speedup_glue(study: Study, claim: Mapping, by_target: Mapping[float, Mapping
             "n_claim": claim["n"], "n_claim_text": plural(claim["n"], "seed"), "n_censored": claim["n_censored"],
             "design": design_text(claim),
             "paper_judged": paper_judged_text(claim, study.base.dataset),
-            "censor_span": f"{math.exp(verdicts.CENSOR_SPAN_LOG):g}",
+            "censor_spans": join_words([f"{math.exp(s):g}" for s in verdicts.CENSOR_SPANS_LOG]),
             "targets": ", ".join(f"{100 * t:g}%" for t in study.targets),
             "low": times(low[1]["estimate"]), "low_at": f"{100 * low[0]:g}", "low_ci": interval_text(low[1]["ci"]),
             "high": times(high[1]["estimate"]), "high_at": f"{100 * high[0]:g}",

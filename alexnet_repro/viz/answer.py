@@ -12,11 +12,12 @@ import math
 import re
 from typing import Mapping, Sequence
 
+from alexnet_repro.analysis.judging import changed_note
 from alexnet_repro.analysis.preregistration import TITLES
 from alexnet_repro.common.text import DATASET_NAMES, dataset_name
 
 #: Outcome words as they start a sentence.
-_CAPITAL = {"no effect at this scale": "No effect at this scale", "same direction": "Same direction"}
+_CAPITAL = {"same direction": "Same direction"}
 
 
 def _ratio(v: float) -> str:
@@ -28,14 +29,25 @@ def _ratio(v: float) -> str:
 def effect_text(claim: Mapping) -> str:
     """The estimate and its 95% interval in the claim's units: ``"1.35× (95% interval 1.10× to
     1.66×)"`` for a speed-up, ``"+0.8 points (95% interval -0.2 to +1.8)"`` for points of error."""
-    est, (lo, hi) = claim["estimate"], claim["ci"]
+    est, (lo, hi) = claim["estimate"], _finite(claim["ci"])
     if est is None:
         return "no estimate (too few runs reached the target)"
-    if claim["unit"] == "log ratio":
-        return f"{_ratio(est)} (95% interval {_ratio(lo)} to {_ratio(hi)})"
     if claim["unit"] == "exact":
         return claim.get("measured", f"{est:g}")
-    return f"{est:+.1f} points (95% interval {lo:+.1f} to {hi:+.1f})"
+    ratio = claim["unit"] == "log ratio"
+    show = _ratio if ratio else (lambda v: f"{v:+.1f}")
+    if lo is None or hi is None:
+        return f"{show(est)}{'' if ratio else ' points'} (no interval)"
+    text = f"{show(est)}{'' if ratio else ' points'} (95% interval {show(lo)} to {show(hi)})"
+    pi = _finite(claim.get("pi") or (None, None))
+    if claim.get("paper_judged") and None not in pi:
+        text += f"; one new run is expected between {show(pi[0])} and {show(pi[1])}"
+    return text
+
+
+def _finite(pair) -> tuple:
+    """An interval with an end that does not exist (infinite, or null in a record) as None."""
+    return tuple(None if v is None or not math.isfinite(v) else v for v in pair)
 
 
 #: How a setting's machine words read in a sentence.
@@ -74,15 +86,18 @@ def _section(source: str) -> str:
 
 
 def answer_block(claims: Sequence[Mapping], *, later_work: Mapping[str, str] | None = None) -> str:
-    """An HTML block, one item per claim: its title, the paper's words with their section, and
-    :func:`answer_sentence`; ``later_work[key]`` (what later controlled work found) when given."""
+    """An HTML block, one item per claim: its title, the paper's words with their section,
+    :func:`answer_sentence` and :func:`changed_note`; ``later_work[key]`` (what later controlled
+    work found) when given."""
     items = []
     for c in claims:
         later = (later_work or {}).get(c["key"])
+        note = changed_note(c)
         items.append(
             f'<li><strong>{html.escape(TITLES.get(c["key"], c["key"]))}</strong>. '
             f'<em>The paper ({html.escape(_section(c["source"]))}):</em> “{html.escape(c["statement"])}” '
             f'<em>This book:</em> {html.escape(answer_sentence(c))}'
+            + (f" {note}" if note else "")
             + (f" <em>Later work:</em> {html.escape(later)}" if later else "") + "</li>")
     return ('<div class="admonition answer"><p class="admonition-title">The claims and this book\'s answers'
             '</p><ul class="answer-list">' + "".join(items) + "</ul></div>")

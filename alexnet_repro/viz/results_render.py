@@ -9,7 +9,7 @@ import html
 import math
 from typing import Any, Iterable, Mapping, Sequence
 
-from alexnet_repro.analysis.judging import OUTCOME_COLOURS
+from alexnet_repro.analysis.judging import OUTCOME_COLOURS, changed_note
 from alexnet_repro.common.html import html_table
 from alexnet_repro.common.provenance import (
     NOT_MEASURED,
@@ -18,7 +18,7 @@ from alexnet_repro.common.provenance import (
     profiles_present,
     provenance_rows,
 )
-from alexnet_repro.viz.results_rows import claim_titles
+from alexnet_repro.viz.results_rows import OLD_RECORD, claim_titles
 
 __all__ = ["to_html", "profile_banner", "provenance_table", "claims_table", "estimate_text",
            "claim_details", "COMPARISON_COLUMNS", "CLAIM_COLUMNS", "NOT_REVIEWED",
@@ -160,14 +160,22 @@ def estimate_text(row: Mapping) -> str:
     95% interval in the claim's units ("0.5 [-5.9, 6.9] points", "0.74× [0.43×, 1.28×]"), the
     measured value of an exact check as its chapter wrote it, or :data:`NOT_MEASURED`."""
     unit = row.get("unit")
+    if row.get("measured") == OLD_RECORD:
+        return OLD_RECORD
     if row.get("measured") in (None, NOT_MEASURED) or row.get("estimate") is None:
         return NOT_MEASURED
     if unit not in ("points", "log ratio"):
         return str(row["measured"])
     ratio = unit == "log ratio"
+    suffix = "" if ratio else " points"
     lo, hi = (-math.inf if v is None else float(v) for v in (row.get("ci") or (None, None)))
-    text = f"{_show(float(row['estimate']), ratio)} [{_show(lo, ratio)}, {_show(hi, ratio)}]"
-    return text + ("" if ratio else " points")
+    if math.isinf(lo) or math.isinf(hi):
+        return f"{_show(float(row['estimate']), ratio)}{suffix} from {row.get('n')} seeds, no interval"
+    text = f"{_show(float(row['estimate']), ratio)} [{_show(lo, ratio)}, {_show(hi, ratio)}]{suffix}"
+    pi = row.get("pi") or (None, None)
+    if row.get("paper_judged") and None not in pi:
+        text += f"; one new run: [{_show(float(pi[0]), ratio)}, {_show(float(pi[1]), ratio)}]"
+    return text
 
 
 def _paper_short(row: Mapping, limit: int = 60) -> str:
@@ -188,13 +196,29 @@ def _power(row: Mapping) -> str:
     mde = row.get("mde")
     text = ("" if mde is None else "The smallest effect this design detects with 80% power is "
             f"{_show(float(mde), ratio)}{'' if ratio else ' points'}. ")
+    text += _seeds_needed(row, ratio)
     if paper is None:
-        return text + "The paper gives no number here, so only the direction is judged."
+        return text + ("The paper gives no number here, so only the direction is judged; 1 point "
+                       "of error is the smallest effect that matters.")
     effect = f"{_show(float(paper), ratio)}{'' if ratio else ' points'}"
     if row.get("paper_judged"):
-        return text + f"The paper's effect, {effect}, is compared in size."
+        return text + (f"The paper's effect, {effect}, is compared in size with the interval in "
+                       "which one new run is expected.")
     return text + (f"The paper's {effect} was measured in another setting, so only the "
                    "direction is judged.")
+
+
+def _seeds_needed(row: Mapping, ratio: bool) -> str:
+    """How many seeds would detect the claim's margin at this spread, or that none affordable would."""
+    margin, needed, n = row.get("margin"), row.get("seeds_needed"), row.get("n")
+    if margin is None or not n or n < 3:
+        return ""
+    size = f"{_show(float(margin), ratio)}{'' if ratio else ' points'}"
+    if needed is None:
+        return (f"At the spread of these runs, no number of seeds up to 1,000 would detect an "
+                f"effect of {size}: the design cannot detect that size. ")
+    more = "" if needed <= n else f" (this build used {n})"
+    return f"At the spread of these runs, {needed} seeds would detect {size} with 80% power{more}. "
 
 
 def claim_details(row: Mapping, chapter_titles: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
@@ -253,8 +277,10 @@ def claims_table(rows: Sequence[Mapping], chapter_titles: Mapping[str, str] | No
     for r, title in zip(rows, claim_titles(rows)):
         shade = ' style="background:#fff3cd"' if r.get("profile") == "ci" else ""
         outcome = _outcome_cell(r)
+        note = changed_note(r) if outcome != NOT_REPORTED else ""
         cells = {"title": e(title), "paper": e(_paper_short(r)),
-                 "book": (outcome + "<br>" if outcome != NOT_REPORTED else "") + e(estimate_text(r)),
+                 "book": (outcome + "<br>" if outcome != NOT_REPORTED else "") + e(estimate_text(r))
+                 + (f'<br><small>{note}</small>' if note else ""),
                  "later": e(str(r.get("later") or NOT_REVIEWED))}
         out.append(f"<tr{shade}>" + "".join(f"<td>{cells[k]}</td>" for k, _ in columns) + "</tr>")
         body = "".join(f'<p style="margin:0.3em 0"><strong>{e(label)}</strong>: {text}</p>'

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from alexnet_repro.analysis import verdicts
+from alexnet_repro.analysis.judging import RECORD_FORMAT
 from alexnet_repro.analysis.preregistration import TITLES
 from alexnet_repro.common.provenance import (
     NOT_MEASURED,
@@ -284,10 +285,13 @@ def claim_rows(records=()) -> list[dict]:
         if rec.get("kind") != "chapter":
             continue
         prov = provenance_of(rec)
+        old = rec.get("format", 1) < RECORD_FORMAT
         for c in rec.get("claims") or []:
             row = {"claim": c.get("key", "?"), "chapter": rec.get("chapter", item["name"]),
                    "record": item["origin"], **{k: c.get(k) for k in _CLAIM_KEYS},
                    **{k: prov[k] for k in ("profile", "hardware", "date", "commit")}}
+            if old:
+                row.update(measured=OLD_RECORD, outcome=NOT_MEASURED, estimate=None)
             key = _claim_key(str(c.get("key", "")))
             (measured[key] if key is not None else other).append(row)
     rows = []
@@ -305,8 +309,12 @@ def claim_rows(records=()) -> list[dict]:
 
 #: What a claim row of the results chapter keeps from a chapter's claim (``judging.judge``).
 _CLAIM_KEYS = ("statement", "source", "paper", "metric", "measured", "setting", "unit", "direction",
-               "outcome", "estimate", "ci", "ci_hull", "mde", "n", "n_censored", "paper_effect",
-               "paper_judged", "values")
+               "outcome", "estimate", "ci", "ci_hull", "pi", "mde", "margin", "seeds_needed", "n",
+               "n_censored", "paper_effect", "paper_judged", "changed_after", "design_anchor",
+               "values")
+#: What the claims table says of a claim whose record was written by an older version of the
+#: book (before ``judging.RECORD_FORMAT``): its outcome followed an older rule.
+OLD_RECORD = "recorded by an older version of the book under an older rule: run its chapter again"
 
 
 def claim_title(row: Mapping, *, limit: int = 80) -> str:
@@ -354,11 +362,17 @@ def _bounds(pair) -> tuple[float, float]:
 
 def outcome_summary(rows: Sequence[Mapping]) -> dict:
     """Counts for the results chapter's prose over the judged rows (:func:`judged_rows`):
-    ``n_judged``, ``n_decisive`` and one count per outcome word, plus the chance sentence
-    (``verdicts.chance_sentence``)."""
+    ``n_judged``, ``n_decisive``, ``n_changed`` (rows with a design choice changed after outcomes
+    were seen) and one count per outcome word, plus the sentence on multiplicity."""
     outcomes = [r["outcome"] for r in rows]
-    out = {"n_judged": len(outcomes), "n_decisive": sum(o in verdicts.DECISIVE for o in outcomes),
-           "chance": verdicts.chance_sentence(outcomes) if outcomes else "No claim was judged over seeds."}
+    k = len(outcomes)
+    out = {"n_judged": k, "n_decisive": sum(o in verdicts.DECISIVE for o in outcomes),
+           "n_changed": sum(bool(r.get("changed_after")) for r in rows),
+           "multiplicity": "No claim was judged over seeds." if not k else (
+               f"Each of the {k} claims is judged on its own at the 95% level, with no adjustment "
+               "for their number. Claims measured on the same networks share their runs, so their "
+               "outcomes are not independent, and one decisive outcome among many is weaker "
+               "evidence than its interval alone suggests.")}
     out.update({f"n_{o.replace(' ', '_')}": outcomes.count(o) for o in verdicts.OUTCOMES})
     return out
 
