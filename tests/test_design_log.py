@@ -137,3 +137,14 @@ def test_the_appendix_has_one_section_label_per_chapter():
     for chapter in sorted({chapter_of(k) for k in CLAIM_TESTS} | {c for v in OTHER_JUDGEMENTS.values() for c in v}):
         labels = re.findall(rf"^\(how-made-{re.escape(chapter)}\)=$", text, re.M)
         assert len(labels) == 1, f"book/how_made.md: {len(labels)} labels for {chapter}"
+
+
+def test_readings_and_margins_set_with_the_new_rule_are_logged_as_after_outcomes():
+    # every claim whose paper number is read through words ("about", "roughly", "over") and
+    # every claim judged in direction only (its equivalence margin is new) is flagged
+
+    for key, spec in CLAIM_TESTS.items():
+        words = spec["paper_effect"] is not None and len(spec["paper_effect"]) == 3
+        assert ("reading" in design_log.changed_after(key)) == words, key
+        if spec["size_in"] != "any":
+            assert "margin" in design_log.changed_after(key), key

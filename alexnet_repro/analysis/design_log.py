@@ -24,14 +24,11 @@ from __future__ import annotations
 #: The design choices a claim can have, in the order they are listed. "data": images per run and
 #: how they are drawn; "regime": network, initialisation, input scale, normalisations, biases;
 #: "grid": the learning-rate grid where a chapter tunes a rate per arm; "target": the error a
-#: speed-up is read at, or the step and window of a trailing-mean claim.
-CHOICES = ("metric", "target", "seeds", "grid", "epochs", "regime", "learning rate", "data")
-
-# Not yet logged: how the paper's words are read ("about", "roughly", "over": READINGS in the
-# pre-registration; for depth, dropout_iterations and pca_color) and the smallest effect of
-# interest of the claims judged in direction only (SMALLEST_EFFECT_POINTS). Both are set in a
-# change not committed when this log was written, after outcomes had been seen; each gets an
-# after_outcomes entry (under "metric") once that change has a commit to name.
+#: speed-up is read at, or the step and window of a trailing-mean claim; "reading": how the
+#: paper's words around its number are read ("about", "roughly", "over"); "margin": the effect
+#: an equivalence test rules out ("no effect as large as ...").
+CHOICES = ("metric", "target", "seeds", "grid", "epochs", "regime", "learning rate", "data",
+           "reading", "margin")
 
 #: The appendix page that tells each chapter's design history (``book/how_made.md``).
 SECTION = "how_made"
@@ -377,6 +374,31 @@ OTHER_JUDGEMENTS: dict[str, dict[str, list[dict]]] = {
                "the build within its time budget"),
     )},
 }
+
+
+# The rule of issue 23 (commit 6214588) came after every earlier build's outcomes had been seen.
+# It reads "about", "roughly" and "over" as ranges and bounds (READINGS in the pre-registration)
+# and gives every claim judged in direction only a margin for its equivalence test.
+_RULE = ("6214588", "2026-12-06")
+_READINGS = {
+    "depth": ("about 2 points: 1.5 to 2.5 points", "2 points read as exact -> 2 ± 25%"),
+    "dropout_iterations": ("roughly 2×: 1.5× to 2.67×", "2× read as exact -> 2× divided or multiplied by 4/3"),
+    "pca_color": ("over 1 point: at least 1 point", "1 point read as exact -> a lower bound"),
+}
+_WHY_RULE = ("the rule that judges size against the interval for one new run was written after "
+             "every earlier build's outcomes had been seen")
+for _key, (_value, _changed) in _READINGS.items():
+    DESIGN_LOG[_key].append(_after("reading", _value, *_RULE, _changed, _WHY_RULE))
+for _key in DESIGN_LOG:
+    if _key in ("dropout_iterations",):          # judged in size here: its margin is the paper's
+        continue
+    _paper = _key not in ("dropout_overfitting", "dropout_test_scale", "overlap_pool_overfit",
+                          "augmentation_overfitting", "augmentation_val_error",
+                          "weight_decay_train", "bias_init", "ten_patch_test")
+    DESIGN_LOG[_key].append(_after(
+        "margin", "the paper's number (from its own setting)" if _paper else "1 point of error, "
+        "the smallest effect that matters", *_RULE, "no equivalence test -> one with this margin",
+        _WHY_RULE))
 
 
 def changed_after(key: str) -> list[str]:
