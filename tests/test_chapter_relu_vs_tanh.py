@@ -63,7 +63,8 @@ def _regime(relu_drops, tanh_drops, *, model_kwargs=None, init="kaiming", best=(
     config = base if model_kwargs is None else sweeps.config_with(base, {"model_kwargs": dict(model_kwargs)})
     runs = {"relu": [FakeRun(_steps(d, last), init) for d in relu_drops],
             "tanh": [FakeRun(_steps(d, last), init) for d in tanh_drops]}
-    sweep = {v: {"best_lr": lr, "table": [{"lr": lr, "variant": v}]} for v, lr in zip(("relu", "tanh"), best)}
+    sweep = {v: {"best_lr": lr, "table": [{"lr": lr, "variant": v, "steps_to_target": steps}]}
+             for v, lr, steps in zip(("relu", "tanh"), best, (10, 30))}
     return {"config": config, "model_kwargs": dict(model_kwargs or {}), "lrs": [0.03, 0.1],
             "seeds": list(range(len(relu_drops))), "sweep_seeds": [100], "sweep": sweep, "runs": runs,
             "best_lr": {"relu": best[0], "tanh": best[1]}}
@@ -168,7 +169,10 @@ def test_tuned_trains_each_network_at_its_chosen_rate_in_its_regime(synthetic_st
     assert (first["lrs"], first["seeds"], first["sweep_seeds"]) == ([0.01, 0.1], [0], [100])
     for regime, scale in ((first, 1.0), (second, 255.0)):
         for v in ("relu", "tanh"):
-            assert regime["best_lr"][v] in regime["lrs"]
+            # the pick is one of the rates tried: the grid's, or one the edge rule added
+            tried = [row["lr"] for row in regime["sweep"][v]["table"]]
+            assert regime["best_lr"][v] in tried
+            assert tried == sorted(regime["lrs"] + regime["sweep"][v]["extended"])
             (run,) = regime["runs"][v]
             assert run["config"]["lr"] == regime["best_lr"][v] and run["seed"] == 0
             assert run["config"]["model_kwargs"]["activation"] == v
@@ -329,13 +333,19 @@ def test_chapter_record_holds_both_regimes_the_probes_and_the_parameters():
     assert rec["dataset"] == {"name": "fake", "train_images": 192} and rec["n_train"] == 192
     assert (rec["seeds"], rec["sweep_seeds"], rec["judged_target"]) == ([0, 1], [100], 0.25)
     assert rec["best_lr"] == {"relu": 0.1, "tanh": 0.03}
-    assert rec["lr_sweep"] == {"relu": [{"lr": 0.1, "variant": "relu"}], "tanh": [{"lr": 0.03, "variant": "tanh"}]}
+    assert rec["lr_sweep"] == {"relu": [{"lr": 0.1, "variant": "relu", "steps_to_target": 10}],
+                               "tanh": [{"lr": 0.03, "variant": "tanh", "steps_to_target": 30}]}
+    # one rate each: the picks' own cell, 30 / 10 steps
+    assert rec["rate_sensitivity"] == [{"slow_lr": 0.03, "fast_lr": 0.1, "ratio": 3.0, "bound": None,
+                                        "picked": True}]
+    assert rec["lr_edges"] == {"relu": {"extended": [], "edge": None}, "tanh": {"extended": [], "edge": None}}
     assert list(rec["speedup_by_target"]) == ["0.5", "0.25"]
     assert rec["speedup_by_target"]["0.25"]["tanh_steps"] == [20, 10]
     assert rec["speedup_by_target"]["0.25"]["estimate"] == pytest.approx((math.log(4) + math.log(2)) / 2)
     sr = rec["second_regime"]
     assert sr["model_kwargs"] == SECOND and sr["lrs"] == [0.03, 0.1] and sr["best_lr"] == {"relu": 0.1, "tanh": 0.001}
-    assert list(sr["speedup_at_target"]) == ["0.25"] and sr["lr_sweep"]["tanh"] == [{"lr": 0.001, "variant": "tanh"}]
+    assert list(sr["speedup_at_target"]) == ["0.25"]
+    assert sr["lr_sweep"]["tanh"] == [{"lr": 0.001, "variant": "tanh", "steps_to_target": 30}]
     assert rec["grad_norms_at_init"] == {"relu": {"conv1": 1.0}}
     assert rec["mean_derivative_at_init"] == {"relu": {"act1": 0.5}}
     assert rec["mean_derivative_trained"] == {"relu": {"act1": 0.4}}
@@ -383,3 +393,24 @@ def test_about_and_try_glue_in_words():
     assert rvt.try_glue(record, epochs=4) == {"try_same": "about 5 minutes", "try_epochs": "about 10 minutes"}
     assert rvt.try_glue({"wall_time_s": 20.0, "parameters": {"epochs": 1}}, epochs=4) == {
         "try_same": "under a minute", "try_epochs": "about 1 minute"}
+
+
+def test_tuning_glue_says_what_the_edge_rule_did_and_the_range_at_the_neighbours():
+    regime = _regime([[(2, 0.2)]], [[(5, 0.2)]])
+    regime["sweep"]["relu"].update(
+        table=[{"lr": 0.01, "steps_to_target": 40}, {"lr": 0.03, "steps_to_target": 20},
+               {"lr": 0.1, "steps_to_target": 25}, {"lr": 0.333, "steps_to_target": None}],
+        best_lr=0.03, extended=[], edge=None)
+    regime["sweep"]["tanh"].update(
+        table=[{"lr": 0.001, "steps_to_target": 200}, {"lr": 0.00333, "steps_to_target": 90},
+               {"lr": 0.01, "steps_to_target": 120}],
+        best_lr=0.00333, extended=[0.00333], edge=None)
+    g = rvt.tuning_glue(regime, "x_")
+    assert g["x_edge_text"] == "Tanh's pick sat at the edge of the grid, so 0.00333 was tried as well."
+    # tanh 90..200 steps over ReLU 20..40 steps: lowest 90 / 40 = 2.25, highest 200 / 20 = 10
+    assert g["x_sens_text"].endswith("ranges from 2.25× to 10.00×.")
+    regime["sweep"]["tanh"].update(edge="low", extended=[0.00333, 0.00111])
+    assert "; tanh's pick still sits at the low edge after 2 added rates: its best rate may lie beyond the grid." \
+        in rvt.tuning_glue(regime)["edge_text"]
+    html = rvt.sensitivity_html(regime)
+    assert html.count("(picked)") == 1 and "4.50× (picked)" in html      # 90 / 20

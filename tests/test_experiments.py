@@ -411,3 +411,49 @@ def test_patch_figures_draw_the_windows_they_are_given():
     rects = [(r.get_x(), r.get_y()) for r in fig.axes[0].patches if isinstance(r, Rectangle)]
     assert rects == [(0, 0), (4, 0), (0, 4), (4, 4), (2, 2)]          # 20 - 16 = 4; centre at 2
     assert len(fig.axes) == 11 and fig.axes[6].get_title() == "top-left ↔"
+
+
+def test_the_edge_rule_extends_the_grid_for_a_pick_at_its_edge():
+    # the fake's speed grows with the rate up to lr_max (relu 0.1, tanh 0.05) and stalls above:
+    # on 0.001, 0.003, 0.01 both pick 0.01, the high edge; the rule tries 0.01^2 / 0.003 = 0.0333
+    # (faster still), then 0.0333^2 / 0.01 = 0.111 (stalls for both): the pick 0.0333 is inside
+    calls = []
+    train = fake_train_factory(calls)
+    variants = {"relu": {"model_kwargs": {"activation": "relu"}},
+                "tanh": {"model_kwargs": {"activation": "tanh"}}}
+    sweep, runs = sweeps.tuned_runs(FakeConfig(), variants, [0.001, 0.003, 0.01], [1], sweep_seeds=[7, 8, 9],
+                                    target_error=0.25, train_fn=train)
+    for v in variants:
+        assert sweep[v]["extended"] == [0.0333, 0.111] and sweep[v]["edge"] is None
+        assert sweep[v]["best_lr"] == 0.0333
+        assert [row["lr"] for row in sweep[v]["table"]] == [0.001, 0.003, 0.01, 0.0333, 0.111]
+    assert [r["config"]["lr"] for r in runs["relu"]] == [0.0333]
+    # 3 rates x 3 sweep seeds x 2 arms, 2 added rates x 3 seeds x 2 arms, 1 reported seed x 2 arms
+    assert len(calls) == 18 + 12 + 2
+    # with one extension allowed the pick still sits at the edge, and says so
+    sweep = sweeps.lr_sweep(FakeConfig(), [0.001, 0.003, 0.01], variants, target_error=0.25, seeds=[7],
+                            train_fn=train)
+    sweeps.extend_at_edges(sweep, FakeConfig(), variants, target_error=0.25, seeds=[7], train_fn=train,
+                           max_extensions=1)
+    assert sweep["relu"]["extended"] == [0.0333] and sweep["relu"]["edge"] == "high"
+    # a pick at the low edge extends downwards at the grid's own ratio there: 0.05^2 / 0.2 = 0.0125
+    low = sweeps.lr_sweep(FakeConfig(), [0.05, 0.2], {"tanh": variants["tanh"]}, target_error=0.25,
+                          seeds=[7], train_fn=train)
+    sweeps.extend_at_edges(low, FakeConfig(), {"tanh": variants["tanh"]}, target_error=0.25, seeds=[7],
+                           train_fn=train)
+    assert low["tanh"]["extended"][0] == 0.0125
+
+
+def test_rate_sensitivity_by_hand():
+    sweep = {"tanh": {"best_lr": 0.01, "table": [{"lr": 0.003, "steps_to_target": 300},
+                                                 {"lr": 0.01, "steps_to_target": 200},
+                                                 {"lr": 0.03, "steps_to_target": None}]},
+             "relu": {"best_lr": 0.1, "table": [{"lr": 0.03, "steps_to_target": 50},
+                                                {"lr": 0.1, "steps_to_target": 40}]}}
+    cells = run_metrics.rate_sensitivity(sweep, "tanh", "relu")
+    by = {(c["slow_lr"], c["fast_lr"]): c for c in cells}
+    assert len(cells) == 6                                    # 3 tanh rates x 2 relu rates
+    assert by[(0.01, 0.1)]["ratio"] == 5.0 and by[(0.01, 0.1)]["picked"]
+    assert by[(0.003, 0.03)]["ratio"] == 6.0 and not by[(0.003, 0.03)]["picked"]
+    assert by[(0.03, 0.1)]["ratio"] is None and by[(0.03, 0.1)]["bound"] == ">"
+    assert run_metrics.sensitivity_range(cells) == (4.0, 7.5)   # 200 / 50 and 300 / 40

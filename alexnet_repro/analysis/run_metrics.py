@@ -138,6 +138,59 @@ def lr_sweep_table(sweep: Mapping[str, Mapping], target_error: float, steps_per_
         ("mean_error", "mean training error over the run"), ("diverged", "runs diverged")])
 
 
+def rate_sensitivity(sweep: Mapping[str, Mapping], slow: str, fast: str) -> list[dict]:
+    """The claimed speed-up read from the sweep runs at each arm's picked rate and its neighbours
+    in the grid (below and above, where tried): for every pair of rates, ``slow`` arm's median
+    steps to the target over ``fast``'s (medians over the sweep seeds). One dict per pair:
+    ``slow_lr``, ``fast_lr``, ``ratio`` (None where either median was not reached), ``bound``
+    (``">"`` where only the slow arm missed: the ratio is at least its horizon over the fast
+    steps, which is not known here, so no number is given; ``"<"`` the other way) and
+    ``picked`` (both at their picks). Described, not judged: it shows whether the verdict
+    hangs on the grid."""
+    def near(arm):
+        rates = sorted(row["lr"] for row in sweep[arm]["table"])
+        i = rates.index(sweep[arm]["best_lr"])
+        return rates[max(i - 1, 0): i + 2]
+
+    def median(arm, lr):
+        return next(row["steps_to_target"] for row in sweep[arm]["table"] if row["lr"] == lr)
+
+    out = []
+    for s_lr in near(slow):
+        for f_lr in near(fast):
+            s, f = median(slow, s_lr), median(fast, f_lr)
+            out.append({"slow_lr": s_lr, "fast_lr": f_lr, "ratio": None if s is None or f is None else s / f,
+                        "bound": ">" if s is None and f is not None else "<" if f is None and s is not None else None,
+                        "picked": s_lr == sweep[slow]["best_lr"] and f_lr == sweep[fast]["best_lr"]})
+    return out
+
+
+def rate_sensitivity_table(cells: Sequence[Mapping], *, names: Mapping[str, str]) -> str:
+    """HTML grid of :func:`rate_sensitivity`: the slow arm's rates down, the fast arm's across;
+    each cell the speed-up (the picks' cell marked), "not reached" where neither or the fast
+    arm missed the target, "larger (slow arm not reached)" where only the slow arm missed."""
+    slow_rates = list(dict.fromkeys(c["slow_lr"] for c in cells))
+    fast_rates = list(dict.fromkeys(c["fast_lr"] for c in cells))
+
+    def text(c):
+        if c["ratio"] is not None:
+            return f"{c['ratio']:.2f}×" + (" (picked)" if c["picked"] else "")
+        return {">": f"larger ({names['slow']} did not reach it)",
+                "<": f"smaller ({names['fast']} did not reach it)"}.get(c["bound"], "neither reached it")
+
+    rows = [{"slow": f"{s:g}", **{f"f{j}": text(next(c for c in cells if c["slow_lr"] == s and c["fast_lr"] == f))
+                                  for j, f in enumerate(fast_rates)}} for s in slow_rates]
+    return html_table(rows, [("slow", f"{names['slow']} rate ↓ / {names['fast']} rate →")]
+                      + [(f"f{j}", f"{f:g}") for j, f in enumerate(fast_rates)])
+
+
+def sensitivity_range(cells: Sequence[Mapping]) -> tuple[float, float] | None:
+    """Lowest and highest speed-up of :func:`rate_sensitivity` where both arms reached the
+    target; None when no pair did."""
+    ratios = [c["ratio"] for c in cells if c["ratio"] is not None]
+    return (min(ratios), max(ratios)) if ratios else None
+
+
 def speedups_by_target(runs: Mapping[str, Sequence], slow: str, fast: str, targets: Sequence[float],
                        *, window: int = 1, resolution_steps: float | None = None,
                        level: float = 0.95, key: str = "train_top1_error") -> dict[float, dict]:

@@ -292,10 +292,52 @@ def lr_sweep(base_config, lrs: Sequence[float], variants: Mapping[str, Mapping[s
             table.append({"lr": float(lr), "steps_to_target": med if math.isfinite(med) else None,
                           "mean_error": mean_err, "reached": sum(s is not None for s in steps),
                           "diverged": sum(bool(r.get("diverged")) for r in recs)})
-        best = min(table, key=lambda row: (row["steps_to_target"] if row["steps_to_target"] is not None
-                                           else math.inf, row["mean_error"]))
-        out[name] = {"best_lr": best["lr"], "table": table, "records": records}
+        out[name] = {"best_lr": _fastest(table)["lr"], "table": table, "records": records}
     return out
+
+
+def _fastest(table: Sequence[Mapping]) -> Mapping:
+    """The row of an :func:`lr_sweep` table with the fewest median steps to the target (ties and
+    never-reached rows: the lower mean training error)."""
+    return min(table, key=lambda row: (row["steps_to_target"] if row["steps_to_target"] is not None
+                                       else math.inf, row["mean_error"]))
+
+
+#: How many rates :func:`extend_at_edges` may add beyond each arm's grid.
+MAX_EXTENSIONS = 2
+
+
+def extend_at_edges(sweep: dict, base_config, variants: Mapping[str, Mapping[str, Any]], *,
+                    target_error: float, seeds: Sequence[int], window: int = 1, data=None,
+                    cache: dict | None = None, train_fn: Callable | None = None,
+                    workers: int = 1, max_extensions: int = MAX_EXTENSIONS) -> dict:
+    """The rule for a pick at the edge of the grid, the same for every arm, applied before the
+    reported runs: while an arm's fastest rate is the lowest (highest) of the rates it tried,
+    try the next rate beyond it at the grid's own ratio there (``lr**2 / neighbour``, three
+    significant digits) on the same sweep ``seeds``, at most ``max_extensions`` times, and pick
+    again. ``sweep[v]`` (from :func:`lr_sweep`) gains the new rows, ``"extended"`` (the rates
+    added) and ``"edge"``: ``"low"``/``"high"`` when the pick still sits at an edge, else None.
+    Returns ``sweep``, updated in place."""
+    for name in variants:
+        entry = sweep[name]
+        entry["extended"] = []
+        for _ in range(max_extensions + 1):
+            rates = sorted(row["lr"] for row in entry["table"])
+            best = entry["best_lr"]
+            side = "low" if best == rates[0] else "high" if best == rates[-1] else None
+            entry["edge"] = side if len(rates) > 1 else None
+            if entry["edge"] is None or len(entry["extended"]) == max_extensions:
+                break
+            near, next_ = (rates[0], rates[1]) if side == "low" else (rates[-1], rates[-2])
+            new = float(f"{near * near / next_:.3g}")
+            more = lr_sweep(base_config, [new], {name: variants[name]}, target_error=target_error,
+                            seeds=seeds, window=window, data=data, cache=cache, train_fn=train_fn,
+                            workers=workers)[name]
+            entry["table"] = sorted(entry["table"] + more["table"], key=lambda row: row["lr"])
+            entry["records"].update(more["records"])
+            entry["extended"].append(new)
+            entry["best_lr"] = _fastest(entry["table"])["lr"]
+    return sweep
 
 
 def tuned_runs(base_config, variants: Mapping[str, Mapping[str, Any]], lrs: Sequence[float],
@@ -304,12 +346,16 @@ def tuned_runs(base_config, variants: Mapping[str, Mapping[str, Any]], lrs: Sequ
                train_fn: Callable | None = None, workers: int = 1) -> tuple[dict, dict[str, list[Run]]]:
     """Figure 1's protocol, "learning rates for each network chosen independently to make
     training as fast as possible": :func:`lr_sweep` of every variant over ``lrs`` with
-    ``sweep_seeds``, then :func:`run_seeds` of each variant at its fastest rate with ``seeds``
-    (use seeds apart from the sweep's); ``workers`` as in :func:`run_seeds`. Returns ``(sweep, runs)``: the sweep's dict
-    (``sweep[v]["best_lr"]``) and ``{variant: [Run per seed]}``. The two share ``cache``."""
+    ``sweep_seeds`` (the median steps over them), :func:`extend_at_edges` where a pick sits at
+    the edge of the grid, then :func:`run_seeds` of each variant at its fastest rate with
+    ``seeds`` (use seeds apart from the sweep's); ``workers`` as in :func:`run_seeds`. Returns
+    ``(sweep, runs)``: the sweep's dict (``sweep[v]["best_lr"]``) and ``{variant: [Run per
+    seed]}``. The two share ``cache``."""
     cache = {} if cache is None else cache
     sweep = lr_sweep(base_config, lrs, variants, target_error=target_error, seeds=sweep_seeds,
                      window=window, data=data, cache=cache, train_fn=train_fn, workers=workers)
+    extend_at_edges(sweep, base_config, variants, target_error=target_error, seeds=sweep_seeds,
+                    window=window, data=data, cache=cache, train_fn=train_fn, workers=workers)
     chosen = {v: {**variants[v], "lr": sweep[v]["best_lr"]} for v in variants}
     return sweep, run_seeds(base_config, chosen, seeds, data=data, cache=cache, train_fn=train_fn,
                             workers=workers)

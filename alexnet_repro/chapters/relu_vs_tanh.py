@@ -293,10 +293,12 @@ def chapter_record(study: Study, claims: Sequence[Mapping], probe: Mapping, firs
         "dataset": study.data.describe(), "n_train": study.n_train, "seeds": list(first["seeds"]),
         "sweep_seeds": list(first["sweep_seeds"]), "best_lr": first["best_lr"],
         "lr_sweep": {v: first["sweep"][v]["table"] for v in VARIANTS},
+        "lr_edges": _edges(first), "rate_sensitivity": sensitivity(first),
         "speedup_by_target": run_metrics.speedups_record(by_target), "judged_target": study.target,
         "second_regime": {"model_kwargs": dict(second["model_kwargs"]), "lrs": list(second["lrs"]),
                           "best_lr": second["best_lr"],
                           "lr_sweep": {v: second["sweep"][v]["table"] for v in VARIANTS},
+                          "lr_edges": _edges(second), "rate_sensitivity": sensitivity(second),
                           "speedup_at_target": run_metrics.speedups_record(second_at)},
         "grad_norms_at_init": probe["init_norms"], "mean_derivative_at_init": probe["mean_deriv"],
         "mean_derivative_trained": trained,
@@ -306,6 +308,51 @@ def chapter_record(study: Study, claims: Sequence[Mapping], probe: Mapping, firs
                        "window": study.window, "workers": study.workers},
         "wall_time_s": time.perf_counter() - study.started,
     })
+
+
+def _edges(regime: Mapping) -> dict:
+    """Per network, the rates the edge rule added and the edge its pick still sits at (or None)."""
+    return {v: {"extended": regime["sweep"][v].get("extended", []), "edge": regime["sweep"][v].get("edge")}
+            for v in VARIANTS}
+
+
+def sensitivity(regime: Mapping) -> list[dict]:
+    """The speed-up at each network's picked rate and its neighbours, read from the sweep runs
+    (``run_metrics.rate_sensitivity``, tanh's steps over ReLU's)."""
+    return run_metrics.rate_sensitivity(regime["sweep"], "tanh", "relu")
+
+
+def sensitivity_html(regime: Mapping) -> str:
+    """:func:`sensitivity` as a table, tanh's rates down and ReLU's across."""
+    return run_metrics.rate_sensitivity_table(sensitivity(regime), names={"slow": "tanh", "fast": "ReLU"})
+
+
+_NET_NAMES = {"relu": "ReLU", "tanh": "tanh"}
+
+
+def tuning_glue(regime: Mapping, prefix: str = "") -> dict:
+    """How the rates were picked in one regime: the sweep seeds, what the edge rule did
+    (``edge_text``) and the range of speed-ups at the neighbouring rates (``sens_text``), each
+    key after ``prefix``."""
+    parts = []
+    for v in VARIANTS:
+        added, edge = regime["sweep"][v].get("extended", []), regime["sweep"][v].get("edge")
+        if added:
+            parts.append(f"{_NET_NAMES[v]}'s pick sat at the edge of the grid, so "
+                         f"{join_words([f'{lr:g}' for lr in added])} {'was' if len(added) == 1 else 'were'} "
+                         "tried as well")
+        if edge:
+            parts.append(f"{_NET_NAMES[v]}'s pick still sits at the {edge} edge after "
+                         f"{plural(len(added), 'added rate')}: its best rate may lie beyond the grid")
+    edge_text = ("No network's pick sat at the edge of the grid." if not parts else
+                 "; ".join(parts[:1] + parts[1:]) + ".")
+    span = run_metrics.sensitivity_range(sensitivity(regime))
+    sens_text = ("At the rates next to the picks, no pair of networks reached the target in the sweep."
+                 if span is None else
+                 f"Read from the sweep runs, the speed-up at the picks and their neighbouring rates "
+                 f"ranges from {span[0]:.2f}× to {span[1]:.2f}×.")
+    return {f"{prefix}edge_text": edge_text[:1].upper() + edge_text[1:], f"{prefix}sens_text": sens_text,
+            f"{prefix}n_sweep": len(regime["sweep_seeds"])}
 
 
 # ------------------------------------------------------------------------------ what the prose quotes
