@@ -12,6 +12,7 @@ import torch
 from scipy import stats
 from torch import nn
 
+from alexnet_repro.analysis import verdicts
 from alexnet_repro.chapters import lrn_pooling as lp
 from alexnet_repro.chapters import lrn_pooling_regimes as lrn
 from alexnet_repro.common.text import dataset_name, duration_words
@@ -176,8 +177,8 @@ def test_regime_claim_judges_the_per_seed_top1_differences():
     row = lp.regime_claim(runs, dataset="fashion-mnist", setting="s", values={"x": 2})
     assert row["key"] == "lrn_second_regime" and row["n"] == 2
     assert row["estimate"] == pytest.approx(2.0)                       # (3 + 1) / 2 points, by hand
-    assert row["ci"] == pytest.approx(list(_t_interval([3.0, 1.0])), rel=1e-9)
-    assert row["outcome"] == "too few seeds to judge"                  # two seeds (2 +- 12.7)
+    assert row["ci"] == [-math.inf, math.inf]                          # two seeds: no interval
+    assert row["outcome"] == "too few seeds to judge"
     assert row["values"]["top5_points"] == pytest.approx([-1.0, 2.0]) and row["values"]["x"] == 2
 
 
@@ -195,11 +196,15 @@ def test_released_differences_are_per_seed_top1_differences_with_a_t_interval():
     assert list(d) == [lp.ALPHA_N, lp.NORM1_BEFORE, lp.WITHIN_MAP]
     assert d[lp.ALPHA_N]["values"] == pytest.approx([-1.0, 2.0])                    # 19-20, 32-30
     assert d[lp.NORM1_BEFORE]["estimate"] == pytest.approx(5.5)
-    assert d[lp.NORM1_BEFORE]["ci"] == pytest.approx(_t_interval([5.0, 6.0]), rel=1e-9)
-    lo, hi = _t_interval([5.0, 6.0])                                                # 5.5 +- 6.35: contains 0
-    row = lp.difference_row("x", d[lp.NORM1_BEFORE])
-    assert row == {"choice": "x", "difference": f"+5.50 [{lo:+.2f}, {hi:+.2f}]", "mde": row["mde"]}
-    assert float(row["mde"]) > 5.5                                    # the interval's half-width is 6.35
+    # two seeds: too few for an interval, the row says so
+    assert d[lp.NORM1_BEFORE]["ci"] == (-math.inf, math.inf)
+    assert lp.difference_row("x", d[lp.NORM1_BEFORE]) == {
+        "choice": "x", "difference": "+5.50 (no interval from 2 seeds)", "mde": "n/a"}
+    # three seeds (+5, +6, +4 points): the t-interval, 5 +- 4.303 * 1 / sqrt(3) = [2.52, 7.48]
+    lo, hi = _t_interval([5.0, 6.0, 4.0])
+    row = lp.difference_row("x", {**verdicts.replication([5.0, 6.0, 4.0], direction="greater"), "values": []})
+    assert row == {"choice": "x", "difference": f"+5.00 [{lo:+.2f}, {hi:+.2f}]", "mde": row["mde"]}
+    assert (lo, hi) == pytest.approx((2.52, 7.48), abs=0.01)
     assert [lp.pct_text(x) for x in (0.0123, 6.72, 140.4)] == ["0.012", "6.7", "140"]
 
 

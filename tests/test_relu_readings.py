@@ -68,7 +68,7 @@ def test_plot_speedups_draws_the_geometric_mean_and_its_t_interval():
 
 def test_plot_speedups_widens_by_the_resolution_and_marks_open_intervals_hollow():
     # zero spread: the interval is the resolution alone, +-log-ratio resolution of the pair
-    tanh_at, relu_at = [100, 100], [100, 100]
+    tanh_at, relu_at = [100, 100, 100], [100, 100, 100]
     by_target = run_metrics.speedups_by_target(_runs(tanh_at, relu_at), "tanh", "relu", [0.25], resolution_steps=1)
     fig = plots.plot_speedups(by_target, 6.0, "paper")
     (_, y, lo, hi), = _errorbars(fig.axes[0])

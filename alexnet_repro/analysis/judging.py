@@ -39,6 +39,7 @@ from alexnet_repro.common.html import html_table
 from alexnet_repro.common.provenance import provenance_of
 from alexnet_repro.common.records import provenance
 from alexnet_repro.common.text import plural
+from alexnet_repro.quoted.later_work import LATER_WORK, later_work_text
 
 #: How the book colours each outcome.
 OUTCOME_COLOURS = {
@@ -46,7 +47,7 @@ OUTCOME_COLOURS = {
     verdicts.OUTCOME_SMALLER: "#5a6f00", verdicts.OUTCOME_LARGER: "#5a6f00",
     verdicts.OUTCOME_NOT_AS_LARGE: "#1f4e9c", verdicts.OUTCOME_NEGLIGIBLE: "#1f4e9c",
     verdicts.OUTCOME_OPPOSITE: "#b3261e", verdicts.OUTCOME_INCONCLUSIVE: "#8a6100",
-    verdicts.OUTCOME_TOO_FEW: "#6e7781",
+    verdicts.OUTCOME_TOO_FEW: "#6e7781", verdicts.OUTCOME_NOT_TESTABLE: "#6e7781",
 }
 #: Version of the chapter records :func:`chapter_record` writes. 2: claims judged by the rule of
 #: issue 23 (prediction interval, equivalence, too few seeds); records without a version are 1.
@@ -59,7 +60,7 @@ EXACT = "exact"
 NEAR_LINE = 0.1
 
 __all__ = ["OUTCOME_COLOURS", "EXACT", "RECORD_FORMAT", "POINTS_BOUNDS", "paper_claim", "summarize", "format_pm", "pm_cells", "means", "format_error_pct",
-           "points", "paper_effect", "judge", "judge_speedup", "exact_claim", "claims_table",
+           "points", "paper_effect", "judge", "judge_speedup", "exact_claim", "not_testable", "claims_table",
            "chapter_record", "design_sentence", "near_line", "json_safe", "changed_note"]
 
 
@@ -209,6 +210,8 @@ def judge(key: str, effects: Sequence[float | None], *, dataset: str, setting: s
             "ci_hull": list(result["ci_hull"]), "pi": list(result["pi"]), "mde": result["mde"],
             "margin": result["margin"], "seeds_needed": result["seeds_needed"], "n": result["n"],
             "changed_after": design_log.changed_after(key), "design_anchor": design_log.anchor(key),
+            "later_work": [dict(e) for e in LATER_WORK.get(key, [])],
+            "later_work_text": later_work_text(key) if key in LATER_WORK else "",
             "n_censored": result["n_censored"], "paper_effect": p, "paper_judged": judged,
             "effects": [None if e is None else float(e) for e in effects],
             "result": {k: (list(v) if isinstance(v, tuple) else v) for k, v in result.items()},
@@ -230,6 +233,18 @@ def judge_speedup(key: str, slow_steps: Sequence[int | None], fast_steps: Sequen
                 values={"slow_steps": list(slow_steps), "fast_steps": list(fast_steps),
                         "resolution_steps": resolution_steps, **dict(values or {})})
     return row
+
+
+def not_testable(key: str, effects: Sequence[float | None], *, reason: str, dataset: str,
+                 setting: str, values: Mapping[str, Any] | None = None) -> dict:
+    """The row of a claim whose mechanism the data cannot exercise (PCA lighting on grey
+    images): outcome "not testable on this dataset", ``reason`` saying why (computed from the
+    data by the caller). What the arms measured is kept as a description (``estimate``, ``ci``
+    and ``measured`` say "as it acts here"), not judged; the results page leaves it out of the
+    forest plot."""
+    row = judge(key, effects, dataset=dataset, setting=setting, values=values)
+    return {**row, "outcome": verdicts.OUTCOME_NOT_TESTABLE, "reason": reason, "paper_judged": False,
+            "measured": f"not judged: {reason}. As it acts here: {row['measured']}"}
 
 
 def exact_claim(key: str, measured_value: float, paper_value: float, *, statement: str, source: str,

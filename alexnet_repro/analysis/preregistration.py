@@ -172,6 +172,12 @@ READINGS: dict = {"about": 0.25, "roughly": 4 / 3, "over": None}
 #: Declared on 2026-12-06, after earlier builds' outcomes had been seen (the design log says so).
 SMALLEST_EFFECT_POINTS = 1.0
 
+#: PCA lighting can act on colour only where the pixels' colours vary along more than one axis:
+#: the claim is judged only where the second eigenvalue of the pixel-colour covariance is at
+#: least this share of the first (ImageNet's: about 0.09; grey images: 0). Set on 2026-12-06,
+#: after earlier builds had judged it on grey images (the design log says so).
+COLOUR_MIN_SHARE = 1e-3
+
 #: Each claim in a few words, as the first screen of a chapter and the results table name it.
 TITLES: dict = {
     "relu_speedup": "ReLUs train faster than tanh units (book's regime)",

@@ -42,11 +42,14 @@ OUTCOME_NOT_AS_LARGE = "no effect as large as the paper's"
 OUTCOME_NEGLIGIBLE = "no effect as large as the smallest that matters"
 OUTCOME_INCONCLUSIVE = "inconclusive"
 OUTCOME_TOO_FEW = "too few seeds to judge"
+#: A claim whose mechanism the data cannot exercise (PCA lighting on grey images): not judged.
+#: :func:`replication` never gives it; ``judging.not_testable`` does, from the data.
+OUTCOME_NOT_TESTABLE = "not testable on this dataset"
 OUTCOMES = (OUTCOME_REPRODUCED, OUTCOME_SMALLER, OUTCOME_LARGER, OUTCOME_SAME_DIRECTION,
             OUTCOME_OPPOSITE, OUTCOME_NOT_AS_LARGE, OUTCOME_NEGLIGIBLE, OUTCOME_INCONCLUSIVE,
-            OUTCOME_TOO_FEW)
+            OUTCOME_TOO_FEW, OUTCOME_NOT_TESTABLE)
 #: Outcomes that decide something.
-DECISIVE = frozenset(OUTCOMES) - {OUTCOME_INCONCLUSIVE, OUTCOME_TOO_FEW}
+DECISIVE = frozenset(OUTCOMES) - {OUTCOME_INCONCLUSIVE, OUTCOME_TOO_FEW, OUTCOME_NOT_TESTABLE}
 #: Outcomes whose interval excludes zero: they assert an effect (on either side).
 EFFECT_OUTCOMES = frozenset({OUTCOME_REPRODUCED, OUTCOME_SMALLER, OUTCOME_LARGER,
                              OUTCOME_SAME_DIRECTION, OUTCOME_OPPOSITE})
@@ -105,7 +108,8 @@ def replication(effects: Sequence[float | None], *, direction: str,
     as the paper's" with ``margin_from_paper=True`` (the paper's number, from a setting where its
     size is not judged, used as the margin). Otherwise "inconclusive".
 
-    **Too few seeds.** Fewer than :data:`MIN_SEEDS` effects: "too few seeds to judge".
+    **Too few seeds.** Fewer than :data:`MIN_SEEDS` effects: "too few seeds to judge", with the
+    mean only (no interval, spread or MDE: with two, a t-interval exists but says nothing).
 
     **MDE** (at :data:`POWER`): the smallest true effect on the claimed side that this design
     would detect (interval on the claimed side of 0) if the effects were normal with the observed
@@ -145,7 +149,7 @@ def replication(effects: Sequence[float | None], *, direction: str,
         return out
     x = sign * np.asarray(values, dtype=float)            # oriented: paper's side positive
     out["estimate"] = float(np.mean(x)) * sign if n else None
-    if n < 2:
+    if n < MIN_SEEDS:                                     # no interval, spread or MDE is printed
         return out
     crit = float(stats.t.ppf(0.5 + level / 2, n - 1))
     mults = {"ci": crit, "pi": crit * math.sqrt(n + 1), "eq": float(stats.t.ppf(level, n - 1))}
@@ -165,8 +169,7 @@ def replication(effects: Sequence[float | None], *, direction: str,
         found.append(_outcome(ext, form, m, margin_from_paper))
         out["ci_hull"] = _deorient(ext["ci"]["lo_min"], ext["ci"]["hi_max"], sign)
     out["span_outcomes"] = found if any(sides) else None
-    if n >= MIN_SEEDS:
-        out["outcome"] = found[0] if len(set(found)) == 1 else OUTCOME_INCONCLUSIVE
+    out["outcome"] = found[0] if len(set(found)) == 1 else OUTCOME_INCONCLUSIVE
     return _clipped(out, bounds)
 
 

@@ -21,6 +21,7 @@ responses is :mod:`alexnet_repro.chapters.lrn_pooling_regimes`).
 """
 from __future__ import annotations
 
+import math
 import time
 from typing import Any, Mapping, Sequence
 
@@ -190,6 +191,8 @@ def difference_row(name: str, result: Mapping[str, Any]) -> dict[str, str]:
     five seeds an interval can sit at the edge of zero (a label there would flip between
     machines; the two default builds of issue 11 showed one such case)."""
     est, (lo, hi), mde = result["estimate"], result["ci"], result["mde"]
+    if not (math.isfinite(lo) and math.isfinite(hi)):     # fewer than 3 seeds: no interval
+        return {"choice": name, "difference": f"{est:+.2f} (no interval from {result['n']} seeds)", "mde": "n/a"}
     return {"choice": name, "difference": f"{est:+.2f} [{lo:+.2f}, {hi:+.2f}]", "mde": f"{mde:.2f}"}
 
 

@@ -29,10 +29,13 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from alexnet_repro.analysis import judging, run_metrics, sweeps
-from alexnet_repro.analysis.preregistration import CLAIM_TESTS
+from alexnet_repro.analysis import judging, run_metrics, sweeps, verdicts
+from alexnet_repro.analysis.preregistration import CLAIM_TESTS, COLOUR_MIN_SHARE
 from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.common.text import duration_words
+from alexnet_repro.data.registry import load_dataset
+from alexnet_repro.data.stats import colour_share
+from alexnet_repro.engine.loop import engine_stats
 from alexnet_repro.nn.introspect import count_parameters, weight_layers_text
 from alexnet_repro.quoted.paper import PAPER
 
@@ -130,12 +133,36 @@ def paired_effects(runs: Mapping[str, Sequence], *, removed_layer: str, step: in
 
 
 def claims(effects: Mapping[str, Sequence[float]], *, dataset: str, setting: str,
-           values: Mapping[str, Mapping[str, Any]] | None = None) -> list[dict]:
+           values: Mapping[str, Mapping[str, Any]] | None = None,
+           colour: Mapping[str, Any] | None = None) -> list[dict]:
     """The chapter's judged claim rows (:func:`alexnet_repro.analysis.judging.judge`), one per key of
-    :data:`CLAIM_KEYS` on ``effects[key]`` (points); ``values[key]`` goes into that row."""
+    :data:`CLAIM_KEYS` on ``effects[key]`` (points); ``values[key]`` goes into that row.
+    ``colour`` (:func:`colour_test` of the training data): where PCA lighting cannot act on
+    colour, ``pca_color`` is "not testable on this dataset" (``judging.not_testable``)."""
     values = values or {}
-    return [judging.judge(key, effects[key], dataset=dataset, setting=setting, values=values.get(key))
-            for key in CLAIM_KEYS]
+    rows = []
+    for key in CLAIM_KEYS:
+        kwargs = {"dataset": dataset, "setting": setting, "values": values.get(key)}
+        if key == "pca_color" and colour is not None and not colour["testable"]:
+            rows.append(judging.not_testable(key, effects[key], reason=colour["reason"], **kwargs))
+        else:
+            rows.append(judging.judge(key, effects[key], **kwargs))
+    return rows
+
+
+def colour_test(pca) -> dict:
+    """Whether PCA lighting can test a claim about colour on data whose pixel-colour PCA is
+    ``pca`` (``data.stats.PCA``, e.g. the engine's training statistics): the second eigenvalue
+    at least ``COLOUR_MIN_SHARE`` of the first. ``{"testable", "share", "channels",
+    "eigenvalues", "reason"}``; ``reason`` says, in words, why it is not testable ("" if it is)."""
+    share, channels = colour_share(pca), len(pca.eigenvalues)
+    testable = share >= COLOUR_MIN_SHARE
+    grey = ("the images are grey (one channel)" if channels == 1 else
+            f"the pixel colours vary along one axis only (second eigenvalue {share:.1g} of the first)")
+    reason = "" if testable else (f"{grey}, so PCA lighting can only change each image's brightness, "
+                                  "and the claim is about colour")
+    return {"testable": testable, "share": share, "channels": channels,
+            "eigenvalues": [float(v) for v in pca.eigenvalues], "reason": reason}
 
 
 def regime_text(init: str | None, input_scale: float | None) -> str:
@@ -244,17 +271,27 @@ def summary_table(runs: Mapping[str, Sequence], step: int, window: int) -> str:
 
 
 def judged_claims(runs: Mapping[str, Sequence], config, facts: Mapping[str, Any], *, removed_layer: str,
-                  step: int, window: int) -> list[dict]:
+                  step: int, window: int, pca=None) -> list[dict]:
     """The claim rows (:func:`claims` on :func:`paired_effects`) for runs of ``config``, ``facts``
     from :func:`setting_glue`: their setting from ``setting_text``, their values the parameter
-    counts of the nets compared, the removed layer and the early-error step and window."""
+    counts of the nets compared, the removed layer, the early-error step and window, and
+    :func:`colour_test` of ``pca`` (default: :func:`training_pca` of ``config``)."""
     effects = paired_effects(runs, removed_layer=removed_layer, step=step, window=window)
     setting = setting_text(config, train_images=facts["train_images"], seeds=facts["n_seeds"],
                            val_images=facts["val_images"], crop=facts["crop"])
+    colour = colour_test(training_pca(config) if pca is None else pca)
     values = {"two_gpu": {"parameters_two_towers": facts["params_two"], "parameters_one_tower": facts["params_one"]},
               "depth": {"removed_layer": removed_layer, "parameters_without": facts["params_shallow"]},
-              "bias_init": {"step": step, "window": window}}
-    return claims(effects, dataset=config.dataset, setting=setting, values=values)
+              "bias_init": {"step": step, "window": window}, "pca_color": {"colour": colour}}
+    return claims(effects, dataset=config.dataset, setting=setting, values=values, colour=colour)
+
+
+def training_pca(config):
+    """The pixel-colour PCA that the engine's PCA lighting uses (``engine_stats``) for the seed-0
+    subset of ``config``'s training data."""
+    data = load_dataset(config.dataset, config.data_root, limit=config.limit, val_limit=config.val_limit,
+                        image_size=config.image_size, seed=0)
+    return engine_stats(data).pca
 
 
 def claims_glue(rows: Sequence[Mapping], runs: Mapping[str, Sequence], *, base_bias_one: bool, step: int,
@@ -269,7 +306,20 @@ def claims_glue(rows: Sequence[Mapping], runs: Mapping[str, Sequence], *, base_b
     val_bias_arm = np.mean([val(r) for r in runs[bias_arm]])
     return {**{f"{r['key']}_{f}": r[f] for r in rows for f in ("measured", "outcome")},
             "design": judging.design_sentence(rows), "val_base": val_base, "val_bias_arm": val_bias_arm,
-            "bias_note": bias_note(base_bias_one, val_base, val_bias_arm)}
+            "bias_note": bias_note(base_bias_one, val_base, val_bias_arm),
+            "pca_sentence": pca_sentence(next(r for r in rows if r["key"] == "pca_color"))}
+
+
+def pca_sentence(row: Mapping) -> str:
+    """The prose on PCA lighting: its judged outcome, or, where the data cannot test it
+    (``judging.not_testable``), why, with what removing the lighting did here as a description."""
+    plain = verdicts.format_replication(row["result"], unit="points")
+    if row.get("reason"):
+        return (f"Not testable on this dataset: {row['reason']}. What removing the lighting does here "
+                f"(a brightness jitter) is shown, not judged: the validation top-1 error changes by "
+                f"{plain} points. The full profile, on colour images, judges the claim.")
+    return (f"Without it (crops and reflections only) the validation top-1 error changes by "
+            f"{row['measured']} points (paper: {row['paper']}): {row['outcome']}.")
 
 
 def chapter_record(profile: str, rows: Sequence[Mapping], runs: Mapping[str, Sequence], config,

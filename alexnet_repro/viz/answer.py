@@ -74,6 +74,8 @@ def answer_sentence(claim: Mapping) -> str:
     the paper: 6× at 25% training error (CIFAR-10, four-layer CNN)."``"""
     outcome = claim["outcome"]
     word = _CAPITAL.get(outcome, outcome[:1].upper() + outcome[1:])
+    if claim.get("reason"):                               # not testable: why, and no number judged
+        return f"{word}: {claim['reason']}; the paper: {claim['paper']}."
     runs = "" if claim["unit"] == "exact" else f", {claim['n']} seed{'s' if claim['n'] != 1 else ''}"
     censored = f" ({claim['n_censored']} censored)" if claim.get("n_censored") else ""
     where = f", at {scale_text(claim['setting'])}" if claim.get("setting") else ""
@@ -91,7 +93,7 @@ def answer_block(claims: Sequence[Mapping], *, later_work: Mapping[str, str] | N
     work found) when given."""
     items = []
     for c in claims:
-        later = (later_work or {}).get(c["key"])
+        later = (later_work or {}).get(c["key"]) or c.get("later_work_text")
         note = changed_note(c)
         items.append(
             f'<li><strong>{html.escape(TITLES.get(c["key"], c["key"]))}</strong>. '

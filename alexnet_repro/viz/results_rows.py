@@ -292,6 +292,7 @@ def claim_rows(records=()) -> list[dict]:
                    **{k: prov[k] for k in ("profile", "hardware", "date", "commit")}}
             if old:
                 row.update(measured=OLD_RECORD, outcome=NOT_MEASURED, estimate=None)
+            row["later"] = row.get("later_work_text") or ""
             key = _claim_key(str(c.get("key", "")))
             (measured[key] if key is not None else other).append(row)
     rows = []
@@ -311,7 +312,7 @@ def claim_rows(records=()) -> list[dict]:
 _CLAIM_KEYS = ("statement", "source", "paper", "metric", "measured", "setting", "unit", "direction",
                "outcome", "estimate", "ci", "ci_hull", "pi", "mde", "margin", "seeds_needed", "n",
                "n_censored", "paper_effect", "paper_judged", "changed_after", "design_anchor",
-               "values")
+               "later_work", "later_work_text", "values")
 #: What the claims table says of a claim whose record was written by an older version of the
 #: book (before ``judging.RECORD_FORMAT``): its outcome followed an older rule.
 OLD_RECORD = "recorded by an older version of the book under an older rule: run its chapter again"
@@ -346,7 +347,8 @@ def judged_rows(rows: Sequence[Mapping]) -> list[dict]:
     (drawn only where judged: a number from another setting is not a target here)."""
     out = []
     for r, title in zip(rows, claim_titles(rows)):
-        if r.get("unit") not in ("points", "log ratio") or r.get("outcome") in (None, NOT_MEASURED):
+        if (r.get("unit") not in ("points", "log ratio")
+                or r.get("outcome") in (None, NOT_MEASURED, verdicts.OUTCOME_NOT_TESTABLE)):
             continue
         out.append({**r, "label": r["claim"], "title": title, "ci": _bounds(r["ci"]),
                     "ci_hull": _bounds(r.get("ci_hull") or r["ci"]),
