@@ -407,6 +407,16 @@ for _key in DESIGN_LOG:
         _WHY_RULE))
 
 
+# PCA lighting judged only where the data's colours can show it (issue 24, commit 70b07f2): on grey
+# Fashion-MNIST it had been judged in several builds before this rule was written.
+DESIGN_LOG["pca_color"] = [e for e in DESIGN_LOG["pca_color"] if e["choice"] != "metric"] + [_after(
+    "metric", "final validation top-1 error with crops and flips only minus with PCA lighting added, "
+    "points, per paired seed; judged only where the second eigenvalue of the pixel-colour covariance "
+    "is at least 0.001 of the first (else 'not testable on this dataset')", "70b07f2", "2026-12-06",
+    "judged on any data -> judged only where the colours vary along more than one axis",
+    "on grey images the lighting is a brightness jitter; set after builds had judged it there")]
+
+
 def changed_after(key: str) -> list[str]:
     """The choices of claim ``key`` set or changed after outcomes had been seen, in
     :data:`CHOICES` order, each once."""
