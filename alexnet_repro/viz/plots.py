@@ -21,7 +21,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullForm
 
 from alexnet_repro.analysis.run_metrics import error_curve
 from alexnet_repro.analysis.judging import OUTCOME_COLOURS
-from alexnet_repro.analysis.verdicts import EFFECT_OUTCOMES
+from alexnet_repro.analysis.verdicts import DECISIVE, EFFECT_OUTCOMES
 
 
 
@@ -368,7 +368,7 @@ def _forest_row(ax, yy, r, lo_edge, hi_edge, show):
     for end, cut, mark in ((clo, lo < lo_edge, "<"), (chi, hi > hi_edge, ">")):
         ax.plot([show(end)], [yy], marker=mark if cut else "|", color="black", ms=7 if cut else 8,
                 ls="none")
-    filled = r.get("outcome") != "inconclusive"
+    filled = r.get("outcome") in DECISIVE          # hollow: inconclusive or too few seeds
     ax.plot([show(est)], [yy], marker="o", color="black", mfc="black" if filled else "white", ms=6,
             ls="none")
 
