@@ -58,7 +58,7 @@ def test_text_of_one_entry(monkeypatch):
     monkeypatch.setattr(later_work, "NOTHING_FOUND", {"other": "no study was found."})
     assert later_work_text("claim") == ("Doe et al. 2019: accuracy was 0.50 with A and 0.40 "
                                         "with B (README.md, table 'X', rows A and B).")
-    assert later_work_text("other") == "No controlled later study found: no study was found."
+    assert later_work_text("other") == "No study was found."
 
 
 def test_text_of_two_authors_and_of_no_year(monkeypatch):

@@ -181,7 +181,9 @@ def rate_sensitivity_table(cells: Sequence[Mapping], *, names: Mapping[str, str]
     rows = [{"slow": f"{s:g}", **{f"f{j}": text(next(c for c in cells if c["slow_lr"] == s and c["fast_lr"] == f))
                                   for j, f in enumerate(fast_rates)}} for s in slow_rates]
     return html_table(rows, [("slow", f"{names['slow']} rate ↓ / {names['fast']} rate →")]
-                      + [(f"f{j}", f"{f:g}") for j, f in enumerate(fast_rates)])
+                      + [(f"f{j}", f"{f:g}") for j, f in enumerate(fast_rates)],
+                      caption=f"Speed-up ({names['slow']}'s median steps over {names['fast']}'s, sweep "
+                              "seeds) at each network's picked rate and the rates next to it")
 
 
 def sensitivity_range(cells: Sequence[Mapping]) -> tuple[float, float] | None:

@@ -219,6 +219,7 @@ def later_work_text(key: str) -> str:
     why nothing controlled was found."""
     entries = LATER_WORK[key]
     if not entries:
-        return f"No controlled later study found: {NOTHING_FOUND[key].rstrip('.')}."
+        reason = NOTHING_FOUND[key].rstrip(".")      # each says what was not found, and why
+        return f"{reason[:1].upper() + reason[1:]}."
     parts = [f"{_short(e['source'])}: {e['finding']} ({_where(e['locator'])})" for e in entries]
     return "; ".join(parts) + "."

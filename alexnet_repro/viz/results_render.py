@@ -281,7 +281,7 @@ def claims_table(rows: Sequence[Mapping], chapter_titles: Mapping[str, str] | No
         cells = {"title": e(title), "paper": e(_paper_short(r)),
                  "book": (outcome + "<br>" if outcome != NOT_REPORTED else "") + e(estimate_text(r))
                  + (f'<br><small>{note}</small>' if note else ""),
-                 "later": e(str(r.get("later") or NOT_REVIEWED))}
+                 "later": f'<small>{e(str(r.get("later") or NOT_REVIEWED))}</small>'}
         out.append(f"<tr{shade}>" + "".join(f"<td>{cells[k]}</td>" for k, _ in columns) + "</tr>")
         body = "".join(f'<p style="margin:0.3em 0"><strong>{e(label)}</strong>: {text}</p>'
                        for label, text in claim_details(r, chapter_titles))
