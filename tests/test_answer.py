@@ -33,7 +33,7 @@ def test_the_sentence_names_outcome_seeds_scale_and_the_paper():
 
 
 def test_the_block_escapes_and_lists_each_claim_with_later_work():
-    block = answer_block([row(statement="a < b"), row(key="overlap_pool")], later_work={"lrn": "no gain (VGG)"})
+    block = answer_block([row(statement="a < b", later_work_text="no gain (VGG)"), row(key="overlap_pool")])
     assert block.count("<li>") == 2 and "a &lt; b" in block
     assert TITLES["lrn"] in block and TITLES["overlap_pool"] in block
     assert block.count("Later work:") == 1 and "no gain (VGG)" in block

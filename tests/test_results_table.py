@@ -325,7 +325,7 @@ def test_claims_table_one_row_per_claim_details_one_click_away():
     assert "8.2 points" in out and "another setting, so only the direction is judged" in out
     assert "Seeds</strong>: 2</p>" in out and '<a href="lrn_pooling.html">Pooling</a>' in out
     assert out.count("background:#fff3cd") == 2                            # the ci row and its details
-    later = results_render.claims_table([_claim_row(later="Confirmed by X (2014)")])
+    later = results_render.claims_table([_claim_row(later_work_text="Confirmed by X (2014)")])
     assert "<th>Later work</th>" in later and "Confirmed by X (2014)" in later
 
 

@@ -21,6 +21,8 @@ appendix page :data:`SECTION`.
 """
 from __future__ import annotations
 
+from alexnet_repro.analysis.preregistration import CLAIM_TESTS
+
 #: The design choices a claim can have, in the order they are listed. "data": images per run and
 #: how they are drawn; "regime": network, initialisation, input scale, normalisations, biases;
 #: "grid": the learning-rate grid where a chapter tunes a rate per arm; "target": the error a
@@ -288,11 +290,23 @@ _TD_DATA = _after("data", "700 Fashion-MNIST training and 500 validation images 
                   "cut for the build's time, after the chapter's builds had been seen")
 
 
-def _td(metric: str, commit: str = "d58997a", date: str = "2026-12-02", *more: dict) -> list[dict]:
-    """A claim of training_details: its metric, the shared runs, ``more`` entries, the data."""
+def _td(metric: str | dict, commit: str = "d58997a", date: str = "2026-12-02", *more: dict) -> list[dict]:
+    """A claim of training_details: its metric (a text fixed before outcomes, at ``commit``, or a
+    ready entry), the shared runs, ``more`` entries, the data."""
     data = [e for e in more if e["choice"] == "data"] or [_TD_DATA]
     rest = [e for e in more if e["choice"] != "data"]
-    return _log(_before("metric", metric, commit, date), *rest, *_TD_SHARED, *data)
+    first = _before("metric", metric, commit, date) if isinstance(metric, str) else metric
+    return _log(first, *rest, *_TD_SHARED, *data)
+
+
+# PCA lighting judged only where the data's colours can show it (issue 24, commit 70b07f2): on grey
+# Fashion-MNIST it had been judged in several builds before this rule was written.
+_PCA_METRIC = _after(
+    "metric", "final validation top-1 error with crops and flips only minus with PCA lighting added, "
+    "points, per paired seed; judged only where the second eigenvalue of the pixel-colour covariance "
+    "is at least 0.001 of the first (else 'not testable on this dataset')", "70b07f2", "2026-12-06",
+    "judged on any data -> judged only where the colours vary along more than one axis",
+    "on grey images the lighting is a brightness jitter; set after builds had judged it there")
 
 
 _BIAS_TARGET = _after(
@@ -340,8 +354,7 @@ DESIGN_LOG: dict[str, list[dict]] = {
                 "with, points, per paired seed", "0409e3a", "2026-11-28"),
         *_AUG_SHARED),
     "ten_patch_test": _TEN_PATCH,
-    "pca_color": _td("final validation top-1 error with crops and flips only minus with PCA "
-                     "lighting added, points, per paired seed", "0409e3a", "2026-11-28", _PCA_DATA),
+    "pca_color": _td(_PCA_METRIC, "70b07f2", "2026-12-06", _PCA_DATA),
     "two_gpu": _td("final validation top-1 error of one tower with half the kernels in conv1-conv4 "
                    "minus of the two-tower net, points, per paired seed"),
     "depth": _td("final validation top-1 error without conv4 (the layer chosen before the runs) "
@@ -396,25 +409,13 @@ _WHY_RULE = ("the rule that judges size against the interval for one new run was
 for _key, (_value, _changed) in _READINGS.items():
     DESIGN_LOG[_key].append(_after("reading", _value, *_RULE, _changed, _WHY_RULE))
 for _key in DESIGN_LOG:
-    if _key in ("dropout_iterations",):          # judged in size here: its margin is the paper's
+    if CLAIM_TESTS[_key]["size_in"] == "any":    # judged in size here: its margin is the paper's
         continue
-    _paper = _key not in ("dropout_overfitting", "dropout_test_scale", "overlap_pool_overfit",
-                          "augmentation_overfitting", "augmentation_val_error",
-                          "weight_decay_train", "bias_init", "ten_patch_test")
+    _paper = CLAIM_TESTS[_key]["paper_effect"] is not None
     DESIGN_LOG[_key].append(_after(
         "margin", "the paper's number (from its own setting)" if _paper else "1 point of error, "
         "the smallest effect that matters", *_RULE, "no equivalence test -> one with this margin",
         _WHY_RULE))
-
-
-# PCA lighting judged only where the data's colours can show it (issue 24, commit 70b07f2): on grey
-# Fashion-MNIST it had been judged in several builds before this rule was written.
-DESIGN_LOG["pca_color"] = [e for e in DESIGN_LOG["pca_color"] if e["choice"] != "metric"] + [_after(
-    "metric", "final validation top-1 error with crops and flips only minus with PCA lighting added, "
-    "points, per paired seed; judged only where the second eigenvalue of the pixel-colour covariance "
-    "is at least 0.001 of the first (else 'not testable on this dataset')", "70b07f2", "2026-12-06",
-    "judged on any data -> judged only where the colours vary along more than one axis",
-    "on grey images the lighting is a brightness jitter; set after builds had judged it there")]
 
 
 def changed_after(key: str) -> list[str]:

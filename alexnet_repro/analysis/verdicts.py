@@ -289,10 +289,9 @@ def seeds_for_power(effect: float, sd: float, *, resolution: float = 0.0, level:
 
     if target <= 0 or not detects(MAX_SEEDS):
         return None
-    lo, hi = MIN_SEEDS - 1, MAX_SEEDS                       # detects(hi), not known for lo
     if detects(MIN_SEEDS):
         return MIN_SEEDS
-    lo = MIN_SEEDS
+    lo, hi = MIN_SEEDS, MAX_SEEDS                           # detects(hi), not detects(lo)
     while hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if detects(mid) else (mid, hi)

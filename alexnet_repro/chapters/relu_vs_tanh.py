@@ -345,7 +345,7 @@ def tuning_glue(regime: Mapping, prefix: str = "") -> dict:
             parts.append(f"{_NET_NAMES[v]}'s pick still sits at the {edge} edge after "
                          f"{plural(len(added), 'added rate')}: its best rate may lie beyond the grid")
     edge_text = ("No network's pick sat at the edge of the grid." if not parts else
-                 "; ".join(parts[:1] + parts[1:]) + ".")
+                 "; ".join(parts) + ".")
     span = run_metrics.sensitivity_range(sensitivity(regime))
     sens_text = ("At the rates next to the picks, no pair of networks reached the target in the sweep."
                  if span is None else

@@ -87,13 +87,13 @@ def _section(source: str) -> str:
     return source[len("paper "):] if source.startswith("paper ") else source
 
 
-def answer_block(claims: Sequence[Mapping], *, later_work: Mapping[str, str] | None = None) -> str:
+def answer_block(claims: Sequence[Mapping]) -> str:
     """An HTML block, one item per claim: its title, the paper's words with their section,
-    :func:`answer_sentence` and :func:`changed_note`; ``later_work[key]`` (what later controlled
-    work found) when given."""
+    :func:`answer_sentence`, :func:`changed_note` and, where the row carries it, what later
+    controlled work found (``later_work_text``)."""
     items = []
     for c in claims:
-        later = (later_work or {}).get(c["key"]) or c.get("later_work_text")
+        later = c.get("later_work_text")
         note = changed_note(c)
         items.append(
             f'<li><strong>{html.escape(TITLES.get(c["key"], c["key"]))}</strong>. '

@@ -30,7 +30,8 @@ COMPARISON_COLUMNS = [
     ("top5_error_pct", "Top-5 error %"), ("differs", "Differs from the paper"),
 ]   # profile, hardware, date and commit of this book's rows: the provenance table
 #: The claims table's columns (:func:`claims_table`): three, so that it fits a phone; the
-#: outcome heads this book's cell. A "Later work" column joins them when a row carries ``later``.
+#: outcome heads this book's cell. A "Later work" column joins them when a row carries
+#: ``later_work_text``.
 CLAIM_COLUMNS = [("title", "Claim"), ("paper", "The paper"),
                  ("book", "This book: outcome, estimate [95% interval]")]
 #: What the claims table says of later work while no row carries it.
@@ -265,10 +266,11 @@ def claims_table(rows: Sequence[Mapping], chapter_titles: Mapping[str, str] | No
     paper's number, and this book's cell: the outcome word where the claim is judged, above
     :func:`estimate_text`), each followed by a row with its :func:`claim_details` in a closed
     ``<details>``. Three columns, the width of the text at a phone's width too; "Later work" is
-    a fourth when a row carries ``later``, else the caption says :data:`NOT_REVIEWED`. ``ci``
+    a fourth when a row carries ``later_work_text``, else the caption says :data:`NOT_REVIEWED`. ``ci``
     rows are shaded."""
     e = html.escape
-    columns = list(CLAIM_COLUMNS) + ([("later", "Later work")] if any(r.get("later") for r in rows) else [])
+    columns = list(CLAIM_COLUMNS) + ([("later", "Later work")] if any(r.get("later_work_text") for r in rows)
+                                     else [])
     out = ['<div style="overflow-x:auto"><table class="results-table claims-table" '
            'style="width:100%;font-size:0.85em">']
     if len(columns) == len(CLAIM_COLUMNS):
@@ -281,7 +283,7 @@ def claims_table(rows: Sequence[Mapping], chapter_titles: Mapping[str, str] | No
         cells = {"title": e(title), "paper": e(_paper_short(r)),
                  "book": (outcome + "<br>" if outcome != NOT_REPORTED else "") + e(estimate_text(r))
                  + (f'<br><small>{note}</small>' if note else ""),
-                 "later": f'<small>{e(str(r.get("later") or NOT_REVIEWED))}</small>'}
+                 "later": f'<small>{e(str(r.get("later_work_text") or NOT_REVIEWED))}</small>'}
         out.append(f"<tr{shade}>" + "".join(f"<td>{cells[k]}</td>" for k, _ in columns) + "</tr>")
         body = "".join(f'<p style="margin:0.3em 0"><strong>{e(label)}</strong>: {text}</p>'
                        for label, text in claim_details(r, chapter_titles))

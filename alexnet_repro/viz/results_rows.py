@@ -292,7 +292,6 @@ def claim_rows(records=()) -> list[dict]:
                    **{k: prov[k] for k in ("profile", "hardware", "date", "commit")}}
             if old:
                 row.update(measured=OLD_RECORD, outcome=NOT_MEASURED, estimate=None)
-            row["later"] = row.get("later_work_text") or ""
             key = _claim_key(str(c.get("key", "")))
             (measured[key] if key is not None else other).append(row)
     rows = []
@@ -364,12 +363,11 @@ def _bounds(pair) -> tuple[float, float]:
 
 def outcome_summary(rows: Sequence[Mapping]) -> dict:
     """Counts for the results chapter's prose over the judged rows (:func:`judged_rows`):
-    ``n_judged``, ``n_decisive``, ``n_changed`` (rows with a design choice changed after outcomes
-    were seen) and one count per outcome word, plus the sentence on multiplicity."""
+    ``n_judged``, ``n_decisive`` and one count per outcome word, plus the sentence on
+    multiplicity."""
     outcomes = [r["outcome"] for r in rows]
     k = len(outcomes)
     out = {"n_judged": k, "n_decisive": sum(o in verdicts.DECISIVE for o in outcomes),
-           "n_changed": sum(bool(r.get("changed_after")) for r in rows),
            "multiplicity": "No claim was judged over seeds." if not k else (
                f"Each of the {k} claims is judged on its own at the 95% level, with no adjustment "
                "for their number. Claims measured on the same networks share their runs, so their "
