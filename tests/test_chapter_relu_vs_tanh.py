@@ -27,7 +27,7 @@ class FakeRun(dict):
     """A run record that also carries a ``model`` (only its ``config`` is read)."""
 
     def __init__(self, steps, init="kaiming"):
-        super().__init__(steps=steps, config={"log_every": 1})
+        super().__init__(steps=steps, config={"log_every": 1}, final={"steps": len(steps)})
         self.model = SimpleNamespace(config={"init": init})
 
 
@@ -58,14 +58,17 @@ def _study(n_train=192, target=0.25, targets=(0.5, 0.25), **changes):
                      window=1, workers=2)
 
 
-def _regime(relu_drops, tanh_drops, *, model_kwargs=None, init="kaiming", best=(0.1, 0.03), last=40):
+def _regime(relu_drops, tanh_drops, *, model_kwargs=None, init="kaiming", best=(0.1, 0.03), last=40,
+            target=0.25):
     base = _base()
     config = base if model_kwargs is None else sweeps.config_with(base, {"model_kwargs": dict(model_kwargs)})
     runs = {"relu": [FakeRun(_steps(d, last), init) for d in relu_drops],
             "tanh": [FakeRun(_steps(d, last), init) for d in tanh_drops]}
-    sweep = {v: {"best_lr": lr, "table": [{"lr": lr, "variant": v, "steps_to_target": steps}]}
+    # one sweep run per network, stopped at 10 (ReLU) and 30 (tanh) steps
+    sweep = {v: {"best_lr": lr, "table": [{"lr": lr, "variant": v, "steps_to_target": steps}],
+                 "records": {lr: [FakeRun(_steps([(steps, 0.2)], steps), init)]}}
              for v, lr, steps in zip(("relu", "tanh"), best, (10, 30))}
-    return {"config": config, "model_kwargs": dict(model_kwargs or {}), "lrs": [0.03, 0.1],
+    return {"config": config, "model_kwargs": dict(model_kwargs or {}), "target": target, "lrs": [0.03, 0.1],
             "seeds": list(range(len(relu_drops))), "sweep_seeds": [100], "sweep": sweep, "runs": runs,
             "best_lr": {"relu": best[0], "tanh": best[1]}}
 
@@ -83,14 +86,45 @@ def test_times_and_interval_text_write_log_factors_as_factors():
 def test_judged_target_defaults_to_the_papers_25_percent_and_the_curve_includes_it():
     assert rvt.judged_target(None) == 0.25
     assert rvt.judged_target(0.8) == 0.8
-    assert rvt.curve_targets([0.5, 0.25, 0.4], 0.3) == [0.5, 0.4, 0.3, 0.25]
+    # the runs stop at the judged target, so a harder one (0.25 below 0.3) is left out
+    assert rvt.curve_targets([0.5, 0.25, 0.4], 0.3) == [0.5, 0.4, 0.3]
     assert rvt.curve_targets([0.85, 0.8], 0.8) == [0.85, 0.8]     # the judged one only once
 
 
-def test_reach_text_says_how_far_the_slowest_run_went_or_how_many_never_arrived():
-    assert rvt.reach_text([6, 12, 9], 10, "2 epochs") == "every reported run reached it within 1.20 epochs"
-    assert rvt.reach_text([3, None, None, 4], 6, "1 epoch") == \
-        "2 of the 4 reported runs never reached it within 1 epoch"
+def test_difficulty_counts_relus_steps_and_the_horizon_against_the_rule(monkeypatch):
+    monkeypatch.setitem(rvt.FIGURE1_DIFFICULTY, "min_steps", 10)
+    study = _study(n_train=192, target=0.25)                     # 6 steps per epoch
+    regime = _regime([[(14, 0.2)], [(13, 0.2)], [(20, 0.2)]], [[(30, 0.2)]] * 3)
+    regime["config"] = _base(epochs=20)                         # horizon 120 steps
+    d = rvt.difficulty(study, regime)
+    assert (d["relu_steps"], d["min_steps"], d["max_steps"], d["median_steps"]) == ([14, 13, 20], 13, 20, 14)
+    assert d["horizon_steps"] == 120 and d["horizon_ratio"] == pytest.approx(120 / 14)
+    assert d["hard_enough"] and d["long_enough"]                # 13 >= max(10, 2 x 6); 8.57 >= 6
+    assert rvt.difficulty_text(study, regime) == (
+        "The ReLU network reached 25% after 2.2 to 3.3 epochs (13 to 20 steps of 32 images) in every seed; "
+        "in the paper, ReLU reached 25% on CIFAR-10 after roughly 5 to 6 epochs of its 50,000 images (read "
+        "off Figure 1). The runs stop there or at 120 steps, 8.6 times ReLU's median: a tanh network 6 "
+        "times slower would reach it before the horizon.")
+    # a seed at 11 steps (< 2 epochs of 6), one never (median 20 of [11, 20, inf]): 120 / 20 = 6.0 still
+    regime = _regime([[(11, 0.2)], [(None, 0.2)], [(20, 0.2)]], [[(30, 0.2)]] * 3)
+    regime["config"] = _base(epochs=20)
+    d = rvt.difficulty(study, regime)
+    assert not d["hard_enough"] and d["long_enough"] and d["median_steps"] == 20
+    text = rvt.difficulty_text(study, regime)
+    assert ", 1 of its runs never;" in text and "so the target is easier here than the paper's was." in text
+    regime["config"] = _base(epochs=19)                         # 114 / 20 = 5.7 < 6
+    assert not rvt.difficulty(study, regime)["long_enough"]
+    assert "only 5.7 times ReLU's median: a tanh network 6 times slower could be censored." in \
+        rvt.difficulty_text(study, regime)
+    # two of three never: no median (a record holds no infinity)
+    regime = _regime([[(11, 0.2)], [(None, 0.2)], [(None, 0.2)]], [[(30, 0.2)]] * 3)
+    d = rvt.difficulty(study, regime)
+    assert (d["median_steps"], d["horizon_ratio"], d["long_enough"]) == (None, None, False)
+    assert rvt.difficulty_text(study, regime).endswith(
+        ", 2 of its runs never; in the paper, ReLU reached 25% on CIFAR-10 after roughly 5 to 6 epochs of its "
+        "50,000 images (read off Figure 1). In some seed it took less than 2 epochs or 10 steps, so the "
+        "target is easier here than the paper's was. The runs stop there or at 6 steps; most ReLU runs never "
+        "reached it.")
 
 
 def test_paper_judged_text_follows_the_claims_flag():
@@ -165,7 +199,10 @@ def tiny_regimes(synthetic_study):
 
 def test_tuned_trains_each_network_at_its_chosen_rate_in_its_regime(synthetic_study, tiny_regimes):
     first, second = tiny_regimes
-    assert first["config"] is synthetic_study.base and first["model_kwargs"] == {}
+    assert first["model_kwargs"] == {} and first["target"] == synthetic_study.target == 0.8
+    # every run stops at the target, read over the study's window; nothing else of the base changes
+    assert (first["config"].stop_at_error, first["config"].stop_window) == (0.8, synthetic_study.window)
+    assert first["config"].replace(stop_at_error=None) == synthetic_study.base
     assert (first["lrs"], first["seeds"], first["sweep_seeds"]) == ([0.01, 0.1], [0], [100])
     for regime, scale in ((first, 1.0), (second, 255.0)):
         for v in ("relu", "tanh"):
@@ -272,21 +309,23 @@ def test_probe_glue_on_hand_values():
     assert g["init_text"] == "the paper's N(0, 0.01²) weights, zero biases"
 
 
-def test_experiment_glue_counts_the_design_and_the_runs_that_missed():
+def test_experiment_glue_counts_the_design_and_the_runs_trained():
     study = _study(n_train=192, target=0.25)
     regime = _regime([[(2, 0.2)], [(None, 0.2)], [(4, 0.2)]], [[(5, 0.2)], [(None, 0.2)], [(3, 0.2)]])
     g = rvt.experiment_glue(study, regime)
-    assert g == {"dataset": "fashion-mnist", "n_train": 192, "epochs_text": "1 epoch", "steps_per_epoch": 6,
-                 "batch": 32, "momentum": 0.9, "lrs": "0.03, 0.1", "n_sweep_seeds": 1, "n_seeds": 3,
-                 "best_lr_relu": "0.1", "best_lr_tanh": "0.03", "width": 0.25, "log_every": 1, "window": 1,
-                 "sweep_seeds_text": "1 seed", "log_every_text": "1 step", "window_text": "1 logged point",
-                 "window_images": 32, "n_runs": 10, "work_images": "1,920",   # 2 x (2 x 1 + 3) runs x 192
-                 "reach_text": "2 of the 6 reported runs never reached it within 1 epoch"}
+    assert {k: v for k, v in g.items() if k != "difficulty_text"} == {
+        "dataset": "fashion-mnist", "n_train": 192, "epochs_text": "1 epoch", "steps_per_epoch": 6,
+        "batch": 32, "momentum": 0.9, "lrs": "0.03, 0.1", "n_sweep_seeds": 1, "n_seeds": 3,
+        "best_lr_relu": "0.1", "best_lr_tanh": "0.03", "width": 0.25, "log_every": 1, "window": 1,
+        "sweep_seeds_text": "1 seed", "log_every_text": "1 step", "window_text": "1 logged point",
+        "window_images": 32, "horizon_steps": "6",
+        # two sweep runs (stopped at 10 and 30 steps) and six reported ones of 40 steps, batches of 32
+        "n_runs": 8, "work_images": f"{(10 + 30 + 6 * 40) * 32:,}"}
+    assert g["difficulty_text"] == rvt.difficulty_text(study, regime)
     two = _study(n_train=192, target=0.25, epochs=2)
-    all_in = _regime([[(2, 0.2)], [(9, 0.2)]], [[(5, 0.2)], [(3, 0.2)]])
-    g = rvt.experiment_glue(two, all_in)
-    assert g["reach_text"] == "every reported run reached it within 1.50 epochs"    # 9 / 6
-    assert (g["epochs_text"], g["n_runs"], g["work_images"]) == ("2 epochs", 8, "3,072")
+    g = rvt.experiment_glue(two, _regime([[(2, 0.2)], [(9, 0.2)]], [[(5, 0.2)], [(3, 0.2)]], last=12))
+    assert (g["epochs_text"], g["n_runs"], g["work_images"], g["horizon_steps"]) == (
+        "2 epochs", 6, f"{(10 + 30 + 4 * 12) * 32:,}", "12")
 
 
 def test_saturation_glue_reads_the_extremes():
@@ -297,18 +336,22 @@ def test_saturation_glue_reads_the_extremes():
 
 
 def test_second_glue_names_the_regime_and_its_claim():
-    regime = _regime([[(2, 0.2)]], [[(5, 0.2)]], model_kwargs=SECOND, init="cuda-convnet-18pct",
-                     best=(0.1, 0.001))
+    regime = _regime([[(2, 0.15)]], [[(5, 0.15)]], model_kwargs=SECOND, init="cuda-convnet-18pct",
+                     best=(0.1, 0.001), target=0.18)
     regime["lrs"] = [0.001, 0.003, 0.1]
-    g = rvt.second_glue(regime, _claim(key="relu_speedup_cuda_convnet", estimate=math.log(1.44),
-                                       ci=[math.log(0.03), math.log(62.94)], mde=math.log(118.63)))
-    assert {k: v for k, v in g.items() if k != "second_design"} == {
+    study = _study()
+    g = rvt.second_glue(study, regime, _claim(key="relu_speedup_cuda_convnet", estimate=math.log(1.44),
+                                              ci=[math.log(0.03), math.log(62.94)], mde=math.log(118.63)))
+    assert {k: v for k, v in g.items() if k not in ("second_design", "second_difficulty_text")} == {
         "second_recipe": "cuda-convnet-18pct", "second_init": "cuda-convnet-18pct", "second_scale": "255",
         "second_lrs": "0.001, 0.003, 0.1", "second_lr_relu": "0.1", "second_lr_tanh": "0.001",
+        "second_target_pct": "18",
         "second_outcome": "inconclusive", "second_estimate": "1.44×", "second_ci": "[0.03×, 62.94×]",
         "second_n_censored": 2}
+    assert g["second_difficulty_text"] == rvt.difficulty_text(study, regime)
+    assert g["second_difficulty_text"].startswith("The ReLU network reached 18% after 0.3 to 0.3 epochs")
     assert "at least 118.63×" in g["second_design"] and "relu_speedup" not in g["second_design"]
-    plain = rvt.second_glue(_regime([[(2, 0.2)]], [[(5, 0.2)]], model_kwargs={}), _claim())
+    plain = rvt.second_glue(study, _regime([[(2, 0.2)]], [[(5, 0.2)]], model_kwargs={}), _claim())
     assert (plain["second_recipe"], plain["second_scale"], plain["second_init"]) == ("book", "1", "kaiming")
 
 
@@ -342,7 +385,9 @@ def test_chapter_record_holds_both_regimes_the_probes_and_the_parameters():
     assert list(rec["speedup_by_target"]) == ["0.5", "0.25"]
     assert rec["speedup_by_target"]["0.25"]["tanh_steps"] == [20, 10]
     assert rec["speedup_by_target"]["0.25"]["estimate"] == pytest.approx((math.log(4) + math.log(2)) / 2)
+    assert rec["difficulty"]["relu_steps"] == [5, 5] and rec["difficulty"]["horizon_steps"] == 6
     sr = rec["second_regime"]
+    assert sr["judged_target"] == 0.25 and sr["difficulty"]["median_steps"] == 5
     assert sr["model_kwargs"] == SECOND and sr["lrs"] == [0.03, 0.1] and sr["best_lr"] == {"relu": 0.1, "tanh": 0.001}
     assert list(sr["speedup_at_target"]) == ["0.25"]
     assert sr["lr_sweep"]["tanh"] == [{"lr": 0.001, "variant": "tanh", "steps_to_target": 30}]

@@ -244,6 +244,29 @@ def test_cosine_schedule_sets_every_steps_lr_from_the_formula():
         [0.01 * (1 + math.cos(math.pi * k / 16)) for k in range(16)])
 
 
+def test_a_run_stops_at_the_first_step_its_trailing_mean_error_reaches_the_target(tmp_path):
+    full = train(tiny(epochs=3, log_every=1, ten_crop_eval=False)).record
+    errors = np.array([st["train_top1_error"] for st in full["steps"]], dtype=np.float64)
+    window = 3
+    trailing = [errors[max(0, i - window + 1): i + 1].mean() for i in range(len(errors))]
+    target = float(np.median(trailing[8:16]))             # a value the run reaches in its second epoch
+    expected = 1 + next(i for i, e in enumerate(trailing) if e <= target)
+    assert expected <= 16                                   # well before the run's 24 steps
+    cfg = tiny(epochs=3, log_every=1, ten_crop_eval=False, stop_at_error=target, stop_window=window,
+               out_dir=str(tmp_path / "run"))
+    rec = train(cfg).record
+    assert rec["final"]["stopped_at_step"] == rec["final"]["steps"] == expected
+    assert rec["steps"] == full["steps"][:expected]        # the same steps up to the stop, none after
+    assert len(rec["history"]) == rec["final"]["epochs"] == -(-expected // 8)   # its epoch validated
+    assert full["final"]["stopped_at_step"] is None and full["final"]["steps"] == 24
+    again = train(replace(cfg, resume=True)).record         # resuming a stopped run trains nothing more
+    assert again["final"]["steps"] == expected and again["steps"] == rec["steps"]
+    with pytest.raises(ConfigError, match="stop_at_error"):
+        tiny(stop_at_error=0.5, log_every=0)
+    with pytest.raises(ConfigError, match="stop_window"):
+        tiny(stop_window=0)
+
+
 # ---------------------------------------------------------------- metrics
 
 

@@ -20,7 +20,8 @@ from alexnet_repro.quoted.paper import CLAIMS
 CLAIM_TESTS: dict = {
     "relu_speedup": {
         "text": CLAIMS["relu_speedup"]["text"], "source": CLAIMS["relu_speedup"]["source"],
-        "metric": "log of (tanh's steps / ReLU's steps) to the paper's 25% training error, per seed",
+        "metric": "log of (tanh's steps / ReLU's steps) to a training error as hard for this network "
+                  "as 25% was on CIFAR-10 (fixed from pilot seeds), per seed",
         "unit": "log ratio", "direction": "greater",
         "paper_effect": ("log", CLAIMS["relu_speedup"]["factor"]), "size_in": "cifar10",
         "size_target": CLAIMS["relu_speedup"]["target_train_error_pct"] / 100,
@@ -28,8 +29,9 @@ CLAIM_TESTS: dict = {
     },
     "relu_speedup_cuda_convnet": {
         "text": CLAIMS["relu_speedup"]["text"], "source": CLAIMS["relu_speedup"]["source"],
-        "metric": "log of (tanh's steps / ReLU's steps) to the paper's 25% training error, per seed, "
-                  "in the regime of cuda-convnet's layers-18pct (its init, normalizations, raw pixels)",
+        "metric": "log of (tanh's steps / ReLU's steps) to a training error as hard for this network "
+                  "as 25% was on CIFAR-10 (fixed from pilot seeds), per seed, in the regime of "
+                  "cuda-convnet's layers-18pct (its init, normalizations, raw pixels)",
         "unit": "log ratio", "direction": "greater",
         "paper_effect": ("log", CLAIMS["relu_speedup"]["factor"]), "size_in": "cifar10",
         "size_target": CLAIMS["relu_speedup"]["target_train_error_pct"] / 100,
@@ -171,6 +173,13 @@ READINGS: dict = {"about": 0.25, "roughly": 4 / 3, "over": None}
 #: for: the margin of the equivalence test ("no effect as large as the smallest that matters").
 #: Declared on 2026-12-06, after earlier builds' outcomes had been seen (the design log says so).
 SMALLEST_EFFECT_POINTS = 1.0
+
+#: Figure 1 at the paper's difficulty (issue 24): the judged target must be one the ReLU network
+#: reaches only after at least this many epochs and steps in every seed (the paper's took roughly
+#: 5 to 6 epochs of CIFAR-10), and the runs' horizon at least the paper's factor (6) times
+#: ReLU's median steps to it. Targets were then fixed per regime from pilot seeds 200-202
+#: (``benchmarks/figure1_pilots.py``); set on 2026-12-06, after earlier builds' outcomes at 25%.
+FIGURE1_DIFFICULTY: dict = {"min_epochs": 2, "min_steps": 300}
 
 #: PCA lighting can act on colour only where the pixels' colours vary along more than one axis:
 #: the claim is judged only where the second eigenvalue of the pixel-colour covariance is at

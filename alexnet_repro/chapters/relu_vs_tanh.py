@@ -12,13 +12,14 @@ each needs to reach a training error, compared per seed.
 * :func:`trained_derivatives` -- the saturation after training;
 * :func:`chapter_record` -- the record the chapter saves;
 * ``*_glue`` -- the values the chapter's prose quotes (``glue_all(..., prefix="rt_")``), with the
-  sentences whose words depend on a result (:func:`reach_text`, :func:`paper_judged_text`,
+  sentences whose words depend on a result (:func:`difficulty_text`, :func:`paper_judged_text`,
   :func:`design_text`); :func:`answer_html` -- the answer shown under the title;
   :func:`try_glue` -- what each "Try it" command costs, from this run's wall time.
 """
 from __future__ import annotations
 
 import math
+import statistics
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from alexnet_repro.analysis import judging, probes, run_metrics, sweeps, verdicts
+from alexnet_repro.analysis.preregistration import FIGURE1_DIFFICULTY
 from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.bookrun.notebook import seed_workers, train_config
 from alexnet_repro.common.text import duration_words, join_words, plural
@@ -91,18 +93,9 @@ def judged_target(target_error: float | None) -> float:
 
 
 def curve_targets(targets: Sequence[float], target: float) -> list[float]:
-    """The targets of the curve, the judged one added, each once, from the highest error down."""
-    return sorted({float(t) for t in targets} | {target}, reverse=True)
-
-
-def reach_text(reach: Sequence[int | None], steps_per_epoch: int, epochs_text: str) -> str:
-    """How the reported runs reached the judged target (``reach``: steps per run, None = never):
-    ``"every reported run reached it within 0.92 epochs"`` or ``"2 of the 10 reported runs never
-    reached it within 2 epochs"``."""
-    missed = sum(s is None for s in reach)
-    if missed:
-        return f"{missed} of the {len(reach)} reported runs never reached it within {epochs_text}"
-    return f"every reported run reached it within {max(reach) / steps_per_epoch:.2f} epochs"
+    """The targets of the curve, the judged one added, each once, from the highest error down;
+    targets below the judged one are left out (the runs stop once they reach the judged one)."""
+    return sorted({float(t) for t in targets if float(t) >= target} | {target}, reverse=True)
 
 
 def paper_judged_text(claim: Mapping, dataset: str) -> str:
@@ -216,24 +209,79 @@ def probe_at_init(study: Study, grad_images: int) -> dict:
 
 
 def tuned(study: Study, lrs: Sequence[float], seeds: Sequence[int], sweep_seeds: Sequence[int], *,
-          model_kwargs: Mapping[str, Any] | None = None) -> dict:
-    """Figure 1's protocol in one regime (``model_kwargs`` on top of the base's; None: the base):
-    every network tried at every rate of ``lrs`` on ``sweep_seeds``, then trained with ``seeds``
-    at the rate that reached the target in the fewest steps. Each seed draws its own subset.
-    Returns the regime: ``config``, ``model_kwargs``, ``lrs``, ``seeds``, ``sweep_seeds``,
-    ``sweep`` (``sweeps.tuned_runs``), ``runs`` (``{variant: [Run per seed]}``) and ``best_lr``."""
-    config = study.base if model_kwargs is None else sweeps.config_with(
-        study.base, {"model_kwargs": dict(model_kwargs)})
+          model_kwargs: Mapping[str, Any] | None = None, target: float | None = None) -> dict:
+    """Figure 1's protocol in one regime (``model_kwargs`` on top of the base's; None: the base),
+    judged at ``target`` (None: the study's): every network tried at every rate of ``lrs`` on
+    ``sweep_seeds``, then trained with ``seeds`` at the rate that reached the target in the fewest
+    steps. Each seed draws its own subset; every run stops once it reaches the target (the engine's
+    ``stop_at_error`` over the study's window), or at the horizon of ``epochs``.
+    Returns the regime: ``config``, ``model_kwargs``, ``target``, ``lrs``, ``seeds``,
+    ``sweep_seeds``, ``sweep`` (``sweeps.tuned_runs``), ``runs`` (``{variant: [Run per seed]}``)
+    and ``best_lr``."""
+    target = study.target if target is None else float(target)
+    changes = {"stop_at_error": target, "stop_window": study.window}
+    if model_kwargs is not None:
+        changes["model_kwargs"] = dict(model_kwargs)
+    config = sweeps.config_with(study.base, changes)
     sweep, runs = sweeps.tuned_runs(config, VARIANTS, lrs, seeds, sweep_seeds=sweep_seeds,
-                                    target_error=study.target, window=study.window, workers=study.workers)
-    return {"config": config, "model_kwargs": dict(model_kwargs or {}), "lrs": list(lrs),
+                                    target_error=target, window=study.window, workers=study.workers)
+    return {"config": config, "model_kwargs": dict(model_kwargs or {}), "target": target, "lrs": list(lrs),
             "seeds": list(seeds), "sweep_seeds": list(sweep_seeds), "sweep": sweep, "runs": runs,
             "best_lr": {v: sweep[v]["best_lr"] for v in VARIANTS}}
 
 
-def speedups(study: Study, regime: Mapping, targets: Sequence[float]) -> dict[float, dict]:
+def difficulty(study: Study, regime: Mapping) -> dict:
+    """How hard the regime's judged target is for the ReLU network (the issue's yardstick for
+    Figure 1's 25% on CIFAR-10): ReLU's steps to it per reported seed (``relu_steps``, None =
+    never), their range in steps and epochs, the runs' horizon in steps and its ratio to ReLU's
+    median (``horizon_ratio``), and whether every seed needed at least
+    ``preregistration.FIGURE1_DIFFICULTY``'s epochs and steps (``hard_enough``) and the horizon is
+    at least the paper's factor times that median (``long_enough``: a tanh network that much
+    slower is seen uncensored)."""
+    rule, spe = FIGURE1_DIFFICULTY, study.steps_per_epoch
+    relu = [run_metrics.steps_to_target(r["steps"], regime["target"], window=study.window)
+            for r in regime["runs"]["relu"]]
+    horizon = regime["config"].epochs * spe
+    median = statistics.median([math.inf if s is None else s for s in relu])
+    median = None if math.isinf(median) else median         # most runs never reached it
+    reached = [s for s in relu if s is not None]
+    return {"relu_steps": relu, "steps_per_epoch": spe, "horizon_steps": horizon,
+            "min_steps": min(reached, default=None), "max_steps": max(reached, default=None),
+            "median_steps": median, "horizon_ratio": None if median is None else horizon / median,
+            "hard_enough": all(s is not None and s >= max(rule["min_steps"], rule["min_epochs"] * spe)
+                               for s in relu),
+            "long_enough": median is not None and horizon / median >= PAPER_CLAIM["factor"]}
+
+
+def difficulty_text(study: Study, regime: Mapping) -> str:
+    """:func:`difficulty` in a reader's words, next to the paper's."""
+    d, rule, c = difficulty(study, regime), FIGURE1_DIFFICULTY, PAPER_CLAIM
+    spe, pct = d["steps_per_epoch"], f"{100 * regime['target']:g}%"
+    if d["min_steps"] is None:
+        return f"No reported ReLU run reached {pct} within its {d['horizon_steps']:,} steps."
+    reach = (f"The ReLU network reached {pct} after {d['min_steps'] / spe:.1f} to {d['max_steps'] / spe:.1f} "
+             f"epochs ({d['min_steps']:,} to {d['max_steps']:,} steps of {study.base.batch_size} images)")
+    missed = sum(s is None for s in d["relu_steps"])
+    reach += f", {missed} of its runs never" if missed else " in every seed"
+    paper = (f"; in the paper, ReLU reached {c['target_train_error_pct']:g}% on {c['dataset']} after "
+             f"{c['relu_epochs_read']} epochs of its {c['train_images']:,} images (read off Figure 1).")
+    hard = ("" if d["hard_enough"] else
+            f" In some seed it took less than {rule['min_epochs']} epochs or {rule['min_steps']} steps, "
+            "so the target is easier here than the paper's was.")
+    stop = f" The runs stop there or at {d['horizon_steps']:,} steps"
+    long = (f"{stop}, {d['horizon_ratio']:.1f} times ReLU's median: a tanh network {c['factor']} times "
+            "slower would reach it before the horizon." if d["long_enough"] else
+            f"{stop}; most ReLU runs never reached it." if d["horizon_ratio"] is None else
+            f"{stop}, only {d['horizon_ratio']:.1f} times ReLU's median: a tanh network {c['factor']} "
+            "times slower could be censored.")
+    return reach + paper + hard + long
+
+
+def speedups(study: Study, regime: Mapping, targets: Sequence[float] | None = None) -> dict[float, dict]:
     """The speed-up of ReLU over tanh (tanh's steps over ReLU's, per seed) at each of ``targets``
-    (``run_metrics.speedups_by_target``; crossings known to ``log_every`` steps)."""
+    (None: the regime's judged target alone; ``run_metrics.speedups_by_target``; crossings known
+    to ``log_every`` steps)."""
+    targets = [regime["target"]] if targets is None else targets
     return run_metrics.speedups_by_target(regime["runs"], "tanh", "relu", targets, window=study.window,
                                        resolution_steps=study.base.log_every)
 
@@ -251,16 +299,19 @@ def setting(study: Study, regime: Mapping) -> str:
     best = regime["best_lr"]
     return setting_text(config, train_images=study.n_train, seeds=len(regime["seeds"]),
                         lr=f"lr ReLU {best['relu']:g} / tanh {best['tanh']:g}",
-                        target=f"target {100 * study.target:g}% training error")
+                        target=f"target {100 * regime['target']:g}% training error")
 
 
 def judge(study: Study, key: str, regime: Mapping, at_target: Mapping) -> dict:
-    """The claim ``key`` judged on the per-seed speed-ups at the judged target (``at_target``:
-    one entry of :func:`speedups`), censored runs bounded by their horizons."""
+    """The claim ``key`` judged on the per-seed speed-ups at the regime's judged target
+    (``at_target``: one entry of :func:`speedups`), censored runs bounded by their horizons; the
+    record's ``values`` keep both networks' steps per seed, the horizons and the epoch's steps."""
     return judging.judge_speedup(
         key, at_target["tanh_steps"], at_target["relu_steps"], slow_horizons=at_target["tanh_horizons"],
         fast_horizons=at_target["relu_horizons"], resolution_steps=study.base.log_every,
-        dataset=study.base.dataset, setting=setting(study, regime), target=study.target)
+        dataset=study.base.dataset, setting=setting(study, regime), target=regime["target"],
+        values={"slow_horizons": list(at_target["tanh_horizons"]),
+                "fast_horizons": list(at_target["relu_horizons"]), "steps_per_epoch": study.steps_per_epoch})
 
 
 def curve_ends(by_target: Mapping[float, Mapping], target: float) -> tuple[tuple, tuple]:
@@ -295,7 +346,9 @@ def chapter_record(study: Study, claims: Sequence[Mapping], probe: Mapping, firs
         "lr_sweep": {v: first["sweep"][v]["table"] for v in VARIANTS},
         "lr_edges": _edges(first), "rate_sensitivity": sensitivity(first),
         "speedup_by_target": run_metrics.speedups_record(by_target), "judged_target": study.target,
+        "difficulty": difficulty(study, first),
         "second_regime": {"model_kwargs": dict(second["model_kwargs"]), "lrs": list(second["lrs"]),
+                          "judged_target": second["target"], "difficulty": difficulty(study, second),
                           "best_lr": second["best_lr"],
                           "lr_sweep": {v: second["sweep"][v]["table"] for v in VARIANTS},
                           "lr_edges": _edges(second), "rate_sensitivity": sensitivity(second),
@@ -379,13 +432,10 @@ def probe_glue(study: Study, probe: Mapping) -> dict:
 
 def experiment_glue(study: Study, regime: Mapping) -> dict:
     """The experiment's design (the first regime, :func:`tuned`): data, training, rates tried and
-    kept, the logging and its window, the work in networks and images, and how the reported runs
-    reached the judged target (:func:`reach_text`)."""
+    kept, the logging and its window, the work in networks and images, the horizon, and how hard
+    the judged target was (:func:`difficulty_text`)."""
     base, lrs = study.base, regime["lrs"]
     epochs_text = plural(base.epochs, "epoch")
-    n_runs = len(VARIANTS) * (len(lrs) * len(regime["sweep_seeds"]) + len(regime["seeds"]))
-    reach = [run_metrics.steps_to_target(r["steps"], study.target, window=study.window)
-             for v in VARIANTS for r in regime["runs"][v]]
     return {"dataset": base.dataset, "n_train": study.n_train, "epochs_text": epochs_text,
             "steps_per_epoch": study.steps_per_epoch, "batch": base.batch_size, "momentum": base.momentum,
             "lrs": ", ".join(f"{lr:g}" for lr in lrs), "n_sweep_seeds": len(regime["sweep_seeds"]),
@@ -395,9 +445,22 @@ def experiment_glue(study: Study, regime: Mapping) -> dict:
             "sweep_seeds_text": plural(len(regime["sweep_seeds"]), "seed"),
             "log_every_text": plural(base.log_every, "step"),
             "window_text": plural(study.window, "logged point"),
-            "window_images": study.window * base.log_every * base.batch_size, "n_runs": n_runs,
-            "work_images": f"{n_runs * study.n_train * base.epochs:,}",
-            "reach_text": reach_text(reach, study.steps_per_epoch, epochs_text)}
+            "window_images": study.window * base.log_every * base.batch_size,
+            "n_runs": len(trained_runs(regime)), "work_images": f"{trained_images(regime):,}", "horizon_steps": f"{base.epochs * study.steps_per_epoch:,}",
+            "difficulty_text": difficulty_text(study, regime)}
+
+
+def trained_runs(regime: Mapping) -> list[Mapping]:
+    """The records of every run the regime trained: the sweep's (every rate tried, the edge
+    rule's included) and the reported seeds'."""
+    runs = [r for v in VARIANTS for recs in regime["sweep"][v]["records"].values() for r in recs]
+    return runs + [r.record if hasattr(r, "record") else r for v in VARIANTS for r in regime["runs"][v]]
+
+
+def trained_images(regime: Mapping) -> int:
+    """Training images the regime's runs went through (:func:`trained_runs`; each stops at the
+    target or its horizon; a run that diverged is not counted)."""
+    return sum(int(r["final"]["steps"]) * regime["config"].batch_size for r in trained_runs(regime) if "final" in r)
 
 
 def speedup_glue(study: Study, claim: Mapping, by_target: Mapping[float, Mapping]) -> dict:
@@ -424,13 +487,15 @@ def saturation_glue(trained: Mapping[str, Mapping[str, float]]) -> dict:
             "relu_trained_max": f"{100 * max(relu_d.values()):.0f}"}
 
 
-def second_glue(regime: Mapping, claim: Mapping) -> dict:
+def second_glue(study: Study, regime: Mapping, claim: Mapping) -> dict:
     """The second regime (:func:`tuned` with its ``model_kwargs``) and its judged ``claim``."""
     kw = regime["model_kwargs"]
     return {"second_recipe": kw.get("recipe", "book"), "second_init": resolved_init(regime),
             "second_scale": f"{kw.get('input_scale', 1.0):g}",
             "second_lrs": ", ".join(f"{lr:g}" for lr in regime["lrs"]),
             "second_lr_relu": f"{regime['best_lr']['relu']:g}", "second_lr_tanh": f"{regime['best_lr']['tanh']:g}",
+            "second_target_pct": f"{100 * regime['target']:g}",
+            "second_difficulty_text": difficulty_text(study, regime),
             "second_outcome": claim["outcome"], "second_estimate": times(claim["estimate"]),
             "second_ci": interval_text(claim["ci"]), "second_n_censored": claim["n_censored"],
             "second_design": design_text(claim)}

@@ -35,6 +35,9 @@ class TrainConfig:
     (a multiple of ``log_every``; 0 = never): every that many steps also the top-1 error and
     loss in evaluation mode (dropout off, centre crop) on ``eval_train_images`` training images
     fixed for the run, in that step's log entry as ``eval_train_top1_error``/``eval_train_loss``.
+    ``stop_at_error`` (None = never): the run stops, after validating, at the first logged step
+    where the mean of the last ``stop_window`` logged training errors is at most this (a
+    steps-to-target measurement needs nothing after it; the record's ``final.stopped_at_step``).
     ``amp``: "auto" = bf16 autocast on CUDA. ``channels_last``: None = on (the
     faster layout on CPU too for the book's networks).
     """
@@ -59,6 +62,8 @@ class TrainConfig:
     log_every: int = 0
     eval_train_every: int = 0
     eval_train_images: int = 256
+    stop_at_error: float | None = None
+    stop_window: int = 1
     seed: int = 0
     device: str = "auto"
     out_dir: str | None = None
@@ -102,6 +107,11 @@ class TrainConfig:
             self.log_every > 0 and self.eval_train_every % self.log_every == 0)),
             f"eval_train_every must be 0 or a multiple of log_every ({self.log_every}), got "
             f"{self.eval_train_every!r}: the eval-mode error is stored in the step log")
+        need(self.stop_at_error is None or (0 <= self.stop_at_error <= 1 and self.log_every > 0),
+             f"stop_at_error must be None or a training error in [0, 1] with log_every > 0, got "
+             f"{self.stop_at_error!r} (log_every {self.log_every})")
+        need(isinstance(self.stop_window, int) and self.stop_window >= 1,
+             f"stop_window must be >= 1, got {self.stop_window!r}")
         need(self.eval_train_images >= 1, f"eval_train_images must be >= 1, got {self.eval_train_images!r}")
         need(self.checkpoint_every_steps >= 0,
              f"checkpoint_every_steps must be >= 0, got {self.checkpoint_every_steps!r}")

@@ -30,6 +30,7 @@ Only rank 0 writes checkpoints and records.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,6 +111,7 @@ class Progress:
     train_images: float = 0.0
     epoch_train_time_s: float = 0.0
     resumes: list = field(default_factory=list)
+    stopped_at_step: int | None = None              # config.stop_at_error reached here
 
 
 @dataclass
@@ -163,7 +165,7 @@ def train(config: TrainConfig | dict, data=None) -> TrainResult:
     try:
         run = _start(config, data, dist)
         with InterruptFlag() as interrupt:
-            while run.progress.epoch < config.epochs:
+            while run.progress.epoch < config.epochs and run.progress.stopped_at_step is None:
                 _train_epoch(run, interrupt)
                 _end_epoch(run)
                 if interrupt.set:
@@ -191,7 +193,22 @@ def _train_epoch(run: _Run, interrupt: InterruptFlag) -> None:
             raise _interrupted(run)
         if config.checkpoint_every_steps and st.global_step % config.checkpoint_every_steps == 0:
             _save(run)
+        if _reached(run):
+            st.stopped_at_step = st.global_step
+            break
     bar.close()
+
+
+def _reached(run: _Run) -> bool:
+    """Whether this step's log brought the trailing mean of the last ``stop_window`` logged
+    training errors to ``stop_at_error`` (a diverged entry counts as 1.0), computed as
+    ``analysis.run_metrics.error_curve`` computes it."""
+    config, st = run.config, run.progress
+    if config.stop_at_error is None or not st.steps or st.steps[-1]["step"] != st.global_step:
+        return False
+    raw = [float(e) if e is not None and math.isfinite(float(e)) else 1.0
+           for e in (r.get("train_top1_error") for r in st.steps[-config.stop_window:])]
+    return sum(raw) / len(raw) <= config.stop_at_error
 
 
 def _epoch_input(run: _Run, batches: list[list[int]]):
@@ -310,7 +327,7 @@ def _finish(run: _Run) -> TrainResult:
         "images_per_s": st.train_images / st.train_time_s if st.train_time_s else None,
         "history": st.history, "steps": st.steps, "lr_drops": st.lr_drops, "resumes": st.resumes,
         "bad_images": len(bad_all) + final["bad_images"], "bad_image_paths": bad_all[:20],
-        "final": {"epochs": st.epoch, "steps": st.global_step,
+        "final": {"epochs": st.epoch, "steps": st.global_step, "stopped_at_step": st.stopped_at_step,
                   "train_top1_error": last.get("train_top1_error"),
                   "train_top5_error": last.get("train_top5_error"),
                   **{f"val_{k}": v for k, v in final.items() if k != "bad_images"}},
