@@ -314,7 +314,7 @@ def test_chapter_record_keeps_the_claims_the_runs_digest_and_the_fixed_choices()
     rec = td.chapter_record("ci", rows, runs, config, vs, seeds=(0, 1), removed_layer="conv4", step=8, window=1,
                             seconds=3.5)
     assert list(rec) == ["kind", "format", "chapter", "profile", "claims", "runs", "config", "seeds", "variants",
-                         "removed_layer", "early_step", "early_window", "chapter_seconds", "provenance"]
+                         "removed_layer", "early_step", "early_window", "bias_regime", "chapter_seconds", "provenance"]
     assert (rec["kind"], rec["chapter"], rec["profile"]) == ("chapter", "training_details", "ci")
     assert [c["key"] for c in rec["claims"]] == list(td.CLAIM_KEYS)
     assert rec["runs"][td.PAPER_NET] == [
@@ -339,3 +339,93 @@ def test_bias_note_tells_what_the_base_biases_did_without_the_design_history():
     (5 * 3600, "about 5.0 hours")])
 def test_try_it_cost_in_words(seconds, words):
     assert td.try_it_facts(seconds) == {"try_cost": words}
+
+
+# ------------------------------------------------------------------------------ biases in the paper's regime
+
+def _probe_run(seed, val, classes=10):
+    return {**_run(seed, val, 0.1, 0.8), "dataset": {"classes": classes}}
+
+
+def test_bias_test_judges_only_where_both_arms_learn_below_half_of_chance():
+    # chance with 10 classes: 90%; half of it 45%
+    both = {td.BIAS_ZERO: [_probe_run(0, 0.30), _probe_run(1, 0.44)], td.BIAS_ONE: [_probe_run(0, 0.20), _probe_run(1, 0.40)]}
+    t = td.bias_test(both)
+    assert t["testable"] and t["reason"] == "" and t["limit"] == pytest.approx(45.0)
+    assert t["errors"][td.BIAS_ZERO] == pytest.approx([30.0, 44.0])
+    neither = {td.BIAS_ZERO: [_probe_run(0, 0.90), _probe_run(1, 0.90)], td.BIAS_ONE: [_probe_run(0, 0.90), _probe_run(1, 0.46)]}
+    t = td.bias_test(neither)
+    assert not t["testable"] and "neither network learned" in t["reason"]
+    assert "with biases 1 (the paper's), 90.0%, 46.0%" in t["reason"] and "chance 90%" in t["reason"]
+    one = {td.BIAS_ZERO: [_probe_run(0, 0.30), _probe_run(1, 0.40)], td.BIAS_ONE: [_probe_run(0, 0.90), _probe_run(1, 0.90)]}
+    t = td.bias_test(one)
+    assert not t["testable"] and "only one network learned" in t["reason"]
+    # two classes: chance 50%, half 25%
+    assert not td.bias_test({td.BIAS_ZERO: [_probe_run(0, 0.30, 2)], td.BIAS_ONE: [_probe_run(0, 0.2, 2)]})["testable"]
+
+
+def test_paper_regime_is_the_papers_init_on_raw_pixels():
+    assert td.paper_regime(TrainConfig(model_kwargs={"init": "paper", "input_scale": 255.0}))
+    assert td.paper_regime(TrainConfig(model_kwargs={"init": "released-2012", "input_scale": 255}))
+    assert not td.paper_regime(TrainConfig(model_kwargs={"init": "paper", "input_scale": 1.0}))
+    assert not td.paper_regime(TrainConfig(model_kwargs={"init": "kaiming", "input_scale": 255.0}))
+
+
+def test_bias_regime_probes_first_and_trains_the_pair_only_where_both_learn(monkeypatch):
+    calls = []
+
+    def fake_run_seeds(config, arms, seeds, **kw):
+        calls.append((config, arms, list(seeds)))
+        val = 0.3 if learn else 0.9
+        return {arm: [_probe_run(s, val) for s in seeds] for arm in arms}
+
+    monkeypatch.setattr(td.sweeps, "run_seeds", fake_run_seeds)
+    base = TrainConfig(**_CONFIG)
+    regime = {"model_kwargs": {"init": "paper", "input_scale": 255.0}, "lr": 0.01}
+    learn = False
+    out = td.bias_regime(base, regime, [300, 301], [10, 11, 12])
+    assert [c[2] for c in calls] == [[300, 301]] and out["runs"] is None and not out["test"]["testable"]
+    config, arms, _ = calls[0]
+    assert (config.model_kwargs["init"], config.model_kwargs["input_scale"], config.lr) == ("paper", 255.0, 0.01)
+    assert config.model_kwargs["width"] == 0.125                       # the chapter's size kept
+    assert {a: (o["model_kwargs"]["bias_one"], o["model_kwargs"]["towers"], o["augment"], o["weight_decay"])
+            for a, o in arms.items()} == {td.BIAS_ZERO: (False, 2, "paper", 0.0005),
+                                          td.BIAS_ONE: (True, 2, "paper", 0.0005)}
+    calls.clear()
+    learn = True
+    out = td.bias_regime(base, regime, [300, 301], [10, 11, 12])
+    assert [c[2] for c in calls] == [[300, 301], [10, 11, 12]] and out["test"]["testable"]
+    assert [r["seed"] for r in out["runs"][td.BIAS_ONE]] == [10, 11, 12]
+    calls.clear()
+    paper_base = TrainConfig(**{**_CONFIG, "model_kwargs": {"width": 0.125, "init": "paper", "input_scale": 255.0}})
+    assert td.bias_regime(paper_base, regime, [300], [10])["test"] is None and calls == []   # its own arms judge
+
+
+def test_judged_claims_do_not_judge_the_biases_where_the_papers_regime_does_not_learn():
+    stuck = {td.BIAS_ZERO: [_probe_run(0, 0.9)], td.BIAS_ONE: [_probe_run(0, 0.9)]}
+    test = td.bias_test(stuck)
+    bias = {"test": test, "probe": stuck, "runs": None, "regime": {"lr": 0.01}}
+    rows = td.judged_claims(_six(False), TrainConfig(**_CONFIG), _FACTS, removed_layer="conv4", step=8, window=1,
+                            bias=bias)
+    row = next(r for r in rows if r["key"] == "bias_init")
+    assert row["outcome"] == "not testable at this scale" and row["reason"] == test["reason"]
+    assert row["estimate"] == pytest.approx(0.0)                      # the chapter's arms, described: (-10 + 10) / 2
+    assert row["values"]["probe_errors"] == {td.BIAS_ZERO: [90.0], td.BIAS_ONE: [90.0]}
+    sentence = td.bias_sentence(row, 8, 1)
+    assert sentence.startswith("Not testable at this scale.") and test["reason"] in sentence
+    assert "shown, not judged" in sentence
+
+
+def test_judged_claims_judge_the_biases_on_the_pair_trained_in_the_papers_regime():
+    # biases 0 early error 80, 70 %; biases 1: 60, 65 % -> differences 20, 5 -> mean 12.5 points
+    pair = {td.BIAS_ZERO: [_run(0, 0.3, 0.1, 0.80), _run(1, 0.3, 0.1, 0.70)],
+            td.BIAS_ONE: [_run(0, 0.3, 0.1, 0.60), _run(1, 0.3, 0.1, 0.65)]}
+    regime = {"model_kwargs": {"init": "paper", "input_scale": 255.0}, "lr": 0.01}
+    bias = {"test": {"testable": True, "errors": {}, "limit": 45.0, "reason": ""}, "probe": {}, "runs": pair,
+            "regime": regime}
+    rows = td.judged_claims(_six(False), TrainConfig(**_CONFIG), _FACTS, removed_layer="conv4", step=8, window=1,
+                            bias=bias)
+    row = next(r for r in rows if r["key"] == "bias_init")
+    assert row["estimate"] == pytest.approx(12.5) and row["effects"] == pytest.approx([20.0, 5.0])
+    assert "init paper, input scale 255" in row["setting"] and "lr 0.01" in row["setting"]
+    assert td.bias_sentence(row, 8, 1).endswith(f"is {row['measured']} points: {row['outcome']}.")

@@ -33,7 +33,8 @@ def test_outcome_words_are_the_issues():
     assert set(OUTCOMES) == {"reproduced", "smaller than the paper", "larger than the paper",
                              "same direction", "opposite", "no effect as large as the paper's",
                              "no effect as large as the smallest that matters", "inconclusive",
-                             "too few seeds to judge", "not testable on this dataset"}
+                             "too few seeds to judge", "not testable on this dataset",
+                             "not testable at this scale"}
     assert EFFECT_OUTCOMES == {"reproduced", "smaller than the paper", "larger than the paper",
                                "same direction", "opposite"}
 

@@ -48,6 +48,7 @@ OUTCOME_COLOURS = {
     verdicts.OUTCOME_NOT_AS_LARGE: "#1f4e9c", verdicts.OUTCOME_NEGLIGIBLE: "#1f4e9c",
     verdicts.OUTCOME_OPPOSITE: "#b3261e", verdicts.OUTCOME_INCONCLUSIVE: "#8a6100",
     verdicts.OUTCOME_TOO_FEW: "#6e7781", verdicts.OUTCOME_NOT_TESTABLE: "#6e7781",
+    verdicts.OUTCOME_NOT_AT_SCALE: "#6e7781",
 }
 #: Version of the chapter records :func:`chapter_record` writes. 2: claims judged by the rule of
 #: issue 23 (prediction interval, equivalence, too few seeds); records without a version are 1.
@@ -236,14 +237,18 @@ def judge_speedup(key: str, slow_steps: Sequence[int | None], fast_steps: Sequen
 
 
 def not_testable(key: str, effects: Sequence[float | None], *, reason: str, dataset: str,
-                 setting: str, values: Mapping[str, Any] | None = None) -> dict:
-    """The row of a claim whose mechanism the data cannot exercise (PCA lighting on grey
-    images): outcome "not testable on this dataset", ``reason`` saying why (computed from the
-    data by the caller). What the arms measured is kept as a description (``estimate``, ``ci``
-    and ``measured`` say "as it acts here"), not judged; the results page leaves it out of the
-    forest plot."""
+                 setting: str, values: Mapping[str, Any] | None = None,
+                 outcome: str = verdicts.OUTCOME_NOT_TESTABLE) -> dict:
+    """The row of a claim that is not judged (``outcome`` one of ``verdicts.NOT_JUDGED``): "not
+    testable on this dataset" where the data cannot exercise its mechanism (PCA lighting on grey
+    images), "not testable at this scale" where its regime does not train in the budget;
+    ``reason`` says why (computed by the caller from the data or from runs). What the arms
+    measured is kept as a description (``estimate``, ``ci`` and ``measured`` say "as it acts
+    here"), not judged; the results page leaves it out of the forest plot."""
+    if outcome not in verdicts.NOT_JUDGED:
+        raise ValueError(f"outcome must be one of {sorted(verdicts.NOT_JUDGED)}, got {outcome!r}")
     row = judge(key, effects, dataset=dataset, setting=setting, values=values)
-    return {**row, "outcome": verdicts.OUTCOME_NOT_TESTABLE, "reason": reason, "paper_judged": False,
+    return {**row, "outcome": outcome, "reason": reason, "paper_judged": False,
             "measured": f"not judged: {reason}. As it acts here: {row['measured']}"}
 
 

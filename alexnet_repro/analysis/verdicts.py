@@ -45,11 +45,16 @@ OUTCOME_TOO_FEW = "too few seeds to judge"
 #: A claim whose mechanism the data cannot exercise (PCA lighting on grey images): not judged.
 #: :func:`replication` never gives it; ``judging.not_testable`` does, from the data.
 OUTCOME_NOT_TESTABLE = "not testable on this dataset"
+#: A claim whose regime does not train at the book's scale (biases of 1 under the paper's
+#: N(0, 0.01²) weights, where neither arm learns in the build's budget): not judged.
+OUTCOME_NOT_AT_SCALE = "not testable at this scale"
 OUTCOMES = (OUTCOME_REPRODUCED, OUTCOME_SMALLER, OUTCOME_LARGER, OUTCOME_SAME_DIRECTION,
             OUTCOME_OPPOSITE, OUTCOME_NOT_AS_LARGE, OUTCOME_NEGLIGIBLE, OUTCOME_INCONCLUSIVE,
-            OUTCOME_TOO_FEW, OUTCOME_NOT_TESTABLE)
+            OUTCOME_TOO_FEW, OUTCOME_NOT_TESTABLE, OUTCOME_NOT_AT_SCALE)
+#: Outcomes of claims not judged, whatever their numbers (see ``judging.not_testable``).
+NOT_JUDGED = frozenset({OUTCOME_NOT_TESTABLE, OUTCOME_NOT_AT_SCALE})
 #: Outcomes that decide something.
-DECISIVE = frozenset(OUTCOMES) - {OUTCOME_INCONCLUSIVE, OUTCOME_TOO_FEW, OUTCOME_NOT_TESTABLE}
+DECISIVE = frozenset(OUTCOMES) - {OUTCOME_INCONCLUSIVE, OUTCOME_TOO_FEW} - NOT_JUDGED
 #: Outcomes whose interval excludes zero: they assert an effect (on either side).
 EFFECT_OUTCOMES = frozenset({OUTCOME_REPRODUCED, OUTCOME_SMALLER, OUTCOME_LARGER,
                              OUTCOME_SAME_DIRECTION, OUTCOME_OPPOSITE})

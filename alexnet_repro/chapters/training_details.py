@@ -40,8 +40,9 @@ from alexnet_repro.nn.introspect import count_parameters, weight_layers_text
 from alexnet_repro.quoted.paper import PAPER
 
 __all__ = ["PAPER_NET", "ONE_TOWER", "NO_WD", "BIAS_ZERO", "BIAS_ONE", "NO_LIGHTING", "HALF_KERNELS", "CLAIM_KEYS",
-           "without", "variants", "early_error", "metrics", "paired_effects", "claims", "regime_text", "regime_sentence", "bias_note",
-           "intro_glue", "train_variants", "bias_texts", "grey_note", "setting_glue", "figure_title",
+           "without", "variants", "early_error", "metrics", "paired_effects", "claims", "paper_regime",
+           "bias_runs", "bias_test", "bias_regime", "regime_text", "regime_sentence", "bias_note",
+           "bias_sentence", "intro_glue", "train_variants", "bias_texts", "grey_note", "setting_glue", "figure_title",
            "summary_table", "judged_claims", "claims_glue", "chapter_record", "try_it_facts"]
 
 PAPER_NET = "paper's choices"
@@ -134,20 +135,78 @@ def paired_effects(runs: Mapping[str, Sequence], *, removed_layer: str, step: in
 
 def claims(effects: Mapping[str, Sequence[float]], *, dataset: str, setting: str,
            values: Mapping[str, Mapping[str, Any]] | None = None,
-           colour: Mapping[str, Any] | None = None) -> list[dict]:
+           colour: Mapping[str, Any] | None = None, bias: Mapping[str, Any] | None = None) -> list[dict]:
     """The chapter's judged claim rows (:func:`alexnet_repro.analysis.judging.judge`), one per key of
     :data:`CLAIM_KEYS` on ``effects[key]`` (points); ``values[key]`` goes into that row.
     ``colour`` (:func:`colour_test` of the training data): where PCA lighting cannot act on
-    colour, ``pca_color`` is "not testable on this dataset" (``judging.not_testable``)."""
+    colour, ``pca_color`` is "not testable on this dataset"; ``bias`` (:func:`bias_test` of the
+    runs under the paper's initialisation): where they do not learn, ``bias_init`` is "not
+    testable at this scale" (both through ``judging.not_testable``)."""
     values = values or {}
+    untestable = {"pca_color": (colour, verdicts.OUTCOME_NOT_TESTABLE),
+                  "bias_init": (bias, verdicts.OUTCOME_NOT_AT_SCALE)}
     rows = []
     for key in CLAIM_KEYS:
         kwargs = {"dataset": dataset, "setting": setting, "values": values.get(key)}
-        if key == "pca_color" and colour is not None and not colour["testable"]:
-            rows.append(judging.not_testable(key, effects[key], reason=colour["reason"], **kwargs))
+        test, outcome = untestable.get(key, (None, None))
+        if test is not None and not test["testable"]:
+            rows.append(judging.not_testable(key, effects[key], reason=test["reason"], outcome=outcome, **kwargs))
         else:
             rows.append(judging.judge(key, effects[key], **kwargs))
     return rows
+
+
+def paper_regime(config) -> bool:
+    """Whether ``config``'s runs start as the paper's did: its N(0, 0.01²) weights (``init``
+    "paper", or the released configuration's "released-2012") on raw pixel values (input scale 255)."""
+    kw = config.model_kwargs
+    return kw.get("init") in ("paper", "released-2012") and float(kw.get("input_scale", 1.0)) == 255.0
+
+
+def bias_runs(base, regime: Mapping[str, Any], seeds: Sequence[int], *, workers: int = 1) -> dict[str, list]:
+    """The paper's network (:func:`variants`' base) with every bias 0 and with the paper's biases
+    of 1, in ``regime`` (TrainConfig fields on top of ``base``, model knobs merged: e.g. the
+    paper's initialisation, input scale and rate), one run per seed of ``seeds`` each
+    (``{BIAS_ZERO: [...], BIAS_ONE: [...]}``; models not kept)."""
+    config = sweeps.config_with(base, regime)
+    arms = {BIAS_ZERO: variants("conv4", True)[BIAS_ZERO], BIAS_ONE: variants("conv4", False)[BIAS_ONE]}
+    return sweeps.run_seeds(config, arms, seeds, keep_models=False, workers=workers)
+
+
+def bias_test(runs: Mapping[str, Sequence]) -> dict:
+    """Whether the claim on biases of 1 can be judged in the regime of ``runs`` (:func:`bias_runs`
+    on probe seeds): only where both arms learn, every run ending with a validation top-1 error
+    below half the chance level (``1 - 1/classes``). ``{"testable", "errors": {arm: [percent per
+    seed]}, "limit": percent, "reason"}``; ``reason`` says, in words, why not ("" if testable)."""
+    classes = next(iter(runs.values()))[0]["dataset"]["classes"]
+    chance = 100 * (1 - 1 / classes)
+    limit = chance / 2
+    errors = {arm: [100 * run_metrics.final_value(r, "val_top1_error") for r in recs] for arm, recs in runs.items()}
+    stuck = [arm for arm, errs in errors.items() if not all(e < limit for e in errs)]
+    listed = "; ".join(f"with {arm}, {', '.join(f'{e:.1f}%' for e in errs)}" for arm, errs in errors.items())
+    where = (f"under the paper's N(0, 0.01²) weights on raw pixel values the final validation errors "
+             f"were {listed} (chance {chance:.0f}%; learning means below {limit:.0f}% in every seed)")
+    reason = ("" if not stuck else
+              f"{where}: neither network learned, so neither bias can show what it does to learning at "
+              "this network's size and training length" if len(stuck) == len(errors) else
+              f"{where}: only one network learned, which measures whether it trains, not how fast it starts")
+    return {"testable": not stuck, "errors": errors, "limit": limit, "reason": reason}
+
+
+def bias_regime(base, regime: Mapping[str, Any], probe_seeds: Sequence[int], seeds: Sequence[int], *,
+                workers: int = 1) -> dict:
+    """The claim on biases of 1 in the paper's regime (its initialisation on raw pixels, where its
+    argument applies). Where ``base`` already is that regime (:func:`paper_regime`), the chapter's
+    own arms judge it: ``{"test": None, "probe": None, "runs": None}``. Otherwise :func:`bias_runs`
+    in ``regime`` on ``probe_seeds`` (kept apart from ``seeds``) and :func:`bias_test` of them;
+    where both arms learned, the pair is trained again on ``seeds`` (``runs``) and judges the
+    claim; else ``runs`` is None and the claim is not judged at this scale."""
+    if paper_regime(base):
+        return {"test": None, "probe": None, "runs": None, "regime": dict(regime)}
+    probe = bias_runs(base, regime, probe_seeds, workers=workers)
+    test = bias_test(probe)
+    runs = bias_runs(base, regime, seeds, workers=workers) if test["testable"] else None
+    return {"test": test, "probe": probe, "runs": runs, "regime": dict(regime)}
 
 
 def colour_test(pca) -> dict:
@@ -271,11 +330,14 @@ def summary_table(runs: Mapping[str, Sequence], step: int, window: int) -> str:
 
 
 def judged_claims(runs: Mapping[str, Sequence], config, facts: Mapping[str, Any], *, removed_layer: str,
-                  step: int, window: int, pca=None) -> list[dict]:
+                  step: int, window: int, pca=None, bias: Mapping[str, Any] | None = None) -> list[dict]:
     """The claim rows (:func:`claims` on :func:`paired_effects`) for runs of ``config``, ``facts``
     from :func:`setting_glue`: their setting from ``setting_text``, their values the parameter
     counts of the nets compared, the removed layer, the early-error step and window, and
-    :func:`colour_test` of ``pca`` (default: :func:`training_pca` of ``config``)."""
+    :func:`colour_test` of ``pca`` (default: :func:`training_pca` of ``config``). ``bias``
+    (:func:`bias_regime`): where it trained the pair in the paper's regime, ``bias_init`` is
+    judged on those runs (and their setting); where its probe did not learn, the claim is not
+    judged and the chapter's own bias arms are described."""
     effects = paired_effects(runs, removed_layer=removed_layer, step=step, window=window)
     setting = setting_text(config, train_images=facts["train_images"], seeds=facts["n_seeds"],
                            val_images=facts["val_images"], crop=facts["crop"])
@@ -283,7 +345,18 @@ def judged_claims(runs: Mapping[str, Sequence], config, facts: Mapping[str, Any]
     values = {"two_gpu": {"parameters_two_towers": facts["params_two"], "parameters_one_tower": facts["params_one"]},
               "depth": {"removed_layer": removed_layer, "parameters_without": facts["params_shallow"]},
               "bias_init": {"step": step, "window": window}, "pca_color": {"colour": colour}}
-    return claims(effects, dataset=config.dataset, setting=setting, values=values, colour=colour)
+    test = None if bias is None else bias["test"]
+    if test is not None:
+        values["bias_init"].update(regime=bias["regime"], probe_errors=test["errors"])
+    rows = claims(effects, dataset=config.dataset, setting=setting, values=values, colour=colour, bias=test)
+    if bias is not None and bias["runs"] is not None:
+        early = metrics(step, window)[f"training error at step {step} (as trained), %"]
+        paper_setting = setting_text(sweeps.config_with(config, bias["regime"]), train_images=facts["train_images"],
+                                     seeds=facts["n_seeds"], val_images=facts["val_images"], crop=facts["crop"])
+        i = CLAIM_KEYS.index("bias_init")
+        rows[i] = judging.judge("bias_init", run_metrics.paired(bias["runs"], BIAS_ZERO, BIAS_ONE, early),
+                                dataset=config.dataset, setting=paper_setting, values=values["bias_init"])
+    return rows
 
 
 def training_pca(config):
@@ -307,7 +380,25 @@ def claims_glue(rows: Sequence[Mapping], runs: Mapping[str, Sequence], *, base_b
     return {**{f"{r['key']}_{f}": r[f] for r in rows for f in ("measured", "outcome")},
             "design": judging.design_sentence(rows), "val_base": val_base, "val_bias_arm": val_bias_arm,
             "bias_note": bias_note(base_bias_one, val_base, val_bias_arm),
+            "bias_sentence": bias_sentence(next(r for r in rows if r["key"] == "bias_init"), step, window),
             "pca_sentence": pca_sentence(next(r for r in rows if r["key"] == "pca_color"))}
+
+
+def bias_sentence(row: Mapping, step: int, window: int) -> str:
+    """The prose on biases of 1: its judged outcome, or, where the paper's regime does not train at
+    this scale (:func:`bias_test`), why, with what the biases did in the chapter's own regime as a
+    description."""
+    where = (f"training error at step {step} (on the batches as trained, over the last {window} logged "
+             "entries), biases 0 minus biases 1")
+    if row.get("reason"):
+        plain = verdicts.format_replication(row["result"], unit="points")
+        return (f"Not testable at this scale. The paper's argument is about its own start, N(0, 0.01²) weights "
+                f"on raw pixel values, where a bias of 1 is large against a unit's other inputs. Trained that "
+                f"way at this chapter's size and length, on two seeds kept apart, {row['reason']}. In this "
+                f"chapter's own regime the two networks start from the same weights, and their {where}, is "
+                f"{plain} points: shown, not judged.")
+    return (f"The networks with every bias 0 and with the paper's biases of 1 start from the same weights. "
+            f"Their {where}, is {row['measured']} points: {row['outcome']}.")
 
 
 def pca_sentence(row: Mapping) -> str:
@@ -324,13 +415,17 @@ def pca_sentence(row: Mapping) -> str:
 
 def chapter_record(profile: str, rows: Sequence[Mapping], runs: Mapping[str, Sequence], config,
                    variants_: Mapping[str, Any], *, seeds: Sequence[int], removed_layer: str, step: int,
-                   window: int, seconds: float) -> dict:
+                   window: int, seconds: float, bias: Mapping[str, Any] | None = None) -> dict:
     """The record the chapter saves (:func:`alexnet_repro.analysis.judging.chapter_record`): the
-    claim rows, the runs' digest, the base config, the seeds, the variants, the fixed choices and
-    the chapter's wall time."""
+    claim rows, the runs' digest, the base config, the seeds, the variants, the fixed choices,
+    the biases' regime (:func:`bias_regime`: its test and the digests of its probe and judged
+    runs) and the chapter's wall time."""
     return judging.chapter_record("training_details", profile, rows, {
         "runs": run_metrics.runs_digest(runs), "config": config.to_dict(), "seeds": list(seeds),
         "variants": variants_, "removed_layer": removed_layer, "early_step": step, "early_window": window,
+        "bias_regime": None if bias is None else {
+            "regime": bias["regime"], "test": bias["test"],
+            **{k: None if bias[k] is None else run_metrics.runs_digest(bias[k]) for k in ("probe", "runs")}},
         "chapter_seconds": seconds})
 
 

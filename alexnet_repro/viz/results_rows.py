@@ -347,7 +347,7 @@ def judged_rows(rows: Sequence[Mapping]) -> list[dict]:
     out = []
     for r, title in zip(rows, claim_titles(rows)):
         if (r.get("unit") not in ("points", "log ratio")
-                or r.get("outcome") in (None, NOT_MEASURED, verdicts.OUTCOME_NOT_TESTABLE)):
+                or r.get("outcome") in (None, NOT_MEASURED, *verdicts.NOT_JUDGED)):
             continue
         out.append({**r, "label": r["claim"], "title": title, "ci": _bounds(r["ci"]),
                     "ci_hull": _bounds(r.get("ci_hull") or r["ci"]),
