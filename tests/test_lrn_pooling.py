@@ -62,9 +62,9 @@ def test_variants_build_the_four_networks():
         assert all((p.kernel_size, p.stride) == ((2, 2) if name == lp.PLAIN else (3, 2)) for p in pools), name
 
 
-def _rec(seed, val1, val5, train1):
+def _rec(seed, val1, val5, train1, classes=10):
     return {"seed": seed, "final": {"val_top1_error": val1, "val_top5_error": val5,
-                                    "train_eval": {"top1_error": train1}}}
+                                    "train_eval": {"top1_error": train1}}, "dataset": {"classes": classes}}
 
 
 def _runs():
@@ -415,6 +415,30 @@ def test_judged_glue_against_hand_counts():
     assert g["trained_norm1_over_n"] == pytest.approx(1.5e-4)
     assert g["reading_diff"] == 5e-4 and g["probe_images"] == 16 and "to within 0.003% of k" in g["regime"]
     assert g["design"].startswith("With 80% power")
+
+
+def test_lrn_test_asks_the_normalizer_to_act_and_both_networks_to_learn():
+    runs = {k: v for k, v in _runs().items() if k in (lp.PAPER_NET, lp.NO_LRN)}   # 20-31%: all learned (< 45%)
+    acting = lp.lrn_test(runs, _probe([0.02, 0.04]))                  # norm1 mean 3% of k >= 1%
+    assert acting["testable"] and acting["reason"] == "" and acting["share"]["norm1"] == pytest.approx(0.03)
+    assert acting["learned"] == {lp.PAPER_NET: [True, True], lp.NO_LRN: [True, True]}
+    constant = lp.lrn_test(runs, _probe([1e-5, 3e-5]))               # 2e-3% and 1e-3% of k
+    assert not constant["testable"]
+    assert constant["reason"].startswith("the neighbours' term is a median 2.0e-03% of k in norm1 and 1.0e-03% "
+                                         "of k in norm2 (it must reach 1% to act)")
+    stuck = {lp.PAPER_NET: runs[lp.PAPER_NET], lp.NO_LRN: [_rec(0, 0.90, 0.5, 0.9), _rec(1, 0.44, 0.1, 0.3)]}
+    t = lp.lrn_test(stuck, _probe([0.02, 0.04]))
+    assert not t["testable"] and t["learned"][lp.NO_LRN] == [False, True]
+    assert t["reason"].startswith("1 of the 2 runs without LRN ended at 45% validation error or more (chance 90%)")
+    rows = lp.claims(lp.paired_effects(runs), dataset="fashion-mnist", setting="s", test=constant)
+    assert rows[0]["outcome"] == "not testable at this scale" and rows[0]["reason"] == constant["reason"]
+    assert [r["outcome"] for r in rows[1:]] == [r["outcome"] for r in lp.claims(lp.paired_effects(runs),
+                                                                               dataset="fashion-mnist", setting="s")[1:]]
+    sentence = lp.lrn_sentence(rows[0])
+    assert sentence.startswith("Not testable at this scale: the neighbours' term") and "shown, not judged" in sentence
+    judged = lp.regime_claim(runs, dataset="fashion-mnist", setting="s", test=acting)
+    assert lp.lrn_sentence(judged).endswith(f"*{judged['outcome']}*.")
+    assert lp.regime_claim(runs, dataset="fashion-mnist", setting="s", test=t)["outcome"] == "not testable at this scale"
 
 
 def test_check_sentence_and_stuck_text():

@@ -181,6 +181,16 @@ SMALLEST_EFFECT_POINTS = 1.0
 #: (``benchmarks/figure1_pilots.py``); set on 2026-12-06, after earlier builds' outcomes at 25%.
 FIGURE1_DIFFICULTY: dict = {"min_epochs": 2, "min_steps": 300}
 
+#: LRN is judged only where it acts and both networks learn (issue 24): the neighbours' term
+#: alpha * sum(a^2) must be at least this share of k (median over units, mean over the trained
+#: networks, in the LRN layer where it is largest; in pixels in [0, 1] it is about 5e-5, at raw
+#: pixel values about 1), and every run, with LRN and without, must end with a validation error
+#: below ``LEARNS_BELOW`` of the chance level. Set on 2026-12-06, after earlier builds had judged
+#: both regimes (the design log says so).
+LRN_MIN_SHARE = 0.01
+#: A run has learned when its final validation error is below this share of the chance error.
+LEARNS_BELOW = 0.5
+
 #: PCA lighting can act on colour only where the pixels' colours vary along more than one axis:
 #: the claim is judged only where the second eigenvalue of the pixel-colour covariance is at
 #: least this share of the first (ImageNet's: about 0.09; grey images: 0). Set on 2026-12-06,

@@ -28,6 +28,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from alexnet_repro.analysis import judging, probes, run_metrics, sweeps, verdicts
+from alexnet_repro.analysis.preregistration import LEARNS_BELOW, LRN_MIN_SHARE
 from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.common.html import html_table
 from alexnet_repro.common.text import dataset_name, duration_words, join_words, plural
@@ -94,15 +95,62 @@ def paired_effects(runs: Mapping[str, Sequence]) -> dict[str, list[float]]:
             if other in runs}
 
 
+def lrn_test(runs: Mapping[str, Sequence], probe: Mapping[str, Any]) -> dict:
+    """Whether LRN's claim can be judged on ``runs`` (the paper's network and the one without LRN)
+    with ``probe`` (``probes.lrn_readings`` of the paper's networks): the neighbours' term at
+    least ``LRN_MIN_SHARE`` of k in some LRN layer (median over units, mean over networks), and
+    every run of both arms ending below ``LEARNS_BELOW`` of the chance error. ``{"testable",
+    "share": {layer: mean share}, "learned": {arm: [bool per seed]}, "reason"}``, ``reason`` in
+    words ("" if testable)."""
+    share = {layer: float(np.mean(v)) for layer, v in probe["share"].items()}
+    classes = runs[PAPER_NET][0]["dataset"]["classes"]
+    chance = 100 * (1 - 1 / classes)
+    learned = {arm: [_TOP1(r) < LEARNS_BELOW * chance for r in runs[arm]] for arm in (PAPER_NET, NO_LRN)}
+    acts = max(share.values()) >= LRN_MIN_SHARE
+    reasons = []
+    if not acts:
+        reasons.append(
+            "the neighbours' term is a median " + " and ".join(f"{100 * v:.1e}% of k in {layer}" for layer, v in share.items())
+            + f" (it must reach {100 * LRN_MIN_SHARE:g}% to act), so the layer is a constant division, which the "
+            "next layer's weights absorb")
+    for arm, ok in learned.items():
+        if not all(ok):
+            reasons.append(f"{len(ok) - sum(ok)} of the {len(ok)} runs {'with' if arm == PAPER_NET else 'without'} "
+                           f"LRN ended at {LEARNS_BELOW * chance:.0f}% validation error or more (chance {chance:.0f}%): "
+                           "the comparison measures whether the network trains, not what the normalization adds")
+    return {"testable": not reasons, "share": share, "learned": learned, "reason": "; ".join(reasons)}
+
+
+def _lrn_row(key: str, effects: Mapping[str, Sequence[float]], test: Mapping[str, Any] | None, **row) -> dict:
+    """The row of an LRN claim: judged, or "not testable at this scale" where ``test``
+    (:func:`lrn_test`) says it cannot act or an arm did not learn."""
+    if test is not None and not test["testable"]:
+        return judging.not_testable(key, effects["lrn_top1"], reason=test["reason"],
+                                    outcome=verdicts.OUTCOME_NOT_AT_SCALE, **row)
+    return judging.judge(key, effects["lrn_top1"], **row)
+
+
+def lrn_sentence(row: Mapping[str, Any]) -> str:
+    """The prose on an LRN claim's row: the change in validation top-1 error and its outcome, or,
+    where it is not judged (:func:`lrn_test`), why, with the change shown as a description."""
+    if row.get("reason"):
+        plain = verdicts.format_replication(row["result"], unit="points")
+        return (f"Not testable at this scale: {row['reason']}. Removing LRN changes the validation top-1 "
+                f"error here by {plain} points: shown, not judged.")
+    return (f"Removing it changes the validation top-1 error, in points, by {row['measured']} (mean of the "
+            f"per-seed differences [95% interval], positive: LRN helps): *{row['outcome']}*.")
+
+
 def claims(effects: Mapping[str, Sequence[float]], *, dataset: str, setting: str,
-           values: Mapping[str, Any] | None = None) -> list[dict]:
+           values: Mapping[str, Any] | None = None, test: Mapping[str, Any] | None = None) -> list[dict]:
     """The chapter's judged claim rows (:func:`alexnet_repro.analysis.judging.judge`, top-1 only, as
-    pre-registered): ``lrn`` on ``effects["lrn_top1"]``, ``overlap_pool`` on ``ov_top1`` and
-    ``overlap_pool_overfit`` on ``ov_gap``. The top-5 differences go into the rows' ``values``
-    (shown, not judged); ``values`` adds to the ``lrn`` row (e.g. the probes' readings)."""
+    pre-registered): ``lrn`` on ``effects["lrn_top1"]`` (not judged where ``test``,
+    :func:`lrn_test`, says so), ``overlap_pool`` on ``ov_top1`` and ``overlap_pool_overfit`` on
+    ``ov_gap``. The top-5 differences go into the rows' ``values`` (shown, not judged);
+    ``values`` adds to the ``lrn`` row (e.g. the probes' readings)."""
     row = dict(dataset=dataset, setting=setting)
-    return [judging.judge("lrn", effects["lrn_top1"], **row,
-                          values={"top5_points": list(effects["lrn_top5"]), **dict(values or {})}),
+    return [_lrn_row("lrn", effects, test, **row,
+                     values={"top5_points": list(effects["lrn_top5"]), **dict(values or {})}),
             judging.judge("overlap_pool", effects["ov_top1"], **row,
                           values={"top5_points": list(effects["ov_top5"])}),
             judging.judge("overlap_pool_overfit", effects["ov_gap"], **row)]
@@ -197,12 +245,13 @@ def difference_row(name: str, result: Mapping[str, Any]) -> dict[str, str]:
 
 
 def regime_claim(runs: Mapping[str, Sequence], *, dataset: str, setting: str,
-                 values: Mapping[str, Any] | None = None) -> dict:
+                 values: Mapping[str, Any] | None = None, test: Mapping[str, Any] | None = None) -> dict:
     """The claim ``lrn_second_regime``: validation top-1 error without LRN minus with, per seed, in
-    the second regime's ``runs`` (:func:`second_regime`); top-5 differences go in ``values``."""
+    the second regime's ``runs`` (:func:`second_regime`), not judged where ``test``
+    (:func:`lrn_test`) says so; top-5 differences go in ``values``."""
     effects = paired_effects(runs)
-    return judging.judge("lrn_second_regime", effects["lrn_top1"], dataset=dataset, setting=setting,
-                         values={"top5_points": list(effects["lrn_top5"]), **dict(values or {})})
+    return _lrn_row("lrn_second_regime", effects, test, dataset=dataset, setting=setting,
+                    values={"top5_points": list(effects["lrn_top5"]), **dict(values or {})})
 
 
 def scale_text(input_scale: float) -> str:
@@ -302,10 +351,11 @@ def judge_first(first: Mapping[str, Any], probe_images: int) -> dict[str, Any]:
     effects = paired_effects(runs)                    # points, per seed; positive: the paper's choice helps
     probe = probes.lrn_readings(runs[PAPER_NET], probe_images)
     shown = described(effects, probe["swap_top1_points"])
+    test = lrn_test(runs, probe)
     rows = claims(effects, dataset=config.dataset, setting=setting_of(config, facts, len(first["seeds"])), values={
         "lrn_share_median": probe["share"], "lrn_share_median_alpha_over_n": probe["share_over_n"],
-        "alpha_over_n_swap_top1_points": probe["swap_top1_points"]})
-    return {"effects": effects, "probe": probe, "shown": shown, "claims": rows,
+        "alpha_over_n_swap_top1_points": probe["swap_top1_points"]}, test=test)
+    return {"effects": effects, "probe": probe, "shown": shown, "claims": rows, "test": test,
             "glue": judged_glue(rows, shown, probe, runs, probe_images)}
 
 
@@ -317,6 +367,8 @@ def judged_glue(rows: Sequence[Mapping], shown: Mapping[str, Mapping], probe: Ma
     without LRN (mean training top-1 error in evaluation mode, %)."""
     fit = {v: np.mean([_FIT(r) for r in runs[v]]) for v in (PAPER_NET, NO_LRN)}
     return {**{f"{r['key']}_{f}": r[f] for r in rows for f in ("measured", "outcome")},
+            "lrn_sentence": lrn_sentence(rows[0]), "min_share_pct": f"{100 * LRN_MIN_SHARE:g}",
+            "learns_pct": f"{100 * LEARNS_BELOW * (1 - 1 / runs[PAPER_NET][0]['dataset']['classes']):g}",
             **{f"{k}_ci": interval_text(v) for k, v in shown.items()}, "design": judging.design_sentence(rows),
             **probe_sentences(probe), "reading_diff": max(probe["reading_diff"]),
             "probe_images": probe_images, "fit_lrn": fit[PAPER_NET], "fit_nolrn": fit[NO_LRN],
@@ -351,9 +403,10 @@ def judge_second(second: Mapping[str, Any], probe_images: int) -> dict[str, Any]
     config, runs = second["config"], second["runs"]
     probe = probes.lrn_readings(runs[PAPER_NET], probe_images)
     setting = setting_of(config, second["facts"], len(second["seeds"]))
+    test = lrn_test(runs, probe)
     claim = regime_claim(runs, dataset=config.dataset, setting=setting, values={
-        "lrn_share_median": probe["share"], "alpha_over_n_swap_top1_points": probe["swap_top1_points"]})
-    return {**second, "probe": probe, "claim": claim, "released": released_differences(runs)}
+        "lrn_share_median": probe["share"], "alpha_over_n_swap_top1_points": probe["swap_top1_points"]}, test=test)
+    return {**second, "probe": probe, "claim": claim, "test": test, "released": released_differences(runs)}
 
 
 def paper_init_check(config, regime_variants: Mapping[str, Mapping], seeds: Sequence[int], *,
@@ -397,6 +450,7 @@ def second_glue(second: Mapping[str, Any], check: Mapping[str, Any], facts: Mapp
             "second_scale": sf["input_scale"], "second_init": init_text(sf["init"]),
             "second_lr": lr_text(config.lr, config.schedule),
             "second_measured": claim["measured"], "second_outcome": claim["outcome"],
+            "second_sentence": lrn_sentence(claim),
             "second_lrn": float(np.mean(errors[PAPER_NET])), "second_nolrn": float(np.mean(errors[NO_LRN])),
             "second_stuck": stuck_text(errors[NO_LRN], facts["classes"]),
             "second_stuck_lrn": stuck_text(errors[PAPER_NET], facts["classes"]),
