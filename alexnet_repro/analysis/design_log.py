@@ -230,10 +230,20 @@ _LRN_FIRST_SHARED = (
     _before("learning rate", "0.01", "b2a625d", "2026-11-28"),
 )
 
+#: LRN's two claims judged only where the layer acts and both networks learn (issue 24).
+_LRN_GATE = ("; judged only where the neighbours' term reaches 1% of k in an LRN layer and every run "
+             "with and without LRN ends below half of chance (else 'not testable at this scale')")
+_LRN_GATE_WHY = (
+    "the first regime tested a constant division (the term is about 0.005% of k there) and the "
+    "second mostly whether the network without LRN trains at all (issue 24); set after both had "
+    "been judged in earlier builds ('opposite' and 'same direction')")
+
+
 _LRN_SECOND = _log(
-    _before("metric", "final validation top-1 error without response normalization minus with, "
-            "points, per paired seed, in the second regime", "b2a625d", "2026-11-28",
-            "the first regime's measure, fixed with the chapter"),
+    _after("metric", "final validation top-1 error without response normalization minus with, "
+           "points, per paired seed, in the second regime" + _LRN_GATE, "672c614", "2026-12-06",
+           "the first regime's measure, fixed with the chapter (b2a625d) -> with the gate",
+           _LRN_GATE_WHY),
     _after("seeds", "5 seeds (0-4) in this regime", "3b794ba", "2026-12-02",
            "3 -> 5 seeds for the chapter (before this regime existed); kept at 5 here when the "
            "first regime went to 10",
@@ -251,9 +261,13 @@ _LRN_SECOND = _log(
 )
 
 
-def _lrn_first(metric: str) -> list[dict]:
-    """A claim of the first regime: its metric (fixed with the chapter) and the shared runs."""
-    return _log(_before("metric", metric, "b2a625d", "2026-11-28"), *_LRN_FIRST_SHARED)
+def _lrn_first(metric: str, gated: bool = False) -> list[dict]:
+    """A claim of the first regime: its metric (fixed with the chapter; ``gated``: with the gate
+    of issue 24, commit 672c614) and the shared runs."""
+    entry = (_after("metric", metric + _LRN_GATE, "672c614", "2026-12-06",
+                    "judged whatever the layer did -> judged only where it acts and both arms learn",
+                    _LRN_GATE_WHY) if gated else _before("metric", metric, "b2a625d", "2026-11-28"))
+    return _log(entry, *_LRN_FIRST_SHARED)
 
 
 # ------------------------------------------------------------------------------- augmentation
@@ -373,7 +387,7 @@ DESIGN_LOG: dict[str, list[dict]] = {
     "dropout_iterations": _DROPOUT_ITERATIONS,
     "dropout_test_scale": _DROPOUT_TEST_SCALE,
     "lrn": _lrn_first("final validation top-1 error without response normalization minus with, "
-                      "points, per paired seed"),
+                      "points, per paired seed", gated=True),
     "lrn_second_regime": _LRN_SECOND,
     "overlap_pool": _lrn_first("final validation top-1 error with 2x2 pooling minus with 3x3 "
                                "pooling of stride 2, points, per paired seed"),
