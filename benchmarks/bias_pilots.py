@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 
 from alexnet_repro.analysis import sweeps
 from alexnet_repro.engine.config import TrainConfig
@@ -39,21 +40,32 @@ def main() -> None:
     ap.add_argument("--widths", nargs="+", type=float, default=[0.125, 0.25])
     ap.add_argument("--lrs", nargs="+", type=float, default=[0.01])
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--limit", type=int, default=BASE["limit"], help="training images per run")
+    ap.add_argument("--epochs", type=int, default=BASE["epochs"])
+    ap.add_argument("--json", default=None)
     args = ap.parse_args()
+    out = []
     for init, scale, width, lr in itertools.product(args.inits, args.scales, args.widths, args.lrs):
-        base = TrainConfig.from_dict({**BASE, "lr": lr, "model_kwargs": {
+        base = TrainConfig.from_dict({**BASE, "lr": lr, "limit": args.limit, "epochs": args.epochs,
+                                      "schedule": f"step:{max(1, round(args.epochs * 0.75))}", "model_kwargs": {
             "width": width, "init": init, "input_scale": scale, "towers": 2}})
         variants = {f"bias {int(b)}": {"model_kwargs": {"bias_one": b}} for b in (False, True)}
         runs = sweeps.run_seeds(base, variants, PILOT_SEEDS, keep_models=False, diverged_ok=True,
                                 workers=args.workers)
-        cells = []
+        cells, row = [], {"init": init, "input_scale": scale, "width": width, "lr": lr, "arms": {}}
         for v, recs in runs.items():
             if any(r.get("diverged") for r in recs):
                 cells.append(f"{v}: diverged")
+                row["arms"][v] = None
                 continue
-            cells.append(f"{v}: early {[round(100 * early(r), 1) for r in recs]} "
-                         f"val {[round(100 * r['final']['val_top1_error'], 1) for r in recs]}")
+            row["arms"][v] = {"early_pct": [round(100 * early(r), 1) for r in recs],
+                              "val_pct": [round(100 * r["final"]["val_top1_error"], 1) for r in recs]}
+            cells.append(f"{v}: early {row['arms'][v]['early_pct']} val {row['arms'][v]['val_pct']}")
+        out.append(row)
         print(f"init {init}, input x{scale:g}, width {width:g}, lr {lr:g}: " + " | ".join(cells), flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ CANDIDATES = [0.25, 0.2, 0.18, 0.16, 0.15, 0.14, 0.13, 0.12, 0.11, 0.10, 0.09, 0
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--limit", type=int, default=BASE["limit"], help="training images per run")
     ap.add_argument("--window", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--regimes", nargs="+", default=list(REGIMES))
@@ -46,12 +47,12 @@ def main() -> None:
     out = {}
     for name in args.regimes:
         kw, lrs = REGIMES[name]
-        base = TrainConfig.from_dict({**BASE, "epochs": args.epochs,
+        base = TrainConfig.from_dict({**BASE, "epochs": args.epochs, "limit": args.limit,
                                       "model_kwargs": {**BASE["model_kwargs"], **kw, "activation": "relu"}})
         variants = {f"relu@{lr:g}": {"lr": lr} for lr in lrs}
         runs = sweeps.run_seeds(base, variants, PILOT_SEEDS, keep_models=False, diverged_ok=True,
                                 workers=args.workers)
-        spe = -(-5000 // BASE["batch_size"])
+        spe = -(-args.limit // BASE["batch_size"])
         table = {}
         for v, recs in runs.items():
             table[v] = {}

@@ -288,6 +288,43 @@ def check_lr_rules(command, tmp_path, monkeypatch):
     assert "released" in out and "top-1" in out
 
 
+def check_figure1_pilots(command, tmp_path, monkeypatch):
+    """Tiny sizes (64 images, 3 epochs of 2 steps, the first regime, one worker): the table's shape
+    and what any training log must satisfy: a step count lies within the run, and a harder
+    (lower) target is never reached before an easier one."""
+    needs_fashion_mnist()
+    argv = shlex.split(command) + ["--limit", "64", "--epochs", "3", "--regimes", "first", "--workers", "1"]
+    out = ok(run(argv, tmp_path))
+    import json
+    data = json.loads((tmp_path / "pilots.json").read_text())
+    first = data["first"]
+    assert (first["steps_per_epoch"], first["epochs"]) == (2, 3) and "== regime first" in out
+    assert set(first["table"]) == {"relu@0.01", "relu@0.03", "relu@0.1"}
+    for per_target in first["table"].values():
+        targets = sorted(per_target, key=float, reverse=True)          # easiest first
+        for seed in range(3):
+            steps = [per_target[t][seed] for t in targets]
+            assert all(s is None or 1 <= s <= 6 for s in steps)
+            reached = [s for s in steps if s is not None]
+            assert reached == sorted(reached)                            # harder: no sooner
+            assert steps[len(reached):] == [None] * (len(steps) - len(reached))   # once missed, always
+
+
+def check_bias_pilots(command, tmp_path, monkeypatch):
+    """Tiny sizes (64 images, 1 epoch, one setting): the line per setting and its JSON."""
+    needs_fashion_mnist()
+    argv = shlex.split(command) + ["--limit", "64", "--epochs", "1", "--inits", "paper", "--scales", "255",
+                                   "--widths", "0.0625", "--workers", "1", "--json", "bias.json"]
+    out = ok(run(argv, tmp_path))
+    import json
+    (row,) = json.loads((tmp_path / "bias.json").read_text())
+    assert (row["init"], row["input_scale"], row["width"], row["lr"]) == ("paper", 255.0, 0.0625, 0.01)
+    assert set(row["arms"]) == {"bias 0", "bias 1"}
+    for arm in row["arms"].values():
+        assert arm is None or all(0 <= e <= 100 for e in arm["early_pct"] + arm["val_pct"])
+    assert "init paper, input x255, width 0.0625, lr 0.01: bias 0:" in out
+
+
 def check_gpu_check(command, tmp_path, monkeypatch):
     """Run end to end in its CPU mode by tests/test_gpu_check.py (about 2 minutes, slow): not
     repeated here. Checked: the script is there and names the test that runs it."""
@@ -344,6 +381,10 @@ COVERED = {
         ("substituted", "--images 16 --repeats 1", check_bench_input, True),
     "python benchmarks/lr_rules.py --json lr_rules.json":
         ("substituted", "--limit 64 --val-limit 32 --epochs 2 --seeds 2 --workers 1", check_lr_rules, True),
+    "python benchmarks/figure1_pilots.py --json pilots.json":
+        ("substituted", "--limit 64 --epochs 3 --regimes first --workers 1", check_figure1_pilots, True),
+    "python benchmarks/bias_pilots.py":
+        ("substituted", "--limit 64 --epochs 1, one setting, --workers 1, --json", check_bias_pilots, True),
     "benchmarks/gpu_check.sh gpu-check-out":
         ("cli", "run end to end in CPU mode by tests/test_gpu_check.py (slow)", check_gpu_check, False),
 }
