@@ -29,7 +29,10 @@ BASE = dict(dataset="fashion-mnist", limit=700, val_limit=500, image_size=76, cr
 
 
 def early(run, step=64, window=4):
+    """The training error over the last ``window`` logged entries up to ``step`` (None: none logged)."""
     rows = [r for r in run["steps"] if r["step"] <= step][-window:]
+    if not rows:
+        return None
     return sum(r["train_top1_error"] * r["images"] for r in rows) / sum(r["images"] for r in rows)
 
 
@@ -58,7 +61,7 @@ def main() -> None:
                 cells.append(f"{v}: diverged")
                 row["arms"][v] = None
                 continue
-            row["arms"][v] = {"early_pct": [round(100 * early(r), 1) for r in recs],
+            row["arms"][v] = {"early_pct": [None if early(r) is None else round(100 * early(r), 1) for r in recs],
                               "val_pct": [round(100 * r["final"]["val_top1_error"], 1) for r in recs]}
             cells.append(f"{v}: early {row['arms'][v]['early_pct']} val {row['arms'][v]['val_pct']}")
         out.append(row)

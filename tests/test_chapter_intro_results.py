@@ -74,6 +74,10 @@ def test_results_sentences_by_hand():
         "Of the paper's 11 claims, 1 has no measurement in this build. 1 claim was judged over seeds: 1 opposite.")
     assert results.outcomes_sentence({**counts, "n_claims_unmeasured": 0}, {"n_judged": 0}).endswith(
         "every one has a measurement in this build. No claim was judged over seeds.")
+    skipped = {**summary, "n_not_judged": 3, "n_not_testable_on_this_dataset": 1, "n_not_testable_at_this_scale": 2}
+    assert results.outcomes_sentence(counts, skipped).endswith(
+        "18 claims were judged over seeds: 2 same direction and 16 inconclusive. 3 more claims were not "
+        "judged: 1 not testable on this dataset and 2 not testable at this scale.")
 
 
 def test_results_released_facts_are_the_cfg_line_to_four_digits():

@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from alexnet_repro.analysis import sweeps
+from alexnet_repro.analysis import figure1, sweeps
 from alexnet_repro.chapters import relu_vs_tanh as rvt
 from alexnet_repro.common.text import duration_words
 from alexnet_repro.engine.config import TrainConfig
@@ -40,7 +40,7 @@ def _steps(drops, last=40, high=0.9):
         for at, e in drops:
             if at is not None and s >= at:
                 err = e
-        out.append({"step": s, "train_top1_error": err})
+        out.append({"step": s, "train_top1_error": err, "images": 32})
     return out
 
 
@@ -73,6 +73,10 @@ def _regime(relu_drops, tanh_drops, *, model_kwargs=None, init="kaiming", best=(
             "best_lr": {"relu": best[0], "tanh": best[1]}}
 
 
+def _read(study):
+    return {"steps_per_epoch": study.steps_per_epoch, "window": study.window}
+
+
 # ------------------------------------------------------------------------------ small words
 
 def test_times_and_interval_text_write_log_factors_as_factors():
@@ -92,15 +96,15 @@ def test_judged_target_defaults_to_the_papers_25_percent_and_the_curve_includes_
 
 
 def test_difficulty_counts_relus_steps_and_the_horizon_against_the_rule(monkeypatch):
-    monkeypatch.setitem(rvt.FIGURE1_DIFFICULTY, "min_steps", 10)
+    monkeypatch.setitem(figure1.FIGURE1_DIFFICULTY, "min_steps", 10)
     study = _study(n_train=192, target=0.25)                     # 6 steps per epoch
     regime = _regime([[(14, 0.2)], [(13, 0.2)], [(20, 0.2)]], [[(30, 0.2)]] * 3)
     regime["config"] = _base(epochs=20)                         # horizon 120 steps
-    d = rvt.difficulty(study, regime)
+    d = figure1.difficulty(regime, **_read(study))
     assert (d["relu_steps"], d["min_steps"], d["max_steps"], d["median_steps"]) == ([14, 13, 20], 13, 20, 14)
     assert d["horizon_steps"] == 120 and d["horizon_ratio"] == pytest.approx(120 / 14)
     assert d["hard_enough"] and d["long_enough"]                # 13 >= max(10, 2 x 6); 8.57 >= 6
-    assert rvt.difficulty_text(study, regime) == (
+    assert figure1.difficulty_text(regime, **_read(study)) == (
         "The ReLU network reached 25% after 2.2 to 3.3 epochs (13 to 20 steps of 32 images) in every seed; "
         "in the paper, ReLU reached 25% on CIFAR-10 after roughly 5 to 6 epochs of its 50,000 images (read "
         "off Figure 1). The runs stop there or at 120 steps, 8.6 times ReLU's median: a tanh network 6 "
@@ -108,23 +112,59 @@ def test_difficulty_counts_relus_steps_and_the_horizon_against_the_rule(monkeypa
     # a seed at 11 steps (< 2 epochs of 6), one never (median 20 of [11, 20, inf]): 120 / 20 = 6.0 still
     regime = _regime([[(11, 0.2)], [(None, 0.2)], [(20, 0.2)]], [[(30, 0.2)]] * 3)
     regime["config"] = _base(epochs=20)
-    d = rvt.difficulty(study, regime)
-    assert not d["hard_enough"] and d["long_enough"] and d["median_steps"] == 20
-    text = rvt.difficulty_text(study, regime)
-    assert ", 1 of its runs never;" in text and "so the target is easier here than the paper's was." in text
+    d = figure1.difficulty(regime, **_read(study))
+    assert not d["hard_enough"] and d["long_enough"] and d["median_steps"] == 20 and d["missed"] == 1
+    text = figure1.difficulty_text(regime, **_read(study))
+    assert "; 1 of its runs never did;" in text and "so the target is easier here than the paper's was." in text
+    # a run that never reached it is not an easy one: [14, never, 20] is hard enough
+    regime = _regime([[(14, 0.2)], [(None, 0.2)], [(20, 0.2)]], [[(30, 0.2)]] * 3)
+    regime["config"] = _base(epochs=20)
+    d = figure1.difficulty(regime, **_read(study))
+    assert d["hard_enough"] and d["missed"] == 1 and "easier" not in figure1.difficulty_text(regime, **_read(study))
+    # one seed only: one value, not a range
+    one = _regime([[(14, 0.2)]], [[(30, 0.2)]])
+    assert figure1.difficulty_text(one, **_read(study)).startswith("The ReLU network reached 25% after 2.3 epochs (14 steps of "
+                                                      "32 images) in every seed;")
     regime["config"] = _base(epochs=19)                         # 114 / 20 = 5.7 < 6
-    assert not rvt.difficulty(study, regime)["long_enough"]
+    assert not figure1.difficulty(regime, **_read(study))["long_enough"]
     assert "only 5.7 times ReLU's median: a tanh network 6 times slower could be censored." in \
-        rvt.difficulty_text(study, regime)
+        figure1.difficulty_text(regime, **_read(study))
     # two of three never: no median (a record holds no infinity)
     regime = _regime([[(11, 0.2)], [(None, 0.2)], [(None, 0.2)]], [[(30, 0.2)]] * 3)
-    d = rvt.difficulty(study, regime)
+    d = figure1.difficulty(regime, **_read(study))
     assert (d["median_steps"], d["horizon_ratio"], d["long_enough"]) == (None, None, False)
-    assert rvt.difficulty_text(study, regime).endswith(
-        ", 2 of its runs never; in the paper, ReLU reached 25% on CIFAR-10 after roughly 5 to 6 epochs of its "
+    assert figure1.difficulty_text(regime, **_read(study)).endswith(
+        "; 2 of its runs never did; in the paper, ReLU reached 25% on CIFAR-10 after roughly 5 to 6 epochs of its "
         "50,000 images (read off Figure 1). In some seed it took less than 2 epochs or 10 steps, so the "
         "target is easier here than the paper's was. The runs stop there or at 6 steps; most ReLU runs never "
         "reached it.")
+
+
+def test_target_text_says_where_the_judged_target_comes_from():
+    study = _study(n_train=192, target=0.14)                    # fashion-mnist
+    fixed = _regime([[(14, 0.1)]], [[(30, 0.1)]], target=0.14)
+    assert figure1.target_text(fixed, "first").startswith(
+        "The judged target, 14% training error, was fixed before the runs below, from ReLU runs on 3 pilot seeds")
+    assert figure1.target_text(fixed, "second") == (
+        "The judged target, 14% training error, is a value given to this build, not the 18% fixed from pilot seeds.")
+    assert figure1.target_text(_regime([[(14, 0.1)]], [[(30, 0.1)]], target=0.25), "first") == \
+        "The judged target is the paper's own, 25% training error."
+    # the ReLU runs cross the paper's 25% at steps 3 and 5 (error 0.2 from there): median 4 of 6 per epoch
+    runs = _regime([[(3, 0.2), (14, 0.1)], [(5, 0.2), (20, 0.1)]], [[(30, 0.1)]] * 2, target=0.14)
+    assert figure1.paper_target_text(runs, **_read(study)) == (
+        "The paper's 25% is a point its ReLU network reached after several epochs; on Fashion-MNIST the same "
+        "network here reaches it after a median 0.67 epochs, before training has settled into its pace.")
+    assert figure1.paper_target_text(_regime([[(3, 0.2)]], [[(5, 0.2)]], target=0.25), **_read(study)) == ""
+
+
+def test_the_default_profile_judges_at_the_targets_fixed_from_pilot_seeds():
+    import yaml
+    from pathlib import Path
+    from alexnet_repro.analysis.preregistration import FIGURE1_TARGETS
+    block = yaml.safe_load((Path(rvt.__file__).parents[2] / "book" / "profiles.yml").read_text())["default"]
+    chapter = block["relu_vs_tanh"]
+    fixed = FIGURE1_TARGETS[chapter["train"]["dataset"]]
+    assert (chapter["target_error"], chapter["second_target_error"]) == (fixed["first"], fixed["second"])
 
 
 def test_paper_judged_text_follows_the_claims_flag():
@@ -313,7 +353,7 @@ def test_experiment_glue_counts_the_design_and_the_runs_trained():
     study = _study(n_train=192, target=0.25)
     regime = _regime([[(2, 0.2)], [(None, 0.2)], [(4, 0.2)]], [[(5, 0.2)], [(None, 0.2)], [(3, 0.2)]])
     g = rvt.experiment_glue(study, regime)
-    assert {k: v for k, v in g.items() if k != "difficulty_text"} == {
+    assert {k: v for k, v in g.items() if k not in ("difficulty_text", "target_text", "paper_target_text")} == {
         "dataset": "fashion-mnist", "n_train": 192, "epochs_text": "1 epoch", "steps_per_epoch": 6,
         "batch": 32, "momentum": 0.9, "lrs": "0.03, 0.1", "n_sweep_seeds": 1, "n_seeds": 3,
         "best_lr_relu": "0.1", "best_lr_tanh": "0.03", "width": 0.25, "log_every": 1, "window": 1,
@@ -321,7 +361,7 @@ def test_experiment_glue_counts_the_design_and_the_runs_trained():
         "window_images": 32, "horizon_steps": "6",
         # two sweep runs (stopped at 10 and 30 steps) and six reported ones of 40 steps, batches of 32
         "n_runs": 8, "work_images": f"{(10 + 30 + 6 * 40) * 32:,}"}
-    assert g["difficulty_text"] == rvt.difficulty_text(study, regime)
+    assert g["difficulty_text"] == figure1.difficulty_text(regime, **_read(study))
     two = _study(n_train=192, target=0.25, epochs=2)
     g = rvt.experiment_glue(two, _regime([[(2, 0.2)], [(9, 0.2)]], [[(5, 0.2)], [(3, 0.2)]], last=12))
     assert (g["epochs_text"], g["n_runs"], g["work_images"], g["horizon_steps"]) == (
@@ -342,14 +382,17 @@ def test_second_glue_names_the_regime_and_its_claim():
     study = _study()
     g = rvt.second_glue(study, regime, _claim(key="relu_speedup_cuda_convnet", estimate=math.log(1.44),
                                               ci=[math.log(0.03), math.log(62.94)], mde=math.log(118.63)))
-    assert {k: v for k, v in g.items() if k not in ("second_design", "second_difficulty_text")} == {
+    assert {k: v for k, v in g.items()
+            if k not in ("second_design", "second_difficulty_text", "second_target_text")} == {
         "second_recipe": "cuda-convnet-18pct", "second_init": "cuda-convnet-18pct", "second_scale": "255",
         "second_lrs": "0.001, 0.003, 0.1", "second_lr_relu": "0.1", "second_lr_tanh": "0.001",
         "second_target_pct": "18",
         "second_outcome": "inconclusive", "second_estimate": "1.44×", "second_ci": "[0.03×, 62.94×]",
         "second_n_censored": 2}
-    assert g["second_difficulty_text"] == rvt.difficulty_text(study, regime)
-    assert g["second_difficulty_text"].startswith("The ReLU network reached 18% after 0.3 to 0.3 epochs")
+    assert g["second_difficulty_text"] == figure1.difficulty_text(regime, **_read(study))
+    assert g["second_difficulty_text"].startswith("The ReLU network reached 18% after 0.3 epochs (2 steps")
+    assert g["second_target_text"] == figure1.target_text(regime, "second")
+    assert g["second_target_text"].startswith("The judged target, 18% training error, was fixed before the runs")
     assert "at least 118.63×" in g["second_design"] and "relu_speedup" not in g["second_design"]
     plain = rvt.second_glue(study, _regime([[(2, 0.2)]], [[(5, 0.2)]], model_kwargs={}), _claim())
     assert (plain["second_recipe"], plain["second_scale"], plain["second_init"]) == ("book", "1", "kaiming")
@@ -424,7 +467,7 @@ def test_answer_html_lists_each_claim_in_words():
     block = rvt.answer_html(study, [claim, {**claim, "key": "relu_speedup_cuda_convnet"}], [first, second])
     assert block.count("<li>") == 2 and "Inconclusive: 1.04× (95% interval 0.12× to 9.14×), 3 seeds" in block
     assert ("at ci profile: four-layer CNN at width 0.25, He initialisation; Fashion-MNIST, 192 training images "
-            "per seed; the paper: 6×") in block
+            "per seed, read at 25% training error; the paper: 6×") in block
     assert ("four-layer CNN at width 0.25, cuda-convnet&#x27;s layers-18pct set-up (its initialisation, normalizations and "
             "pools, inputs times 255); Fashion-MNIST") in block
     assert "ReLUs train faster than tanh units" in block and "relu_speedup" not in block
@@ -434,10 +477,8 @@ def test_about_and_try_glue_in_words():
     assert [duration_words(s) for s in (5, 59, 60, 150, 89 * 60, 90 * 60, 3 * 3600)] == [
         "under a minute", "under a minute", "about 1 minute", "about 2 minutes", "about 89 minutes",
         "about 1.5 hours", "about 3.0 hours"]
-    record = {"wall_time_s": 300.0, "parameters": {"epochs": 2}}
-    assert rvt.try_glue(record, epochs=4) == {"try_same": "about 5 minutes", "try_epochs": "about 10 minutes"}
-    assert rvt.try_glue({"wall_time_s": 20.0, "parameters": {"epochs": 1}}, epochs=4) == {
-        "try_same": "under a minute", "try_epochs": "about 1 minute"}
+    assert rvt.try_glue({"wall_time_s": 300.0}) == {"try_same": "about 5 minutes"}
+    assert rvt.try_glue({"wall_time_s": 20.0}) == {"try_same": "under a minute"}
 
 
 def test_tuning_glue_says_what_the_edge_rule_did_and_the_range_at_the_neighbours():

@@ -245,6 +245,13 @@ def test_chapter_figures_draw_the_numbers_they_are_given():
     fig = plots.plot_seed_curves(runs, {"relu": 0.01, "tanh": 0.02}, [0.5, 0.25], 0.25, 10, 1, "t")
     median = [ln for ln in fig.axes[0].get_lines() if ln.get_label().startswith("relu")][0]
     assert list(median.get_xdata()) == [1.0, 2.0] and list(median.get_ydata()) == pytest.approx([0.8, 0.3])
+    # a run that stopped early: its own line is as long as it ran, the median stops with it
+    stopped = {"relu": [rec([0.9, 0.5, 0.2]), rec([0.7, 0.1]), rec([0.8, 0.3, 0.25])], "tanh": runs["tanh"]}
+    fig = plots.plot_seed_curves(stopped, {"relu": 0.01, "tanh": 0.02}, [0.5, 0.25], 0.25, 10, 1, "t")
+    lines = fig.axes[0].get_lines()
+    assert [list(ln.get_xdata()) for ln in lines[:3]] == [[1.0, 2.0, 3.0], [1.0, 2.0], [1.0, 2.0, 3.0]]
+    median = [ln for ln in lines if ln.get_label().startswith("relu")][0]
+    assert list(median.get_ydata()) == pytest.approx([0.8, 0.3])
     fig = plots.plot_epoch_curves(runs, {})
     assert list(fig.axes[1].get_lines()[0].get_ydata()) == pytest.approx([0.4, 0.15])   # mean of val = err / 2
 

@@ -7,7 +7,7 @@ import math
 import pytest
 from scipy import stats
 
-from alexnet_repro.analysis import judging
+from alexnet_repro.analysis import judging, verdicts
 from alexnet_repro.analysis.preregistration import CLAIM_TESTS
 from alexnet_repro.analysis.verdicts import OUTCOMES
 from alexnet_repro.common import provenance
@@ -177,6 +177,21 @@ def test_results_rows_forest_rows_and_outcome_counts(tmp_path):
     assert back[0]["ci"] == (-math.inf, math.inf) and back[0]["outcome"] == "too few seeds to judge"
     assert summary["multiplicity"].startswith("Each of the 2 claims is judged on its own at the 95% "
                                               "level, with no adjustment for their number.")
+    # a claim not judged: out of the forest rows and of the judged counts, counted apart
+    scale = judging.not_testable("bias_init", [1.0, 2.0, 3.0], reason="r", dataset="fashion-mnist", setting="",
+                                 outcome="not testable at this scale")
+    grey = judging.not_testable("pca_color", [1.0, 2.0, 3.0], reason="g", dataset="fashion-mnist", setting="")
+    save_record(judging.chapter_record("training_details", "default", [scale, grey, lrn]), tmp_path,
+                "training_details")
+    rows = rt.claim_rows(provenance.gather_records(tmp_path / "none", tmp_path))
+    judged = rt.judged_rows(rows)
+    assert sorted(r["label"] for r in judged if r["chapter"] == "training_details") == ["lrn"]
+    summary = rt.outcome_summary(judged, rows)
+    assert (summary["n_not_judged"], summary["n_not_testable_at_this_scale"],
+            summary["n_not_testable_on_this_dataset"]) == (2, 1, 1)
+    assert "not testable at this scale" not in verdicts.DECISIVE
+    with pytest.raises(ValueError, match="outcome must be one of"):
+        judging.not_testable("lrn", [1.0], reason="r", dataset="d", setting="", outcome="reproduced")
 
 
 def test_size_is_judged_only_on_the_papers_dataset_and_at_its_target():

@@ -147,11 +147,14 @@ def _interval(lo, hi):
 def test_probe_sentences_follow_the_measured_sizes():
     small = {"share": {"norm1": [1e-5, 2e-5], "norm2": [3e-5, 1e-5]}, "reading_diff": [1e-4, 5e-4]}
     s = lp.probe_sentences(small)
-    assert "to within 0.003% of k" in s["regime"]                   # 100 * 3e-5 = 0.003
+    # the mean over networks per layer, largest layer: norm2 (3e-5 + 1e-5) / 2 = 2e-5 -> 0.002%
+    assert "to within 0.002% of k" in s["regime"]
     assert s["reading_close"].startswith("At these activation sizes") and "5.0e-04" in s["reading_close"]
     large = {"share": {"norm1": [0.02, 0.05]}, "reading_diff": [0.3]}
     s = lp.probe_sentences(large)
-    assert "up to a median 5% of k" in s["regime"] and s["reading_close"] == ""
+    assert "a median 3.5% of k, mean over the networks" in s["regime"] and s["reading_close"] == ""
+    # the same quantity and threshold as the gate: 0.9% of k is still a constant division
+    assert "to within" in lp.probe_sentences({"share": {"norm1": [0.009]}, "reading_diff": [0.3]})["regime"]
 
 
 def test_second_regime_changes_only_the_input_scale_init_and_rate():
@@ -413,7 +416,7 @@ def test_judged_glue_against_hand_counts():
     assert (g["fit_lrn"], g["fit_nolrn"]) == pytest.approx((11.0, 11.5))          # (10 + 12) / 2, (11 + 12) / 2
     assert g["trained_norm1"] == pytest.approx(2e-3) and g["trained_norm2"] == pytest.approx(1e-3)
     assert g["trained_norm1_over_n"] == pytest.approx(1.5e-4)
-    assert g["reading_diff"] == 5e-4 and g["probe_images"] == 16 and "to within 0.003% of k" in g["regime"]
+    assert g["reading_diff"] == 5e-4 and g["probe_images"] == 16 and "to within 0.002% of k" in g["regime"]
     assert g["design"].startswith("With 80% power")
 
 
@@ -424,16 +427,17 @@ def test_lrn_test_asks_the_normalizer_to_act_and_both_networks_to_learn():
     assert acting["learned"] == {lp.PAPER_NET: [True, True], lp.NO_LRN: [True, True]}
     constant = lp.lrn_test(runs, _probe([1e-5, 3e-5]))               # 2e-3% and 1e-3% of k
     assert not constant["testable"]
-    assert constant["reason"].startswith("the neighbours' term is a median 2.0e-03% of k in norm1 and 1.0e-03% "
-                                         "of k in norm2 (it must reach 1% to act)")
+    assert constant["reason"].startswith("the neighbours' term is a median 2.0e-03% of k in the first LRN layer "
+                                         "and 1.0e-03% of k in the second LRN layer (it must reach 1% to act)")
     stuck = {lp.PAPER_NET: runs[lp.PAPER_NET], lp.NO_LRN: [_rec(0, 0.90, 0.5, 0.9), _rec(1, 0.44, 0.1, 0.3)]}
     t = lp.lrn_test(stuck, _probe([0.02, 0.04]))
     assert not t["testable"] and t["learned"][lp.NO_LRN] == [False, True]
     assert t["reason"].startswith("1 of the 2 runs without LRN ended at 45% validation error or more (chance 90%)")
-    rows = lp.claims(lp.paired_effects(runs), dataset="fashion-mnist", setting="s", test=constant)
+    effects = lp.paired_effects(_runs())
+    rows = lp.claims(effects, dataset="fashion-mnist", setting="s", test=constant)
     assert rows[0]["outcome"] == "not testable at this scale" and rows[0]["reason"] == constant["reason"]
-    assert [r["outcome"] for r in rows[1:]] == [r["outcome"] for r in lp.claims(lp.paired_effects(runs),
-                                                                               dataset="fashion-mnist", setting="s")[1:]]
+    plain = lp.claims(effects, dataset="fashion-mnist", setting="s")
+    assert [r["outcome"] for r in rows[1:]] == [r["outcome"] for r in plain[1:]]   # pooling claims untouched
     sentence = lp.lrn_sentence(rows[0])
     assert sentence.startswith("Not testable at this scale: the neighbours' term") and "shown, not judged" in sentence
     judged = lp.regime_claim(runs, dataset="fashion-mnist", setting="s", test=acting)
@@ -473,7 +477,8 @@ def test_second_glue_against_hand_counts():
     assert g["second_outcome"] == regime["claim"]["outcome"] and g["second_measured"] == regime["claim"]["measured"]
     assert g["check_text"].startswith("With the paper's own initialization")
     assert (g["second_norm1"], g["second_norm2"]) == ("3", "1.5")                # 100 * mean(0.02, 0.04), half
-    assert g["second_regime"] == "Here the neighbours' term is no longer negligible (up to a median 4% of k)."
+    assert g["second_regime"] == ("Here the neighbours' term is no longer negligible (a median 3% of k, mean over "
+                                  "the networks, in the LRN layer where it is largest).")
     assert g["second_design"].startswith("With 80% power")
 
 
@@ -510,6 +515,11 @@ def test_chapter_record_keeps_every_field():
     assert rec["second_regime"]["released_differences"] == {"x": {"estimate": 1.0, "ci": [None, 2.0]}}
     assert rec["second_regime"]["paper_init_check"] == {"seeds": [0], "val_top1_error_pct": [90.0, 89.0]}
     assert rec["second_regime"]["lrn_share_median"] == regime["probe"]["share"]
+    assert rec["lrn_test"] is None and rec["second_regime"]["lrn_test"] is None   # none given here
+    test = lp.lrn_test({k: v for k, v in _runs().items() if k in (lp.PAPER_NET, lp.NO_LRN)}, _probe([0.02, 0.04]))
+    rec = lp.chapter_record("ci", rows, share, first, {**judged, "test": test}, {**regime, "test": test},
+                            {"seeds": (0,), "errors": [90.0, 89.0]}, 12.5)
+    assert rec["lrn_test"]["testable"] and rec["second_regime"]["lrn_test"]["share"]["norm1"] == pytest.approx(0.03)
 
 
 def test_words_for_a_reader():

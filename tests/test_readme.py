@@ -311,9 +311,10 @@ def check_figure1_pilots(command, tmp_path, monkeypatch):
 
 
 def check_bias_pilots(command, tmp_path, monkeypatch):
-    """Tiny sizes (64 images, 1 epoch, one setting): the line per setting and its JSON."""
+    """Tiny sizes (64 images, 2 epochs of 2 steps: step 4 is logged, one setting): the line per
+    setting and its JSON."""
     needs_fashion_mnist()
-    argv = shlex.split(command) + ["--limit", "64", "--epochs", "1", "--inits", "paper", "--scales", "255",
+    argv = shlex.split(command) + ["--limit", "64", "--epochs", "2", "--inits", "paper", "--scales", "255",
                                    "--widths", "0.0625", "--workers", "1", "--json", "bias.json"]
     out = ok(run(argv, tmp_path))
     import json
@@ -321,7 +322,7 @@ def check_bias_pilots(command, tmp_path, monkeypatch):
     assert (row["init"], row["input_scale"], row["width"], row["lr"]) == ("paper", 255.0, 0.0625, 0.01)
     assert set(row["arms"]) == {"bias 0", "bias 1"}
     for arm in row["arms"].values():
-        assert arm is None or all(0 <= e <= 100 for e in arm["early_pct"] + arm["val_pct"])
+        assert arm is None or all(e is not None and 0 <= e <= 100 for e in arm["early_pct"] + arm["val_pct"])
     assert "init paper, input x255, width 0.0625, lr 0.01: bias 0:" in out
 
 
@@ -384,7 +385,7 @@ COVERED = {
     "python benchmarks/figure1_pilots.py --json pilots.json":
         ("substituted", "--limit 64 --epochs 3 --regimes first --workers 1", check_figure1_pilots, True),
     "python benchmarks/bias_pilots.py":
-        ("substituted", "--limit 64 --epochs 1, one setting, --workers 1, --json", check_bias_pilots, True),
+        ("substituted", "--limit 64 --epochs 2, one setting, --workers 1, --json", check_bias_pilots, True),
     "benchmarks/gpu_check.sh gpu-check-out":
         ("cli", "run end to end in CPU mode by tests/test_gpu_check.py (slow)", check_gpu_check, False),
 }

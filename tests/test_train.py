@@ -17,6 +17,7 @@ import torchvision.transforms as T
 from conftest import SigintAfter
 from torch import nn
 
+from alexnet_repro.analysis.run_metrics import steps_to_target
 from alexnet_repro.common.errors import ConfigError, TrainingDiverged
 from alexnet_repro.data.images import BadImage, BadImageError
 from alexnet_repro.data.registry import load_dataset
@@ -256,6 +257,7 @@ def test_a_run_stops_at_the_first_step_its_trailing_mean_error_reaches_the_targe
                out_dir=str(tmp_path / "run"))
     rec = train(cfg).record
     assert rec["final"]["stopped_at_step"] == rec["final"]["steps"] == expected
+    assert steps_to_target(full["steps"], target, window=window) == expected   # the analysis reads the same step
     assert rec["steps"] == full["steps"][:expected]        # the same steps up to the stop, none after
     assert len(rec["history"]) == rec["final"]["epochs"] == -(-expected // 8)   # its epoch validated
     assert full["final"]["stopped_at_step"] is None and full["final"]["steps"] == 24

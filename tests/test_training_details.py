@@ -429,3 +429,23 @@ def test_judged_claims_judge_the_biases_on_the_pair_trained_in_the_papers_regime
     assert row["estimate"] == pytest.approx(12.5) and row["effects"] == pytest.approx([20.0, 5.0])
     assert "init paper, input scale 255" in row["setting"] and "lr 0.01" in row["setting"]
     assert td.bias_sentence(row, 8, 1).endswith(f"is {row['measured']} points: {row['outcome']}.")
+
+
+def test_judged_claims_check_the_chapters_own_bias_arms_where_it_starts_as_the_paper():
+    runs = _six(True)                      # the base has the paper's biases; its twin every bias 0
+    for recs in runs.values():
+        for r in recs:
+            r["dataset"] = {"classes": 10}
+    paper = TrainConfig(**{**_CONFIG, "model_kwargs": {"width": 0.125, "init": "paper", "input_scale": 255.0}})
+    bias = {"test": None, "probe": None, "runs": None, "regime": {}}
+    rows = td.judged_claims(runs, paper, _FACTS, removed_layer="conv4", step=8, window=1, bias=bias)
+    row = next(r for r in rows if r["key"] == "bias_init")
+    # validation errors 30-40%: both learned (below 45%), so the claim is judged on the chapter's arms
+    assert row["outcome"] != "not testable at this scale" and row["estimate"] == pytest.approx(0.0)
+    assert row["values"]["own_errors"][td.BIAS_ZERO] == pytest.approx([36.0, 40.0])
+    for r in runs[td.BIAS_ZERO]:
+        r["final"]["val_top1_error"] = 0.9                               # the twin never learns
+    rows = td.judged_claims(runs, paper, _FACTS, removed_layer="conv4", step=8, window=1, bias=bias)
+    row = next(r for r in rows if r["key"] == "bias_init")
+    assert row["outcome"] == "not testable at this scale" and "only one network learned" in row["reason"]
+    assert td.bias_sentence(row, 8, 1).startswith("Not testable at this scale: in this chapter's runs")

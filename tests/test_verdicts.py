@@ -20,7 +20,6 @@ from alexnet_repro.analysis.verdicts import (
     format_replication,
     mean_interval,
     replication,
-    seeds_for_power,
 )
 from alexnet_repro.viz import plots  # noqa: E402
 

@@ -230,7 +230,6 @@ _LRN_FIRST_SHARED = (
     _before("learning rate", "0.01", "b2a625d", "2026-11-28"),
 )
 
-#: LRN's two claims judged only where the layer acts and both networks learn (issue 24).
 _LRN_GATE = ("; judged only where the neighbours' term reaches 1% of k in an LRN layer and every run "
              "with and without LRN ends below half of chance (else 'not testable at this scale')")
 _LRN_GATE_WHY = (
@@ -262,8 +261,7 @@ _LRN_SECOND = _log(
 
 
 def _lrn_first(metric: str, gated: bool = False) -> list[dict]:
-    """A claim of the first regime: its metric (fixed with the chapter; ``gated``: with the gate
-    of issue 24, commit 672c614) and the shared runs."""
+    """A claim of the first regime: its metric (``gated``: with issue 24's gate) and the shared runs."""
     entry = (_after("metric", metric + _LRN_GATE, "672c614", "2026-12-06",
                     "judged whatever the layer did -> judged only where it acts and both arms learn",
                     _LRN_GATE_WHY) if gated else _before("metric", metric, "b2a625d", "2026-11-28"))

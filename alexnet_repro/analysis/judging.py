@@ -241,7 +241,8 @@ def not_testable(key: str, effects: Sequence[float | None], *, reason: str, data
                  outcome: str = verdicts.OUTCOME_NOT_TESTABLE) -> dict:
     """The row of a claim that is not judged (``outcome`` one of ``verdicts.NOT_JUDGED``): "not
     testable on this dataset" where the data cannot exercise its mechanism (PCA lighting on grey
-    images), "not testable at this scale" where its regime does not train in the budget;
+    images), "not testable at this scale" where the mechanism cannot act or the networks do not
+    learn at the book's scale (biases of 1 from the paper's start, LRN);
     ``reason`` says why (computed by the caller from the data or from runs). What the arms
     measured is kept as a description (``estimate``, ``ci`` and ``measured`` say "as it acts
     here"), not judged; the results page leaves it out of the forest plot."""
@@ -339,7 +340,9 @@ def _title(row: Mapping) -> str:
 
 def design_sentence(rows: Sequence[Mapping]) -> str:
     """What the chapter's design could detect, one clause per judged claim (its MDE at 80%
-    power beside the paper's effect): for the chapter's prose."""
+    power beside the paper's effect; claims not judged, ``verdicts.NOT_JUDGED``, are left out):
+    for the chapter's prose."""
+    rows = [r for r in rows if r.get("outcome") not in verdicts.NOT_JUDGED]   # shown, not judged
     parts = []
     for r in rows:
         if r["unit"] == EXACT:

@@ -180,6 +180,10 @@ SMALLEST_EFFECT_POINTS = 1.0
 #: ReLU's median steps to it. Targets were then fixed per regime from pilot seeds 200-202
 #: (``benchmarks/figure1_pilots.py``); set on 2026-12-06, after earlier builds' outcomes at 25%.
 FIGURE1_DIFFICULTY: dict = {"min_epochs": 2, "min_steps": 300}
+#: The targets that rule fixed, per dataset and regime of the relu_vs_tanh chapter, and the pilot
+#: seeds it read (``book/profiles.yml``'s default profile uses them; a test checks they agree).
+FIGURE1_TARGETS: dict = {"fashion-mnist": {"first": 0.14, "second": 0.18}}
+FIGURE1_PILOT_SEEDS = (200, 201, 202)
 
 #: LRN is judged only where it acts and both networks learn (issue 24): the neighbours' term
 #: alpha * sum(a^2) must be at least this share of k (median over units, mean over the trained

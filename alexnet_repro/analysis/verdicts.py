@@ -45,8 +45,9 @@ OUTCOME_TOO_FEW = "too few seeds to judge"
 #: A claim whose mechanism the data cannot exercise (PCA lighting on grey images): not judged.
 #: :func:`replication` never gives it; ``judging.not_testable`` does, from the data.
 OUTCOME_NOT_TESTABLE = "not testable on this dataset"
-#: A claim whose regime does not train at the book's scale (biases of 1 under the paper's
-#: N(0, 0.01²) weights, where neither arm learns in the build's budget): not judged.
+#: A claim whose mechanism cannot act, or whose networks do not learn, at the book's scale
+#: (biases of 1 from the paper's N(0, 0.01²) start, LRN as a constant division or where the
+#: network without it does not train): not judged.
 OUTCOME_NOT_AT_SCALE = "not testable at this scale"
 OUTCOMES = (OUTCOME_REPRODUCED, OUTCOME_SMALLER, OUTCOME_LARGER, OUTCOME_SAME_DIRECTION,
             OUTCOME_OPPOSITE, OUTCOME_NOT_AS_LARGE, OUTCOME_NEGLIGIBLE, OUTCOME_INCONCLUSIVE,

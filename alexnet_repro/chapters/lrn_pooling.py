@@ -6,18 +6,16 @@ responses is :mod:`alexnet_repro.chapters.lrn_pooling_regimes`).
   under the ``alpha / n`` reading (``sweeps.run_seeds`` variants);
 * :func:`paired_effects` -- per-seed paired differences in points of error (seed ``i`` of both
   arms shares its initial weights, data order and drawn subset);
-* :func:`claims` -- the claims ``lrn``, ``overlap_pool`` and ``overlap_pool_overfit`` judged by
-  :func:`alexnet_repro.analysis.judging.judge` (the metric of each is fixed in ``paper.CLAIM_TESTS``);
+* :func:`claims` -- ``lrn``, ``overlap_pool`` and ``overlap_pool_overfit`` judged (metrics in
+  ``CLAIM_TESTS``); LRN only where :func:`lrn_test` finds it acting and both arms learning;
 * :func:`described` -- what is shown but not judged (top-5 differences, the two readings of
-  alpha), as means with 95% t-intervals (:func:`alexnet_repro.analysis.verdicts.mean_interval`);
-* :func:`interval_text`, :func:`probe_sentences` -- the sentences the chapter's prose quotes;
-* :func:`second_regime`, :func:`regime_claim` -- LRN with and without in a second regime
-  (by default the paper's raw pixel values, issue 11), judged as the claim ``lrn_second_regime``;
-* the chapter's steps, each returning what the next needs and what the prose quotes (``glue``):
-  :func:`train_first`, :func:`judge_first`, :func:`train_second`, :func:`judge_second`,
-  :func:`paper_init_check`, :func:`second_glue` and the record, :func:`chapter_record`;
-* words for a reader: :func:`init_text`, :func:`seeds_text`, and what each
-  "Try it" command costs on the machine that built the page (:func:`about`, :func:`try_glue`).
+  alpha), as means with 95% t-intervals; :func:`interval_text`, :func:`probe_sentences` and
+  :func:`lrn_sentence` -- the sentences the prose quotes;
+* :func:`second_regime`, :func:`regime_claim` -- LRN in a second regime (by default the paper's
+  raw pixel values), the claim ``lrn_second_regime``;
+* the chapter's steps: :func:`train_first`, :func:`judge_first`, :func:`train_second`,
+  :func:`judge_second`, :func:`paper_init_check`, :func:`second_glue`, :func:`chapter_record`;
+* words for a reader: :func:`init_text`, :func:`seeds_text`, :func:`try_glue`.
 """
 from __future__ import annotations
 
@@ -95,22 +93,23 @@ def paired_effects(runs: Mapping[str, Sequence]) -> dict[str, list[float]]:
             if other in runs}
 
 
+_ORDINAL = {"norm1": "first", "norm2": "second"}   # the LRN layers (``probes.lrn_readings``' keys) in words
+
+
 def lrn_test(runs: Mapping[str, Sequence], probe: Mapping[str, Any]) -> dict:
-    """Whether LRN's claim can be judged on ``runs`` (the paper's network and the one without LRN)
-    with ``probe`` (``probes.lrn_readings`` of the paper's networks): the neighbours' term at
-    least ``LRN_MIN_SHARE`` of k in some LRN layer (median over units, mean over networks), and
-    every run of both arms ending below ``LEARNS_BELOW`` of the chance error. ``{"testable",
-    "share": {layer: mean share}, "learned": {arm: [bool per seed]}, "reason"}``, ``reason`` in
-    words ("" if testable)."""
+    """Whether LRN's claim can be judged on ``runs`` with ``probe`` (``probes.lrn_readings``): the
+    neighbours' term at least ``LRN_MIN_SHARE`` of k in an LRN layer (median over units, mean over
+    networks) and every run with and without LRN below ``LEARNS_BELOW`` of chance. ``{"testable",
+    "share", "learned": {arm: [bool per seed]}, "reason"}`` ("" if testable)."""
     share = {layer: float(np.mean(v)) for layer, v in probe["share"].items()}
-    classes = runs[PAPER_NET][0]["dataset"]["classes"]
-    chance = 100 * (1 - 1 / classes)
+    chance = 100 * (1 - 1 / runs[PAPER_NET][0]["dataset"]["classes"])
     learned = {arm: [_TOP1(r) < LEARNS_BELOW * chance for r in runs[arm]] for arm in (PAPER_NET, NO_LRN)}
     acts = max(share.values()) >= LRN_MIN_SHARE
     reasons = []
     if not acts:
         reasons.append(
-            "the neighbours' term is a median " + " and ".join(f"{100 * v:.1e}% of k in {layer}" for layer, v in share.items())
+            "the neighbours' term is a median " + " and ".join(
+                f"{100 * v:.1e}% of k in the {_ORDINAL.get(layer, layer)} LRN layer" for layer, v in share.items())
             + f" (it must reach {100 * LRN_MIN_SHARE:g}% to act), so the layer is a constant division, which the "
             "next layer's weights absorb")
     for arm, ok in learned.items():
@@ -122,8 +121,7 @@ def lrn_test(runs: Mapping[str, Sequence], probe: Mapping[str, Any]) -> dict:
 
 
 def _lrn_row(key: str, effects: Mapping[str, Sequence[float]], test: Mapping[str, Any] | None, **row) -> dict:
-    """The row of an LRN claim: judged, or "not testable at this scale" where ``test``
-    (:func:`lrn_test`) says it cannot act or an arm did not learn."""
+    """An LRN claim's row: judged, or "not testable at this scale" where ``test`` says so."""
     if test is not None and not test["testable"]:
         return judging.not_testable(key, effects["lrn_top1"], reason=test["reason"],
                                     outcome=verdicts.OUTCOME_NOT_AT_SCALE, **row)
@@ -131,8 +129,7 @@ def _lrn_row(key: str, effects: Mapping[str, Sequence[float]], test: Mapping[str
 
 
 def lrn_sentence(row: Mapping[str, Any]) -> str:
-    """The prose on an LRN claim's row: the change in validation top-1 error and its outcome, or,
-    where it is not judged (:func:`lrn_test`), why, with the change shown as a description."""
+    """The prose on an LRN claim's row: its change and outcome, or why it is not judged."""
     if row.get("reason"):
         plain = verdicts.format_replication(row["result"], unit="points")
         return (f"Not testable at this scale: {row['reason']}. Removing LRN changes the validation top-1 "
@@ -191,13 +188,14 @@ def lr_text(lr: float, schedule: str) -> str:
 def probe_sentences(probe: Mapping[str, Any]) -> dict[str, str]:
     """The sentences the chapter writes from the LRN probes of its trained networks (``probe``:
     ``probes.lrn_readings``): ``regime`` (is LRN more than the constant division by ``k**beta``
-    in them?) and ``reading_close`` (do the two readings of alpha compute nearly the same
+    in them? the share :func:`lrn_test` reads, against ``LRN_MIN_SHARE``) and ``reading_close`` (do the two readings of alpha compute nearly the same
     function there?)."""
-    largest = 100 * max(max(v) for v in probe["share"].values())
+    largest = 100 * max(float(np.mean(v)) for v in probe["share"].values())   # as lrn_test reads it
     diff = max(probe["reading_diff"])
     regime = (f"In these networks LRN is, to within {largest:.2g}% of k, the constant division by k^β."
-              if largest < 1 else
-              f"Here the neighbours' term is no longer negligible (up to a median {pct_text(largest)}% of k).")
+              if largest < 100 * LRN_MIN_SHARE else
+              f"Here the neighbours' term is no longer negligible (a median {pct_text(largest)}% of k, "
+              "mean over the networks, in the LRN layer where it is largest).")
     close = ("At these activation sizes the two readings compute almost the same function "
              f"(outputs within {diff:.1e})." if diff < 1e-3 else "")
     return {"regime": regime, "reading_close": close}
@@ -369,6 +367,7 @@ def judged_glue(rows: Sequence[Mapping], shown: Mapping[str, Mapping], probe: Ma
     return {**{f"{r['key']}_{f}": r[f] for r in rows for f in ("measured", "outcome")},
             "lrn_sentence": lrn_sentence(rows[0]), "min_share_pct": f"{100 * LRN_MIN_SHARE:g}",
             "learns_pct": f"{100 * LEARNS_BELOW * (1 - 1 / runs[PAPER_NET][0]['dataset']['classes']):g}",
+            "chance_pct": f"{100 * (1 - 1 / runs[PAPER_NET][0]['dataset']['classes']):g}",
             **{f"{k}_ci": interval_text(v) for k, v in shown.items()}, "design": judging.design_sentence(rows),
             **probe_sentences(probe), "reading_diff": max(probe["reading_diff"]),
             "probe_images": probe_images, "fit_lrn": fit[PAPER_NET], "fit_nolrn": fit[NO_LRN],
@@ -439,10 +438,21 @@ def stuck_text(errors: Sequence[float], classes: int) -> str:
     return f"{stuck} of {len(errors)}" if stuck else "none"
 
 
-def second_glue(second: Mapping[str, Any], check: Mapping[str, Any], facts: Mapping[str, Any]) -> dict[str, Any]:
+def compare_text(first_row: Mapping[str, Any] | None, second_row: Mapping[str, Any]) -> str:
+    """What the two regimes' LRN outcomes say together (of the claim only where both were judged)."""
+    if any(r is not None and r["outcome"] in verdicts.NOT_JUDGED for r in (first_row, second_row)):
+        return ("With the claim not judged in at least one of them, the two regimes show what the scale of "
+                "the activities does to the layer, not to the claim.")
+    return "The two regimes differ only in the input scale and the learning rate, so the difference " \
+           "between the two outcomes is what the scale of the activities does to the claim."
+
+
+def second_glue(second: Mapping[str, Any], check: Mapping[str, Any], facts: Mapping[str, Any],
+                first_row: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What the prose quotes of the second regime (:func:`judge_second`), beside the first's
-    ``facts``: the two scales in words, the setting, the claim, the mean final errors with and
-    without LRN, the runs stuck near chance, the paper-init check and the probe's shares."""
+    ``facts`` and LRN row (``first_row``): the two scales in words, the setting, the claim, the
+    mean final errors with and without LRN, the runs stuck near chance, the paper-init check, the
+    probe's shares and :func:`compare_text`."""
     sf, config, claim, probe = second["facts"], second["config"], second["claim"], second["probe"]
     errors = {v: [_TOP1(r) for r in second["runs"][v]] for v in (PAPER_NET, NO_LRN)}
     return {"second_intro": f"The experiment above feeds {scale_text(facts['input_scale'])}; this one feeds "
@@ -450,7 +460,7 @@ def second_glue(second: Mapping[str, Any], check: Mapping[str, Any], facts: Mapp
             "second_scale": sf["input_scale"], "second_init": init_text(sf["init"]),
             "second_lr": lr_text(config.lr, config.schedule),
             "second_measured": claim["measured"], "second_outcome": claim["outcome"],
-            "second_sentence": lrn_sentence(claim),
+            "second_sentence": lrn_sentence(claim), "compare_text": compare_text(first_row, claim),
             "second_lrn": float(np.mean(errors[PAPER_NET])), "second_nolrn": float(np.mean(errors[NO_LRN])),
             "second_stuck": stuck_text(errors[NO_LRN], facts["classes"]),
             "second_stuck_lrn": stuck_text(errors[PAPER_NET], facts["classes"]),
@@ -472,15 +482,18 @@ def chapter_record(profile: str, claim_rows: Sequence[Mapping], photo_share, fir
     """The chapter's record (:func:`alexnet_repro.analysis.judging.chapter_record`): its claims,
     both regimes' configs, seeds and runs (digests), the described intervals, the photograph's
     neighbours' term (``photo_share``, fractions of ``k``: median and 99th percentile, in %),
-    the released choices, the paper-init check and the chapter's time in ``seconds``."""
+    the released choices, the paper-init check, each regime's :func:`lrn_test` (``lrn_test``)
+    and the chapter's time in ``seconds``."""
     return judging.chapter_record("lrn_pooling", profile, claim_rows, {
         "runs": run_metrics.runs_digest(first["runs"]), "config": first["config"].to_dict(),
         "seeds": list(first["seeds"]), "second_seeds": list(second["seeds"]),
         "described": {k: {x: v[x] for x in ("n", "mean", "lo", "hi", "values")} for k, v in judged["shown"].items()},
+        "lrn_test": judged.get("test"),
         "photo_lrn_share_pct": {"median": 100 * photo_share.median().item(),
                                 "p99": 100 * photo_share.quantile(0.99).item()},
         "second_regime": {"config": second["config"].to_dict(), "runs": run_metrics.runs_digest(second["runs"]),
                           "released_differences": judging.json_safe(second["released"]),
-                          "lrn_share_median": second["probe"]["share"], "paper_init_check": {
+                          "lrn_share_median": second["probe"]["share"], "lrn_test": second.get("test"),
+                          "paper_init_check": {
                               "seeds": list(check["seeds"]), "val_top1_error_pct": check["errors"]}},
         "chapter_seconds": seconds})

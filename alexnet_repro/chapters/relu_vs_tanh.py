@@ -12,14 +12,13 @@ each needs to reach a training error, compared per seed.
 * :func:`trained_derivatives` -- the saturation after training;
 * :func:`chapter_record` -- the record the chapter saves;
 * ``*_glue`` -- the values the chapter's prose quotes (``glue_all(..., prefix="rt_")``), with the
-  sentences whose words depend on a result (:func:`difficulty_text`, :func:`paper_judged_text`,
+  sentences whose words depend on a result (``analysis.figure1``'s, :func:`paper_judged_text`,
   :func:`design_text`); :func:`answer_html` -- the answer shown under the title;
   :func:`try_glue` -- what each "Try it" command costs, from this run's wall time.
 """
 from __future__ import annotations
 
 import math
-import statistics
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,8 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from alexnet_repro.analysis import judging, probes, run_metrics, sweeps, verdicts
-from alexnet_repro.analysis.preregistration import FIGURE1_DIFFICULTY
+from alexnet_repro.analysis import figure1, judging, probes, run_metrics, sweeps, verdicts
 from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.bookrun.notebook import seed_workers, train_config
 from alexnet_repro.common.text import duration_words, join_words, plural
@@ -131,14 +129,15 @@ INIT_WORDS = {"kaiming": "He initialisation", "paper": "the paper's N(0, 0.01²)
 def reader_setting(study: Study, regime: Mapping) -> str:
     """The regime's scale in a reader's words, for the answer block: ``"default profile:
     four-layer CNN at width 0.5, He initialisation; fashion-mnist, 5,000 training images per
-    seed"``; a recipe regime is named as cuda-convnet's set-up."""
+    seed, read at 14% training error"``; a recipe regime is named as cuda-convnet's set-up."""
     base, kw = regime["config"], regime["model_kwargs"]
     init = resolved_init(regime)
     how = (f"cuda-convnet's layers-{kw['recipe'].removeprefix('cuda-convnet-')} set-up (its initialisation, "
            f"normalizations and pools, inputs times {kw.get('input_scale', 1.0):g})" if kw.get("recipe")
            else INIT_WORDS.get(init, f"initialisation {init}"))
     return (f"{base.profile or 'default'} profile: four-layer CNN at width {base.model_kwargs['width']:g}, {how}; "
-            f"{base.dataset}, {plural(study.n_train, 'training image')} per seed")
+            f"{base.dataset}, {plural(study.n_train, 'training image')} per seed, read at "
+            f"{100 * regime['target']:g}% training error")
 
 
 def answer_html(study: Study, claims: Sequence[Mapping], regimes: Sequence[Mapping]) -> str:
@@ -147,13 +146,10 @@ def answer_html(study: Study, claims: Sequence[Mapping], regimes: Sequence[Mappi
     return answer_block([{**c, "setting": reader_setting(study, r)} for c, r in zip(claims, regimes)])
 
 
-def try_glue(record: Mapping, *, epochs: int) -> dict:
-    """What the "Try it" commands cost on the machine that built the page (``record``'s wall time):
-    ``try_same`` for a change that keeps the number and length of the runs, ``try_epochs`` for
-    ``epochs`` epochs instead of the record's (training time grows in proportion)."""
-    wall = record["wall_time_s"]
-    factor = epochs / record["parameters"]["epochs"]
-    return {"try_same": duration_words(wall), "try_epochs": duration_words(wall * factor)}
+def try_glue(record: Mapping) -> dict:
+    """What the "Try it" commands are measured against: this page's wall time on the machine that
+    built it (``record``'s), in words (``try_same``)."""
+    return {"try_same": duration_words(record["wall_time_s"])}
 
 
 def paper_label() -> str:
@@ -230,53 +226,6 @@ def tuned(study: Study, lrs: Sequence[float], seeds: Sequence[int], sweep_seeds:
             "best_lr": {v: sweep[v]["best_lr"] for v in VARIANTS}}
 
 
-def difficulty(study: Study, regime: Mapping) -> dict:
-    """How hard the regime's judged target is for the ReLU network (the issue's yardstick for
-    Figure 1's 25% on CIFAR-10): ReLU's steps to it per reported seed (``relu_steps``, None =
-    never), their range in steps and epochs, the runs' horizon in steps and its ratio to ReLU's
-    median (``horizon_ratio``), and whether every seed needed at least
-    ``preregistration.FIGURE1_DIFFICULTY``'s epochs and steps (``hard_enough``) and the horizon is
-    at least the paper's factor times that median (``long_enough``: a tanh network that much
-    slower is seen uncensored)."""
-    rule, spe = FIGURE1_DIFFICULTY, study.steps_per_epoch
-    relu = [run_metrics.steps_to_target(r["steps"], regime["target"], window=study.window)
-            for r in regime["runs"]["relu"]]
-    horizon = regime["config"].epochs * spe
-    median = statistics.median([math.inf if s is None else s for s in relu])
-    median = None if math.isinf(median) else median         # most runs never reached it
-    reached = [s for s in relu if s is not None]
-    return {"relu_steps": relu, "steps_per_epoch": spe, "horizon_steps": horizon,
-            "min_steps": min(reached, default=None), "max_steps": max(reached, default=None),
-            "median_steps": median, "horizon_ratio": None if median is None else horizon / median,
-            "hard_enough": all(s is not None and s >= max(rule["min_steps"], rule["min_epochs"] * spe)
-                               for s in relu),
-            "long_enough": median is not None and horizon / median >= PAPER_CLAIM["factor"]}
-
-
-def difficulty_text(study: Study, regime: Mapping) -> str:
-    """:func:`difficulty` in a reader's words, next to the paper's."""
-    d, rule, c = difficulty(study, regime), FIGURE1_DIFFICULTY, PAPER_CLAIM
-    spe, pct = d["steps_per_epoch"], f"{100 * regime['target']:g}%"
-    if d["min_steps"] is None:
-        return f"No reported ReLU run reached {pct} within its {d['horizon_steps']:,} steps."
-    reach = (f"The ReLU network reached {pct} after {d['min_steps'] / spe:.1f} to {d['max_steps'] / spe:.1f} "
-             f"epochs ({d['min_steps']:,} to {d['max_steps']:,} steps of {study.base.batch_size} images)")
-    missed = sum(s is None for s in d["relu_steps"])
-    reach += f", {missed} of its runs never" if missed else " in every seed"
-    paper = (f"; in the paper, ReLU reached {c['target_train_error_pct']:g}% on {c['dataset']} after "
-             f"{c['relu_epochs_read']} epochs of its {c['train_images']:,} images (read off Figure 1).")
-    hard = ("" if d["hard_enough"] else
-            f" In some seed it took less than {rule['min_epochs']} epochs or {rule['min_steps']} steps, "
-            "so the target is easier here than the paper's was.")
-    stop = f" The runs stop there or at {d['horizon_steps']:,} steps"
-    long = (f"{stop}, {d['horizon_ratio']:.1f} times ReLU's median: a tanh network {c['factor']} times "
-            "slower would reach it before the horizon." if d["long_enough"] else
-            f"{stop}; most ReLU runs never reached it." if d["horizon_ratio"] is None else
-            f"{stop}, only {d['horizon_ratio']:.1f} times ReLU's median: a tanh network {c['factor']} "
-            "times slower could be censored.")
-    return reach + paper + hard + long
-
-
 def speedups(study: Study, regime: Mapping, targets: Sequence[float] | None = None) -> dict[float, dict]:
     """The speed-up of ReLU over tanh (tanh's steps over ReLU's, per seed) at each of ``targets``
     (None: the regime's judged target alone; ``run_metrics.speedups_by_target``; crossings known
@@ -346,9 +295,9 @@ def chapter_record(study: Study, claims: Sequence[Mapping], probe: Mapping, firs
         "lr_sweep": {v: first["sweep"][v]["table"] for v in VARIANTS},
         "lr_edges": _edges(first), "rate_sensitivity": sensitivity(first),
         "speedup_by_target": run_metrics.speedups_record(by_target), "judged_target": study.target,
-        "difficulty": difficulty(study, first),
+        "difficulty": figure1.difficulty(first, **_reading(study)),
         "second_regime": {"model_kwargs": dict(second["model_kwargs"]), "lrs": list(second["lrs"]),
-                          "judged_target": second["target"], "difficulty": difficulty(study, second),
+                          "judged_target": second["target"], "difficulty": figure1.difficulty(second, **_reading(study)),
                           "best_lr": second["best_lr"],
                           "lr_sweep": {v: second["sweep"][v]["table"] for v in VARIANTS},
                           "lr_edges": _edges(second), "rate_sensitivity": sensitivity(second),
@@ -433,7 +382,7 @@ def probe_glue(study: Study, probe: Mapping) -> dict:
 def experiment_glue(study: Study, regime: Mapping) -> dict:
     """The experiment's design (the first regime, :func:`tuned`): data, training, rates tried and
     kept, the logging and its window, the work in networks and images, the horizon, and how hard
-    the judged target was (:func:`difficulty_text`)."""
+    the judged target was (``analysis.figure1``)."""
     base, lrs = study.base, regime["lrs"]
     epochs_text = plural(base.epochs, "epoch")
     return {"dataset": base.dataset, "n_train": study.n_train, "epochs_text": epochs_text,
@@ -447,7 +396,14 @@ def experiment_glue(study: Study, regime: Mapping) -> dict:
             "window_text": plural(study.window, "logged point"),
             "window_images": study.window * base.log_every * base.batch_size,
             "n_runs": len(trained_runs(regime)), "work_images": f"{trained_images(regime):,}", "horizon_steps": f"{base.epochs * study.steps_per_epoch:,}",
-            "difficulty_text": difficulty_text(study, regime)}
+            "difficulty_text": figure1.difficulty_text(regime, **_reading(study)),
+            "target_text": figure1.target_text(regime, "first"),
+            "paper_target_text": figure1.paper_target_text(regime, **_reading(study))}
+
+
+def _reading(study: Study) -> dict:
+    """How the study reads its runs' logs, as ``analysis.figure1`` takes it."""
+    return {"steps_per_epoch": study.steps_per_epoch, "window": study.window}
 
 
 def trained_runs(regime: Mapping) -> list[Mapping]:
@@ -459,8 +415,8 @@ def trained_runs(regime: Mapping) -> list[Mapping]:
 
 def trained_images(regime: Mapping) -> int:
     """Training images the regime's runs went through (:func:`trained_runs`; each stops at the
-    target or its horizon; a run that diverged is not counted)."""
-    return sum(int(r["final"]["steps"]) * regime["config"].batch_size for r in trained_runs(regime) if "final" in r)
+    target or its horizon), summed from their step logs (every step logged: ``log_every`` 1)."""
+    return sum(int(step.get("images", 0)) for r in trained_runs(regime) for step in r["steps"])
 
 
 def speedup_glue(study: Study, claim: Mapping, by_target: Mapping[float, Mapping]) -> dict:
@@ -495,7 +451,8 @@ def second_glue(study: Study, regime: Mapping, claim: Mapping) -> dict:
             "second_lrs": ", ".join(f"{lr:g}" for lr in regime["lrs"]),
             "second_lr_relu": f"{regime['best_lr']['relu']:g}", "second_lr_tanh": f"{regime['best_lr']['tanh']:g}",
             "second_target_pct": f"{100 * regime['target']:g}",
-            "second_difficulty_text": difficulty_text(study, regime),
+            "second_difficulty_text": figure1.difficulty_text(regime, **_reading(study)),
+            "second_target_text": figure1.target_text(regime, "second"),
             "second_outcome": claim["outcome"], "second_estimate": times(claim["estimate"]),
             "second_ci": interval_text(claim["ci"]), "second_n_censored": claim["n_censored"],
             "second_design": design_text(claim)}

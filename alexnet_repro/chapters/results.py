@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from alexnet_repro.analysis.verdicts import OUTCOMES
+from alexnet_repro.analysis.verdicts import NOT_JUDGED, OUTCOMES
 from alexnet_repro.bookrun.profiles import REPO, page_titles
 from alexnet_repro.bookrun.runner import build_root
 from alexnet_repro.common.text import join_words, plural
@@ -90,18 +90,24 @@ def records_sentence(counts: Mapping) -> str:
 def outcomes_sentence(counts: Mapping, summary: Mapping) -> str:
     """The outcomes in words: how many of the paper's claims have no measurement, how many claims
     were judged over seeds and, by outcome, only the outcomes that occur ("18 claims were judged
-    over seeds: 2 same direction and 16 inconclusive.")."""
+    over seeds: 2 same direction and 16 inconclusive."), and how many were not judged, by why
+    (``summary``'s ``n_not_judged``: ":func:`outcome_summary`" with every row)."""
     missing = counts["n_claims_unmeasured"]
     head = (f"Of the paper's {plural(counts['n_claims'], 'claim')}, "
             + ("every one has a measurement in this build. " if not missing else
                f"{missing} {'has' if missing == 1 else 'have'} no measurement in this build. "))
     judged = summary["n_judged"]
-    if not judged:
-        return head + "No claim was judged over seeds."
     keys = {o: "n_" + o.replace(" ", "_") for o in OUTCOMES}
-    parts = [f"{summary[keys[o]]} {o}" for o in OUTCOMES if summary.get(keys[o])]
+    skipped = summary.get("n_not_judged", 0)
+    tail = ("" if not skipped else
+            f" {plural(skipped, 'more claim')} {'was' if skipped == 1 else 'were'} not judged: "
+            + join_words([f"{summary[keys[o]]} {o}" for o in OUTCOMES if o in NOT_JUDGED and summary.get(keys[o])])
+            + ".")
+    if not judged:
+        return head + "No claim was judged over seeds." + tail
+    parts = [f"{summary[keys[o]]} {o}" for o in OUTCOMES if o not in NOT_JUDGED and summary.get(keys[o])]
     verb = "was" if judged == 1 else "were"
-    return head + f"{plural(judged, 'claim')} {verb} judged over seeds: {join_words(parts)}."
+    return head + f"{plural(judged, 'claim')} {verb} judged over seeds: {join_words(parts)}." + tail
 
 
 def prose_facts(counts: Mapping, summary: Mapping) -> dict:

@@ -91,19 +91,19 @@ def plot_unit_derivatives(xs, derivs, init_norms, layers, grad_images: int):
 
 def plot_seed_curves(runs, best_lr, targets, target, steps_per_epoch: float, window: int, title: str):
     """The paper's Figure 1 redrawn: training error against epochs (log axis) of every seed
-    (thin lines) and their median, per variant of ``runs`` (``"relu"``/``"tanh"``), with the
-    ``targets`` as dotted lines (``target`` thicker)."""
+    (thin lines, each as long as its run: a run may stop at its target) and their median (thick,
+    over the steps every seed of the variant still ran), per variant of ``runs``
+    (``"relu"``/``"tanh"``), with the ``targets`` as dotted lines (``target`` thicker)."""
     fig, ax = plt.subplots(figsize=(8, 4.2))
     styles = {"relu": dict(color="C0", ls="-"), "tanh": dict(color="C1", ls="--")}
     for v in runs:
         curves = [error_curve(r["steps"], window=window) for r in runs[v]]
+        for steps, errors in curves:
+            ax.plot(np.array(steps) / steps_per_epoch, errors, alpha=0.25, lw=0.8, **styles[v])
         n = min(len(c[0]) for c in curves)
         ep = np.array(curves[0][0][:n]) / steps_per_epoch
-        errs = np.array([c[1][:n] for c in curves])
-        for e in errs:
-            ax.plot(ep, e, alpha=0.25, lw=0.8, **styles[v])
-        ax.plot(ep, np.median(errs, 0), lw=2, label=f"{v} (lr {best_lr[v]:g}), median of {len(errs)} seeds",
-                **styles[v])
+        median = np.median(np.array([c[1][:n] for c in curves]), 0)
+        ax.plot(ep, median, lw=2, label=f"{v} (lr {best_lr[v]:g}), median of {len(curves)} seeds", **styles[v])
     for t in targets:
         ax.axhline(t, color="k", lw=0.6 if t != target else 1.2, ls=":", alpha=0.6)
     ax.set_xscale("log")

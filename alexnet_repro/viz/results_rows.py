@@ -361,10 +361,11 @@ def _bounds(pair) -> tuple[float, float]:
     return (-math.inf if lo is None else float(lo), math.inf if hi is None else float(hi))
 
 
-def outcome_summary(rows: Sequence[Mapping]) -> dict:
+def outcome_summary(rows: Sequence[Mapping], all_rows: Sequence[Mapping] = ()) -> dict:
     """Counts for the results chapter's prose over the judged rows (:func:`judged_rows`):
     ``n_judged``, ``n_decisive`` and one count per outcome word, plus the sentence on
-    multiplicity."""
+    multiplicity; from ``all_rows`` (every claim row), the claims not judged (``n_not_judged``,
+    and ``n_<outcome>`` for each of ``verdicts.NOT_JUDGED``)."""
     outcomes = [r["outcome"] for r in rows]
     k = len(outcomes)
     out = {"n_judged": k, "n_decisive": sum(o in verdicts.DECISIVE for o in outcomes),
@@ -374,6 +375,9 @@ def outcome_summary(rows: Sequence[Mapping]) -> dict:
                "outcomes are not independent, and one decisive outcome among many is weaker "
                "evidence than its interval alone suggests.")}
     out.update({f"n_{o.replace(' ', '_')}": outcomes.count(o) for o in verdicts.OUTCOMES})
+    skipped = [r.get("outcome") for r in all_rows if r.get("outcome") in verdicts.NOT_JUDGED]
+    out.update({f"n_{o.replace(' ', '_')}": skipped.count(o) for o in verdicts.NOT_JUDGED})
+    out["n_not_judged"] = len(skipped)
     return out
 
 
