@@ -433,6 +433,9 @@ def test_lrn_test_asks_the_normalizer_to_act_and_both_networks_to_learn():
     t = lp.lrn_test(stuck, _probe([0.02, 0.04]))
     assert not t["testable"] and t["learned"][lp.NO_LRN] == [False, True]
     assert t["reason"].startswith("1 of the 2 runs without LRN ended at 45% validation error or more (chance 90%)")
+    both = {lp.PAPER_NET: [_rec(0, 0.90, 0.5, 0.9), _rec(1, 0.30, 0.1, 0.3)], lp.NO_LRN: stuck[lp.NO_LRN]}
+    assert lp.lrn_test(both, _probe([0.02, 0.04]))["reason"].startswith(
+        "1 of the 2 runs with LRN and 1 of the 2 runs without LRN ended at 45% validation error or more")
     effects = lp.paired_effects(_runs())
     rows = lp.claims(effects, dataset="fashion-mnist", setting="s", test=constant)
     assert rows[0]["outcome"] == "not testable at this scale" and rows[0]["reason"] == constant["reason"]

@@ -112,11 +112,12 @@ def lrn_test(runs: Mapping[str, Sequence], probe: Mapping[str, Any]) -> dict:
                 f"{100 * v:.1e}% of k in the {_ORDINAL.get(layer, layer)} LRN layer" for layer, v in share.items())
             + f" (it must reach {100 * LRN_MIN_SHARE:g}% to act), so the layer is a constant division, which the "
             "next layer's weights absorb")
-    for arm, ok in learned.items():
-        if not all(ok):
-            reasons.append(f"{len(ok) - sum(ok)} of the {len(ok)} runs {'with' if arm == PAPER_NET else 'without'} "
-                           f"LRN ended at {LEARNS_BELOW * chance:.0f}% validation error or more (chance {chance:.0f}%): "
-                           "the comparison measures whether the network trains, not what the normalization adds")
+    stuck = [f"{len(ok) - sum(ok)} of the {len(ok)} runs {'with' if arm == PAPER_NET else 'without'} LRN"
+             for arm, ok in learned.items() if not all(ok)]
+    if stuck:
+        reasons.append(f"{join_words(stuck)} ended at {LEARNS_BELOW * chance:.0f}% validation error or more "
+                       f"(chance {chance:.0f}%): the comparison measures whether the network trains, not what "
+                       "the normalization adds")
     return {"testable": not reasons, "share": share, "learned": learned, "reason": "; ".join(reasons)}
 
 
