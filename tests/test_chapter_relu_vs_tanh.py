@@ -354,7 +354,8 @@ def test_experiment_glue_counts_the_design_and_the_runs_trained():
     regime = _regime([[(2, 0.2)], [(None, 0.2)], [(4, 0.2)]], [[(5, 0.2)], [(None, 0.2)], [(3, 0.2)]])
     g = rvt.experiment_glue(study, regime)
     assert {k: v for k, v in g.items() if k not in ("difficulty_text", "target_text", "paper_target_text")} == {
-        "dataset": "fashion-mnist", "n_train": 192, "epochs_text": "1 epoch", "steps_per_epoch": 6,
+        "dataset_text": "Fashion-MNIST", "n_train": 192, "epochs_text": "1 epoch",
+        "steps_per_epoch": 6,
         "batch": 32, "momentum": 0.9, "lrs": "0.03, 0.1", "n_sweep_seeds": 1, "n_seeds": 3,
         "best_lr_relu": "0.1", "best_lr_tanh": "0.03", "width": 0.25, "log_every": 1, "window": 1,
         "sweep_seeds_text": "1 seed", "log_every_text": "1 step", "window_text": "1 logged point",

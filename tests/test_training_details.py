@@ -412,7 +412,9 @@ def test_judged_claims_do_not_judge_the_biases_where_the_papers_regime_does_not_
     assert row["estimate"] == pytest.approx(0.0)                      # the chapter's arms, described: (-10 + 10) / 2
     assert row["values"]["probe_errors"] == {td.BIAS_ZERO: [90.0], td.BIAS_ONE: [90.0]}
     sentence = td.bias_sentence(row, 8, 1)
-    assert sentence.startswith("Not testable at this scale.") and test["reason"] in sentence
+    assert sentence.startswith("Not testable at this scale.") and test["reason"].startswith(td.PAPER_START)
+    assert "kept apart, the final validation errors were with biases 0, 90.0%" in sentence   # said once
+    assert sentence.count("raw pixel values") == 1
     assert "shown, not judged" in sentence
 
 

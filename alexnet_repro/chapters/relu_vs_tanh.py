@@ -29,7 +29,7 @@ import numpy as np
 from alexnet_repro.analysis import figure1, judging, probes, run_metrics, sweeps, verdicts
 from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.bookrun.notebook import seed_workers, train_config
-from alexnet_repro.common.text import duration_words, join_words, plural
+from alexnet_repro.common.text import dataset_name, duration_words, join_words, plural
 from alexnet_repro.data.registry import load_dataset
 from alexnet_repro.engine.loop import engine_stats
 from alexnet_repro.nn.introspect import weight_layers_text
@@ -385,7 +385,8 @@ def experiment_glue(study: Study, regime: Mapping) -> dict:
     the judged target was (``analysis.figure1``)."""
     base, lrs = study.base, regime["lrs"]
     epochs_text = plural(base.epochs, "epoch")
-    return {"dataset": base.dataset, "n_train": study.n_train, "epochs_text": epochs_text,
+    return {"dataset_text": dataset_name(base.dataset), "n_train": study.n_train,
+            "epochs_text": epochs_text,
             "steps_per_epoch": study.steps_per_epoch, "batch": base.batch_size, "momentum": base.momentum,
             "lrs": ", ".join(f"{lr:g}" for lr in lrs), "n_sweep_seeds": len(regime["sweep_seeds"]),
             "n_seeds": len(regime["seeds"]), "best_lr_relu": f"{regime['best_lr']['relu']:g}",

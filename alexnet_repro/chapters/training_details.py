@@ -40,7 +40,7 @@ from alexnet_repro.nn.introspect import count_parameters, weight_layers_text
 from alexnet_repro.quoted.paper import PAPER
 
 __all__ = ["PAPER_NET", "ONE_TOWER", "NO_WD", "BIAS_ZERO", "BIAS_ONE", "NO_LIGHTING", "HALF_KERNELS", "CLAIM_KEYS",
-           "without", "variants", "early_error", "metrics", "paired_effects", "claims", "paper_regime",
+           "without", "variants", "early_error", "metrics", "paired_effects", "claims", "paper_regime", "PAPER_START",
            "bias_runs", "bias_test", "bias_regime", "regime_text", "regime_sentence", "bias_note",
            "bias_sentence", "intro_glue", "train_variants", "bias_texts", "grey_note", "setting_glue", "figure_title",
            "summary_table", "judged_claims", "claims_glue", "chapter_record", "try_it_facts"]
@@ -173,6 +173,10 @@ def bias_runs(base, regime: Mapping[str, Any], seeds: Sequence[int], *, workers:
     return sweeps.run_seeds(config, arms, seeds, keep_models=False, diverged_ok=True, workers=workers)
 
 
+#: How a reason of :func:`bias_test` begins (the chapter's prose, which has said so, drops it).
+PAPER_START = "under the paper's N(0, 0.01²) weights on raw pixel values"
+
+
 def bias_test(runs: Mapping[str, Sequence]) -> dict:
     """Whether the claim on biases of 1 can be judged in the regime of ``runs`` (:func:`bias_runs`
     on probe seeds, or the chapter's own two bias arms): only where both arms learn, every run
@@ -188,8 +192,8 @@ def bias_test(runs: Mapping[str, Sequence]) -> dict:
     stuck = [arm for arm, errs in errors.items() if not all(e is not None and e < limit for e in errs)]
     listed = "; ".join(f"with {arm}, {', '.join('diverged' if e is None else f'{e:.1f}%' for e in errs)}"
                        for arm, errs in errors.items())
-    where = (f"under the paper's N(0, 0.01²) weights on raw pixel values the final validation errors "
-             f"were {listed} (chance {chance:.0f}%; learning means below {limit:g}% in every seed)")
+    where = (f"{PAPER_START} the final validation errors were {listed} (chance {chance:.0f}%; learning "
+             f"means below {limit:g}% in every seed)")
     reason = ("" if not stuck else
               f"{where}: neither network learned, so neither bias can show what it does to learning at "
               "this network's size and training length" if len(stuck) == len(errors) else
@@ -407,7 +411,7 @@ def bias_sentence(row: Mapping, step: int, window: int) -> str:
             return (f"Not testable at this scale. The paper's argument is about its own start, N(0, 0.01²) "
                     f"weights on raw pixel values, where a bias of 1 is large against a unit's other inputs. "
                     f"Trained that way at this chapter's size and length, on {plural(n, 'seed')} kept apart, "
-                    f"{row['reason']}. In this chapter's own regime the two networks start from the same "
+                    f"{row['reason'].removeprefix(PAPER_START + ' ')}. In this chapter's own regime the two networks start from the same "
                     f"weights, and their {where}, is "
                     f"{verdicts.format_replication(row['result'], unit='points')} points: shown, not judged.")
         return (f"Not testable at this scale: in this chapter's runs, which start as the paper's did, "
