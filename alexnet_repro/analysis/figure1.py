@@ -49,7 +49,7 @@ def difficulty(regime: Mapping, *, steps_per_epoch: int, window: int) -> dict:
 
 def _epochs_range(lo: int, hi: int, spe: int) -> str:
     """``"2.6 to 3.7 epochs (414 to 588 steps"`` (one value when both ends agree)."""
-    if f"{lo / spe:.1f}" == f"{hi / spe:.1f}" and lo == hi:
+    if lo == hi:
         return f"{lo / spe:.1f} epochs ({lo:,} steps"
     return f"{lo / spe:.1f} to {hi / spe:.1f} epochs ({lo:,} to {hi:,} steps"
 

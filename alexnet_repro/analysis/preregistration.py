@@ -195,6 +195,16 @@ LRN_MIN_SHARE = 0.01
 #: A run has learned when its final validation error is below this share of the chance error.
 LEARNS_BELOW = 0.5
 
+
+def chance_error_pct(classes: int) -> float:
+    """The top-1 error of guessing, in percent, with ``classes`` classes."""
+    return 100 * (1 - 1 / classes)
+
+
+def learned_below_pct(classes: int) -> float:
+    """The final validation error (percent) a run must end below to count as having learned."""
+    return LEARNS_BELOW * chance_error_pct(classes)
+
 #: PCA lighting can act on colour only where the pixels' colours vary along more than one axis:
 #: the claim is judged only where the second eigenvalue of the pixel-colour covariance is at
 #: least this share of the first (ImageNet's: about 0.09; grey images: 0). Set on 2026-12-06,

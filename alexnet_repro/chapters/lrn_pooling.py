@@ -26,7 +26,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from alexnet_repro.analysis import judging, probes, run_metrics, sweeps, verdicts
-from alexnet_repro.analysis.preregistration import LEARNS_BELOW, LRN_MIN_SHARE
+from alexnet_repro.analysis.preregistration import LRN_MIN_SHARE, chance_error_pct, learned_below_pct
 from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.common.html import html_table
 from alexnet_repro.common.text import dataset_name, duration_words, join_words, plural
@@ -99,11 +99,11 @@ _ORDINAL = {"norm1": "first", "norm2": "second"}   # the LRN layers (``probes.lr
 def lrn_test(runs: Mapping[str, Sequence], probe: Mapping[str, Any]) -> dict:
     """Whether LRN's claim can be judged on ``runs`` with ``probe`` (``probes.lrn_readings``): the
     neighbours' term at least ``LRN_MIN_SHARE`` of k in an LRN layer (median over units, mean over
-    networks) and every run with and without LRN below ``LEARNS_BELOW`` of chance. ``{"testable",
-    "share", "learned": {arm: [bool per seed]}, "reason"}`` ("" if testable)."""
+    networks), every run below ``learned_below_pct``. ``{"testable", "share", "learned", "reason"}``."""
     share = {layer: float(np.mean(v)) for layer, v in probe["share"].items()}
-    chance = 100 * (1 - 1 / runs[PAPER_NET][0]["dataset"]["classes"])
-    learned = {arm: [_TOP1(r) < LEARNS_BELOW * chance for r in runs[arm]] for arm in (PAPER_NET, NO_LRN)}
+    classes = runs[PAPER_NET][0]["dataset"]["classes"]
+    chance, limit = chance_error_pct(classes), learned_below_pct(classes)
+    learned = {arm: [_TOP1(r) < limit for r in runs[arm]] for arm in (PAPER_NET, NO_LRN)}
     acts = max(share.values()) >= LRN_MIN_SHARE
     reasons = []
     if not acts:
@@ -115,7 +115,7 @@ def lrn_test(runs: Mapping[str, Sequence], probe: Mapping[str, Any]) -> dict:
     stuck = [f"{len(ok) - sum(ok)} of the {len(ok)} runs {'with' if arm == PAPER_NET else 'without'} LRN"
              for arm, ok in learned.items() if not all(ok)]
     if stuck:
-        reasons.append(f"{join_words(stuck)} ended at {LEARNS_BELOW * chance:.0f}% validation error or more "
+        reasons.append(f"{join_words(stuck)} ended at {limit:.0f}% validation error or more "
                        f"(chance {chance:.0f}%): the comparison measures whether the network trains, not what "
                        "the normalization adds")
     return {"testable": not reasons, "share": share, "learned": learned, "reason": "; ".join(reasons)}
@@ -367,8 +367,8 @@ def judged_glue(rows: Sequence[Mapping], shown: Mapping[str, Mapping], probe: Ma
     fit = {v: np.mean([_FIT(r) for r in runs[v]]) for v in (PAPER_NET, NO_LRN)}
     return {**{f"{r['key']}_{f}": r[f] for r in rows for f in ("measured", "outcome")},
             "lrn_sentence": lrn_sentence(rows[0]), "min_share_pct": f"{100 * LRN_MIN_SHARE:g}",
-            "learns_pct": f"{100 * LEARNS_BELOW * (1 - 1 / runs[PAPER_NET][0]['dataset']['classes']):g}",
-            "chance_pct": f"{100 * (1 - 1 / runs[PAPER_NET][0]['dataset']['classes']):g}",
+            "learns_pct": f"{learned_below_pct(runs[PAPER_NET][0]['dataset']['classes']):g}",
+            "chance_pct": f"{chance_error_pct(runs[PAPER_NET][0]['dataset']['classes']):g}",
             **{f"{k}_ci": interval_text(v) for k, v in shown.items()}, "design": judging.design_sentence(rows),
             **probe_sentences(probe), "reading_diff": max(probe["reading_diff"]),
             "probe_images": probe_images, "fit_lrn": fit[PAPER_NET], "fit_nolrn": fit[NO_LRN],

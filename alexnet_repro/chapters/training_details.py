@@ -30,7 +30,8 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from alexnet_repro.analysis import judging, run_metrics, sweeps, verdicts
-from alexnet_repro.analysis.preregistration import CLAIM_TESTS, COLOUR_MIN_SHARE, LEARNS_BELOW
+from alexnet_repro.analysis.preregistration import (CLAIM_TESTS, COLOUR_MIN_SHARE, chance_error_pct,
+                                                    learned_below_pct)
 from alexnet_repro.analysis.setting import setting_text
 from alexnet_repro.common.text import duration_words, plural
 from alexnet_repro.data.registry import load_dataset
@@ -180,13 +181,12 @@ PAPER_START = "under the paper's N(0, 0.01²) weights on raw pixel values"
 def bias_test(runs: Mapping[str, Sequence]) -> dict:
     """Whether the claim on biases of 1 can be judged in the regime of ``runs`` (:func:`bias_runs`
     on probe seeds, or the chapter's own two bias arms): only where both arms learn, every run
-    ending with a validation top-1 error below ``LEARNS_BELOW`` of the chance level
-    (``1 - 1/classes``; a diverged run has not learned). ``{"testable", "errors": {arm: [percent
+    ending with a validation top-1 error below ``preregistration.learned_below_pct`` (a diverged
+    run has not learned). ``{"testable", "errors": {arm: [percent
     per seed, None if diverged]}, "limit": percent, "reason"}``; ``reason`` says, in words, why
     not ("" if testable)."""
     classes = next(r["dataset"]["classes"] for recs in runs.values() for r in recs if "dataset" in r)
-    chance = 100 * (1 - 1 / classes)
-    limit = LEARNS_BELOW * chance
+    chance, limit = chance_error_pct(classes), learned_below_pct(classes)
     errors = {arm: [None if r.get("diverged") else 100 * run_metrics.final_value(r, "val_top1_error")
                     for r in recs] for arm, recs in runs.items()}
     stuck = [arm for arm, errs in errors.items() if not all(e is not None and e < limit for e in errs)]
