@@ -501,3 +501,22 @@ def test_tuning_glue_says_what_the_edge_rule_did_and_the_range_at_the_neighbours
         in rvt.tuning_glue(regime)["edge_text"]
     html = rvt.sensitivity_html(regime)
     assert html.count("(picked)") == 1 and "4.50× (picked)" in html      # 90 / 20
+
+
+def test_the_sweeps_first_pass_in_words():
+    regime = _regime([[(2, 0.2)]], [[(5, 0.2)]])
+    regime["config"] = sweeps.config_with(regime["config"], epochs=24)
+    full = 24
+    # no first pass recorded: the sweep runs could train as long as the reported runs
+    assert rvt.first_pass_text(regime) == "Its sweep runs, too, could train as long as the reported runs."
+    for v in ("relu", "tanh"):
+        regime["sweep"][v]["horizon_epochs"] = 6
+    assert rvt.first_pass_text(regime) == "Both networks' picks reached the target within the sweep's first 6 epochs."
+    regime["sweep"]["tanh"].update(horizon_epochs=full, first_pass={0.03: []})
+    assert rvt.first_pass_text(regime) == (
+        f"Tanh reached the target at no rate within the first pass, so it was swept again over {full} epochs.")
+    study = SimpleNamespace(base=SimpleNamespace(epochs=full, schedule="fixed"), sweep_epochs=6)
+    text = rvt.sweep_rule_text(study, regime)
+    assert text.startswith("Sweep runs first train for at most 6 epochs;") and text.endswith(f"over {full} epochs.")
+    study.sweep_epochs = full                       # not shorter than the horizon: no first pass
+    assert rvt.sweep_rule_text(study, regime) == "Every sweep run may train as long as the reported runs."

@@ -462,3 +462,64 @@ def test_rate_sensitivity_by_hand():
     assert by[(0.003, 0.03)]["ratio"] == 6.0 and not by[(0.003, 0.03)]["picked"]
     assert by[(0.03, 0.1)]["ratio"] is None and by[(0.03, 0.1)]["bound"] == ">"
     assert run_metrics.sensitivity_range(cells) == (4.0, 7.5)   # 200 / 50 and 300 / 40
+
+
+@dataclasses.dataclass
+class FakeLengthConfig(FakeConfig):
+    epochs: int = 10           # 100 logged steps of 10 per epoch in the fake below
+    schedule: str = "fixed"
+
+
+def test_a_sweeps_first_pass_picks_what_full_length_sweeps_pick():
+    # the fake's error is max(0.05, 0.9 exp(-speed t)) + 0.001 seed with speed = gain * lr, so a
+    # run reaches 25% after ln(0.9 / 0.25) / speed steps, rounded up to its 10-step log
+    def train(cfg, data=None):
+        calls.append(cfg)
+        gain = 2.0 if cfg.model_kwargs["activation"] == "relu" else 1.0
+        steps = [{"step": t, "epoch": 0, "train_loss": 0.0,
+                  "train_top1_error": max(0.05, 0.9 * math.exp(-gain * cfg.lr * t))}
+                 for t in range(10, 100 * cfg.epochs + 1, 10)]
+        return FakeResult({"kind": "training", "config": dataclasses.asdict(cfg), "steps": steps, "seed": cfg.seed})
+
+    def crossing(gain, lr):
+        return 10 * math.ceil(math.log(0.9 / 0.25) / (gain * lr) / 10)
+
+    variants = {"relu": {"model_kwargs": {"activation": "relu"}},
+                "tanh": {"model_kwargs": {"activation": "tanh"}}}
+    calls = []
+    full = sweeps.lr_sweep(FakeLengthConfig(), [0.001, 0.003], variants, target_error=0.25, seeds=[7], train_fn=train)
+    n_full = len(calls)
+    calls.clear()
+    short = sweeps.lr_sweep(FakeLengthConfig(), [0.001, 0.003], variants, target_error=0.25, seeds=[7],
+                            train_fn=train, first_epochs=3)
+    # relu: 0.001 needs 650 steps (not within 300), 0.003 needs 220 -> picked at the first pass
+    assert crossing(2, 0.001) == 650 and crossing(2, 0.003) == 220
+    relu = {row["lr"]: row["steps_to_target"] for row in short["relu"]["table"]}
+    assert relu == {0.001: None, 0.003: 220} and short["relu"]["horizon_epochs"] == 3
+    assert short["relu"]["best_lr"] == full["relu"]["best_lr"] == 0.003 and "first_pass" not in short["relu"]
+    # tanh: 0.001 needs 1,290 steps (never within 1,000), 0.003 needs 430: none within 300, so
+    # tanh is swept again to the full 10 epochs and picks what the full sweep picked
+    assert crossing(1, 0.003) == 430
+    assert short["tanh"]["horizon_epochs"] == 10 and short["tanh"]["best_lr"] == full["tanh"]["best_lr"] == 0.003
+    assert short["tanh"]["table"] == full["tanh"]["table"]
+    assert sorted(short["tanh"]["first_pass"]) == [0.001, 0.003]
+    # the first pass: 4 runs of 3 epochs; then tanh's 2 again of 10
+    assert [(c.model_kwargs["activation"], c.epochs) for c in calls] == [
+        ("relu", 3), ("relu", 3), ("tanh", 3), ("tanh", 3), ("tanh", 10), ("tanh", 10)] and n_full == 4
+    # the edge rule's rates train as long as the arm's other sweep runs: relu's pick 0.003 sits at
+    # the high edge, so 0.009 is tried, at 3 epochs (crossing after 80 steps), then 0.027
+    calls.clear()
+    sweeps.extend_at_edges(short, FakeLengthConfig(), variants, target_error=0.25, seeds=[7], train_fn=train,
+                           max_extensions=1)
+    assert [(c.model_kwargs["activation"], c.lr, c.epochs) for c in calls] == [
+        ("relu", 0.009, 3), ("tanh", 0.009, 10)]
+    assert short["relu"]["best_lr"] == 0.009 and crossing(2, 0.009) == 80
+    # a schedule that reads the run's length has no first pass; nor has first_epochs >= epochs
+    for cfg, first in ((FakeLengthConfig(schedule="cosine"), 3), (FakeLengthConfig(), 10)):
+        calls.clear()
+        out = sweeps.lr_sweep(cfg, [0.003], {"relu": variants["relu"]}, target_error=0.25, seeds=[7],
+                              train_fn=train, first_epochs=first)
+        assert out["relu"]["horizon_epochs"] == 10 and [c.epochs for c in calls] == [10]
+    with pytest.raises(ValueError, match="first_epochs"):
+        sweeps.lr_sweep(FakeLengthConfig(), [0.003], variants, target_error=0.25, train_fn=train, first_epochs=0)
+    assert "not within 3 epochs" in run_metrics.lr_sweep_table(short, 0.25, 100)

@@ -124,12 +124,16 @@ def lr_sweep_table(sweep: Mapping[str, Mapping], target_error: float, steps_per_
                    variant_header: str = "variant") -> str:
     """HTML table of an :func:`lr_sweep`: per variant and learning rate the median steps to
     ``target_error`` (and in epochs of ``steps_per_epoch`` steps), the mean training error over
-    the run and the diverged runs; the chosen rate is ticked."""
-    def steps(s):
-        return "not reached" if s is None else f"{s:g} ({s / steps_per_epoch:.2f} epochs)"
+    the run and the diverged runs; the chosen rate is ticked. A median not reached says within
+    how many epochs (the variant's ``horizon_epochs``) where the sweep gives them."""
+    def steps(s, v):
+        if s is None:
+            h = sweep[v].get("horizon_epochs")
+            return "not reached" if h is None else f"not within {h:g} epochs"
+        return f"{s:g} ({s / steps_per_epoch:.2f} epochs)"
 
     rows = [{"variant": v, "lr": f"{row['lr']:g}" + (" ✔" if row["lr"] == sweep[v]["best_lr"] else ""),
-             "steps": steps(row["steps_to_target"]), "mean_error": f"{row['mean_error']:.3f}",
+             "steps": steps(row["steps_to_target"], v), "mean_error": f"{row['mean_error']:.3f}",
              "diverged": row["diverged"]}
             for v in sweep for row in sweep[v]["table"]]
     return html_table(rows, [

@@ -31,8 +31,9 @@ from alexnet_repro.analysis.run_metrics import (
 )
 from alexnet_repro.common.errors import TrainingDiverged
 from alexnet_repro.engine.loop import train
+from alexnet_repro.engine.schedule import prefix_of_longer
 
-__all__ = ["Run", "config_with", "run_seeds", "lr_sweep", "tuned_runs", "shutdown_pools"]
+__all__ = ["Run", "config_with", "run_seeds", "lr_sweep", "first_pass_epochs", "tuned_runs", "shutdown_pools"]
 
 
 # ----------------------------------------------------------------------------- running
@@ -258,7 +259,8 @@ def _train_one(cfg, data, train_fn, diverged_ok: bool, eval_train_split: bool) -
 def lr_sweep(base_config, lrs: Sequence[float], variants: Mapping[str, Mapping[str, Any]], *,
              target_error: float, seeds: Sequence[int] = (0,), window: int = 1, data=None,
              cache: dict | None = None, train_fn: Callable | None = None,
-             on_run: Callable | None = None, keep_models: bool = True, workers: int = 1) -> dict:
+             on_run: Callable | None = None, keep_models: bool = True, workers: int = 1,
+             first_epochs: int | None = None) -> dict:
     """For each variant, train with every learning rate in ``lrs`` and pick the fastest.
 
     The paper (Figure 1): "The learning rates for each network were chosen independently to
@@ -270,13 +272,54 @@ def lr_sweep(base_config, lrs: Sequence[float], variants: Mapping[str, Mapping[s
 
     A run that diverges counts as never reaching the target, with mean error 1.
 
+    ``first_epochs``: every run first trains at most that many epochs; a variant none of whose
+    rates reaches the target within them is swept again to ``base_config.epochs``. The pick is
+    the one full-length runs give (a rate whose median is not reached within ``first_epochs``
+    cannot beat one whose median is, and a median that is reached is the same), except that a
+    tie on the median is broken on the shorter runs' mean error; what it saves is the rates that
+    never reach the target. Not applied where the schedule reads the run's length (then a short
+    run is not the start of a long one) or where ``first_epochs`` is not below the epochs.
+
     Returns ``{variant: {"best_lr", "table": [{"lr", "steps_to_target", "mean_error",
-    "reached", "diverged"}...], "records": {lr: [records]}}}``. ``keep_models``: as in
+    "reached", "diverged"}...], "records": {lr: [records]}, "horizon_epochs"}}`` (the epochs the
+    variant's sweep runs had; None when the config has none), plus ``"first_pass"`` (``{lr:
+    [records]}`` of the shorter runs) for a variant swept again. ``keep_models``: as in
     :func:`run_seeds` (the models stay in ``cache``, e.g. for reuse by a later :func:`run_seeds`);
     ``workers``: as in :func:`run_seeds` (every variant and rate is trained in one call).
     """
+    def sweep(config, names):
+        return _sweep(config, lrs, {name: variants[name] for name in names}, target_error=target_error,
+                      seeds=seeds, window=window, data=data, cache=cache, train_fn=train_fn,
+                      on_run=on_run, keep_models=keep_models, workers=workers)
+
+    short = first_pass_epochs(base_config, first_epochs)
+    out = sweep(base_config if short is None else config_with(base_config, epochs=short), list(variants))
+    if short is not None:
+        again = [name for name in variants
+                 if all(row["steps_to_target"] is None for row in out[name]["table"])]
+        if again:
+            full = sweep(base_config, again)
+            out.update({name: {**full[name], "first_pass": out[name]["records"]} for name in again})
+    return out
+
+
+def first_pass_epochs(base_config, first_epochs: int | None) -> int | None:
+    """The epochs of :func:`lr_sweep`'s first pass for ``base_config`` and ``first_epochs``, or
+    None when there is none."""
+    if first_epochs is None:
+        return None
+    if int(first_epochs) < 1:
+        raise ValueError(f"first_epochs must be at least 1 (or None: no first pass); got {first_epochs!r}")
+    if int(first_epochs) >= base_config.epochs or not prefix_of_longer(base_config.schedule):
+        return None
+    return int(first_epochs)
+
+
+def _sweep(config, lrs, variants, *, target_error, seeds, window, data, cache, train_fn, on_run,
+           keep_models, workers) -> dict:
+    """:func:`lr_sweep` at one length: every variant at every rate, then each variant's table."""
     grid = {(name, float(lr)): f"{name}@{float(lr)!r}" for name in variants for lr in lrs}
-    trained = run_seeds(base_config, {label: {**variants[name], "lr": lr} for (name, lr), label in grid.items()},
+    trained = run_seeds(config, {label: {**variants[name], "lr": lr} for (name, lr), label in grid.items()},
                         seeds, data=data, cache=cache, train_fn=train_fn, on_run=on_run, diverged_ok=True,
                         keep_models=keep_models, workers=workers)
     out = {}
@@ -292,7 +335,8 @@ def lr_sweep(base_config, lrs: Sequence[float], variants: Mapping[str, Mapping[s
             table.append({"lr": float(lr), "steps_to_target": med if math.isfinite(med) else None,
                           "mean_error": mean_err, "reached": sum(s is not None for s in steps),
                           "diverged": sum(bool(r.get("diverged")) for r in recs)})
-        out[name] = {"best_lr": _fastest(table)["lr"], "table": table, "records": records}
+        out[name] = {"best_lr": _fastest(table)["lr"], "table": table, "records": records,
+                     "horizon_epochs": getattr(config, "epochs", None)}
     return out
 
 
@@ -330,9 +374,10 @@ def extend_at_edges(sweep: dict, base_config, variants: Mapping[str, Mapping[str
                 break
             near, next_ = (rates[0], rates[1]) if side == "low" else (rates[-1], rates[-2])
             new = float(f"{near * near / next_:.3g}")
-            more = lr_sweep(base_config, [new], {name: variants[name]}, target_error=target_error,
-                            seeds=seeds, window=window, data=data, cache=cache, train_fn=train_fn,
-                            workers=workers)[name]
+            more = _sweep(_at_epochs(base_config, entry.get("horizon_epochs")), [new],
+                          {name: variants[name]}, target_error=target_error, seeds=seeds, window=window,
+                          data=data, cache=cache, train_fn=train_fn, on_run=None, keep_models=True,
+                          workers=workers)[name]
             entry["table"] = sorted(entry["table"] + more["table"], key=lambda row: row["lr"])
             entry["records"].update(more["records"])
             entry["extended"].append(new)
@@ -340,20 +385,31 @@ def extend_at_edges(sweep: dict, base_config, variants: Mapping[str, Mapping[str
     return sweep
 
 
+def _at_epochs(config, epochs):
+    """``config`` with ``epochs`` (unchanged when None or already so)."""
+    if epochs is None or getattr(config, "epochs", None) == epochs:
+        return config
+    return config_with(config, epochs=epochs)
+
+
 def tuned_runs(base_config, variants: Mapping[str, Mapping[str, Any]], lrs: Sequence[float],
                seeds: Sequence[int], *, sweep_seeds: Sequence[int], target_error: float,
                window: int = 1, data=None, cache: dict | None = None,
-               train_fn: Callable | None = None, workers: int = 1) -> tuple[dict, dict[str, list[Run]]]:
+               train_fn: Callable | None = None, workers: int = 1,
+               first_epochs: int | None = None) -> tuple[dict, dict[str, list[Run]]]:
     """Figure 1's protocol, "learning rates for each network chosen independently to make
     training as fast as possible": :func:`lr_sweep` of every variant over ``lrs`` with
     ``sweep_seeds`` (the median steps over them), :func:`extend_at_edges` where a pick sits at
     the edge of the grid, then :func:`run_seeds` of each variant at its fastest rate with
-    ``seeds`` (use seeds apart from the sweep's); ``workers`` as in :func:`run_seeds`. Returns
+    ``seeds`` (use seeds apart from the sweep's); ``workers`` as in :func:`run_seeds`;
+    ``first_epochs`` as in :func:`lr_sweep` (the edge rule's rates train as long as the arm's
+    other sweep runs). Returns
     ``(sweep, runs)``: the sweep's dict (``sweep[v]["best_lr"]``) and ``{variant: [Run per
     seed]}``. The two share ``cache``."""
     cache = {} if cache is None else cache
     sweep = lr_sweep(base_config, lrs, variants, target_error=target_error, seeds=sweep_seeds,
-                     window=window, data=data, cache=cache, train_fn=train_fn, workers=workers)
+                     window=window, data=data, cache=cache, train_fn=train_fn, workers=workers,
+                     first_epochs=first_epochs)
     extend_at_edges(sweep, base_config, variants, target_error=target_error, seeds=sweep_seeds,
                     window=window, data=data, cache=cache, train_fn=train_fn, workers=workers)
     chosen = {v: {**variants[v], "lr": sweep[v]["best_lr"]} for v in variants}

@@ -52,7 +52,9 @@ class Study:
     activation and learning rate), ``data`` (the seed-0 bundle of the probes; the reported runs
     draw their own subsets), the judged ``target`` training error and the curve's ``targets``
     (descending, the judged one included), the trailing ``window`` of the error curves, how many
-    runs train at once (``workers``) and when the chapter started (``time.perf_counter``)."""
+    runs train at once (``workers``), the epochs of the sweeps' first pass (``sweep_epochs``,
+    ``sweeps.lr_sweep``'s ``first_epochs``; None: none) and when the chapter started
+    (``time.perf_counter``)."""
     profile: str
     base: Any
     data: Any
@@ -60,6 +62,7 @@ class Study:
     targets: list[float]
     window: int
     workers: int = 1
+    sweep_epochs: int | None = None
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -173,11 +176,11 @@ def second_title(study: Study, regime: Mapping) -> str:
 # ------------------------------------------------------------------------------ the experiment
 
 def set_up(train: Mapping[str, Any], profile: str, threads: int, *, target_error: float | None,
-           targets: Sequence[float], window: int) -> Study:
+           targets: Sequence[float], window: int, sweep_epochs: int | None = None) -> Study:
     """The chapter's :class:`Study` from its parameters: the seed-0 bundle of ``train``'s
     dataset, the base config (the whole image as input, no crop), the judged target
     (:func:`judged_target`) and the curve's targets (:func:`curve_targets`); runs of ``threads``
-    threads each, ``seed_workers`` of them at once."""
+    threads each, ``seed_workers`` of them at once; sweep runs first ``sweep_epochs`` long."""
     started = time.perf_counter()
     data = load_dataset(train["dataset"], train["data_root"], limit=train["limit"],
                         val_limit=train["val_limit"], seed=0)
@@ -185,7 +188,7 @@ def set_up(train: Mapping[str, Any], profile: str, threads: int, *, target_error
     target = judged_target(target_error)
     return Study(profile=profile, base=base, data=data, target=target,
                  targets=curve_targets(targets, target), window=window,
-                 workers=seed_workers(base, threads), started=started)
+                 workers=seed_workers(base, threads), sweep_epochs=sweep_epochs, started=started)
 
 
 def probe_at_init(study: Study, grad_images: int) -> dict:
@@ -220,7 +223,8 @@ def tuned(study: Study, lrs: Sequence[float], seeds: Sequence[int], sweep_seeds:
         changes["model_kwargs"] = dict(model_kwargs)
     config = sweeps.config_with(study.base, changes)
     sweep, runs = sweeps.tuned_runs(config, VARIANTS, lrs, seeds, sweep_seeds=sweep_seeds,
-                                    target_error=target, window=study.window, workers=study.workers)
+                                    target_error=target, window=study.window, workers=study.workers,
+                                    first_epochs=study.sweep_epochs)
     return {"config": config, "model_kwargs": dict(model_kwargs or {}), "target": target, "lrs": list(lrs),
             "seeds": list(seeds), "sweep_seeds": list(sweep_seeds), "sweep": sweep, "runs": runs,
             "best_lr": {v: sweep[v]["best_lr"] for v in VARIANTS}}
@@ -334,8 +338,8 @@ _NET_NAMES = {"relu": "ReLU", "tanh": "tanh"}
 
 def tuning_glue(regime: Mapping, prefix: str = "") -> dict:
     """How the rates were picked in one regime: the sweep seeds, what the edge rule did
-    (``edge_text``) and the range of speed-ups at the neighbouring rates (``sens_text``), each
-    key after ``prefix``."""
+    (``edge_text``), the range of speed-ups at the neighbouring rates (``sens_text``) and which
+    network was swept again in full (``first_pass_text``), each key after ``prefix``."""
     parts = []
     for v in VARIANTS:
         added, edge = regime["sweep"][v].get("extended", []), regime["sweep"][v].get("edge")
@@ -354,7 +358,32 @@ def tuning_glue(regime: Mapping, prefix: str = "") -> dict:
                  f"Read from the sweep runs, the speed-up at the picks and their neighbouring rates "
                  f"ranges from {span[0]:.2f}× to {span[1]:.2f}×.")
     return {f"{prefix}edge_text": edge_text[:1].upper() + edge_text[1:], f"{prefix}sens_text": sens_text,
-            f"{prefix}n_sweep": len(regime["sweep_seeds"])}
+            f"{prefix}n_sweep": len(regime["sweep_seeds"]), f"{prefix}first_pass_text": first_pass_text(regime)}
+
+
+def sweep_rule_text(study: Study, regime: Mapping) -> str:
+    """The sweeps' first pass (``study.sweep_epochs``) in words, and what it did in ``regime``."""
+    h = sweeps.first_pass_epochs(study.base, study.sweep_epochs)
+    if h is None:
+        return "Every sweep run may train as long as the reported runs."
+    return (f"Sweep runs first train for at most {plural(h, 'epoch')}; a network none of whose rates "
+            "reaches the target by then is swept again to the full horizon. This picks the rates "
+            f"full-length sweeps would pick, since a rate that has not reached the target within "
+            f"{plural(h, 'epoch')} cannot beat one that has, and it spares the runs that never get "
+            f"there. {first_pass_text(regime)}")
+
+
+def first_pass_text(regime: Mapping) -> str:
+    """Which network, if any, had to be swept again to the full horizon in one regime."""
+    full, sweep = regime["config"].epochs, regime["sweep"]
+    again = join_words([_NET_NAMES[v] for v in VARIANTS if "first_pass" in sweep[v]])
+    short = {sweep[v].get("horizon_epochs") for v in VARIANTS} - {None, full}
+    if again:
+        return (f"{again[:1].upper() + again[1:]} reached the target at no rate within the first pass, "
+                f"so {'they were' if ' and ' in again else 'it was'} swept again over {plural(full, 'epoch')}.")
+    if short:
+        return f"Both networks' picks reached the target within the sweep's first {plural(min(short), 'epoch')}."
+    return "Its sweep runs, too, could train as long as the reported runs."
 
 
 # ------------------------------------------------------------------------------ what the prose quotes
@@ -409,8 +438,9 @@ def _reading(study: Study) -> dict:
 
 def trained_runs(regime: Mapping) -> list[Mapping]:
     """The records of every run the regime trained: the sweep's (every rate tried, the edge
-    rule's included) and the reported seeds'."""
-    runs = [r for v in VARIANTS for recs in regime["sweep"][v]["records"].values() for r in recs]
+    rule's included, and a first pass that had to be run again in full) and the reported seeds'."""
+    runs = [r for v in VARIANTS for key in ("records", "first_pass")
+            for recs in regime["sweep"][v].get(key, {}).values() for r in recs]
     return runs + [r.record if hasattr(r, "record") else r for v in VARIANTS for r in regime["runs"][v]]
 
 

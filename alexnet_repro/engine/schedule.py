@@ -29,7 +29,10 @@ RELEASED_EPOCHS = RELEASED_2012["schedule"]["killed_at_epoch"]
 
 
 class Schedule:
-    """A constant learning rate ("fixed"); the base of every rule."""
+    """A constant learning rate ("fixed"); the base of every rule. ``uses_length``: whether the
+    rule reads the run's length (then a shorter run is not the start of a longer one)."""
+
+    uses_length = False
 
     def __init__(self, config, total_steps: int | None = None):
         self.lr = config.lr
@@ -98,6 +101,8 @@ class Released(StepDrops):
     not depend on ``max_lr_drops`` or ``plateau_patience``. A resumed run keeps the drop epochs
     of the run it continues (they are part of the checkpointed state)."""
 
+    uses_length = True
+
     def __init__(self, config, total_steps=None):
         Schedule.__init__(self, config)
         self.milestones = list(released_drop_epochs(int(config.epochs)))
@@ -105,6 +110,8 @@ class Released(StepDrops):
 
 class Cosine(Schedule):
     """``lr * (1 + cos(pi * step / total_steps)) / 2``: from ``lr`` at step 0 towards 0."""
+
+    uses_length = True
 
     def __init__(self, config, total_steps=None):
         super().__init__(config)
@@ -139,6 +146,13 @@ def parse_schedule(schedule: str) -> tuple[str, tuple[int, ...]]:
             return "step", epochs
     raise ConfigError(f"schedule must be one of {schedule_names()} (step epochs increasing, >= 1); "
                       f"got {schedule!r}")
+
+
+def prefix_of_longer(schedule: str) -> bool:
+    """Whether a run under ``schedule`` is, step for step, the start of the same run with more
+    epochs (true of "fixed", "plateau" and "step:..."; not of "cosine" or "released", which read
+    the run's length)."""
+    return not SCHEDULES[parse_schedule(schedule)[0]].uses_length
 
 
 def make_schedule(config, total_steps: int | None = None) -> Schedule:
