@@ -148,3 +148,9 @@ def test_readings_and_margins_set_with_the_new_rule_are_logged_as_after_outcomes
         assert ("reading" in design_log.changed_after(key)) == words, key
         if spec["size_in"] != "any":
             assert "margin" in design_log.changed_after(key), key
+
+
+def test_each_chapters_seed_count_is_the_power_calculations():
+    from alexnet_repro.analysis.preregistration import SEED_BUDGET, planned_seeds
+    for chapter, parameter in SEED_BUDGET:
+        assert len(default_seeds(chapter, parameter)) == planned_seeds(chapter, parameter), (chapter, parameter)

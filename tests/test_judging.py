@@ -203,3 +203,34 @@ def test_size_is_judged_only_on_the_papers_dataset_and_at_its_target():
     assert not size_judged("relu_speedup", "fashion-mnist", 0.25)  # another dataset
     assert size_judged("dropout_iterations", "fashion-mnist")     # stated of dropout, no target
     assert not size_judged("dropout_overfitting", "cifar10")       # no number in the paper
+
+
+def test_seeds_follow_the_pilots_power_within_the_budget(monkeypatch):
+    from alexnet_repro.analysis import preregistration as pre
+    pilots = {"commit": "abc1234", "date": "2026-12-06", "claims": {
+        "dropout": {"dropout_overfitting": {"sd": 4.0, "n": 4, "margin": 1.0, "resolution": 0.0, "seeds_needed": 128},
+                    "dropout_test_scale": {"sd": 0.5, "n": 4, "margin": 1.0, "resolution": 0.0, "seeds_needed": 4}},
+        "relu_vs_tanh": {"relu_speedup": {"sd": 0.3, "n": 4, "margin": math.log(6), "resolution": 0.0,
+                                          "seeds_needed": 3}},
+        "lrn_pooling": {"lrn_second_regime": {"sd": 1.0, "n": 4, "margin": 1.4, "resolution": 0.0,
+                                              "seeds_needed": None}}}}
+    monkeypatch.setattr(pre, "POWER_PILOTS", pilots)
+    # the most any claim needs, capped by the budget (5), never fewer than 3
+    assert pre.planned_seeds("dropout") == 5 and pre.planned_seeds("relu_vs_tanh") == 3
+    assert pre.planned_seeds("lrn_pooling", "second_seeds") == 5 and pre.planned_seeds("lrn_pooling") == 10
+    assert pre.planned_seeds("augmentation") == 20                      # not planned: its budget
+    plan = pre.power_plan("relu_vs_tanh", "relu_speedup")
+    assert (plan["planned"], plan["budget"], plan["pilot_seeds"]) == (3, 5, [400, 401, 402, 403])
+    assert pre.power_plan("augmentation", "augmentation_overfitting") is None
+    row = {"unit": "log ratio", "power": plan}
+    assert judging.power_text(row) == ("Seeds planned on 4 pilot seeds kept apart (400-403): at their spread, "
+                                       "3 seeds detect an effect of 6.00× with 80% power; the chapter runs 3.")
+    over = judging.power_text({"unit": "points", "power": pre.power_plan("dropout", "dropout_overfitting")})
+    assert "would take 128 seeds, more than the 5 the build can afford" in over and "1.0 points" in over
+    none = judging.power_text({"unit": "points", "power": pre.power_plan("lrn_pooling", "lrn_second_regime")})
+    assert "would take more than 1,000 seeds" in none
+    assert judging.power_text({"unit": "points"}) == ""
+    # a default-profile record carries each claim's plan; other profiles none
+    claim = {"key": "relu_speedup", "outcome": "inconclusive"}
+    assert judging.chapter_record("relu_vs_tanh", "default", [claim])["claims"][0]["power"]["planned"] == 3
+    assert judging.chapter_record("relu_vs_tanh", "ci", [claim])["claims"][0]["power"] is None

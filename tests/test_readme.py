@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import re
 import shlex
@@ -326,6 +327,63 @@ def check_bias_pilots(command, tmp_path, monkeypatch):
     assert "init paper, input x255, width 0.0625, lr 0.01: bias 0:" in out
 
 
+def check_lrn_pilots(command, tmp_path, monkeypatch):
+    """Tiny sizes (64 images, 1 epoch, one scale, one rate, one seed, one worker): one row per arm
+    and rate, what any run satisfies (errors in 0-100, learned == every error below 45%, a share
+    only for the LRN arm), the picks among the rates tried and the verdict line."""
+    needs_fashion_mnist()
+    argv = shlex.split(command) + ["--limit", "64", "--val-limit", "64", "--epochs", "1", "--scales", "255",
+                                   "--lrs", "0.001", "--seeds", "500", "--workers", "1", "--probe-images", "16"]
+    out = ok(run(argv, tmp_path))
+    import json
+    data = json.loads((tmp_path / "lrn.json").read_text())
+    assert sorted((r["scale"], r["lr"], r["arm"]) for r in data["rows"]) == [(255.0, 0.001, "LRN"),
+                                                                           (255.0, 0.001, "no LRN")]
+    for row in data["rows"]:
+        assert len(row["val_pct"]) == 1 and row["diverged"] == row["val_pct"].count(None)
+        assert all(0 <= v <= 100 for v in row["val_pct"] if v is not None)
+        assert row["learned"] == all(v is not None and v < 45 for v in row["val_pct"])
+        assert (row["share_pct"] is None) == (row["arm"] == "no LRN" or row["diverged"] > 0)
+        assert row["share_pct"] is None or row["share_pct"] >= 0
+    (scale,) = data["scales"]
+    assert scale["scale"] == 255.0 and scale["picks"] == {"LRN": 0.001, "no LRN": 0.001}
+    learned = all(r["learned"] for r in data["rows"])
+    share = next(r["share_pct"] for r in data["rows"] if r["arm"] == "LRN")
+    assert scale["found"] == (learned and share is not None and share >= 1)
+    assert scale["verdict"] == ("regime found" if scale["found"] else "no regime")
+    assert "input x255, lr 0.001: LRN: val [" in out and f"== input x255: picks LRN 0.001, no LRN 0.001: " \
+        f"{scale['verdict']}" in out
+
+
+def check_power_pilots(command, tmp_path, monkeypatch):
+    """The ci profile, one chapter (dropout), two pilot seeds: each claim's spread is the sample
+    standard deviation of the effects in the chapter's record, and the seeds needed give 80% power
+    by scipy's noncentral t while one seed fewer does not."""
+    needs_fashion_mnist()
+    from scipy import stats
+    import numpy as np
+    argv = shlex.split(command) + ["--profile", "ci", "--chapters", "dropout", "--seeds", "400", "401",
+                                   "--build", str(tmp_path / "pilots")]
+    out = ok(run(argv, tmp_path))
+    import json
+    data = json.loads((tmp_path / "power.json").read_text())
+    record = json.loads((tmp_path / "pilots" / "results" / "ci" / "dropout.json").read_text())
+    assert record["seeds"] == [400, 401] and data["seeds"] == [400, 401] and "== dropout" in out
+    claims = {c["key"]: c for c in record["claims"] if c.get("unit") in ("points", "log ratio")}
+    assert set(data["claims"]["dropout"]) <= set(claims) and data["claims"]["dropout"]
+    for key, row in data["claims"]["dropout"].items():
+        effects = [e for e in claims[key]["effects"] if e is not None]
+        assert row["n"] == len(effects) == 2
+        assert row["sd"] == pytest.approx(float(np.std(effects, ddof=1)), abs=1e-12)
+
+        def power(n):
+            ncp = (row["margin"] - row["resolution"]) * math.sqrt(n) / row["sd"]
+            return stats.nct.sf(stats.t.ppf(0.975, n - 1), n - 1, ncp)
+        if row["seeds_needed"] is not None and row["sd"] > 0:
+            assert power(row["seeds_needed"]) >= 0.8 - 1e-9
+            assert row["seeds_needed"] == 3 or power(row["seeds_needed"] - 1) < 0.8
+
+
 def check_gpu_check(command, tmp_path, monkeypatch):
     """Run end to end in its CPU mode by tests/test_gpu_check.py (about 2 minutes, slow): not
     repeated here. Checked: the script is there and names the test that runs it."""
@@ -386,6 +444,12 @@ COVERED = {
         ("substituted", "--limit 64 --epochs 3 --regimes first --workers 1", check_figure1_pilots, True),
     "python benchmarks/bias_pilots.py":
         ("substituted", "--limit 64 --epochs 2, one setting, --workers 1, --json", check_bias_pilots, True),
+    "python benchmarks/lrn_pilots.py --json lrn.json":
+        ("substituted", "--limit 64 --val-limit 64 --epochs 1 --scales 255 --lrs 0.001 --seeds 500 --workers 1 "
+                        "--probe-images 16", check_lrn_pilots, True),
+    "python benchmarks/power_pilots.py --json power.json":
+        ("substituted", "--profile ci --chapters dropout --seeds 400 401 (a build folder in tmp)",
+         check_power_pilots, True),
     "benchmarks/gpu_check.sh gpu-check-out":
         ("cli", "run end to end in CPU mode by tests/test_gpu_check.py (slow)", check_gpu_check, False),
 }

@@ -33,6 +33,7 @@ from alexnet_repro.analysis.preregistration import (
     READINGS,
     SMALLEST_EFFECT_POINTS,
     TITLES,
+    power_plan,
 )
 from alexnet_repro.analysis.verdicts import OUTCOMES
 from alexnet_repro.common.html import html_table
@@ -281,6 +282,26 @@ def _mde_text(row: Mapping) -> str:
     return f"{math.exp(mde):.2f}×" if row["unit"] == "log ratio" else f"{mde:.2f} points"
 
 
+def power_text(row: Mapping) -> str:
+    """The power calculation behind a claim row's seeds (``row["power"]``:
+    ``preregistration.power_plan``), in words; empty where there was none."""
+    plan = row.get("power")
+    if not plan:
+        return ""
+    size = (f"{math.exp(plan['margin']):.2f}×" if row.get("unit") == "log ratio"
+            else f"{plan['margin']:.1f} points")
+    seeds = plan["pilot_seeds"]
+    pilots = f"{len(seeds)} pilot seeds kept apart ({seeds[0]}-{seeds[-1]})" if seeds else "pilot seeds"
+    needed = plan["seeds_needed"]
+    if needed is not None and needed <= plan["budget"]:
+        return (f"Seeds planned on {pilots}: at their spread, {plural(needed, 'seed')} detect an effect "
+                f"of {size} with 80% power; the chapter runs {plan['planned']}.")
+    need = "more than 1,000" if needed is None else f"{needed:,}"
+    return (f"Seeds planned on {pilots}: at their spread, detecting an effect of {size} with 80% power "
+            f"would take {need} seeds, more than the {plan['budget']} the build can afford. This design "
+            "cannot be expected to detect an effect of that size; the smallest it detects is the MDE.")
+
+
 def claims_table(rows: Sequence[Mapping], fmt: str = "html") -> str:
     """The claims table: the paper's statement (with source) and number; this run's estimate
     with its 95% interval, the smallest effect the design could detect (MDE), the number of
@@ -309,7 +330,8 @@ def claims_table(rows: Sequence[Mapping], fmt: str = "html") -> str:
             metric = f'<br><small>metric: {e(r["metric"])}</small>' if r.get("metric") else ""
             return f'{e(str(r["measured"]))}{n}{setting}{metric}'
         if key == "mde":
-            return e(_mde_text(r))
+            plan = power_text(r)
+            return e(_mde_text(r)) + (f"<br><small>{e(plan)}</small>" if plan else "")
         if key == "outcome":
             color = OUTCOME_COLOURS.get(r["outcome"], "inherit")
             note = changed_note(r)
@@ -380,7 +402,9 @@ def near_line(row: Mapping) -> float | None:
 def chapter_record(chapter: str, profile: str, claims: Sequence[Mapping],
                    extra: Mapping[str, Any] | None = None) -> dict:
     """The record a chapter saves with :func:`alexnet_repro.common.records.save_record`:
-    ``{"kind": "chapter", "chapter", "profile", "claims", ...extra, "provenance"}``.
+    ``{"kind": "chapter", "chapter", "profile", "claims", ...extra, "provenance"}``. Under the
+    default profile each claim gains ``"power"``: the power calculation that set its seeds
+    (``preregistration.power_plan``; None where there was none).
     The profile is in the record so that a ``ci`` number cannot pass for a real one. The claims
     go through :func:`json_safe` (an infinite interval end or MDE is stored as ``None``)."""
     for c in claims:
@@ -391,8 +415,9 @@ def chapter_record(chapter: str, profile: str, claims: Sequence[Mapping],
     clash = sorted(reserved & set(extra or {}))
     if clash:
         raise ValueError(f"extra may not set {', '.join(clash)}")
+    planned = [{**c, "power": power_plan(chapter, c["key"]) if profile == "default" else None} for c in claims]
     return {"kind": "chapter", "format": RECORD_FORMAT, "chapter": chapter, "profile": profile,
-            "claims": [json_safe(c) for c in claims], **dict(extra or {}), "provenance": provenance()}
+            "claims": [json_safe(c) for c in planned], **dict(extra or {}), "provenance": provenance()}
 
 
 def json_safe(value: Any) -> Any:

@@ -211,6 +211,79 @@ def learned_below_pct(classes: int) -> float:
 #: after earlier builds had judged it on grey images (the design log says so).
 COLOUR_MIN_SHARE = 1e-3
 
+#: Seed counts come from a power calculation (issue 23): each chapter was first run on these
+#: pilot seeds, kept apart from every seed a chapter reports, sweeps or pilots elsewhere
+#: (``benchmarks/power_pilots.py``), and each claim's spread of per-seed effects read there.
+POWER_PILOT_SEEDS = (400, 401, 402, 403)
+#: The most seeds each chapter's seed list can have within the default build's 20 minutes, per
+#: (chapter, parameter): the counts the chapters had before the power calculation.
+SEED_BUDGET: dict = {("relu_vs_tanh", "seeds"): 5, ("dropout", "seeds"): 5, ("lrn_pooling", "seeds"): 10,
+                     ("lrn_pooling", "second_seeds"): 5, ("augmentation", "seeds"): 20,
+                     ("training_details", "seeds"): 10, ("full_training", "seeds"): 5}
+#: The seed list a claim is judged on, where it is not its chapter's ``seeds``.
+SEED_PARAMETER: dict = {("lrn_pooling", "lrn_second_regime"): "second_seeds"}
+#: What the pilots found under the default profile: per chapter and claim, the standard
+#: deviation of the per-seed effects over the pilot seeds (``sd``, in the claim's units), their
+#: number and the margin, and the seeds that detect the margin with 80% power at that spread
+#: (``seeds_needed``; None: more than 1,000). Claims the pilot found not testable at this scale
+#: are left out: they are not judged, so no power is planned for them. Four seeds give a rough
+#: spread (3 degrees of freedom); the plan is that rough too, and the pages say how many pilot
+#: seeds it rests on. Run with ``benchmarks/power_pilots.py`` on the tree of the commit named
+#: here (the script itself was committed right after, unchanged).
+POWER_PILOTS: dict = {"commit": "7584975", "date": "2026-12-06", "claims": {
+    "relu_vs_tanh": {
+        "relu_speedup": {"sd": 0.1408, "n": 4, "margin": 1.792, "resolution": 0.00472, "seeds_needed": 3},
+        "relu_speedup_cuda_convnet": {"sd": 0.1081, "n": 4, "margin": 1.792, "resolution": 0.00464, "seeds_needed": 3},
+    },
+    "dropout": {
+        "dropout_overfitting": {"sd": 4.224, "n": 4, "margin": 1, "resolution": 0, "seeds_needed": 142},
+        "dropout_iterations": {"sd": 0.1159, "n": 4, "margin": 0.4055, "resolution": 0.115, "seeds_needed": 4},
+        "dropout_test_scale": {"sd": 0.6872, "n": 4, "margin": 1, "resolution": 0, "seeds_needed": 6},
+    },
+    "lrn_pooling": {
+        "overlap_pool": {"sd": 0.2646, "n": 4, "margin": 0.4, "resolution": 0, "seeds_needed": 6},
+        "overlap_pool_overfit": {"sd": 1.013, "n": 4, "margin": 1, "resolution": 0, "seeds_needed": 11},
+    },
+    "augmentation": {
+        "augmentation_overfitting": {"sd": 2.726, "n": 4, "margin": 1, "resolution": 0, "seeds_needed": 61},
+        "augmentation_val_error": {"sd": 2.306, "n": 4, "margin": 1, "resolution": 0, "seeds_needed": 44},
+        "ten_patch_test": {"sd": 0.4435, "n": 4, "margin": 1, "resolution": 0, "seeds_needed": 4},
+    },
+    "training_details": {
+        "two_gpu": {"sd": 5.549, "n": 4, "margin": 1.7, "resolution": 0, "seeds_needed": 86},
+        "depth": {"sd": 3.272, "n": 4, "margin": 2, "resolution": 0, "seeds_needed": 24},
+        "weight_decay_train": {"sd": 1.19, "n": 4, "margin": 1, "resolution": 0, "seeds_needed": 14},
+    },
+    "full_training": {
+        "ten_patch_test": {"sd": 0.2295, "n": 4, "margin": 1, "resolution": 0, "seeds_needed": 3},
+    },
+}}
+
+
+def planned_seeds(chapter: str, parameter: str = "seeds") -> int:
+    """How many seeds a chapter's seed list gets: the most any of its claims needs for 80%
+    power at the pilots' spread (:data:`POWER_PILOTS`), within the budget (:data:`SEED_BUDGET`)
+    and never fewer than 3. A claim whose need exceeds the budget gets the budget and says so."""
+    budget = SEED_BUDGET[(chapter, parameter)]
+    needs = [row["seeds_needed"] for key, row in POWER_PILOTS["claims"].get(chapter, {}).items()
+             if SEED_PARAMETER.get((chapter, key), "seeds") == parameter]
+    if not needs:
+        return budget
+    return min(budget, max(3, *(budget if n is None else n for n in needs)))
+
+
+def power_plan(chapter: str, claim: str) -> dict | None:
+    """The power calculation behind one claim's seeds: the pilots' ``sd``, ``n`` and
+    ``seeds_needed``, the ``margin``, the seeds the claim's list ``planned`` and its ``budget``;
+    None where the pilots did not plan this claim."""
+    row = POWER_PILOTS["claims"].get(chapter, {}).get(claim)
+    if row is None:
+        return None
+    parameter = SEED_PARAMETER.get((chapter, claim), "seeds")
+    return {**row, "planned": planned_seeds(chapter, parameter),
+            "budget": SEED_BUDGET[(chapter, parameter)], "pilot_seeds": list(POWER_PILOT_SEEDS)}
+
+
 #: Each claim in a few words, as the first screen of a chapter and the results table name it.
 TITLES: dict = {
     "relu_speedup": "ReLUs train faster than tanh units (book's regime)",

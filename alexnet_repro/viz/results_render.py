@@ -9,7 +9,7 @@ import html
 import math
 from typing import Any, Iterable, Mapping, Sequence
 
-from alexnet_repro.analysis.judging import OUTCOME_COLOURS, changed_note
+from alexnet_repro.analysis.judging import OUTCOME_COLOURS, changed_note, power_text
 from alexnet_repro.common.html import html_table
 from alexnet_repro.common.provenance import (
     NOT_MEASURED,
@@ -210,7 +210,11 @@ def _power(row: Mapping) -> str:
 
 
 def _seeds_needed(row: Mapping, ratio: bool) -> str:
-    """How many seeds would detect the claim's margin at this spread, or that none affordable would."""
+    """How the claim's seeds were planned (``judging.power_text``, from pilot seeds); where they
+    were not, how many seeds would detect its margin at this spread, or that none affordable would."""
+    planned = power_text(row)
+    if planned:
+        return planned + " "
     margin, needed, n = row.get("margin"), row.get("seeds_needed"), row.get("n")
     if margin is None or not n or n < 3:
         return ""

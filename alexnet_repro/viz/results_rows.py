@@ -311,7 +311,7 @@ def claim_rows(records=()) -> list[dict]:
 _CLAIM_KEYS = ("statement", "source", "paper", "metric", "measured", "setting", "unit", "direction",
                "outcome", "estimate", "ci", "ci_hull", "pi", "mde", "margin", "seeds_needed", "n",
                "n_censored", "paper_effect", "paper_judged", "changed_after", "design_anchor",
-               "later_work", "later_work_text", "values")
+               "later_work", "later_work_text", "values", "power")
 #: What the claims table says of a claim whose record was written by an older version of the
 #: book (before ``judging.RECORD_FORMAT``): its outcome followed an older rule.
 OLD_RECORD = "recorded by an older version of the book under an older rule: run its chapter again"
