@@ -2,10 +2,8 @@
 :data:`alexnet_repro.analysis.preregistration.CLAIM_TESTS`), each design choice with the commit
 that fixed its current value and whether it was set or changed after outcomes had been seen.
 
-:data:`DESIGN_LOG` maps a claim to its entries, one per choice of :data:`CHOICES`::
-
-    {"choice": "seeds", "value": "10 seeds (0-9) ...", "commit": "3b794ba", "date": "2026-12-02",
-     "after_outcomes": True, "changed": "3 -> 5 -> 10 seeds", "why": "..."}
+:data:`DESIGN_LOG` maps a claim to its entries, one per choice of :data:`CHOICES`: ``choice``,
+``value``, ``commit``, ``date``, ``after_outcomes`` and, for the latter, ``changed`` and ``why``.
 
 ``value`` is the default profile's (the full profile is named where it differs in a way that
 matters). ``after_outcomes`` is True where the current value was set, or changed, after outcomes
@@ -42,9 +40,8 @@ CHAPTERS = {
     "lrn": "lrn_pooling", "lrn_second_regime": "lrn_pooling", "overlap_pool": "lrn_pooling",
     "overlap_pool_overfit": "lrn_pooling",
     "augmentation_overfitting": "augmentation", "augmentation_val_error": "augmentation",
-    # Judged twice under the default profile: in augmentation (20 seeds) and in full_training
-    # (5 seeds). The augmentation section explains its design; full_training's entries are in
-    # OTHER_JUDGEMENTS below.
+    # Judged twice under the default profile, in augmentation and full_training (its entries:
+    # OTHER_JUDGEMENTS below). The augmentation section explains its design.
     "ten_patch_test": "augmentation",
     # Judged in training_details under the default profile (augmentation judges it only when its
     # variants include crop_flip, as in the full profile).
@@ -100,10 +97,11 @@ _RELU_EPOCHS = _after(
     "had been censored, so no outcome could move")
 
 _RELU_SHARED = (
-    _after("seeds", "5 seeds (0-4), each drawing its own subset; the rates picked on sweep seeds "
-           "100-102, not reported", "0060b0e", "2026-12-02", "3 -> 5 seeds",
-           "raised when the chapter was redesigned around one judged claim, after builds with 3 "
-           "seeds had been seen; the commit gives the work budget, not an outcome, as its reason"),
+    _after("seeds", "3 seeds (0-2), each drawing its own subset, as many as 80% power asks at the "
+           "spread of pilot seeds 400-403; the rates picked on sweep seeds 100-102, not reported",
+           "b865335", "2026-12-06", "3 -> 5 (0060b0e) -> 3 seeds",
+           "5 when the chapter was redesigned around one judged claim, after builds with 3 seeds had "
+           "been seen; then 3 by the power calculation of issue 23, run after every earlier build"),
     _RELU_EPOCHS,
     _after("data", "5,000 Fashion-MNIST training images per run (class-balanced, drawn with the "
            "seed), 256 validation images", "440ffaa", "2026-12-02",
@@ -117,13 +115,16 @@ _RELU_METRIC = ("log of tanh's steps over ReLU's steps to the target, per paired
                 "wording entered the pre-registration on 2026-12-02")
 
 _RELU_TUNING = (
-    "per network, the rate that reaches the judged target in the fewest steps, median over sweep "
-    "seeds 100-102; "
-    "a pick at the edge of the grid adds up to two rates beyond it, for either network",
-    "5c2ad7f", "2026-12-06",
-    "one sweep seed, no rule for a pick at the edge -> three sweep seeds (median) and an edge rule",
-    "on one sweep seed the pick was noise (issue 23), and the second regime's grid had been "
-    "extended by hand after a pick at its edge; set after every earlier build's outcomes")
+    "per network, the rate reaching the judged target in the fewest steps, median over sweep seeds "
+    "100-102; a pick at the edge of the grid adds up to two rates beyond it, for either network; "
+    "sweep runs first train at most 6 epochs, a network no rate of which reaches the target by then "
+    "is swept again to the horizon", "7584975", "2026-12-06",
+    "one sweep seed, no rule for a pick at the edge -> three sweep seeds (median) and an edge rule "
+    "(5c2ad7f) -> the same with a first pass of 6 epochs",
+    "on one sweep seed the pick was noise (issue 23), and the second regime's grid had been extended "
+    "by hand after a pick at its edge; set after every earlier build's outcomes. The first pass, for "
+    "the build's 20 minutes, cannot change a pick (a median not reached in 6 epochs cannot beat one "
+    "that is); the next build's picks and effects were those of the build before")
 
 _RELU_FIRST = _log(
     _before("metric", _RELU_METRIC[0], "4af7a31", "2026-11-28", _RELU_METRIC[1]),
@@ -423,10 +424,11 @@ DESIGN_LOG: dict[str, list[dict]] = {
 #: that chapter's entries (the metric is the claim's own, in :data:`DESIGN_LOG`).
 OTHER_JUDGEMENTS: dict[str, dict[str, list[dict]]] = {
     "ten_patch_test": {"full_training": _log(
-        _after("seeds", "5 seeds (0-4) (the full profile: 1 run, so no interval)", "7462475",
-               "2026-12-02", "1 run -> 3 seeds -> 5 seeds",
-               "made when the headline and this claim moved to intervals over seeds, after "
-               "one-run builds had been seen"),
+        _after("seeds", "3 seeds (0-2), as many as 80% power asks at the spread of pilot seeds "
+               "400-403 (the full profile: 1 run, so no interval)", "b865335", "2026-12-06",
+               "1 run -> 3 -> 5 seeds (7462475) -> 3 seeds",
+               "5 when the headline and this claim moved to intervals over seeds, after one-run "
+               "builds had been seen; then 3 by the power calculation of issue 23"),
         _after("epochs", "12 epochs", "7462475", "2026-12-02", "8 -> 6 -> 15 -> 12 epochs",
                "set by measured build times and, once (15 epochs, 2026-11-29), by the error a "
                "build had reached"),
@@ -489,12 +491,8 @@ def chapter_of(key: str) -> str:
 def anchor(key: str) -> str:
     """The HTML id of the section of :data:`SECTION` that tells claim ``key``'s design history.
 
-    The page labels each section ``(how-made-<chapter>)=``. Sphinx gives a label's target the id
-    docutils' ``nodes.make_id`` makes of it: lower case, every run of characters other than a-z
-    and 0-9 (underscores included) turned into one hyphen. Sources: sphinx-doc/sphinx issue 2574
-    ("Why does sphinx replace underscores w/ hyphens in page anchors?": "It is a rule of
-    docutils ... It normalizes underscores to hyphens", pointing to ``make_id``), checked by
-    rendering ``(how-made-relu_vs_tanh)=`` with myst-parser 3.0.1 on docutils 0.21.2 (this
-    repository's environment): the target reads ``id="how-made-relu-vs-tanh"``.
-    """
+    The page labels each section ``(how-made-<chapter>)=``; Sphinx gives the target the id
+    docutils' ``nodes.make_id`` makes of it: lower case, each run of characters other than a-z and
+    0-9 (underscores included) one hyphen (sphinx-doc/sphinx issue 2574; checked with myst-parser
+    3.0.1 on docutils 0.21.2: ``(how-made-relu_vs_tanh)=`` reads ``id="how-made-relu-vs-tanh"``)."""
     return "how-made-" + chapter_of(key).replace("_", "-")
