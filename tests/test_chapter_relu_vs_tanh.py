@@ -508,7 +508,7 @@ def test_the_sweeps_first_pass_in_words():
     regime["config"] = sweeps.config_with(regime["config"], epochs=24)
     full = 24
     # no first pass recorded: the sweep runs could train as long as the reported runs
-    assert rvt.first_pass_text(regime) == "Its sweep runs, too, could train as long as the reported runs."
+    assert rvt.first_pass_text(regime) == "This regime's sweep runs could train as long as the reported runs."
     for v in ("relu", "tanh"):
         regime["sweep"][v]["horizon_epochs"] = 6
     assert rvt.first_pass_text(regime) == "Both networks' picks reached the target within the sweep's first 6 epochs."

@@ -468,6 +468,8 @@ def test_rate_sensitivity_by_hand():
 class FakeLengthConfig(FakeConfig):
     epochs: int = 10           # 100 logged steps of 10 per epoch in the fake below
     schedule: str = "fixed"
+    stop_at_error: float = 0.25
+    stop_window: int = 1
 
 
 def test_a_sweeps_first_pass_picks_what_full_length_sweeps_pick():
@@ -523,3 +525,48 @@ def test_a_sweeps_first_pass_picks_what_full_length_sweeps_pick():
     with pytest.raises(ValueError, match="first_epochs"):
         sweeps.lr_sweep(FakeLengthConfig(), [0.003], variants, target_error=0.25, train_fn=train, first_epochs=0)
     assert "not within 3 epochs" in run_metrics.lr_sweep_table(short, 0.25, 100)
+    # no first pass where a median is not one run's steps (an even number of seeds), or where the
+    # runs do not stop at the sweep's target (one could diverge after reaching it)
+    for cfg, seeds in ((FakeLengthConfig(), [7, 8]), (FakeLengthConfig(stop_at_error=None), [7])):
+        calls.clear()
+        sweeps.lr_sweep(cfg, [0.003], {"relu": variants["relu"]}, target_error=0.25, seeds=seeds,
+                        train_fn=train, first_epochs=3)
+        assert {c.epochs for c in calls} == {10}
+    # a tie on the fastest median is settled at full length: 0.003 and 0.00295 both cross at
+    # 220 steps (ln 3.6 / 0.0059 = 217.1), so relu is swept again with its mean errors in full
+    assert crossing(2, 0.00295) == crossing(2, 0.003) == 220
+    calls.clear()
+    tie = sweeps.lr_sweep(FakeLengthConfig(), [0.00295, 0.003], {"relu": variants["relu"]}, target_error=0.25,
+                          seeds=[7], train_fn=train, first_epochs=3)
+    assert [c.epochs for c in calls] == [3, 3, 10, 10] and tie["relu"]["horizon_epochs"] == 10
+
+
+def test_a_sweep_can_pick_the_rate_with_the_lowest_median_final_error():
+    # the fake's final validation error is |log10(lr) + 2.5| / 10 + 0.001 * seed: lowest near 0.00316
+    def train(cfg, data=None):
+        calls.append(cfg)
+        err = abs(math.log10(cfg.lr) + 2.5) / 10 + 0.001 * cfg.seed
+        return FakeResult({"kind": "training", "config": dataclasses.asdict(cfg), "seed": cfg.seed,
+                           "steps": [], "final": {"val_top1_error": err}})
+
+    calls = []
+    variants = {"lrn": {"model_kwargs": {"activation": "relu"}}}
+    sw = sweeps.lr_sweep(FakeConfig(), [0.001, 0.003, 0.01], variants, target_error=None, seeds=[1, 2, 3],
+                         train_fn=train, pick="final_error")
+    rows = {r["lr"]: r["final_error"] for r in sw["lrn"]["table"]}
+    # medians over seeds 1-3: the seed-2 run's error
+    assert rows[0.003] == pytest.approx(abs(math.log10(0.003) + 2.5) / 10 + 0.002)
+    assert sw["lrn"]["best_lr"] == 0.003 and sw["lrn"]["pick"] == "final_error"
+    assert all(r["steps_to_target"] is None for r in sw["lrn"]["table"])
+    # at the high edge the edge rule goes on by the same pick: 0.001^2 / 0.0003 = 0.00333 is better
+    # (|-2.477 + 2.5| < 0.5), then 0.0111 is worse: the pick 0.00333 lies inside
+    edge = sweeps.lr_sweep(FakeConfig(), [0.0003, 0.001], variants, target_error=None, seeds=[1],
+                           train_fn=train, pick="final_error")
+    sweeps.extend_at_edges(edge, FakeConfig(), variants, target_error=None, seeds=[1], train_fn=train)
+    assert edge["lrn"]["extended"] == [0.00333, 0.0111] and edge["lrn"]["best_lr"] == 0.00333
+    assert edge["lrn"]["edge"] is None
+    with pytest.raises(ValueError, match="pick"):
+        sweeps.lr_sweep(FakeConfig(), [0.001], variants, target_error=None, train_fn=train, pick="fastest")
+    with pytest.raises(ValueError, match="first_epochs"):
+        sweeps.lr_sweep(FakeConfig(), [0.001], variants, target_error=None, train_fn=train, pick="final_error",
+                        first_epochs=2)

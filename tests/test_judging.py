@@ -222,9 +222,9 @@ def test_seeds_follow_the_pilots_power_within_the_budget(monkeypatch):
     plan = pre.power_plan("relu_vs_tanh", "relu_speedup")
     assert (plan["planned"], plan["budget"], plan["pilot_seeds"]) == (3, 5, [400, 401, 402, 403])
     assert pre.power_plan("augmentation", "augmentation_overfitting") is None
-    row = {"unit": "log ratio", "power": plan}
+    row = {"unit": "log ratio", "power": plan, "n": 3}
     assert judging.power_text(row) == ("Seeds planned on 4 pilot seeds kept apart (400-403): at their spread, "
-                                       "3 seeds detect an effect of 6.00× with 80% power; the chapter runs 3.")
+                                       "3 seeds detect an effect of 6.00× with 80% power; this build runs 3 seeds.")
     over = judging.power_text({"unit": "points", "power": pre.power_plan("dropout", "dropout_overfitting")})
     assert "would take 128 seeds, more than the 5 the build can afford" in over and "1.0 points" in over
     none = judging.power_text({"unit": "points", "power": pre.power_plan("lrn_pooling", "lrn_second_regime")})

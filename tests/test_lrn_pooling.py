@@ -12,7 +12,8 @@ import torch
 from scipy import stats
 from torch import nn
 
-from alexnet_repro.analysis import verdicts
+from alexnet_repro.analysis import run_metrics, setting, verdicts
+from alexnet_repro.common import text as common_text
 from alexnet_repro.chapters import lrn_pooling as lp
 from alexnet_repro.chapters import lrn_pooling_regimes as lrn
 from alexnet_repro.common.text import dataset_name, duration_words
@@ -128,16 +129,16 @@ def test_described_and_interval_text_against_scipy():
         lo, hi = _t_interval(xs) if np.std(xs) > 0 else (0.0, 0.0)
         assert (shown[key]["lo"], shown[key]["hi"]) == pytest.approx((lo, hi), abs=1e-12), key
     # mean 2, sd sqrt(2), t(0.975, 1) = 12.706: half width 12.706
-    assert lp.interval_text(shown["lrn_top5"]) == "2.00 [-10.71, 14.71]"
-    assert lp.interval_text(lp.described({**effects, "lrn_top5": [4.0]}, [0.0])["lrn_top5"]) == \
+    assert common_text.interval_text(shown["lrn_top5"]) == "2.00 [-10.71, 14.71]"
+    assert common_text.interval_text(lp.described({**effects, "lrn_top5": [4.0]}, [0.0])["lrn_top5"]) == \
         "4.00 (one seed, no interval)"
 
 
 def test_lr_text():
-    assert lp.lr_text(0.01, "fixed") == "constant learning rate 0.01"
-    assert lp.lr_text(0.01, "step:15") == "learning rate 0.01, divided by 10 after epoch 15"
-    assert lp.lr_text(0.1, "step:10,20") == "learning rate 0.1, divided by 10 after epochs 10, 20"
-    assert lp.lr_text(0.01, "plateau") == "learning rate 0.01, schedule 'plateau'"
+    assert setting.lr_text(0.01, "fixed") == "constant learning rate 0.01"
+    assert setting.lr_text(0.01, "step:15") == "learning rate 0.01, divided by 10 after epoch 15"
+    assert setting.lr_text(0.1, "step:10,20") == "learning rate 0.1, divided by 10 after epochs 10, 20"
+    assert setting.lr_text(0.01, "plateau") == "learning rate 0.01, schedule 'plateau'"
 
 
 def _interval(lo, hi):
@@ -186,9 +187,9 @@ def test_regime_claim_judges_the_per_seed_top1_differences():
 
 
 def test_scale_text_names_the_two_scales():
-    assert "fractions of full intensity" in lp.scale_text(1.0)
-    assert "raw 8-bit" in lp.scale_text(255)
-    assert lp.scale_text(3.0) == "pixels multiplied by 3"
+    assert "fractions of full intensity" in setting.scale_text(1.0)
+    assert "raw 8-bit" in setting.scale_text(255)
+    assert setting.scale_text(3.0) == "pixels multiplied by 3"
 
 
 def test_released_differences_are_per_seed_top1_differences_with_a_t_interval():
@@ -208,7 +209,7 @@ def test_released_differences_are_per_seed_top1_differences_with_a_t_interval():
     row = lp.difference_row("x", {**verdicts.replication([5.0, 6.0, 4.0], direction="greater"), "values": []})
     assert row == {"choice": "x", "difference": f"+5.00 [{lo:+.2f}, {hi:+.2f}]", "mde": row["mde"]}
     assert (lo, hi) == pytest.approx((2.52, 7.48), abs=0.01)
-    assert [lp.pct_text(x) for x in (0.0123, 6.72, 140.4)] == ["0.012", "6.7", "140"]
+    assert [common_text.pct_text(x) for x in (0.0123, 6.72, 140.4)] == ["0.012", "6.7", "140"]
 
 
 def test_released_choices_build_the_released_layers_on_the_papers_network():
@@ -526,13 +527,13 @@ def test_chapter_record_keeps_every_field():
 
 
 def test_words_for_a_reader():
-    assert lp.init_text("kaiming") == "He-normal"
-    assert lp.init_text("paper") == "the paper's N(0, 0.01²) weights and biases"
-    assert lp.init_text("xavier") == "xavier" and lp.init_text(None) == "None"
+    assert setting.init_text("kaiming") == "He-normal"
+    assert setting.init_text("paper") == "the paper's N(0, 0.01²) weights and biases"
+    assert setting.init_text("xavier") == "xavier" and setting.init_text(None) == "None"
     assert [dataset_name(d) for d in ("fashion-mnist", "cifar10", "imagenet", "mine")] == [
         "Fashion-MNIST", "CIFAR-10", "ImageNet", "mine"]
-    assert lp.seeds_text([0]) == "seed 0" and lp.seeds_text([0, 1]) == "seeds 0 and 1"
-    assert lp.seeds_text([3, 4, 5]) == "seeds 3, 4 and 5"
+    assert common_text.seeds_text([0]) == "seed 0" and common_text.seeds_text([0, 1]) == "seeds 0 and 1"
+    assert common_text.seeds_text([3, 4, 5]) == "seeds 3, 4 and 5"
 
 
 @pytest.mark.parametrize("seconds, words", [(0, "under a minute"), (59.4, "under a minute"),
@@ -549,3 +550,59 @@ def test_try_glue_scales_only_the_first_regimes_training_with_its_seeds():
     # 2 seeds to 5 adds 1.5 times the training: 30 + 10 * 1.5 = 45 s
     assert lp.try_glue(30.0, 10.0, 2, 5) == {"try_same": "under a minute", "try_seeds": "under a minute"}
     assert lp.try_glue(50.0, 20.0, 2, 5)["try_seeds"] == "about 1 minute"       # 50 + 30 = 80 s
+
+
+def test_check_sentence_when_the_papers_initialization_learns():
+    # 30% and 40% are below half of chance (45%) with 10 classes: it would train here too
+    text = lp.check_sentence([30.0, 40.0], [0], 10)
+    assert "end at 30.0% and 40.0% validation error" in text
+    assert text.endswith("so it would train here too; He initialization is kept, as in the first regime.")
+
+
+def _tuning():
+    """A hand-made final-error sweep of the second regime: LRN best at 0.003 (inside the grid),
+    no LRN best at 0.0003 after the edge rule added it below 0.001."""
+    def table(errors):
+        return [{"lr": lr, "final_error": e, "diverged": 0} for lr, e in errors.items()]
+    return {lp.PAPER_NET: {"best_lr": 0.003, "extended": [], "edge": None, "pick": "final_error",
+                           "table": table({0.001: 0.27, 0.003: 0.24, 0.01: 0.33}),
+                           "records": {0.001: [{"seed": 100}, {"seed": 101}], 0.003: [], 0.01: []}},
+            lp.NO_LRN: {"best_lr": 0.0003, "extended": [0.0003], "edge": "low", "pick": "final_error",
+                        "table": table({0.0003: 0.26, 0.001: 0.28, 0.003: 0.35, 0.01: 0.9}),
+                        "records": {}}}
+
+
+def test_the_second_regimes_rates_each_networks_own():
+    tuning = _tuning()
+    variants = {lp.PAPER_NET: {"model_kwargs": {"lrn": True}}, lp.NO_LRN: {"model_kwargs": {"lrn": False}},
+                lp.ALPHA_N: {"model_kwargs": {"lrn_alpha": 1e-5}}}
+    rated = lp.at_rates(variants, tuning)
+    # each arm at its own pick; a released choice (the paper's network changed) at the paper's
+    assert {v: kw["lr"] for v, kw in rated.items()} == {lp.PAPER_NET: 0.003, lp.NO_LRN: 0.0003, lp.ALPHA_N: 0.003}
+    assert rated[lp.NO_LRN]["model_kwargs"] == {"lrn": False}
+    assert lp.at_rates(variants, None) == variants
+    config = TrainConfig(lr=0.01, schedule="step:15")
+    assert lp.rates_text({"config": config, "variants": rated}) == (
+        "learning rates 0.003 with LRN and 0.0003 without, divided by 10 after epoch 15")
+    assert lp.rates_text({"config": config, "variants": variants}) == "learning rate 0.01, divided by 10 after epoch 15"
+    text = lp.tuning_glue(tuning)["tuning_text"]
+    # the grid as given (0.0003 was added by the edge rule), the picks, and the neighbours' range:
+    # no LRN 0.0003-0.001 against LRN 0.001-0.01: lowest 26 - 33 = -7.0, highest 28 - 24 = +4.0
+    assert text.startswith("Each network's rate is the one of 0.001, 0.003, 0.01 with the lowest median final "
+                           "validation error over sweep seeds 100 and 101 (not reported): 0.003 with LRN and 0.0003 without.")
+    assert " Without LRN, the edge rule added 0.0003 and the pick still sits at the low edge." in text
+    assert text.endswith("(without LRN minus with) between -7.0 and +4.0 points.")
+    assert "not tuned per network" in lp.tuning_glue(None)["tuning_text"]
+
+
+def test_error_sensitivity_and_the_final_error_sweep_table_by_hand():
+    tuning = _tuning()
+    cells = run_metrics.error_sensitivity(tuning, lp.NO_LRN, lp.PAPER_NET)
+    by = {(c["worse_lr"], c["better_lr"]): c for c in cells}
+    assert len(cells) == 2 * 3                      # no LRN: 0.0003 (pick, lowest), 0.001; LRN: 0.001, 0.003, 0.01
+    assert by[(0.0003, 0.003)]["points"] == pytest.approx(2.0) and by[(0.0003, 0.003)]["picked"]
+    assert by[(0.001, 0.01)]["points"] == pytest.approx(-5.0) and not by[(0.001, 0.01)]["picked"]
+    html = run_metrics.error_sensitivity_table(cells, names={"worse": "without LRN", "better": "with LRN"})
+    assert html.count("(picked)") == 1 and "+2.0 (picked)" in html and "-5.0" in html
+    table = run_metrics.lr_sweep_table(tuning, None, 1, variant_header="network")
+    assert "24.0%" in table and "90.0%" in table and "0.003 ✔" in table and "steps to" not in table

@@ -371,6 +371,7 @@ def check_power_pilots(command, tmp_path, monkeypatch):
     assert record["seeds"] == [400, 401] and data["seeds"] == [400, 401] and "== dropout" in out
     claims = {c["key"]: c for c in record["claims"] if c.get("unit") in ("points", "log ratio")}
     assert set(data["claims"]["dropout"]) <= set(claims) and data["claims"]["dropout"]
+    checked = 0
     for key, row in data["claims"]["dropout"].items():
         effects = [e for e in claims[key]["effects"] if e is not None]
         assert row["n"] == len(effects) == 2
@@ -382,6 +383,8 @@ def check_power_pilots(command, tmp_path, monkeypatch):
         if row["seeds_needed"] is not None and row["sd"] > 0:
             assert power(row["seeds_needed"]) >= 0.8 - 1e-9
             assert row["seeds_needed"] == 3 or power(row["seeds_needed"] - 1) < 0.8
+            checked += 1
+    assert checked, "no claim's seeds were checked against scipy"
 
 
 def check_gpu_check(command, tmp_path, monkeypatch):

@@ -294,8 +294,9 @@ def power_text(row: Mapping) -> str:
     pilots = f"{len(seeds)} pilot seeds kept apart ({seeds[0]}-{seeds[-1]})" if seeds else "pilot seeds"
     needed = plan["seeds_needed"]
     if needed is not None and needed <= plan["budget"]:
+        runs = f"; this build runs {plural(row['n'], 'seed')}" if row.get("n") else ""
         return (f"Seeds planned on {pilots}: at their spread, {plural(needed, 'seed')} detect an effect "
-                f"of {size} with 80% power; the chapter runs {plan['planned']}.")
+                f"of {size} with 80% power{runs}.")
     need = "more than 1,000" if needed is None else f"{needed:,}"
     return (f"Seeds planned on {pilots}: at their spread, detecting an effect of {size} with 80% power "
             f"would take {need} seeds, more than the {plan['budget']} the build can afford. This design "

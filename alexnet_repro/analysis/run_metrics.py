@@ -125,7 +125,15 @@ def lr_sweep_table(sweep: Mapping[str, Mapping], target_error: float, steps_per_
     """HTML table of an :func:`lr_sweep`: per variant and learning rate the median steps to
     ``target_error`` (and in epochs of ``steps_per_epoch`` steps), the mean training error over
     the run and the diverged runs; the chosen rate is ticked. A median not reached says within
-    how many epochs (the variant's ``horizon_epochs``) where the sweep gives them."""
+    how many epochs (the variant's ``horizon_epochs``) where the sweep gives them. A sweep that
+    picked by final error (``pick``) shows that error instead."""
+    if any(sweep[v].get("pick") == "final_error" for v in sweep):
+        rows = [{"variant": v, "lr": f"{row['lr']:g}" + (" ✔" if row["lr"] == sweep[v]["best_lr"] else ""),
+                 "final": f"{100 * row['final_error']:.1f}%", "diverged": row["diverged"]}
+                for v in sweep for row in sweep[v]["table"]]
+        return html_table(rows, [("variant", variant_header), ("lr", "learning rate"),
+                                 ("final", "final validation top-1 error (median over sweep seeds)"),
+                                 ("diverged", "runs diverged")])
     def steps(s, v):
         if s is None:
             h = sweep[v].get("horizon_epochs")
@@ -179,8 +187,8 @@ def rate_sensitivity_table(cells: Sequence[Mapping], *, names: Mapping[str, str]
     def text(c):
         if c["ratio"] is not None:
             return f"{c['ratio']:.2f}×" + (" (picked)" if c["picked"] else "")
-        return {">": f"larger ({names['slow']} did not reach it)",
-                "<": f"smaller ({names['fast']} did not reach it)"}.get(c["bound"], "neither reached it")
+        return {">": f"larger ({names['slow']} did not reach it in its sweep runs)",
+                "<": f"smaller ({names['fast']} did not reach it in its sweep runs)"}.get(c["bound"], "neither reached it")
 
     rows = [{"slow": f"{s:g}", **{f"f{j}": text(next(c for c in cells if c["slow_lr"] == s and c["fast_lr"] == f))
                                   for j, f in enumerate(fast_rates)}} for s in slow_rates]
@@ -188,6 +196,37 @@ def rate_sensitivity_table(cells: Sequence[Mapping], *, names: Mapping[str, str]
                       + [(f"f{j}", f"{f:g}") for j, f in enumerate(fast_rates)],
                       caption=f"Speed-up ({names['slow']}'s median steps over {names['fast']}'s, sweep "
                               "seeds) at each network's picked rate and the rates next to it")
+
+
+def error_sensitivity(sweep: Mapping[str, Mapping], worse: str, better: str) -> list[dict]:
+    """The claimed difference read from a sweep that picked by final error: at each arm's picked
+    rate and its neighbours in the grid, ``worse``'s median final validation error minus
+    ``better``'s, in points. One dict per pair: ``worse_lr``, ``better_lr``, ``points`` and
+    ``picked`` (both at their picks). Described, not judged."""
+    def near(arm):
+        rates = sorted(row["lr"] for row in sweep[arm]["table"])
+        i = rates.index(sweep[arm]["best_lr"])
+        return rates[max(i - 1, 0): i + 2]
+
+    def final(arm, lr):
+        return next(row["final_error"] for row in sweep[arm]["table"] if row["lr"] == lr)
+
+    return [{"worse_lr": w, "better_lr": b, "points": 100 * (final(worse, w) - final(better, b)),
+             "picked": w == sweep[worse]["best_lr"] and b == sweep[better]["best_lr"]}
+            for w in near(worse) for b in near(better)]
+
+
+def error_sensitivity_table(cells: Sequence[Mapping], *, names: Mapping[str, str]) -> str:
+    """HTML grid of :func:`error_sensitivity`: ``worse``'s rates down, ``better``'s across."""
+    worse = list(dict.fromkeys(c["worse_lr"] for c in cells))
+    better = list(dict.fromkeys(c["better_lr"] for c in cells))
+    rows = [{"w": f"{w:g}", **{f"b{j}": next(f"{c['points']:+.1f}" + (" (picked)" if c["picked"] else "")
+                                             for c in cells if c["worse_lr"] == w and c["better_lr"] == b)
+                               for j, b in enumerate(better)}} for w in worse]
+    return html_table(rows, [("w", f"{names['worse']} rate ↓ / {names['better']} rate →")]
+                      + [(f"b{j}", f"{b:g}") for j, b in enumerate(better)],
+                      caption=f"Difference in points ({names['worse']}'s median final validation error minus "
+                              f"{names['better']}'s, sweep seeds) at each network's picked rate and the rates next to it")
 
 
 def sensitivity_range(cells: Sequence[Mapping]) -> tuple[float, float] | None:

@@ -1,4 +1,5 @@
-"""The one sentence that says in what setting a claim was measured.
+"""The one sentence that says in what setting a claim was measured, and the words for a run's
+learning rate, input scale and initialization that the chapters' prose uses beside it.
 
 Every judged claim carries a ``setting`` string: the results chapter shows the rows of all the
 chapters side by side, so they are written by this one function, in one order: profile, network,
@@ -9,6 +10,8 @@ from __future__ import annotations
 from typing import Mapping
 
 from alexnet_repro.common.text import plural
+from alexnet_repro.engine.schedule import parse_schedule
+from alexnet_repro.quoted.paper import PAPER
 
 MODEL_NAMES = {"alexnet": "AlexNet", "small_cnn": "SmallCNN"}
 
@@ -49,3 +52,30 @@ def setting_text(config, *, train_images: int, seeds: int, val_images: int | Non
         training.append(target)
     return (f"{config.profile or 'default'} profile: {network_text(config.model, config.model_kwargs)}; "
             f"{data}; {', '.join(training)}; {plural(seeds, 'seed')}")
+
+
+def lr_text(lr: float, schedule: str) -> str:
+    """How the prose names a run's learning rate: ``"constant learning rate 0.01"``, or
+    ``"learning rate 0.01, divided by 10 after epochs 15"`` for ``"step:15"``, else the rule's name."""
+    name, epochs = parse_schedule(schedule)
+    if name == "fixed":
+        return f"constant learning rate {lr:g}"
+    if name == "step":
+        return (f"learning rate {lr:g}, divided by 10 after epoch{'s' if len(epochs) > 1 else ''} "
+                + ", ".join(map(str, epochs)))
+    return f"learning rate {lr:g}, schedule {schedule!r}"
+
+
+def scale_text(input_scale: float) -> str:
+    """How the prose names an input scale: 1 (this library's pixels) and 255 (the paper's)."""
+    named = {1.0: "pixels as fractions of full intensity (the scale where the neighbours' term is negligible)",
+             255.0: "raw 8-bit pixel values, as the paper's network saw them"}
+    return named.get(float(input_scale), f"pixels multiplied by {input_scale:g}")
+
+
+def init_text(init: str | None) -> str:
+    """How the prose names an initialization: ``"kaiming"`` is He-normal weights, ``"paper"`` the
+    paper's N(0, 0.01²) weights with its biases; any other name as it is."""
+    named = {"kaiming": "He-normal",
+             "paper": f"the paper's N(0, {PAPER['init']['weight_std']:g}²) weights and biases"}
+    return named.get(init, str(init))

@@ -33,7 +33,7 @@ from alexnet_repro.common.errors import TrainingDiverged
 from alexnet_repro.engine.loop import train
 from alexnet_repro.engine.schedule import prefix_of_longer
 
-__all__ = ["Run", "config_with", "run_seeds", "lr_sweep", "first_pass_epochs", "tuned_runs", "shutdown_pools"]
+__all__ = ["Run", "config_with", "run_seeds", "lr_sweep", "first_pass_epochs", "tune_rates", "tuned_runs", "shutdown_pools"]
 
 
 # ----------------------------------------------------------------------------- running
@@ -260,7 +260,7 @@ def lr_sweep(base_config, lrs: Sequence[float], variants: Mapping[str, Mapping[s
              target_error: float, seeds: Sequence[int] = (0,), window: int = 1, data=None,
              cache: dict | None = None, train_fn: Callable | None = None,
              on_run: Callable | None = None, keep_models: bool = True, workers: int = 1,
-             first_epochs: int | None = None) -> dict:
+             first_epochs: int | None = None, pick: str = "steps") -> dict:
     """For each variant, train with every learning rate in ``lrs`` and pick the fastest.
 
     The paper (Figure 1): "The learning rates for each network were chosen independently to
@@ -272,35 +272,56 @@ def lr_sweep(base_config, lrs: Sequence[float], variants: Mapping[str, Mapping[s
 
     A run that diverges counts as never reaching the target, with mean error 1.
 
+    ``pick="final_error"`` picks instead the rate with the lowest median final validation top-1
+    error over ``seeds`` (a diverged run counts as 1; ``target_error`` may then be None), for a
+    claim about the error a network ends at rather than the steps it takes.
+
     ``first_epochs``: every run first trains at most that many epochs; a variant none of whose
-    rates reaches the target within them is swept again to ``base_config.epochs``. The pick is
-    the one full-length runs give (a rate whose median is not reached within ``first_epochs``
-    cannot beat one whose median is, and a median that is reached is the same), except that a
-    tie on the median is broken on the shorter runs' mean error; what it saves is the rates that
-    never reach the target. Not applied where the schedule reads the run's length (then a short
-    run is not the start of a long one) or where ``first_epochs`` is not below the epochs.
+    rates reaches the target within them, or whose fastest median ties another rate's, is swept
+    again to ``base_config.epochs``. The pick is the one full-length runs give: a rate whose
+    median is not reached within ``first_epochs`` cannot beat one whose median is, and a median
+    that is reached is the same; what it saves is the rates that never reach the target. Applied
+    only where that holds: an odd number of ``seeds`` (a median is one run's steps), runs that
+    stop at the target (``stop_at_error``, ``stop_window`` equal to ``target_error``, ``window``;
+    a run that went on could diverge after reaching it) and a schedule that does not read the
+    run's length (then a short run is not the start of a long one); never where ``first_epochs``
+    is not below the epochs.
 
     Returns ``{variant: {"best_lr", "table": [{"lr", "steps_to_target", "mean_error",
-    "reached", "diverged"}...], "records": {lr: [records]}, "horizon_epochs"}}`` (the epochs the
+    "reached", "diverged", "final_error"}...], "records": {lr: [records]}, "horizon_epochs",
+    "pick"}}`` (the epochs the
     variant's sweep runs had; None when the config has none), plus ``"first_pass"`` (``{lr:
     [records]}`` of the shorter runs) for a variant swept again. ``keep_models``: as in
     :func:`run_seeds` (the models stay in ``cache``, e.g. for reuse by a later :func:`run_seeds`);
     ``workers``: as in :func:`run_seeds` (every variant and rate is trained in one call).
     """
+    if pick not in _PICKS:
+        raise ValueError(f"pick must be one of {', '.join(_PICKS)}; got {pick!r}")
+    if pick != "steps" and first_epochs is not None:
+        raise ValueError("first_epochs applies to pick='steps' only: a final error needs the whole run")
+
     def sweep(config, names):
         return _sweep(config, lrs, {name: variants[name] for name in names}, target_error=target_error,
                       seeds=seeds, window=window, data=data, cache=cache, train_fn=train_fn,
-                      on_run=on_run, keep_models=keep_models, workers=workers)
+                      on_run=on_run, keep_models=keep_models, workers=workers, pick=pick)
 
     short = first_pass_epochs(base_config, first_epochs)
+    if short is not None and (len(seeds) % 2 == 0 or getattr(base_config, "stop_at_error", None) != target_error
+                              or getattr(base_config, "stop_window", 1) != window):
+        short = None
     out = sweep(base_config if short is None else config_with(base_config, epochs=short), list(variants))
     if short is not None:
-        again = [name for name in variants
-                 if all(row["steps_to_target"] is None for row in out[name]["table"])]
+        again = [name for name in variants if _unsettled(out[name]["table"])]
         if again:
             full = sweep(base_config, again)
             out.update({name: {**full[name], "first_pass": out[name]["records"]} for name in again})
     return out
+
+
+def _unsettled(table: Sequence[Mapping]) -> bool:
+    """Whether a first pass leaves the pick open: no rate reached the target, or two tie."""
+    reached = [row["steps_to_target"] for row in table if row["steps_to_target"] is not None]
+    return not reached or reached.count(min(reached)) > 1
 
 
 def first_pass_epochs(base_config, first_epochs: int | None) -> int | None:
@@ -316,7 +337,7 @@ def first_pass_epochs(base_config, first_epochs: int | None) -> int | None:
 
 
 def _sweep(config, lrs, variants, *, target_error, seeds, window, data, cache, train_fn, on_run,
-           keep_models, workers) -> dict:
+           keep_models, workers, pick="steps") -> dict:
     """:func:`lr_sweep` at one length: every variant at every rate, then each variant's table."""
     grid = {(name, float(lr)): f"{name}@{float(lr)!r}" for name in variants for lr in lrs}
     trained = run_seeds(config, {label: {**variants[name], "lr": lr} for (name, lr), label in grid.items()},
@@ -328,16 +349,35 @@ def _sweep(config, lrs, variants, *, target_error, seeds, window, data, cache, t
         for lr in lrs:
             recs = [r.record for r in trained[grid[(name, float(lr))]]]
             records[float(lr)] = recs
-            steps = [steps_to_target(r["steps"], target_error, window=window) for r in recs]
+            steps = [None if target_error is None else steps_to_target(r["steps"], target_error, window=window)
+                     for r in recs]
             curves = [error_curve(r["steps"], window=window)[1] for r in recs]
             mean_err = statistics.fmean(statistics.fmean(c) if c else 1.0 for c in curves)
             med = median_censored(steps)
             table.append({"lr": float(lr), "steps_to_target": med if math.isfinite(med) else None,
                           "mean_error": mean_err, "reached": sum(s is not None for s in steps),
-                          "diverged": sum(bool(r.get("diverged")) for r in recs)})
-        out[name] = {"best_lr": _fastest(table)["lr"], "table": table, "records": records,
-                     "horizon_epochs": getattr(config, "epochs", None)}
+                          "diverged": sum(bool(r.get("diverged")) for r in recs),
+                          "final_error": statistics.median(_final_error(r) for r in recs)})
+        out[name] = {"best_lr": _best(table, pick)["lr"], "table": table, "records": records,
+                     "horizon_epochs": getattr(config, "epochs", None), "pick": pick}
     return out
+
+
+#: How :func:`lr_sweep` can pick a rate.
+_PICKS = ("steps", "final_error")
+
+
+def _final_error(record: Mapping) -> float:
+    """A run's final validation top-1 error (1 for a diverged run or one without it)."""
+    value = (record.get("final") or {}).get("val_top1_error")
+    return 1.0 if record.get("diverged") or value is None else float(value)
+
+
+def _best(table: Sequence[Mapping], pick: str) -> Mapping:
+    """The row of an :func:`lr_sweep` table its ``pick`` rule chooses."""
+    if pick == "final_error":
+        return min(table, key=lambda row: (row["final_error"], row["lr"]))
+    return _fastest(table)
 
 
 def _fastest(table: Sequence[Mapping]) -> Mapping:
@@ -377,11 +417,11 @@ def extend_at_edges(sweep: dict, base_config, variants: Mapping[str, Mapping[str
             more = _sweep(_at_epochs(base_config, entry.get("horizon_epochs")), [new],
                           {name: variants[name]}, target_error=target_error, seeds=seeds, window=window,
                           data=data, cache=cache, train_fn=train_fn, on_run=None, keep_models=True,
-                          workers=workers)[name]
+                          workers=workers, pick=entry.get("pick", "steps"))[name]
             entry["table"] = sorted(entry["table"] + more["table"], key=lambda row: row["lr"])
             entry["records"].update(more["records"])
             entry["extended"].append(new)
-            entry["best_lr"] = _fastest(entry["table"])["lr"]
+            entry["best_lr"] = _best(entry["table"], entry.get("pick", "steps"))["lr"]
     return sweep
 
 
@@ -392,26 +432,36 @@ def _at_epochs(config, epochs):
     return config_with(config, epochs=epochs)
 
 
+def tune_rates(base_config, variants: Mapping[str, Mapping[str, Any]], lrs: Sequence[float], *,
+               sweep_seeds: Sequence[int], target_error: float | None = None, window: int = 1,
+               pick: str = "steps", first_epochs: int | None = None, data=None, cache: dict | None = None,
+               train_fn: Callable | None = None, workers: int = 1) -> dict:
+    """Each variant's own rate: :func:`lr_sweep` over ``lrs`` on ``sweep_seeds`` (by ``pick``),
+    then :func:`extend_at_edges` where a pick sits at the edge of the grid. Returns the sweep's
+    dict (``sweep[v]["best_lr"]``)."""
+    cache = {} if cache is None else cache
+    sweep = lr_sweep(base_config, lrs, variants, target_error=target_error, seeds=sweep_seeds,
+                     window=window, data=data, cache=cache, train_fn=train_fn, workers=workers,
+                     first_epochs=first_epochs, pick=pick)
+    return extend_at_edges(sweep, base_config, variants, target_error=target_error, seeds=sweep_seeds,
+                           window=window, data=data, cache=cache, train_fn=train_fn, workers=workers)
+
+
 def tuned_runs(base_config, variants: Mapping[str, Mapping[str, Any]], lrs: Sequence[float],
                seeds: Sequence[int], *, sweep_seeds: Sequence[int], target_error: float,
                window: int = 1, data=None, cache: dict | None = None,
                train_fn: Callable | None = None, workers: int = 1,
                first_epochs: int | None = None) -> tuple[dict, dict[str, list[Run]]]:
     """Figure 1's protocol, "learning rates for each network chosen independently to make
-    training as fast as possible": :func:`lr_sweep` of every variant over ``lrs`` with
-    ``sweep_seeds`` (the median steps over them), :func:`extend_at_edges` where a pick sits at
-    the edge of the grid, then :func:`run_seeds` of each variant at its fastest rate with
-    ``seeds`` (use seeds apart from the sweep's); ``workers`` as in :func:`run_seeds`;
-    ``first_epochs`` as in :func:`lr_sweep` (the edge rule's rates train as long as the arm's
-    other sweep runs). Returns
-    ``(sweep, runs)``: the sweep's dict (``sweep[v]["best_lr"]``) and ``{variant: [Run per
-    seed]}``. The two share ``cache``."""
+    training as fast as possible": :func:`tune_rates` (each variant's fastest rate, median over
+    ``sweep_seeds``; ``first_epochs`` as in :func:`lr_sweep`), then :func:`run_seeds` of each
+    variant at its rate with ``seeds`` (use seeds apart from the sweep's); ``workers`` as in
+    :func:`run_seeds`. Returns ``(sweep, runs)``: the sweep's dict (``sweep[v]["best_lr"]``) and
+    ``{variant: [Run per seed]}``. The two share ``cache``."""
     cache = {} if cache is None else cache
-    sweep = lr_sweep(base_config, lrs, variants, target_error=target_error, seeds=sweep_seeds,
-                     window=window, data=data, cache=cache, train_fn=train_fn, workers=workers,
-                     first_epochs=first_epochs)
-    extend_at_edges(sweep, base_config, variants, target_error=target_error, seeds=sweep_seeds,
-                    window=window, data=data, cache=cache, train_fn=train_fn, workers=workers)
+    sweep = tune_rates(base_config, variants, lrs, sweep_seeds=sweep_seeds, target_error=target_error,
+                       window=window, first_epochs=first_epochs, data=data, cache=cache, train_fn=train_fn,
+                       workers=workers)
     chosen = {v: {**variants[v], "lr": sweep[v]["best_lr"]} for v in variants}
     return sweep, run_seeds(base_config, chosen, seeds, data=data, cache=cache, train_fn=train_fn,
                             workers=workers)

@@ -2,20 +2,16 @@
 judged claims and the descriptive comparisons beside them (what LRN does to an untrained network's
 responses is :mod:`alexnet_repro.chapters.lrn_pooling_regimes`).
 
-* :func:`variants` -- the paper's network, without LRN, with plain 2x2 pooling and with LRN
-  under the ``alpha / n`` reading (``sweeps.run_seeds`` variants);
-* :func:`paired_effects` -- per-seed paired differences in points of error (seed ``i`` of both
-  arms shares its initial weights, data order and drawn subset);
+* :func:`variants` (``sweeps.run_seeds`` variants), :func:`paired_effects` (per-seed paired
+  differences in points; seed ``i`` of every arm shares its weights, data order and subset);
 * :func:`claims` -- ``lrn``, ``overlap_pool`` and ``overlap_pool_overfit`` judged (metrics in
   ``CLAIM_TESTS``); LRN only where :func:`lrn_test` finds it acting and both arms learning;
-* :func:`described` -- what is shown but not judged (top-5 differences, the two readings of
-  alpha), as means with 95% t-intervals; :func:`interval_text`, :func:`probe_sentences` and
-  :func:`lrn_sentence` -- the sentences the prose quotes;
-* :func:`second_regime`, :func:`regime_claim` -- LRN in a second regime (by default the paper's
-  raw pixel values), the claim ``lrn_second_regime``;
+* :func:`described` -- what is shown but not judged, as means with 95% t-intervals;
+  :func:`probe_sentences` and :func:`lrn_sentence` -- the sentences the prose quotes;
+* :func:`second_regime`, :func:`tune_second`, :func:`at_rates`, :func:`regime_claim` -- LRN in a
+  second regime (by default inputs times 45, each network at its own rate), ``lrn_second_regime``;
 * the chapter's steps: :func:`train_first`, :func:`judge_first`, :func:`train_second`,
-  :func:`judge_second`, :func:`paper_init_check`, :func:`second_glue`, :func:`chapter_record`;
-* words for a reader: :func:`init_text`, :func:`seeds_text`, :func:`try_glue`.
+  :func:`judge_second`, :func:`paper_init_check`, :func:`second_glue`, :func:`chapter_record`.
 """
 from __future__ import annotations
 
@@ -27,22 +23,21 @@ import numpy as np
 
 from alexnet_repro.analysis import judging, probes, run_metrics, sweeps, verdicts
 from alexnet_repro.analysis.preregistration import LRN_MIN_SHARE, chance_error_pct, learned_below_pct
-from alexnet_repro.analysis.setting import setting_text
+from alexnet_repro.analysis.setting import init_text, lr_text, scale_text, setting_text
 from alexnet_repro.common.html import html_table
-from alexnet_repro.common.text import dataset_name, duration_words, join_words, plural
-from alexnet_repro.engine.schedule import parse_schedule
+from alexnet_repro.common.text import dataset_name, duration_words, interval_text, join_words, pct_text, plural, seeds_text
 from alexnet_repro.nn.introspect import layer_table
 from alexnet_repro.quoted.paper import CLAIMS, PAPER
 from alexnet_repro.quoted.reimplementations import REIMPLEMENTATIONS
 
 __all__ = ["PAPER_NET", "NO_LRN", "PLAIN", "ALPHA_N", "METRICS", "variants",
-           "paired_effects", "claims", "described", "interval_text", "probe_sentences", "lr_text",
-           "second_regime", "regime_claim", "scale_text", "FIRST", "RELEASED", "NORM1_BEFORE",
-           "WITHIN_MAP", "released_differences", "difference_row", "pct_text", "paper_glue",
+           "paired_effects", "claims", "described", "probe_sentences",
+           "second_regime", "regime_claim", "FIRST", "RELEASED", "NORM1_BEFORE",
+           "WITHIN_MAP", "released_differences", "difference_row", "paper_glue",
            "train_first", "training_glue", "setting_of", "judge_first", "judged_glue", "runs_title",
-           "summary_html", "train_second", "judge_second", "paper_init_check", "check_sentence",
-           "stuck_text", "second_glue", "released_table", "chapter_record", "init_text",
-           "seeds_text", "try_glue"]
+           "summary_html", "at_rates", "rates_text", "tune_second", "tuning_glue", "train_second", "judge_second", "paper_init_check",
+           "check_sentence",
+           "stuck_text", "second_glue", "released_table", "chapter_record", "try_glue"]
 
 _L, _POOL = PAPER["lrn"], PAPER["pooling"]
 PAPER_NET = "LRN + overlapping pooling (paper)"
@@ -165,27 +160,6 @@ def described(effects: Mapping[str, Sequence[float]], swap_points: Sequence[floa
     return out
 
 
-def interval_text(interval: Mapping[str, Any], digits: int = 2) -> str:
-    """``"0.40 [−0.85, 1.65]"`` for a :func:`~alexnet_repro.analysis.verdicts.mean_interval` (the mean
-    alone, ``"0.40 (one seed, no interval)"``, when it has a single value)."""
-    mean = f"{interval['mean']:.{digits}f}"
-    if interval["lo"] is None:
-        return f"{mean} (one seed, no interval)"
-    return f"{mean} [{interval['lo']:.{digits}f}, {interval['hi']:.{digits}f}]"
-
-
-def lr_text(lr: float, schedule: str) -> str:
-    """How the prose names a run's learning rate: ``"constant learning rate 0.01"``, or
-    ``"learning rate 0.01, divided by 10 after epochs 15"`` for ``"step:15"``, else the rule's name."""
-    name, epochs = parse_schedule(schedule)
-    if name == "fixed":
-        return f"constant learning rate {lr:g}"
-    if name == "step":
-        return (f"learning rate {lr:g}, divided by 10 after epoch{'s' if len(epochs) > 1 else ''} "
-                + ", ".join(map(str, epochs)))
-    return f"learning rate {lr:g}, schedule {schedule!r}"
-
-
 def probe_sentences(probe: Mapping[str, Any]) -> dict[str, str]:
     """The sentences the chapter writes from the LRN probes of its trained networks (``probe``:
     ``probes.lrn_readings``): ``regime`` (is LRN more than the constant division by ``k**beta``
@@ -204,13 +178,14 @@ def probe_sentences(probe: Mapping[str, Any]) -> dict[str, str]:
 
 def second_regime(base_config, regime: Mapping[str, Any]):
     """``(config, variants)`` of the chapter's second regime: ``base_config`` with the
-    ``regime``'s ``input_scale`` (and ``init``, if given) in ``model_kwargs`` and its ``lr``, and
-    the variants it trains: the paper's network, the one without LRN and the paper's network
-    with each of the released configuration's normalization choices (:data:`RELEASED`)."""
-    unknown = sorted(set(regime) - {"input_scale", "init", "lr"})
+    ``regime``'s ``input_scale`` (and ``init``, if given) in ``model_kwargs`` and its ``lr`` (or
+    none, where its ``lrs`` are tuned per network: :func:`at_rates`), and the variants it trains:
+    the paper's network, the one without LRN and the paper's network with each of the released
+    configuration's normalization choices (:data:`RELEASED`)."""
+    unknown = sorted(set(regime) - {"input_scale", "init", "lr", "lrs"})
     if unknown:
         raise ValueError(f"unknown key(s) {', '.join(unknown)} in the second regime; "
-                         "known: input_scale, init, lr")
+                         "known: input_scale, init, lr, lrs")
     model = {k: regime[k] for k in ("input_scale", "init") if k in regime}
     config = sweeps.config_with(base_config, {"model_kwargs": model, "lr": float(regime.get("lr", base_config.lr))})
     both = variants()
@@ -253,26 +228,6 @@ def regime_claim(runs: Mapping[str, Sequence], *, dataset: str, setting: str,
                     values={"top5_points": list(effects["lrn_top5"]), **dict(values or {})})
 
 
-def scale_text(input_scale: float) -> str:
-    """How the prose names an input scale: 1 (this library's pixels) and 255 (the paper's)."""
-    named = {1.0: "pixels as fractions of full intensity (the scale where the neighbours' term is negligible)",
-             255.0: "raw 8-bit pixel values, as the paper's network saw them"}
-    return named.get(float(input_scale), f"pixels multiplied by {input_scale:g}")
-
-
-def init_text(init: str | None) -> str:
-    """How the prose names an initialization: ``"kaiming"`` is He-normal weights, ``"paper"`` the
-    paper's N(0, 0.01²) weights with its biases; any other name as it is."""
-    named = {"kaiming": "He-normal",
-             "paper": f"the paper's N(0, {PAPER['init']['weight_std']:g}²) weights and biases"}
-    return named.get(init, str(init))
-
-
-def seeds_text(seeds: Sequence[int]) -> str:
-    """``"seed 0"``, ``"seeds 0 and 1"``, ``"seeds 0, 1 and 2"``."""
-    return f"{'seed' if len(seeds) == 1 else 'seeds'} {join_words(seeds)}"
-
-
 def try_glue(chapter_seconds: float, train_seconds: float, n_seeds: int, try_seeds: int) -> dict[str, str]:
     """What the "Try it" commands cost on the machine that built the page: ``try_same`` for a
     change that keeps every run's length (``chapter_seconds``, this page's time), ``try_seeds`` for
@@ -280,11 +235,6 @@ def try_glue(chapter_seconds: float, train_seconds: float, n_seeds: int, try_see
     ``train_seconds``, scales with the number of seeds; the rest of the page does not)."""
     return {"try_same": duration_words(chapter_seconds),
             "try_seeds": duration_words(chapter_seconds + train_seconds * (try_seeds / n_seeds - 1))}
-
-
-def pct_text(x: float) -> str:
-    """A percentage as the prose writes it: two significant digits below 10, whole numbers above."""
-    return f"{x:.2g}" if abs(x) < 10 else f"{x:.0f}"
 
 
 # ----------------------------------------------------------------------------- the chapter's steps
@@ -334,11 +284,11 @@ def training_glue(first: Mapping[str, Any], second_seeds: Sequence[int]) -> dict
             "init_text": init_text(facts["init"]), "dataset_text": dataset_name(facts["dataset"])}
 
 
-def setting_of(config, facts: Mapping[str, Any], n_seeds: int) -> str:
+def setting_of(config, facts: Mapping[str, Any], n_seeds: int, lr: str | None = None) -> str:
     """A claim row's ``setting`` (:func:`alexnet_repro.analysis.setting.setting_text`), with the
-    learning rate in words (:func:`lr_text`: the schedule matters here)."""
+    learning rate in words (``lr``, or :func:`lr_text`: the schedule matters here)."""
     return setting_text(config, train_images=facts["train_images"], val_images=facts["val_images"],
-                        crop=facts["crop"], seeds=n_seeds, lr=lr_text(config.lr, config.schedule))
+                        crop=facts["crop"], seeds=n_seeds, lr=lr or lr_text(config.lr, config.schedule))
 
 
 def judge_first(first: Mapping[str, Any], probe_images: int) -> dict[str, Any]:
@@ -388,13 +338,59 @@ def summary_html(runs: Mapping[str, Sequence]) -> str:
     return run_metrics.summary_table(run_metrics.variant_summary(runs, METRICS), digits=2)
 
 
+def at_rates(regime_variants: Mapping[str, Mapping], sweep: Mapping[str, Mapping] | None) -> dict[str, dict]:
+    """The second regime's variants at their tuned rates (``sweep``: ``sweeps.tune_rates`` of the
+    paper's network and the one without LRN): each of those two at its own pick, the released
+    choices (the paper's network changed) at the paper's network's; unchanged where ``sweep`` is None."""
+    if sweep is None:
+        return dict(regime_variants)
+    own = {v: sweep[v]["best_lr"] for v in (PAPER_NET, NO_LRN)}
+    return {v: {**kw, "lr": own.get(v, own[PAPER_NET])} for v, kw in regime_variants.items()}
+
+
+def rates_text(second: Mapping[str, Any]) -> str:
+    """The second regime's learning rates in words (:func:`lr_text`), both where they differ."""
+    config, kw = second["config"], second.get("variants", {})
+    p, q = (kw.get(v, {}).get("lr", config.lr) for v in (PAPER_NET, NO_LRN))
+    text = lr_text(p, config.schedule)
+    return text if p == q else text.replace(f"learning rate {p:g}", f"learning rates {p:g} with LRN and {q:g} without", 1)
+
+
+def tune_second(config, regime_variants: Mapping[str, Mapping], lrs: Sequence[float] | None,
+                sweep_seeds: Sequence[int], *, workers: int = 1) -> dict | None:
+    """The paper's network and the one without LRN each at its own rate of ``lrs`` (``sweeps.tune_rates``
+    by final error, on ``sweep_seeds``); None where the regime gives one rate (no ``lrs``)."""
+    if not lrs:
+        return None
+    arms = {v: regime_variants[v] for v in (PAPER_NET, NO_LRN)}
+    return sweeps.tune_rates(config, arms, lrs, sweep_seeds=sweep_seeds, pick="final_error", workers=workers)
+
+
+def tuning_glue(tuning: Mapping[str, Mapping] | None) -> dict[str, str]:
+    """How :func:`tune_second` picked the rates, and the difference at the picks' neighbours."""
+    if tuning is None:
+        return {"tuning_text": "Both networks train at the one rate the regime gives; it was not tuned per network."}
+    arms = {PAPER_NET: "with LRN", NO_LRN: "without LRN"}
+    grid = ", ".join(f"{row['lr']:g}" for row in tuning[PAPER_NET]["table"] if row["lr"] not in tuning[PAPER_NET]["extended"])
+    seeds = sorted({r["seed"] for recs in tuning[PAPER_NET]["records"].values() for r in recs})
+    more = [f" {arms[v][0].upper() + arms[v][1:]}, the edge rule added {join_words([f'{lr:g}' for lr in t['extended']])}"
+            + (f" and the pick still sits at the {t['edge']} edge." if t.get("edge") else ".")
+            for v, t in tuning.items() if t.get("extended")]
+    points = [c["points"] for c in run_metrics.error_sensitivity(tuning, NO_LRN, PAPER_NET)]
+    return {"tuning_text": (
+        f"Each network's rate is the one of {grid} with the lowest median final validation error over sweep "
+        f"{seeds_text(seeds)} (not reported): {tuning[PAPER_NET]['best_lr']:g} with LRN and "
+        f"{tuning[NO_LRN]['best_lr']:g} without.{''.join(more)} At the picks and the rates next to them, the sweep "
+        f"runs put the difference (without LRN minus with) between {min(points):+.1f} and {max(points):+.1f} points.")}
+
+
 def train_second(config, regime_variants: Mapping[str, Mapping], seeds: Sequence[int], *,
-                 workers: int = 1) -> dict[str, Any]:
-    """Train the second regime (``config``, ``regime_variants``: :func:`second_regime`) with
-    every ``seeds``. Keys: ``config``, ``variants``, ``seeds``, ``runs`` and ``facts``."""
+                 workers: int = 1, tuning: Mapping | None = None) -> dict[str, Any]:
+    """Train the second regime (``regime_variants`` at :func:`at_rates`) with every ``seeds``. Keys:
+    ``config``, ``variants``, ``seeds``, ``runs``, ``facts``, ``tuning`` (:func:`tune_second`)."""
     runs = sweeps.run_seeds(config, regime_variants, seeds, eval_train_split=True, workers=workers)
     return {"config": config, "variants": dict(regime_variants), "seeds": list(seeds), "runs": runs,
-            "facts": run_metrics.setting_facts(runs[PAPER_NET][0])}
+            "facts": run_metrics.setting_facts(runs[PAPER_NET][0]), "tuning": tuning}
 
 
 def judge_second(second: Mapping[str, Any], probe_images: int) -> dict[str, Any]:
@@ -402,7 +398,7 @@ def judge_second(second: Mapping[str, Any], probe_images: int) -> dict[str, Any]
     ``claim`` (:func:`regime_claim`) and the ``released`` choices (:func:`released_differences`)."""
     config, runs = second["config"], second["runs"]
     probe = probes.lrn_readings(runs[PAPER_NET], probe_images)
-    setting = setting_of(config, second["facts"], len(second["seeds"]))
+    setting = setting_of(config, second["facts"], len(second["seeds"]), lr=rates_text(second))
     test = lrn_test(runs, probe)
     claim = regime_claim(runs, dataset=config.dataset, setting=setting, values={
         "lrn_share_median": probe["share"], "alpha_over_n_swap_top1_points": probe["swap_top1_points"]}, test=test)
@@ -422,19 +418,19 @@ def paper_init_check(config, regime_variants: Mapping[str, Mapping], seeds: Sequ
 
 def check_sentence(errors: Sequence[float], seeds: Sequence[int], classes: int) -> str:
     """The sentence on :func:`paper_init_check`: the distinct final errors (one decimal) beside
-    chance; empty when nothing was trained."""
+    chance, and whether they learned; empty when nothing was trained."""
     if not errors:
         return ""
-    ends = " and ".join(sorted({f"{e:.1f}%" for e in errors}))
+    ends, learned = " and ".join(sorted({f"{e:.1f}%" for e in errors})), max(errors) < learned_below_pct(classes)
     return (f"With the paper's own initialization (weights N(0, {PAPER['init']['weight_std']:g}²), its biases) "
             f"at this scale and width, the same two networks end at {ends} validation error "
-            f"({seeds_text(seeds)}; chance is {100 * (1 - 1 / classes):.0f}%), "
-            "which is why He initialization is kept here.")
+            f"({seeds_text(seeds)}; chance is {chance_error_pct(classes):.0f}%), "
+            + ("so it would train here too; He initialization is kept, as in the first regime."
+               if learned else "which is why He initialization is kept here."))
 
 
 def stuck_text(errors: Sequence[float], classes: int) -> str:
-    """How many of the runs' final errors (%) lie within 1.5 points of chance:
-    ``"2 of 5"``, or ``"none"``."""
+    """How many of the runs' final errors (%) lie within 1.5 points of chance: ``"2 of 5"`` or ``"none"``."""
     stuck = sum(e > 100 * (1 - 1 / classes) - 1.5 for e in errors)
     return f"{stuck} of {len(errors)}" if stuck else "none"
 
@@ -444,8 +440,8 @@ def compare_text(first_row: Mapping[str, Any] | None, second_row: Mapping[str, A
     if any(r is not None and r["outcome"] in verdicts.NOT_JUDGED for r in (first_row, second_row)):
         return ("With the claim not judged in at least one of them, the two regimes show what the scale of "
                 "the activities does to the layer, not to the claim.")
-    return "The two regimes differ only in the input scale and the learning rate, so the difference " \
-           "between the two outcomes is what the scale of the activities does to the claim."
+    return ("The two regimes differ in the input scale and in how the rates were set, so the difference "
+            "between the two outcomes is what the scale of the activities, at rates suited to it, does to the claim.")
 
 
 def second_glue(second: Mapping[str, Any], check: Mapping[str, Any], facts: Mapping[str, Any],
@@ -459,7 +455,7 @@ def second_glue(second: Mapping[str, Any], check: Mapping[str, Any], facts: Mapp
     return {"second_intro": f"The experiment above feeds {scale_text(facts['input_scale'])}; this one feeds "
                             f"{scale_text(sf['input_scale'])}.",
             "second_scale": sf["input_scale"], "second_init": init_text(sf["init"]),
-            "second_lr": lr_text(config.lr, config.schedule),
+            "second_lr": rates_text(second),
             "second_measured": claim["measured"], "second_outcome": claim["outcome"],
             "second_sentence": lrn_sentence(claim), "compare_text": compare_text(first_row, claim),
             "second_lrn": float(np.mean(errors[PAPER_NET])), "second_nolrn": float(np.mean(errors[NO_LRN])),
@@ -495,6 +491,9 @@ def chapter_record(profile: str, claim_rows: Sequence[Mapping], photo_share, fir
         "second_regime": {"config": second["config"].to_dict(), "runs": run_metrics.runs_digest(second["runs"]),
                           "released_differences": judging.json_safe(second["released"]),
                           "lrn_share_median": second["probe"]["share"], "lrn_test": second.get("test"),
+                          "rates": {v: kw.get("lr", second["config"].lr) for v, kw in second.get("variants", {}).items()},
+                          "sweep": {v: {k: t[k] for k in ("best_lr", "table", "extended", "edge")}
+                                    for v, t in (second.get("tuning") or {}).items()},
                           "paper_init_check": {
                               "seeds": list(check["seeds"]), "val_top1_error_pct": check["errors"]}},
         "chapter_seconds": seconds})

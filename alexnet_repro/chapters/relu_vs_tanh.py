@@ -355,7 +355,7 @@ def tuning_glue(regime: Mapping, prefix: str = "") -> dict:
     span = run_metrics.sensitivity_range(sensitivity(regime))
     sens_text = ("At the rates next to the picks, no pair of networks reached the target in the sweep."
                  if span is None else
-                 f"Read from the sweep runs, the speed-up at the picks and their neighbouring rates "
+                 f"Read from the sweep runs, where both reached the target in them, the speed-up at the picks and their neighbouring rates "
                  f"ranges from {span[0]:.2f}× to {span[1]:.2f}×.")
     return {f"{prefix}edge_text": edge_text[:1].upper() + edge_text[1:], f"{prefix}sens_text": sens_text,
             f"{prefix}n_sweep": len(regime["sweep_seeds"]), f"{prefix}first_pass_text": first_pass_text(regime)}
@@ -383,7 +383,7 @@ def first_pass_text(regime: Mapping) -> str:
                 f"so {'they were' if ' and ' in again else 'it was'} swept again over {plural(full, 'epoch')}.")
     if short:
         return f"Both networks' picks reached the target within the sweep's first {plural(min(short), 'epoch')}."
-    return "Its sweep runs, too, could train as long as the reported runs."
+    return "This regime's sweep runs could train as long as the reported runs."
 
 
 # ------------------------------------------------------------------------------ what the prose quotes
