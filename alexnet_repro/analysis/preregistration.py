@@ -230,7 +230,10 @@ SEED_PARAMETER: dict = {("lrn_pooling", "lrn_second_regime"): "second_seeds"}
 #: are left out: they are not judged, so no power is planned for them. Four seeds give a rough
 #: spread (3 degrees of freedom); the plan is that rough too, and the pages say how many pilot
 #: seeds it rests on. Run with ``benchmarks/power_pilots.py`` on the tree of the commit named
-#: here (the script itself was committed right after, unchanged).
+#: here (the script itself was committed right after, unchanged). lrn_pooling was run again on
+#: 1c84d36, after its second regime moved to inputs times 45 with rates tuned per network: the
+#: first regime's spreads came out the same, and the second regime was not testable in the
+#: pilot (one of four runs without LRN did not learn at its tuned rate), so it has no plan.
 POWER_PILOTS: dict = {"commit": "7584975", "date": "2026-12-06", "claims": {
     "relu_vs_tanh": {
         "relu_speedup": {"sd": 0.1408, "n": 4, "margin": 1.792, "resolution": 0.00472, "seeds_needed": 3},
