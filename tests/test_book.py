@@ -532,7 +532,8 @@ def test_train_seeds_in_build_side_by_side_gives_the_same_runs_as_one_after_anot
 
 def test_figure1_and_lrn_are_judged_in_both_regimes(built_book):
     """Issue 11: the ReLU chapter judges Figure 1 again in cuda-convnet's layers-18pct regime,
-    the LRN chapter judges LRN again at the paper's raw pixel scale; both land in the results."""
+    the LRN chapter judges LRN again at a larger input scale (issue 24: times 45, each network at
+    its own rate from the profile's grid); both land in the results."""
     results = built_book.parents[1] / "results" / "ci"   # <build>/html/ci -> <build>/results/ci
     relu = json.loads((results / "relu_vs_tanh.json").read_text())
     assert [c["key"] for c in relu["claims"]] == ["relu_speedup", "relu_speedup_cuda_convnet"]
@@ -542,9 +543,14 @@ def test_figure1_and_lrn_are_judged_in_both_regimes(built_book):
     lrn = json.loads((results / "lrn_pooling.json").read_text())
     assert [c["key"] for c in lrn["claims"]] == ["lrn", "overlap_pool", "overlap_pool_overfit", "lrn_second_regime"]
     cfg = lrn["second_regime"]["config"]
-    assert cfg["model_kwargs"]["input_scale"] == 255.0 and cfg["lr"] == 0.001
+    assert cfg["model_kwargs"]["input_scale"] == 45.0
+    rates, sweep = lrn["second_regime"]["rates"], lrn["second_regime"]["sweep"]
+    assert set(sweep) == {"LRN + overlapping pooling (paper)", "no LRN"}
+    for arm, t in sweep.items():                     # each arm trained at its own pick of the ci grid
+        assert rates[arm] == t["best_lr"] and {r["lr"] for r in t["table"]} >= {0.001, 0.003}
+    assert {v for k, v in rates.items() if k != "no LRN"} == {rates["LRN + overlapping pooling (paper)"]}
     assert lrn["config"]["model_kwargs"]["input_scale"] == 1.0
     assert len(lrn["second_regime"]["paper_init_check"]["val_top1_error_pct"]) == 2   # LRN and not, seed 0
     page = (built_book / "book" / "results.html").read_text()
     assert "recipe cuda-convnet-18pct, init cuda-convnet-18pct, input scale 255" in page   # the rows' settings
-    assert re.search(r"init kaiming, input scale 255; fashion-mnist, \d+ training", page)
+    assert re.search(r"init kaiming, input scale 45; fashion-mnist, \d+ training", page)
