@@ -106,10 +106,14 @@ def test_relu_claim_is_judged_in_size_only_in_the_papers_setting():
     assert not other_target["paper_judged"] and other_target["outcome"] == "same direction"
 
 
-def test_default_design_has_five_seeds_apart_from_the_sweep_and_a_horizon_six_times_the_pilots():
+def test_default_design_has_planned_seeds_apart_from_the_sweep_and_a_horizon_six_times_the_pilots():
+    from alexnet_repro.analysis.preregistration import POWER_PILOT_SEEDS, planned_seeds
     p = profiles.resolve_parameters("relu_vs_tanh", "default")
-    assert len(p["seeds"]) >= 5 and not set(p["seeds"]) & set(p["sweep_seeds"])
-    assert not set(FIGURE1_PILOT_SEEDS) & (set(p["seeds"]) | set(p["sweep_seeds"]))
+    # as many seeds as the power calculation asks (3 detect 6x at the pilots' spread), at least 3
+    assert len(p["seeds"]) == planned_seeds("relu_vs_tanh") >= 3 and not set(p["seeds"]) & set(p["sweep_seeds"])
+    assert not (set(FIGURE1_PILOT_SEEDS) | set(POWER_PILOT_SEEDS)) & (set(p["seeds"]) | set(p["sweep_seeds"]))
+    # the sweeps' first pass is shorter than the horizon, and an odd number of sweep seeds lets it act
+    assert p["sweep_epochs"] < p["train"]["epochs"] and len(p["sweep_seeds"]) % 2 == 1
     assert (p["target_error"], p["second_target_error"]) == (0.14, 0.18)   # fixed from the pilots
     # the pilots' median ReLU steps to each target at its fastest rate: 426 in both regimes (design
     # log); the horizon must be at least six times it, and 7.5 times the 504 of the first build
