@@ -300,7 +300,7 @@ def power_text(row: Mapping) -> str:
     need = "more than 1,000" if needed is None else f"{needed:,}"
     return (f"Seeds planned on {pilots}: at their spread, detecting an effect of {size} with 80% power "
             f"would take {need} seeds, more than the {plan['budget']} the build can afford. This design "
-            "cannot be expected to detect an effect of that size; the smallest it detects is the MDE.")
+            "cannot be expected to detect an effect of that size; the smallest it can detect is given above.")
 
 
 def claims_table(rows: Sequence[Mapping], fmt: str = "html") -> str:

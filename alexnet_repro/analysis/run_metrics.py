@@ -159,18 +159,10 @@ def rate_sensitivity(sweep: Mapping[str, Mapping], slow: str, fast: str) -> list
     steps, which is not known here, so no number is given; ``"<"`` the other way) and
     ``picked`` (both at their picks). Described, not judged: it shows whether the verdict
     hangs on the grid."""
-    def near(arm):
-        rates = sorted(row["lr"] for row in sweep[arm]["table"])
-        i = rates.index(sweep[arm]["best_lr"])
-        return rates[max(i - 1, 0): i + 2]
-
-    def median(arm, lr):
-        return next(row["steps_to_target"] for row in sweep[arm]["table"] if row["lr"] == lr)
-
     out = []
-    for s_lr in near(slow):
-        for f_lr in near(fast):
-            s, f = median(slow, s_lr), median(fast, f_lr)
+    for s_lr in _near_pick(sweep, slow):
+        for f_lr in _near_pick(sweep, fast):
+            s, f = _at_rate(sweep, slow, s_lr, "steps_to_target"), _at_rate(sweep, fast, f_lr, "steps_to_target")
             out.append({"slow_lr": s_lr, "fast_lr": f_lr, "ratio": None if s is None or f is None else s / f,
                         "bound": ">" if s is None and f is not None else "<" if f is None and s is not None else None,
                         "picked": s_lr == sweep[slow]["best_lr"] and f_lr == sweep[fast]["best_lr"]})
@@ -203,17 +195,22 @@ def error_sensitivity(sweep: Mapping[str, Mapping], worse: str, better: str) -> 
     rate and its neighbours in the grid, ``worse``'s median final validation error minus
     ``better``'s, in points. One dict per pair: ``worse_lr``, ``better_lr``, ``points`` and
     ``picked`` (both at their picks). Described, not judged."""
-    def near(arm):
-        rates = sorted(row["lr"] for row in sweep[arm]["table"])
-        i = rates.index(sweep[arm]["best_lr"])
-        return rates[max(i - 1, 0): i + 2]
-
-    def final(arm, lr):
-        return next(row["final_error"] for row in sweep[arm]["table"] if row["lr"] == lr)
-
-    return [{"worse_lr": w, "better_lr": b, "points": 100 * (final(worse, w) - final(better, b)),
+    return [{"worse_lr": w, "better_lr": b,
+             "points": 100 * (_at_rate(sweep, worse, w, "final_error") - _at_rate(sweep, better, b, "final_error")),
              "picked": w == sweep[worse]["best_lr"] and b == sweep[better]["best_lr"]}
-            for w in near(worse) for b in near(better)]
+            for w in _near_pick(sweep, worse) for b in _near_pick(sweep, better)]
+
+
+def _near_pick(sweep: Mapping[str, Mapping], arm: str) -> list[float]:
+    """An arm's picked rate and its neighbours in the rates it tried, ascending."""
+    rates = sorted(row["lr"] for row in sweep[arm]["table"])
+    i = rates.index(sweep[arm]["best_lr"])
+    return rates[max(i - 1, 0): i + 2]
+
+
+def _at_rate(sweep: Mapping[str, Mapping], arm: str, lr: float, key: str):
+    """``key`` of an arm's sweep-table row at rate ``lr``."""
+    return next(row[key] for row in sweep[arm]["table"] if row["lr"] == lr)
 
 
 def error_sensitivity_table(cells: Sequence[Mapping], *, names: Mapping[str, str]) -> str:
