@@ -431,7 +431,7 @@ def check_sentence(errors: Sequence[float], seeds: Sequence[int], classes: int) 
 
 def stuck_text(errors: Sequence[float], classes: int) -> str:
     """How many of the runs' final errors (%) lie within 1.5 points of chance: ``"2 of 5"`` or ``"none"``."""
-    stuck = sum(e > 100 * (1 - 1 / classes) - 1.5 for e in errors)
+    stuck = sum(e > chance_error_pct(classes) - 1.5 for e in errors)
     return f"{stuck} of {len(errors)}" if stuck else "none"
 
 
