@@ -505,7 +505,7 @@ def test_tuning_glue_says_what_the_edge_rule_did_and_the_range_at_the_neighbours
 
 def test_the_sweeps_first_pass_in_words():
     regime = _regime([[(2, 0.2)]], [[(5, 0.2)]])
-    regime["config"] = sweeps.config_with(regime["config"], epochs=24)
+    regime["config"] = sweeps.config_with(regime["config"], epochs=24, stop_at_error=regime["target"], stop_window=1)
     full = 24
     # no first pass recorded: the sweep runs could train as long as the reported runs
     assert rvt.first_pass_text(regime) == "This regime's sweep runs could train as long as the reported runs."
@@ -515,8 +515,12 @@ def test_the_sweeps_first_pass_in_words():
     regime["sweep"]["tanh"].update(horizon_epochs=full, first_pass={0.03: []})
     assert rvt.first_pass_text(regime) == (
         f"Tanh reached the target at no rate within the first pass, so it was swept again over {full} epochs.")
-    study = SimpleNamespace(base=SimpleNamespace(epochs=full, schedule="fixed"), sweep_epochs=6)
+    study = SimpleNamespace(sweep_epochs=6, window=1)
     text = rvt.sweep_rule_text(study, regime)
     assert text.startswith("Sweep runs first train for at most 6 epochs;") and text.endswith(f"over {full} epochs.")
     study.sweep_epochs = full                       # not shorter than the horizon: no first pass
     assert rvt.sweep_rule_text(study, regime) == "Every sweep run may train as long as the reported runs."
+    # nor with an even number of sweep seeds, which lr_sweep would not shorten either
+    study.sweep_epochs = 6
+    assert rvt.sweep_rule_text(study, {**regime, "sweep_seeds": [100, 101]}) == \
+        "Every sweep run may train as long as the reported runs."

@@ -305,10 +305,7 @@ def lr_sweep(base_config, lrs: Sequence[float], variants: Mapping[str, Mapping[s
                       seeds=seeds, window=window, data=data, cache=cache, train_fn=train_fn,
                       on_run=on_run, keep_models=keep_models, workers=workers, pick=pick)
 
-    short = first_pass_epochs(base_config, first_epochs)
-    if short is not None and (len(seeds) % 2 == 0 or getattr(base_config, "stop_at_error", None) != target_error
-                              or getattr(base_config, "stop_window", 1) != window):
-        short = None
+    short = first_pass_epochs(base_config, first_epochs, seeds=seeds, target_error=target_error, window=window)
     out = sweep(base_config if short is None else config_with(base_config, epochs=short), list(variants))
     if short is not None:
         again = [name for name in variants if _unsettled(out[name]["table"])]
@@ -324,14 +321,19 @@ def _unsettled(table: Sequence[Mapping]) -> bool:
     return not reached or reached.count(min(reached)) > 1
 
 
-def first_pass_epochs(base_config, first_epochs: int | None) -> int | None:
-    """The epochs of :func:`lr_sweep`'s first pass for ``base_config`` and ``first_epochs``, or
-    None when there is none."""
+def first_pass_epochs(base_config, first_epochs: int | None, *, seeds: Sequence[int],
+                      target_error: float | None, window: int = 1) -> int | None:
+    """The epochs of :func:`lr_sweep`'s first pass for ``base_config`` and ``first_epochs`` over
+    ``seeds`` at ``target_error`` (trailing ``window``), or None when there is none: every
+    condition under which :func:`lr_sweep` applies it, in one place."""
     if first_epochs is None:
         return None
     if int(first_epochs) < 1:
         raise ValueError(f"first_epochs must be at least 1 (or None: no first pass); got {first_epochs!r}")
     if int(first_epochs) >= base_config.epochs or not prefix_of_longer(base_config.schedule):
+        return None
+    if (len(seeds) % 2 == 0 or getattr(base_config, "stop_at_error", None) != target_error
+            or getattr(base_config, "stop_window", 1) != window):
         return None
     return int(first_epochs)
 

@@ -363,7 +363,7 @@ def tuning_glue(regime: Mapping, prefix: str = "") -> dict:
 
 def sweep_rule_text(study: Study, regime: Mapping) -> str:
     """The sweeps' first pass (``study.sweep_epochs``) in words, and what it did in ``regime``."""
-    h = sweeps.first_pass_epochs(study.base, study.sweep_epochs)
+    h = sweeps.first_pass_epochs(regime["config"], study.sweep_epochs, seeds=regime["sweep_seeds"], target_error=regime["target"], window=study.window)
     if h is None:
         return "Every sweep run may train as long as the reported runs."
     return (f"Sweep runs first train for at most {plural(h, 'epoch')}; a network none of whose rates "
