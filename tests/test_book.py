@@ -543,14 +543,15 @@ def test_figure1_and_lrn_are_judged_in_both_regimes(built_book):
     lrn = json.loads((results / "lrn_pooling.json").read_text())
     assert [c["key"] for c in lrn["claims"]] == ["lrn", "overlap_pool", "overlap_pool_overfit", "lrn_second_regime"]
     cfg = lrn["second_regime"]["config"]
-    assert cfg["model_kwargs"]["input_scale"] == 45.0
+    assert cfg["model_kwargs"]["norm_gain"] == 45.0 and cfg["model_kwargs"]["input_scale"] == 1.0
     rates, sweep = lrn["second_regime"]["rates"], lrn["second_regime"]["sweep"]
     assert set(sweep) == {"LRN + overlapping pooling (paper)", "no LRN"}
     for arm, t in sweep.items():                     # each arm trained at its own pick of the ci grid
         assert rates[arm] == t["best_lr"] and {r["lr"] for r in t["table"]} >= {0.001, 0.003}
     assert {v for k, v in rates.items() if k != "no LRN"} == {rates["LRN + overlapping pooling (paper)"]}
     assert lrn["config"]["model_kwargs"]["input_scale"] == 1.0
-    assert len(lrn["second_regime"]["paper_init_check"]["val_top1_error_pct"]) == 2   # LRN and not, seed 0
+    check = lrn["second_regime"]["gain_check"]       # the gain against inputs scaled by 45, same weights
+    assert check["gain"] == 45.0 and check["max_rel_diff"] < 1e-12 and abs(check["logit_ratio"] - 45.0) < 1e-6
     page = (built_book / "book" / "results.html").read_text()
     assert "recipe cuda-convnet-18pct, init cuda-convnet-18pct, input scale 255" in page   # the rows' settings
-    assert re.search(r"init kaiming, input scale 45; fashion-mnist, \d+ training", page)
+    assert re.search(r"init kaiming, LRN on activities x45; fashion-mnist, \d+ training", page)

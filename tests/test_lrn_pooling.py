@@ -12,12 +12,13 @@ import torch
 from scipy import stats
 from torch import nn
 
-from alexnet_repro.analysis import run_metrics, setting, verdicts
+from alexnet_repro.analysis import probes, run_metrics, setting, verdicts
 from alexnet_repro.common import text as common_text
 from alexnet_repro.chapters import lrn_pooling as lp
 from alexnet_repro.chapters import lrn_pooling_regimes as lrn
 from alexnet_repro.common.text import dataset_name, duration_words
 from alexnet_repro.engine.config import TrainConfig
+from alexnet_repro.nn.introspect import activations, named_layers
 from alexnet_repro.nn.layers import LocalResponseNorm
 from alexnet_repro.nn.model import AlexNet
 
@@ -158,7 +159,7 @@ def test_probe_sentences_follow_the_measured_sizes():
     assert "to within" in lp.probe_sentences({"share": {"norm1": [0.009]}, "reading_diff": [0.3]})["regime"]
 
 
-def test_second_regime_changes_only_the_input_scale_init_and_rate():
+def test_second_regime_changes_only_the_input_scale_init_gain_and_rate():
     base = TrainConfig(dataset="fashion-mnist", model="alexnet", lr=0.01,
                        model_kwargs={"width": 0.125, "init": "kaiming", "input_scale": 1.0, "dropout": 0.5})
     config, two = lp.second_regime(base, {"input_scale": 255.0, "lr": 0.001})
@@ -172,7 +173,9 @@ def test_second_regime_changes_only_the_input_scale_init_and_rate():
     assert two[lp.WITHIN_MAP]["model_kwargs"] == {**paper, "within_map_norm": True}
     config, _ = lp.second_regime(base, {"input_scale": 255.0, "init": "paper"})
     assert config.lr == 0.01 and config.model_kwargs["init"] == "paper"
-    with pytest.raises(ValueError, match="unknown key.*epochs.*known: input_scale, init, lr"):
+    config, _ = lp.second_regime(base, {"norm_gain": 45.0})
+    assert config.model_kwargs == {**base.model_kwargs, "norm_gain": 45.0} and config.lr == 0.01
+    with pytest.raises(ValueError, match="unknown key.*epochs.*known: input_scale, init, norm_gain, lr"):
         lp.second_regime(base, {"input_scale": 255.0, "epochs": 3})
 
 
@@ -334,9 +337,10 @@ def chapter_runs():
     judged = lp.judge_first(first, 8)
     base, variants = lp.second_regime(first["config"], {"input_scale": 255.0, "lr": 0.001})
     second = lp.judge_second(lp.train_second(base, variants, [0, 1]), 8)
-    check = lp.paper_init_check(_config(model_kwargs={"width": 0.0625, "init": "paper"}), variants, [0])
+    base, variants = lp.second_regime(first["config"], {"norm_gain": 45.0, "lr": 0.001})
+    gained = lp.judge_second(lp.train_second(base, variants, [0]), 8)
     torch.set_num_threads(n)
-    return first, judged, second, check
+    return first, judged, second, gained
 
 
 def _pool(side, z=3, s=2):
@@ -368,8 +372,8 @@ def test_judge_first_judges_the_per_seed_differences_of_the_records(chapter_runs
     assert judged["glue"]["probe_images"] == 8 and judged["glue"]["lrn_outcome"] == lrn_row["outcome"]
 
 
-def test_second_regime_steps_train_judge_and_check(chapter_runs):
-    first, _, second, check = chapter_runs
+def test_second_regime_steps_train_and_judge(chapter_runs):
+    first, _, second, _ = chapter_runs
     assert list(second["runs"]) == [lp.PAPER_NET, lp.NO_LRN, lp.ALPHA_N, lp.NORM1_BEFORE, lp.WITHIN_MAP]
     assert second["config"].model_kwargs["input_scale"] == 255.0 and second["config"].lr == 0.001
     val = {v: [100 * r.record["final"]["val_top1_error"] for r in second["runs"][v]] for v in second["runs"]}
@@ -378,8 +382,29 @@ def test_second_regime_steps_train_judge_and_check(chapter_runs):
     assert "init kaiming, input scale 255; synthetic" in second["claim"]["setting"]
     assert second["released"][lp.WITHIN_MAP]["values"] == pytest.approx(
         [a - b for a, b in zip(val[lp.WITHIN_MAP], val[lp.PAPER_NET])])
-    assert check["seeds"] == [0] and len(check["errors"]) == 2 and all(0 <= e <= 100 for e in check["errors"])
-    assert lp.paper_init_check(_config(), second["variants"], []) == {"seeds": [], "errors": []}
+
+
+def test_a_normalization_gain_is_what_inputs_scaled_by_as_much_do_to_the_lrn_layers(chapter_runs):
+    *_, gained = chapter_runs
+    run = gained["runs"][lp.PAPER_NET][0]
+    assert "LRN on activities x45; synthetic" in gained["claim"]["setting"]
+    assert [named_layers(run.model)[n].alpha for n in ("norm1", "norm2")] == pytest.approx([ALPHA * 45 ** 2] * 2)
+    eq = probes.gain_equivalence(run, 8)
+    # independently: the same initial weights, the paper's layer (float64 loop) on 45 times the
+    # activities that reach it when the inputs are scaled by 45, divided by 45 again
+    x, _ = probes.model_inputs(run, "val", 8)
+    torch.manual_seed(0)
+    net = AlexNet(**{**run.model.config, "norm_gain": 1.0, "input_scale": 45.0}).double().eval()
+    seen = activations(net, x.double(), ["norm1", "norm2"], inputs=True)
+    for name in ("norm1", "norm2"):
+        a = seen[name].numpy()
+        denominator = (_lrn_loop(a, N, ALPHA, BETA, K)[a != 0] / a[a != 0]) ** (-1 / BETA)
+        assert eq["share_inputs"][name] == pytest.approx(_lower_median((denominator - K) / K), rel=1e-9)
+        assert eq["share_gain"][name] == pytest.approx(eq["share_inputs"][name], rel=1e-9)
+    assert eq["gain"] == 45.0 and eq["max_rel_diff"] < 1e-12 and eq["logit_ratio"] == pytest.approx(45.0)
+    text = lrn.gain_glue(eq, 8)["gain_text"]
+    assert text.startswith("The gain does to the layers what inputs times 45 would") and "start 45 times larger" in text
+    assert lrn.gain_glue(None, 8) == {"gain_text": ""}
 
 
 def test_training_glue_and_setting_of():
@@ -449,37 +474,25 @@ def test_lrn_test_asks_the_normalizer_to_act_and_both_networks_to_learn():
     assert lp.regime_claim(runs, dataset="fashion-mnist", setting="s", test=t)["outcome"] == "not testable at this scale"
 
 
-def test_check_sentence_and_stuck_text():
-    assert lp.check_sentence([], [], 10) == ""
-    assert lp.check_sentence([90.0, 90.02], [0], 10) == (
-        "With the paper's own initialization (weights N(0, 0.01²), its biases) at this scale and width, the same "
-        "two networks end at 90.0% validation error (seed 0; chance is 90%), which is why He initialization "
-        "is kept here.")
-    assert "end at 88.0% and 90.0% validation error (seeds 0 and 1; chance is 80%)" in \
-        lp.check_sentence([90.0, 88.04], [0, 1], 5)
-    assert lp.stuck_text([89.0, 88.4, 50.0], 10) == "1 of 3"                    # within 1.5 of 90: only 89
-    assert lp.stuck_text([88.6, 89.9], 10) == "2 of 2" and lp.stuck_text([50.0], 10) == "none"
-
-
 def _regime():
     runs = {k: v for k, v in _runs().items() if k in (lp.PAPER_NET, lp.NO_LRN)}
     config = TrainConfig(dataset="fashion-mnist", lr=0.001, schedule="step:1")
     return {"config": config, "runs": runs, "seeds": [0, 1], "facts": {"input_scale": 255.0, "init": "kaiming"},
-            "claim": lp.regime_claim(runs, dataset="fashion-mnist", setting="s"), "probe": _probe([0.02, 0.04])}
+            "claim": lp.regime_claim(runs, dataset="fashion-mnist", setting="s"), "probe": _probe([0.02, 0.04]),
+            "test": lp.lrn_test(runs, _probe([0.02, 0.04]))}
 
 
 def test_second_glue_against_hand_counts():
     regime = _regime()
-    g = lp.second_glue(regime, {"seeds": [0], "errors": [90.0, 90.0]}, {"input_scale": 1.0, "classes": 10})
+    g = lp.second_glue(regime, {"input_scale": 1.0, "classes": 10})
     assert g["second_intro"] == ("The experiment above feeds pixels as fractions of full intensity (the scale where "
                                  "the neighbours' term is negligible); this one feeds raw 8-bit pixel values, as the "
                                  "paper's network saw them.")
     assert (g["second_scale"], g["second_init"]) == (255.0, "He-normal")
     assert g["second_lr"] == "learning rate 0.001, divided by 10 after epoch 1"
     assert (g["second_lrn"], g["second_nolrn"]) == pytest.approx((25.0, 27.0))   # (20 + 30) / 2, (23 + 31) / 2
-    assert g["second_stuck"] == g["second_stuck_lrn"] == "none"
+    assert g["second_learned_lrn"] == g["second_learned_nolrn"] == "2 of 2"    # every run below 45%
     assert g["second_outcome"] == regime["claim"]["outcome"] and g["second_measured"] == regime["claim"]["measured"]
-    assert g["check_text"].startswith("With the paper's own initialization")
     assert (g["second_norm1"], g["second_norm2"]) == ("3", "1.5")                # 100 * mean(0.02, 0.04), half
     assert g["second_regime"] == ("Here the neighbours' term is no longer negligible (a median 3% of k, mean over "
                                   "the networks, in the LRN layer where it is largest).")
@@ -507,8 +520,8 @@ def test_chapter_record_keeps_every_field():
     regime = {**_regime(), "runs": runs, "released": {"x": {"estimate": 1.0, "ci": (-math.inf, 2.0)}}}
     first = {"config": config, "seeds": (0, 1), "runs": runs}
     share = torch.tensor([0.01, 0.04, 0.02, 0.03], dtype=torch.float64)
-    rec = lp.chapter_record("ci", rows + [regime["claim"]], share, first, judged, regime,
-                            {"seeds": (0,), "errors": [90.0, 89.0]}, 12.5)
+    rec = lp.chapter_record("ci", rows + [regime["claim"]], share, first, judged, {**regime, "test": None}, 12.5,
+                            gain_check={"gain": 45.0, "max_rel_diff": 1e-16})
     assert rec["chapter"] == "lrn_pooling" and rec["profile"] == "ci" and len(rec["claims"]) == 4
     assert rec["seeds"] == [0, 1] and rec["second_seeds"] == [0, 1] and rec["chapter_seconds"] == 12.5
     assert rec["config"] == config.to_dict() and rec["runs"][lp.PAPER_NET][1] == {
@@ -517,12 +530,12 @@ def test_chapter_record_keeps_every_field():
     assert set(rec["described"]) == {"lrn_top5", "ov_top5", "swap"}
     assert set(rec["described"]["lrn_top5"]) == {"n", "mean", "lo", "hi", "values"}
     assert rec["second_regime"]["released_differences"] == {"x": {"estimate": 1.0, "ci": [None, 2.0]}}
-    assert rec["second_regime"]["paper_init_check"] == {"seeds": [0], "val_top1_error_pct": [90.0, 89.0]}
+    assert rec["second_regime"]["gain_check"] == {"gain": 45.0, "max_rel_diff": 1e-16}
     assert rec["second_regime"]["lrn_share_median"] == regime["probe"]["share"]
     assert rec["lrn_test"] is None and rec["second_regime"]["lrn_test"] is None   # none given here
     test = lp.lrn_test({k: v for k, v in _runs().items() if k in (lp.PAPER_NET, lp.NO_LRN)}, _probe([0.02, 0.04]))
-    rec = lp.chapter_record("ci", rows, share, first, {**judged, "test": test}, {**regime, "test": test},
-                            {"seeds": (0,), "errors": [90.0, 89.0]}, 12.5)
+    rec = lp.chapter_record("ci", rows, share, first, {**judged, "test": test}, {**regime, "test": test}, 12.5)
+    assert rec["second_regime"]["gain_check"] is None
     assert rec["lrn_test"]["testable"] and rec["second_regime"]["lrn_test"]["share"]["norm1"] == pytest.approx(0.03)
 
 
@@ -550,13 +563,6 @@ def test_try_glue_scales_only_the_first_regimes_training_with_its_seeds():
     # 2 seeds to 5 adds 1.5 times the training: 30 + 10 * 1.5 = 45 s
     assert lp.try_glue(30.0, 10.0, 2, 5) == {"try_same": "under a minute", "try_seeds": "under a minute"}
     assert lp.try_glue(50.0, 20.0, 2, 5)["try_seeds"] == "about 1 minute"       # 50 + 30 = 80 s
-
-
-def test_check_sentence_when_the_papers_initialization_learns():
-    # 30% and 40% are below half of chance (45%) with 10 classes: it would train here too
-    text = lp.check_sentence([30.0, 40.0], [0], 10)
-    assert "end at 30.0% and 40.0% validation error" in text
-    assert text.endswith("so it would train here too; He initialization is kept, as in the first regime.")
 
 
 def _tuning():

@@ -17,6 +17,7 @@ from alexnet_repro.nn.introspect import (
 from alexnet_repro.nn.layers import LocalResponseNorm
 from alexnet_repro.nn.model import AlexNet, SmallCNN, build_model
 from alexnet_repro.quoted.paper import PAPER
+from alexnet_repro.quoted.released_2012 import RELEASED_2012
 from alexnet_repro.viz.tables import layer_table_html
 
 
@@ -256,6 +257,23 @@ def test_lrn_alpha_over_n_reading_matches_pytorchs_layer():
     assert (printed - ref).abs().max() > 1e-3          # the two readings differ at this scale
     with pytest.raises(ValueError, match="lrn_alpha"):
         AlexNet(lrn_alpha=-1.0)
+
+
+def test_norm_gain_is_the_paper_layer_on_scaled_activities():
+    # every normalization layer at gain g computes the paper's layer on g times its input, divided
+    # by g: checked against PyTorch's layer (alpha * n: the printed formula) on 45 * a, and for the
+    # released within-map normalization against its own layer at gain 1
+    L, g = PAPER["lrn"], 45.0
+    a = torch.rand(2, 12, 9, 9, dtype=torch.float64)
+    model = AlexNet(width=0.125, norm_gain=g, recipe="released-2012")
+    ref = torch.nn.LocalResponseNorm(L["n"], RELEASED_2012["cross_map_norm"]["scale"], L["beta"], L["k"])(g * a) / g
+    assert torch.allclose(named_layers(model)["norm1"].double()(a), ref, rtol=1e-12, atol=0)
+    plain = named_layers(AlexNet(width=0.125, recipe="released-2012"))["wnorm2"].double()
+    assert torch.allclose(named_layers(model)["wnorm2"].double()(a), plain(g * a) / g, rtol=1e-12, atol=0)
+    assert named_layers(AlexNet(width=0.125, norm_gain=g))["norm2"].alpha == pytest.approx(L["alpha"] * g * g)
+    for bad in (0.0, -2.0, float("nan"), "45"):
+        with pytest.raises(ValueError, match="norm_gain must be a positive number"):
+            AlexNet(norm_gain=bad)
 
 
 # --- recipes: the printed paper and the released 2012 configuration -----------------------------

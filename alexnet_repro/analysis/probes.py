@@ -336,3 +336,39 @@ def lrn_readings(runs, images: int, norms=("norm1", "norm2")) -> dict:
 
 __all__ += ["first_layer_responses", "lrn_damping", "damping_vs_gain", "LRN_COMPARISON",
             "compare_lrn", "lrn_readings"]
+
+
+def gain_equivalence(result, images: int, norms=("norm1", "norm2")) -> dict:
+    """What a normalization gain (``AlexNet(norm_gain=g)``, the run's) does, against inputs
+    multiplied by ``g`` instead: both networks built afresh with the same initial weights (zero
+    biases, the run's initialisation seeded 0), in float64 and evaluation mode, on ``images``
+    validation images of ``result`` (:func:`model_inputs`). ``gain``; per LRN layer the median
+    :func:`lrn_share` of each (``share_gain``, ``share_inputs``); ``max_rel_diff``, the largest
+    difference between the layers' outputs (the scaled-input network's divided by ``g``)
+    relative to their largest value; ``logit_ratio``, the scaled-input network's output standard
+    deviation over the gain's (about ``g``: everything after the layers is ``g`` times larger)."""
+    result = _train_result(result)
+    kw = dict(result.model.config)
+    gain = float(kw.get("norm_gain", 1.0))
+    x, _ = model_inputs(result, "val", images)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        with_gain = AlexNet(**kw).double().eval()
+    scaled = AlexNet(**{**kw, "norm_gain": 1.0, "input_scale": kw.get("input_scale", 1.0) * gain}).double().eval()
+    scaled.load_state_dict(with_gain.state_dict())
+    x = x.double().cpu()
+    out = {"gain": gain, "share_gain": {}, "share_inputs": {}}
+    diff = 0.0
+    for name, net in (("share_gain", with_gain), ("share_inputs", scaled)):
+        seen = activations(net, x, list(norms), inputs=True)
+        for n in norms:
+            out[name][n] = lrn_share(named_layers(net)[n], seen[n]).median().item()
+    got = activations(with_gain, x, list(norms)), activations(scaled, x, list(norms))
+    for n in norms:
+        diff = max(diff, ((got[1][n] / gain - got[0][n]).abs().max() / got[0][n].abs().max()).item())
+    with torch.no_grad():
+        out["logit_ratio"] = (scaled(x).std() / with_gain(x).std()).item()
+    return {**out, "max_rel_diff": diff}
+
+
+__all__ += ["gain_equivalence"]

@@ -18,7 +18,7 @@ MODEL_NAMES = {"alexnet": "AlexNet", "small_cnn": "SmallCNN"}
 
 def network_text(model: str, model_kwargs: Mapping) -> str:
     """``"AlexNet width 0.25, init paper, input scale 255"``: the network and the knobs that
-    differ from its defaults (width, recipe, initialisation, input scale)."""
+    differ from its defaults (width, recipe, initialisation, input scale, normalization gain)."""
     parts = [MODEL_NAMES.get(model, model)]
     kw = dict(model_kwargs or {})
     if kw.get("width", 1.0) != 1.0:
@@ -29,6 +29,8 @@ def network_text(model: str, model_kwargs: Mapping) -> str:
         parts.append(f"init {kw['init']}")
     if kw.get("input_scale", 1.0) != 1.0:
         parts.append(f"input scale {kw['input_scale']:g}")
+    if kw.get("norm_gain", 1.0) != 1.0:
+        parts.append(f"LRN on activities x{kw['norm_gain']:g}")
     return ", ".join(parts)
 
 

@@ -11,7 +11,7 @@ responses is :mod:`alexnet_repro.chapters.lrn_pooling_regimes`).
 * :func:`second_regime`, :func:`tune_second`, :func:`at_rates`, :func:`regime_claim` -- LRN in a
   second regime (by default inputs times 45, each network at its own rate), ``lrn_second_regime``;
 * the chapter's steps: :func:`train_first`, :func:`judge_first`, :func:`train_second`,
-  :func:`judge_second`, :func:`paper_init_check`, :func:`second_glue`, :func:`chapter_record`.
+  :func:`judge_second`, :func:`second_glue`, :func:`chapter_record`.
 """
 from __future__ import annotations
 
@@ -35,9 +35,8 @@ __all__ = ["PAPER_NET", "NO_LRN", "PLAIN", "ALPHA_N", "METRICS", "variants",
            "second_regime", "regime_claim", "FIRST", "RELEASED", "NORM1_BEFORE",
            "WITHIN_MAP", "released_differences", "difference_row", "paper_glue",
            "train_first", "training_glue", "setting_of", "judge_first", "judged_glue", "runs_title",
-           "summary_html", "at_rates", "rates_text", "tune_second", "tuning_glue", "train_second", "judge_second", "paper_init_check",
-           "check_sentence",
-           "stuck_text", "second_glue", "released_table", "chapter_record", "try_glue"]
+           "summary_html", "at_rates", "rates_text", "tune_second", "tuning_glue", "train_second", "judge_second",
+           "second_glue", "released_table", "chapter_record", "try_glue"]
 
 _L, _POOL = PAPER["lrn"], PAPER["pooling"]
 PAPER_NET = "LRN + overlapping pooling (paper)"
@@ -178,15 +177,15 @@ def probe_sentences(probe: Mapping[str, Any]) -> dict[str, str]:
 
 def second_regime(base_config, regime: Mapping[str, Any]):
     """``(config, variants)`` of the chapter's second regime: ``base_config`` with the
-    ``regime``'s ``input_scale`` (and ``init``, if given) in ``model_kwargs`` and its ``lr`` (or
-    none, where its ``lrs`` are tuned per network: :func:`at_rates`), and the variants it trains:
-    the paper's network, the one without LRN and the paper's network with each of the released
-    configuration's normalization choices (:data:`RELEASED`)."""
-    unknown = sorted(set(regime) - {"input_scale", "init", "lr", "lrs"})
+    ``regime``'s ``input_scale``, ``init`` and ``norm_gain`` (those given) in ``model_kwargs`` and
+    its ``lr`` (or none, where its ``lrs`` are tuned per network: :func:`at_rates`), and the
+    variants it trains: the paper's network, the one without LRN and the paper's network with
+    each of the released configuration's normalization choices (:data:`RELEASED`)."""
+    unknown = sorted(set(regime) - {"input_scale", "init", "norm_gain", "lr", "lrs"})
     if unknown:
         raise ValueError(f"unknown key(s) {', '.join(unknown)} in the second regime; "
-                         "known: input_scale, init, lr, lrs")
-    model = {k: regime[k] for k in ("input_scale", "init") if k in regime}
+                         "known: input_scale, init, norm_gain, lr, lrs")
+    model = {k: regime[k] for k in ("input_scale", "init", "norm_gain") if k in regime}
     config = sweeps.config_with(base_config, {"model_kwargs": model, "lr": float(regime.get("lr", base_config.lr))})
     both = variants()
     paper = both[PAPER_NET]["model_kwargs"]
@@ -405,36 +404,6 @@ def judge_second(second: Mapping[str, Any], probe_images: int) -> dict[str, Any]
     return {**second, "probe": probe, "claim": claim, "test": test, "released": released_differences(runs)}
 
 
-def paper_init_check(config, regime_variants: Mapping[str, Mapping], seeds: Sequence[int], *,
-                     workers: int = 1) -> dict[str, Any]:
-    """The paper's network with and without LRN trained with ``config`` (the second regime with
-    the paper's initialization) for each of ``seeds`` (none: nothing is trained): ``{"seeds",
-    "errors"}``, the final validation top-1 errors in %, LRN's runs first."""
-    if not seeds:
-        return {"seeds": [], "errors": []}
-    check = sweeps.run_seeds(config, {v: regime_variants[v] for v in (PAPER_NET, NO_LRN)}, seeds, workers=workers)
-    return {"seeds": list(seeds), "errors": [_TOP1(r) for rs in check.values() for r in rs]}
-
-
-def check_sentence(errors: Sequence[float], seeds: Sequence[int], classes: int) -> str:
-    """The sentence on :func:`paper_init_check`: the distinct final errors (one decimal) beside
-    chance, and whether they learned; empty when nothing was trained."""
-    if not errors:
-        return ""
-    ends, learned = " and ".join(sorted({f"{e:.1f}%" for e in errors})), max(errors) < learned_below_pct(classes)
-    return (f"With the paper's own initialization (weights N(0, {PAPER['init']['weight_std']:g}²), its biases) "
-            f"at this scale and width, the same two networks end at {ends} validation error "
-            f"({seeds_text(seeds)}; chance is {chance_error_pct(classes):.0f}%), "
-            + ("so it would train here too; He initialization is kept, as in the first regime."
-               if learned else "which is why He initialization is kept here."))
-
-
-def stuck_text(errors: Sequence[float], classes: int) -> str:
-    """How many of the runs' final errors (%) lie within 1.5 points of chance: ``"2 of 5"`` or ``"none"``."""
-    stuck = sum(e > chance_error_pct(classes) - 1.5 for e in errors)
-    return f"{stuck} of {len(errors)}" if stuck else "none"
-
-
 def compare_text(first_row: Mapping[str, Any] | None, second_row: Mapping[str, Any]) -> str:
     """What the two regimes' LRN outcomes say together (of the claim only where both were judged)."""
     if any(r is not None and r["outcome"] in verdicts.NOT_JUDGED for r in (first_row, second_row)):
@@ -444,25 +413,29 @@ def compare_text(first_row: Mapping[str, Any] | None, second_row: Mapping[str, A
             "between the two outcomes is what the scale of the activities, at rates suited to it, does to the claim.")
 
 
-def second_glue(second: Mapping[str, Any], check: Mapping[str, Any], facts: Mapping[str, Any],
+def second_glue(second: Mapping[str, Any], facts: Mapping[str, Any],
                 first_row: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What the prose quotes of the second regime (:func:`judge_second`), beside the first's
-    ``facts`` and LRN row (``first_row``): the two scales in words, the setting, the claim, the
-    mean final errors with and without LRN, the runs stuck near chance, the paper-init check, the
-    probe's shares and :func:`compare_text`."""
+    ``facts`` and LRN row (``first_row``): how it differs from the first (its input scale, or its
+    normalization gain), the setting, the claim, the mean final errors with and without LRN, how
+    many runs of each learned (the gate's reading), the probe's shares and :func:`compare_text`."""
     sf, config, claim, probe = second["facts"], second["config"], second["claim"], second["probe"]
     errors = {v: [_TOP1(r) for r in second["runs"][v]] for v in (PAPER_NET, NO_LRN)}
-    return {"second_intro": f"The experiment above feeds {scale_text(facts['input_scale'])}; this one feeds "
-                            f"{scale_text(sf['input_scale'])}.",
-            "second_scale": sf["input_scale"], "second_init": init_text(sf["init"]),
-            "second_lr": rates_text(second),
+    gain = float(config.model_kwargs.get("norm_gain", 1.0))
+    intro = (f"The experiment above feeds {scale_text(facts['input_scale'])}; this one feeds "
+             f"{scale_text(sf['input_scale'])}." if gain == 1 else
+             f"This experiment feeds the same pixels as the one above, but each normalization layer works on "
+             f"its input multiplied by {gain:g} and divides its output by {gain:g} again: the layer meets the "
+             f"activities that pixels times {gain:g} would give it, while the rest of the network keeps the "
+             "scale at which it trains.")
+    learned = {v: f"{sum(ok)} of {len(ok)}" for v, ok in second["test"]["learned"].items()}
+    return {"second_intro": intro, "second_scale": sf["input_scale"], "second_gain": gain,
+            "second_init": init_text(sf["init"]), "second_lr": rates_text(second),
             "second_measured": claim["measured"], "second_outcome": claim["outcome"],
             "second_sentence": lrn_sentence(claim), "compare_text": compare_text(first_row, claim),
             "second_lrn": float(np.mean(errors[PAPER_NET])), "second_nolrn": float(np.mean(errors[NO_LRN])),
-            "second_stuck": stuck_text(errors[NO_LRN], facts["classes"]),
-            "second_stuck_lrn": stuck_text(errors[PAPER_NET], facts["classes"]),
+            "second_learned_lrn": learned[PAPER_NET], "second_learned_nolrn": learned[NO_LRN],
             "second_design": judging.design_sentence([claim]),
-            "check_text": check_sentence(check["errors"], check["seeds"], facts["classes"]),
             "second_regime": probe_sentences(probe)["regime"],
             **{f"second_{nm}": pct_text(100 * np.mean(v)) for nm, v in probe["share"].items()}}
 
@@ -474,13 +447,14 @@ def released_table(released: Mapping[str, Mapping]) -> str:
 
 
 def chapter_record(profile: str, claim_rows: Sequence[Mapping], photo_share, first: Mapping[str, Any],
-                   judged: Mapping[str, Any], second: Mapping[str, Any], check: Mapping[str, Any],
-                   seconds: float) -> dict:
+                   judged: Mapping[str, Any], second: Mapping[str, Any], seconds: float,
+                   gain_check: Mapping[str, Any] | None = None) -> dict:
     """The chapter's record (:func:`alexnet_repro.analysis.judging.chapter_record`): its claims,
     both regimes' configs, seeds and runs (digests), the described intervals, the photograph's
     neighbours' term (``photo_share``, fractions of ``k``: median and 99th percentile, in %),
-    the released choices, the paper-init check, each regime's :func:`lrn_test` (``lrn_test``)
-    and the chapter's time in ``seconds``."""
+    the released choices, each regime's :func:`lrn_test` (``lrn_test``), the second regime's
+    ``gain_check`` (``probes.gain_equivalence``, where it has a gain) and the chapter's time in
+    ``seconds``."""
     return judging.chapter_record("lrn_pooling", profile, claim_rows, {
         "runs": run_metrics.runs_digest(first["runs"]), "config": first["config"].to_dict(),
         "seeds": list(first["seeds"]), "second_seeds": list(second["seeds"]),
@@ -494,6 +468,5 @@ def chapter_record(profile: str, claim_rows: Sequence[Mapping], photo_share, fir
                           "rates": {v: kw.get("lr", second["config"].lr) for v, kw in second.get("variants", {}).items()},
                           "sweep": {v: {k: t[k] for k in ("best_lr", "table", "extended", "edge")}
                                     for v, t in (second.get("tuning") or {}).items()},
-                          "paper_init_check": {
-                              "seeds": list(check["seeds"]), "val_top1_error_pct": check["errors"]}},
+                          "gain_check": None if gain_check is None else judging.json_safe(gain_check)},
         "chapter_seconds": seconds})

@@ -7,7 +7,8 @@ implementations of its two readings of alpha side by side.
 * :func:`photo_responses`, :func:`photo_glue` -- conv1's responses to a photograph at the
   paper's pixel scale and this library's, and the neighbours' term on them;
 * :func:`damping_picture` -- the responses at the gain where LRN acts, before and after it;
-* :func:`compare_readings` -- the printed formula against the alpha/n reading as the responses grow.
+* :func:`compare_readings` -- the printed formula against the alpha/n reading as the responses grow;
+* :func:`gain_glue` -- the sentence on a normalization gain against inputs scaled by as much.
 
 (Independent of :mod:`alexnet_repro.chapters.lrn_pooling`, the chapter's trained part.)
 """
@@ -29,7 +30,7 @@ from alexnet_repro.quoted.reimplementations import REIMPLEMENTATIONS
 from alexnet_repro.viz import drawings, plots
 from alexnet_repro.viz.pictures import example_images
 
-__all__ = ["implementations", "photo_responses", "photo_glue", "damping_picture", "compare_readings"]
+__all__ = ["implementations", "photo_responses", "photo_glue", "damping_picture", "compare_readings", "gain_glue"]
 
 _L = PAPER["lrn"]
 
@@ -123,3 +124,23 @@ def compare_readings(resp: Mapping[str, Any], gains=None) -> dict[str, Any]:
             "glue": {"same_printed": max(at[g, torch_printed][largest] for g in (1.0, star)),
                      "over_n_ratio_star": at[star, over_n][ratio], "caffe_ratio_1": at[1.0, caffe][ratio]}}
 
+
+
+def gain_glue(check: Mapping[str, Any] | None, images: int) -> dict[str, str]:
+    """``gain_text``: the sentence on ``probes.gain_equivalence`` (``check``, on ``images``
+    validation images): the normalization gain against inputs scaled by the same factor, at the
+    same initial weights; empty where the regime has no gain (``check`` None)."""
+    if check is None:
+        return {"gain_text": ""}
+    g, norms = check["gain"], list(check["share_gain"])
+
+    def shares(key):
+        return " and ".join(f"{100 * check[key][n]:.2g}%" for n in norms)
+    return {"gain_text": (
+        f"The gain does to the layers what inputs times {g:g} would, and nothing else, at the start of "
+        f"training: on {images} validation images, with both networks at the same initial weights (zero "
+        f"biases), the neighbours' term is a median {shares('share_gain')} of k in the two LRN layers with "
+        f"the gain and {shares('share_inputs')} with the inputs scaled, and the layers' outputs agree to "
+        f"{check['max_rel_diff']:.0e} of their largest value once divided by {g:g}. What the gain leaves out "
+        f"is the rest: with the inputs scaled, the network's outputs start {check['logit_ratio']:.3g} times "
+        "larger, with or without LRN.")}

@@ -8,6 +8,7 @@ between are ``act<i>`` (ReLU or tanh), ``norm<i>`` (LRN), ``pool<i>`` and ``drop
 from __future__ import annotations
 
 import inspect
+import math
 from collections import OrderedDict
 
 import torch
@@ -75,6 +76,12 @@ class AlexNet(nn.Module):
         lrn_alpha: the LRN layers' alpha; ``None`` = the paper's printed 1e-4, used as printed
             (``alpha * sum of a^2``). ``1e-4 / 5`` is the reading of the authors' cuda-convnet
             code and of Caffe, which divide alpha by the window size n.
+        norm_gain: every normalization layer computes as if its input were ``norm_gain`` times
+            larger and divides its output by ``norm_gain`` again: ``a / (k + alpha * g**2 * sum
+            a**2) ** beta``, so the cross-map alpha and the within-map scale are multiplied by
+            ``g**2`` and nothing else changes. 1 is the paper's layer. With zero biases and a
+            positively homogeneous activation, inputs times ``g`` give every normalization layer
+            the same function at initialization, while the rest of the network keeps its scale.
         overlap_pool: pooling z=3, s=2 (§3.4) if True, else z=2, s=2.
         dropout: drop probability in fc6/fc7 (0 turns it off).
         dropout_convention: where dropout's scale goes (``dropout.CONVENTIONS``): "paper" (zero
@@ -111,7 +118,7 @@ class AlexNet(nn.Module):
                  activation: str = "relu", lrn: bool = True, overlap_pool: bool = True,
                  dropout: float = 0.5, width: float = 1.0, input_size: int = 227,
                  init: str = "recipe", dropout_convention: str = "paper", input_scale: float = 1.0,
-                 lrn_alpha: float | None = None, recipe: str = "paper", kernel_scale=None,
+                 lrn_alpha: float | None = None, norm_gain: float = 1.0, recipe: str = "paper", kernel_scale=None,
                  remove_conv: str | None = None, bias_one: bool | None = None,
                  norm1_before_act: bool | None = None, within_map_norm: bool | None = None):
         super().__init__()
@@ -127,13 +134,15 @@ class AlexNet(nn.Module):
         if lrn_alpha is not None and not lrn_alpha >= 0:
             raise ValueError(f"lrn_alpha must be >= 0 (or None for the paper's {PAPER['lrn']['alpha']:g}); "
                              f"got {lrn_alpha!r}")
+        if not (isinstance(norm_gain, (int, float)) and math.isfinite(norm_gain) and norm_gain > 0):
+            raise ValueError(f"norm_gain must be a positive number (1 is the paper's layer); got {norm_gain!r}")
         scale = (1.0,) * 5 if kernel_scale is None else tuple(kernel_scale)
         if len(scale) != 5 or not all(isinstance(x, (int, float)) and x > 0 for x in scale):
             raise ValueError(f"kernel_scale must be five positive numbers (conv1-conv5); got {kernel_scale!r}")
         _check_choice("remove_conv", remove_conv, (None, "conv3", "conv4"))
         init = recipe if init == "recipe" else init
         self.config = dict(num_classes=num_classes, in_channels=in_channels, towers=towers,
-                           activation=activation, lrn=lrn, lrn_alpha=lrn_alpha, overlap_pool=overlap_pool,
+                           activation=activation, lrn=lrn, lrn_alpha=lrn_alpha, norm_gain=norm_gain, overlap_pool=overlap_pool,
                            dropout=dropout, width=width, input_size=input_size, init=init,
                            dropout_convention=dropout_convention, input_scale=input_scale,
                            recipe=recipe, kernel_scale=kernel_scale, remove_conv=remove_conv,
@@ -150,7 +159,7 @@ class AlexNet(nn.Module):
         layout = (released if norm1_before_act is None else bool(norm1_before_act),
                   released if within_map_norm is None else bool(within_map_norm))
         layers = _alexnet_features(in_channels, towers, [width * x for x in scale], act, lrn, lrn_alpha,
-                                   overlap_pool, recipe, remove_conv, layout)
+                                   overlap_pool, recipe, remove_conv, layout, float(norm_gain))
         self.features = nn.Sequential(OrderedDict(layers))
         side = _check_feature_size(self.features, input_size, "AlexNet")
 
@@ -186,10 +195,11 @@ def _norm_alpha(lrn_alpha: float | None, released: bool) -> float:
 
 def _alexnet_features(in_channels: int, towers: int, widths, act, lrn: bool, lrn_alpha: float | None,
                       overlap_pool: bool, recipe: str, remove: str | None = None,
-                      layout: tuple[bool, bool] = (False, False)) -> list:
+                      layout: tuple[bool, bool] = (False, False), gain: float = 1.0) -> list:
     """The named layers of AlexNet's five convolutional stages, in the order they run (conv layer
     ``i`` with ``widths[i]`` of the paper's kernels; without ``remove`` and its activation;
-    ``layout``: (normalize conv1 before its activation, add layer 2's within-map normalization)).
+    ``layout``: (normalize conv1 before its activation, add layer 2's within-map normalization);
+    ``gain``: the normalizations' ``norm_gain``, their alpha and scale times ``gain**2``).
     Paddings are not printed in the paper: these keep the map sizes of Figure 2."""
     arch, pool, lrn_c = PAPER["architecture"], PAPER["pooling"], PAPER["lrn"]
     c1, c2, c3, c4, c5 = (_scaled(c, w, towers) for c, w in zip(arch["conv_kernels"], widths))
@@ -197,7 +207,7 @@ def _alexnet_features(in_channels: int, towers: int, widths, act, lrn: bool, lrn
     pool_z, pool_s = ((pool["z"], pool["s"]) if overlap_pool
                       else (pool["non_overlapping_z"], pool["non_overlapping_s"]))
     g, released = towers, recipe == "released-2012"
-    alpha, (before, within) = _norm_alpha(lrn_alpha, released), layout
+    alpha, (before, within) = _norm_alpha(lrn_alpha, released) * gain ** 2, layout
 
     def norm():
         return LocalResponseNorm(lrn_c["n"], alpha, lrn_c["beta"], lrn_c["k"], groups=g)
@@ -214,7 +224,7 @@ def _alexnet_features(in_channels: int, towers: int, widths, act, lrn: bool, lrn
         layers.append(("norm2", norm()))
         if within:
             wm = RELEASED_2012["within_map_norm"]
-            layers.append(("wnorm2", WithinMapNorm(wm["size"], wm["scale"], wm["pow"], wm["min_div"])))
+            layers.append(("wnorm2", WithinMapNorm(wm["size"], wm["scale"] * gain ** 2, wm["pow"], wm["min_div"])))
     layers.append(("pool2", nn.MaxPool2d(pool_z, pool_s)))
     prev = c2                   # conv3 reads both towers; conv4 and conv5 only their own
     for i, (c, k, groups) in enumerate(((c3, k3, 1), (c4, k4, g), (c5, k5, g)), start=3):
