@@ -17,6 +17,12 @@ test).
 
     python benchmarks/lrn_pilots.py --json lrn.json       # about 3 minutes on 2 cores
 
+``--gains`` trains at normalization gains instead (``AlexNet(norm_gain=g)``: each LRN layer works
+on its input times g and divides by g again, the rest of the network at the input scale given),
+as the chapter's second regime does since d027cde; that design came from
+
+    python benchmarks/lrn_pilots.py --scales 1 --gains 32 45 64 --lrs 0.003 0.01 0.03 --seeds 510 511 512 513 514
+
 Not part of the book's build.
 """
 from __future__ import annotations
@@ -54,11 +60,11 @@ def base_config(args) -> TrainConfig:
                                   "model_kwargs": {**BASE["model_kwargs"], "width": args.width}})
 
 
-def train_setting(base, scale: float, lr: float, args) -> dict:
+def train_setting(base, scale: float, lr: float, args, gain: float = 1.0) -> dict:
     """Both arms at input ``scale`` and rate ``lr`` on every seed (the config as the chapter's
     ``second_regime`` builds it); the LRN arm's trained networks probed as the chapter probes
     them. ``{arm: {"runs": [records], "probe": lrn_readings or None}}`` (models dropped)."""
-    config, _ = lp.second_regime(base, {"input_scale": scale, "lr": lr})
+    config, _ = lp.second_regime(base, {"input_scale": scale, "norm_gain": gain, "lr": lr})
     runs = sweeps.run_seeds(config, {arm: lp.variants()[name] for arm, name in ARMS.items()}, args.seeds,
                             keep_models=True, diverged_ok=True, workers=args.workers)
     out = {}
@@ -125,6 +131,8 @@ def row_text(row: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scales", nargs="+", type=float, default=[255.0, 1.0], help="input_scale values")
+    ap.add_argument("--gains", nargs="+", type=float, default=[1.0],
+                    help="normalization gains (norm_gain) tried at every scale; 1 is the paper's layer")
     ap.add_argument("--lrs", nargs="+", type=float, default=None,
                     help=f"rates tried at every scale (default per scale: {SCALE_LRS}, else {DEFAULT_LRS})")
     ap.add_argument("--seeds", nargs="+", type=int, default=PILOT_SEEDS)
@@ -137,19 +145,19 @@ def main() -> None:
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     base, out = base_config(args), {"rows": [], "scales": []}
-    for scale in args.scales:
-        rows, trained = [], {}
+    for scale, gain in [(s, g) for s in args.scales for g in args.gains]:
+        rows, trained, where = [], {}, f"input x{scale:g}" + (f", gain {gain:g}" if gain != 1 else "")
         for lr in args.lrs or SCALE_LRS.get(scale, DEFAULT_LRS):
-            trained[lr] = train_setting(base, scale, lr, args)
+            trained[lr] = train_setting(base, scale, lr, args, gain)
             cells = []
             for arm, got in trained[lr].items():
-                rows.append(arm_row(scale, lr, arm, got))
+                rows.append({**arm_row(scale, lr, arm, got), "gain": gain})
                 cells.append(row_text(rows[-1]))
-            print(f"input x{scale:g}, lr {lr:g}: " + " | ".join(cells), flush=True)
+            print(f"{where}, lr {lr:g}: " + " | ".join(cells), flush=True)
         out["rows"] += rows
-        out["scales"].append(verdict(scale, rows, trained))
+        out["scales"].append({**verdict(scale, rows, trained), "gain": gain})
         v = out["scales"][-1]
-        print(f"== input x{scale:g}: picks " + ", ".join(f"{a} {lr:g}" for a, lr in v["picks"].items())
+        print(f"== {where}: picks " + ", ".join(f"{a} {lr:g}" for a, lr in v["picks"].items())
               + f": {v['verdict']}" + (f" ({v['reason']})" if v["reason"] else ""), flush=True)
     if args.json:
         with open(args.json, "w") as f:

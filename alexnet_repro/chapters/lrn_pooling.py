@@ -9,7 +9,7 @@ responses is :mod:`alexnet_repro.chapters.lrn_pooling_regimes`).
 * :func:`described` -- what is shown but not judged, as means with 95% t-intervals;
   :func:`probe_sentences` and :func:`lrn_sentence` -- the sentences the prose quotes;
 * :func:`second_regime`, :func:`tune_second`, :func:`at_rates`, :func:`regime_claim` -- LRN in a
-  second regime (by default inputs times 45, each network at its own rate), ``lrn_second_regime``;
+  second regime (by default each LRN layer at gain 45, each network at its own rate), ``lrn_second_regime``;
 * the chapter's steps: :func:`train_first`, :func:`judge_first`, :func:`train_second`,
   :func:`judge_second`, :func:`second_glue`, :func:`chapter_record`.
 """
