@@ -470,7 +470,7 @@ def test_lrn_test_asks_the_normalizer_to_act_and_both_networks_to_learn():
     sentence = lp.lrn_sentence(rows[0])
     assert sentence.startswith("Not testable at this scale: the neighbours' term") and "shown, not judged" in sentence
     judged = lp.regime_claim(runs, dataset="fashion-mnist", setting="s", test=acting)
-    assert lp.lrn_sentence(judged).endswith(f"*{judged['outcome']}*.")
+    assert lp.lrn_sentence(judged).endswith(f"“{judged['outcome']}”.") and "*" not in lp.lrn_sentence(judged)
     assert lp.regime_claim(runs, dataset="fashion-mnist", setting="s", test=t)["outcome"] == "not testable at this scale"
 
 
@@ -499,8 +499,18 @@ def test_second_glue_against_hand_counts():
     assert g["second_design"].startswith("With 80% power")
 
 
+def test_compare_text_says_which_regime_judges_the_claim():
+    judged, not_judged = {"outcome": "inconclusive"}, {"outcome": "not testable at this scale"}
+    assert lp.compare_text(not_judged, judged).startswith("Only this regime judges the claim")
+    assert lp.compare_text(judged, not_judged).startswith("With the claim not judged in at least one")
+    assert lp.compare_text(not_judged, not_judged).startswith("With the claim not judged in at least one")
+    assert lp.compare_text(judged, judged).startswith("The two regimes differ")
+
+
 def test_titles_and_tables():
     assert lp.runs_title({"width": 0.125, "dataset": "fashion-mnist"}) == "AlexNet, width 0.125, Fashion-MNIST"
+    assert lp.runs_title({"width": 0.125, "dataset": "fashion-mnist"}, 1.0, 45.0) == \
+        "input scale 1, LRN at gain 45: AlexNet, width 0.125, Fashion-MNIST"
     assert lp.runs_title({"width": 0.125, "dataset": "cifar10"}, 255.0) == \
         "input scale 255: AlexNet, width 0.125, CIFAR-10"
     html = lp.summary_html(_runs())

@@ -34,7 +34,7 @@ __all__ = ["PAPER_NET", "NO_LRN", "PLAIN", "ALPHA_N", "METRICS", "variants",
            "paired_effects", "claims", "described", "probe_sentences",
            "second_regime", "regime_claim", "FIRST", "RELEASED", "NORM1_BEFORE",
            "WITHIN_MAP", "released_differences", "difference_row", "paper_glue",
-           "train_first", "training_glue", "setting_of", "judge_first", "judged_glue", "runs_title",
+           "train_first", "training_glue", "setting_of", "judge_first", "judged_glue", "runs_title", "compare_text",
            "summary_html", "at_rates", "rates_text", "tune_second", "tuning_glue", "train_second", "judge_second",
            "second_glue", "released_table", "chapter_record", "try_glue"]
 
@@ -130,7 +130,7 @@ def lrn_sentence(row: Mapping[str, Any]) -> str:
         return (f"Not testable at this scale: {row['reason']}. Removing LRN changes the validation top-1 "
                 f"error here by {plain} points: shown, not judged.")
     return (f"Removing it changes the validation top-1 error, in points, by {row['measured']} (mean of the "
-            f"per-seed differences [95% interval], positive: LRN helps): *{row['outcome']}*.")
+            f"per-seed differences [95% interval], positive: LRN helps): “{row['outcome']}”.")
 
 
 def claims(effects: Mapping[str, Sequence[float]], *, dataset: str, setting: str,
@@ -325,11 +325,13 @@ def judged_glue(rows: Sequence[Mapping], shown: Mapping[str, Mapping], probe: Ma
             **{f"trained_{nm}_over_n": 100 * np.mean(v) for nm, v in probe["share_over_n"].items()}}
 
 
-def runs_title(facts: Mapping[str, Any], input_scale: float | None = None) -> str:
+def runs_title(facts: Mapping[str, Any], input_scale: float | None = None, norm_gain: float = 1.0) -> str:
     """The title of a regime's learning curves: ``"AlexNet, width 0.125, Fashion-MNIST"``,
-    preceded by ``"input scale 255: "`` when ``input_scale`` is given."""
+    preceded by ``"input scale 255: "`` when ``input_scale`` is given (``"input scale 1, LRN at
+    gain 45: "`` with a ``norm_gain``)."""
     title = f"AlexNet, width {facts['width']:g}, {dataset_name(facts['dataset'])}"
-    return title if input_scale is None else f"input scale {input_scale:g}: {title}"
+    gain = f", LRN at gain {norm_gain:g}" if norm_gain != 1 else ""
+    return title if input_scale is None else f"input scale {input_scale:g}{gain}: {title}"
 
 
 def summary_html(runs: Mapping[str, Sequence]) -> str:
@@ -406,10 +408,14 @@ def judge_second(second: Mapping[str, Any], probe_images: int) -> dict[str, Any]
 
 def compare_text(first_row: Mapping[str, Any] | None, second_row: Mapping[str, Any]) -> str:
     """What the two regimes' LRN outcomes say together (of the claim only where both were judged)."""
-    if any(r is not None and r["outcome"] in verdicts.NOT_JUDGED for r in (first_row, second_row)):
+    judged = [r is not None and r["outcome"] not in verdicts.NOT_JUDGED for r in (first_row, second_row)]
+    if judged == [False, True]:
+        return ("Only this regime judges the claim; the first shows what the layer does where it is a "
+                "constant division.")
+    if not all(judged):
         return ("With the claim not judged in at least one of them, the two regimes show what the scale of "
                 "the activities does to the layer, not to the claim.")
-    return ("The two regimes differ in the input scale and in how the rates were set, so the difference "
+    return ("The two regimes differ in the activities the layer meets and in how the rates were set, so the difference "
             "between the two outcomes is what the scale of the activities, at rates suited to it, does to the claim.")
 
 
