@@ -353,6 +353,15 @@ def check_lrn_pilots(command, tmp_path, monkeypatch):
     assert scale["verdict"] == ("regime found" if scale["found"] else "no regime")
     assert "input x255, lr 0.001: LRN: val [" in out and f"== input x255: picks LRN 0.001, no LRN 0.001: " \
         f"{scale['verdict']}" in out
+    # --gains (the chapter's second regime since d027cde): pixels in [0, 1], the LRN layers at gain 45,
+    # where the neighbours' term is ~45^2 times what it is at gain 1 (about 0.005% of k there)
+    argv[argv.index("--scales") + 1] = "1"
+    out = ok(run(argv + ["--gains", "45"], tmp_path))
+    data = json.loads((tmp_path / "lrn.json").read_text())
+    assert {(r["scale"], r["gain"], r["arm"]) for r in data["rows"]} == {(1.0, 45.0, "LRN"), (1.0, 45.0, "no LRN")}
+    lrn_row = next(r for r in data["rows"] if r["arm"] == "LRN")
+    assert lrn_row["diverged"] == 0 and lrn_row["share_pct"] > 0.5
+    assert data["scales"][0]["gain"] == 45.0 and "input x1, gain 45, lr 0.001: LRN: val [" in out
 
 
 def check_power_pilots(command, tmp_path, monkeypatch):
