@@ -357,15 +357,15 @@ def gain_equivalence(result, images: int, norms=("norm1", "norm2")) -> dict:
     scaled = AlexNet(**{**kw, "norm_gain": 1.0, "input_scale": kw.get("input_scale", 1.0) * gain}).double().eval()
     scaled.load_state_dict(with_gain.state_dict())
     x = x.double().cpu()
-    out = {"gain": gain, "share_gain": {}, "share_inputs": {}}
-    diff = 0.0
-    for name, net in (("share_gain", with_gain), ("share_inputs", scaled)):
-        seen = activations(net, x, list(norms), inputs=True)
-        for n in norms:
-            out[name][n] = lrn_share(named_layers(net)[n], seen[n]).median().item()
-    got = activations(with_gain, x, list(norms)), activations(scaled, x, list(norms))
+    seen = {net: activations(net, x, list(norms), inputs=True) for net in (with_gain, scaled)}
+    out, diff = {"gain": gain, "share_gain": {}, "share_inputs": {}}, 0.0
     for n in norms:
-        diff = max(diff, ((got[1][n] / gain - got[0][n]).abs().max() / got[0][n].abs().max()).item())
+        mine, theirs = named_layers(with_gain)[n], named_layers(scaled)[n]
+        out["share_gain"][n] = lrn_share(mine, seen[with_gain][n]).median().item()
+        out["share_inputs"][n] = lrn_share(theirs, seen[scaled][n]).median().item()
+        with torch.no_grad():
+            b, b_scaled = mine(seen[with_gain][n]), theirs(seen[scaled][n])
+        diff = max(diff, ((b_scaled / gain - b).abs().max() / b.abs().max()).item())
     with torch.no_grad():
         out["logit_ratio"] = (scaled(x).std() / with_gain(x).std()).item()
     return {**out, "max_rel_diff": diff}

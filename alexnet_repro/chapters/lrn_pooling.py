@@ -435,7 +435,7 @@ def second_glue(second: Mapping[str, Any], facts: Mapping[str, Any],
              f"activities that pixels times {gain:g} would give it, while the rest of the network keeps the "
              "scale at which it trains.")
     learned = {v: f"{sum(ok)} of {len(ok)}" for v, ok in second["test"]["learned"].items()}
-    return {"second_intro": intro, "second_scale": sf["input_scale"], "second_gain": gain,
+    return {"second_intro": intro, "second_scale": sf["input_scale"],
             "second_init": init_text(sf["init"]), "second_lr": rates_text(second),
             "second_measured": claim["measured"], "second_outcome": claim["outcome"],
             "second_sentence": lrn_sentence(claim), "compare_text": compare_text(first_row, claim),
